@@ -206,7 +206,7 @@ class WsClient:
         except websockets.ConnectionClosed:
             pass
         await asyncio.wait_for(self.socket.wait_closed(), timeout)
-        received = self.socket.close_rcvd
+        received = self.socket.protocol.close_rcvd
         return None if received is None else received.code
 
     async def quiet(self, seconds: float) -> list[dict[str, Any]]:

@@ -196,8 +196,11 @@ class Connection:
             if not self._writer.done():
                 self._writer.cancel()
 
-    async def stop_writer(self) -> None:
-        """The peer is gone: end the writer without sending a close."""
+    async def finish(self) -> None:
+        """The socket handler is done: let a requested close go out, else stop the writer."""
+        if self._close_code is not None and self._writer is not None:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(asyncio.shield(self._writer), CLOSE_WAIT_SECONDS + 1)
         self.closed = True
         self._wake.set()
         if self._writer is not None and not self._writer.done():

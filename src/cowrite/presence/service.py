@@ -125,7 +125,7 @@ class PresenceService:
             await self.manager.leave(connection, document_id)
             await self.manager.close_room_if_empty(document_id)
         self.manager.unregister(connection)
-        await connection.stop_writer()
+        await connection.finish()
         try:
             async with unit_of_work(self.state.session_factory) as session:
                 await sessions.close_session(session, connection.id)
