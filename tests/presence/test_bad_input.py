@@ -19,6 +19,9 @@ async def test_malformed_frames_get_errors_and_the_socket_stays_usable(
     await client.join(room.document_id)
     doc = str(room.document_id)
 
+    def move(cursor: str) -> str:
+        return f'{{"type": "cursor_move", "document_id": "{doc}", "cursor": {cursor}}}'
+
     bad: list[tuple[str | bytes, str]] = [
         ("not json at all", "invalid_json"),
         (b"\x00\x01binary", "invalid_message"),
@@ -29,24 +32,20 @@ async def test_malformed_frames_get_errors_and_the_socket_stays_usable(
         ('{"type": "cursor_move"}', "invalid_message"),
         ('{"type": "join_document", "document_id": "not-a-uuid"}', "invalid_message"),
         ('{"type": "join_document", "document_id": 42}', "invalid_message"),
-        (f'{{"type": "cursor_move", "document_id": "{doc}", "cursor": {{"line": -1, "column": 0}}}}',
-         "invalid_message"),
-        (f'{{"type": "cursor_move", "document_id": "{doc}", "cursor": {{"line": 1e99, "column": 0}}}}',
-         "invalid_message"),
-        (f'{{"type": "cursor_move", "document_id": "{doc}", "cursor": {{"line": 10000000000, "column": 0}}}}',
-         "invalid_message"),
-        (f'{{"type": "cursor_move", "document_id": "{doc}", "cursor": {{"line": "3", "column": 0}}}}',
-         "invalid_message"),
-        (f'{{"type": "cursor_move", "document_id": "{doc}", "cursor": {{"line": true, "column": 0}}}}',
-         "invalid_message"),
-        (f'{{"type": "selection_change", "document_id": "{doc}", "selection": {{"start": 1}}}}',
-         "invalid_message"),
+        (move('{"line": -1, "column": 0}'), "invalid_message"),
+        (move('{"line": 1e99, "column": 0}'), "invalid_message"),
+        (move('{"line": 10000000000, "column": 0}'), "invalid_message"),
+        (move('{"line": "3", "column": 0}'), "invalid_message"),
+        (move('{"line": true, "column": 0}'), "invalid_message"),
+        (
+            f'{{"type": "selection_change", "document_id": "{doc}", "selection": {{"start": 1}}}}',
+            "invalid_message",
+        ),
         (f'{{"type": "selection_change", "document_id": "{doc}"}}', "invalid_message"),
         (f'{{"type": "typing", "document_id": "{doc}", "is_typing": "yes"}}', "invalid_message"),
         ('{"type": "hello", "batch": "please"}', "invalid_message"),
         ('{"type": "heartbeat", "id": {"nested": 1}}', "invalid_message"),
-        (f'{{"type": "cursor_move", "document_id": "{uuid.uuid4()}", "cursor": {{"line": 1, "column": 1}}}}',
-         "not_joined"),
+        (move('{"line": 1, "column": 1}').replace(doc, str(uuid.uuid4())), "not_joined"),
     ]
     for frame, code in bad:
         await client.send_raw(frame)
@@ -59,7 +58,9 @@ async def test_malformed_frames_get_errors_and_the_socket_stays_usable(
     assert error["type"] == "error" and error["code"] == "unknown_type"
 
     # Still in the room, still heard by the peer, who saw none of the above.
-    await client.send({"type": "cursor_move", "document_id": doc, "cursor": {"line": 9, "column": 9}})
+    await client.send(
+        {"type": "cursor_move", "document_id": doc, "cursor": {"line": 9, "column": 9}}
+    )
     moved = await peer.expect("cursor_move", connection_id=client.connection_id)
     assert moved["cursor"] == {"line": 9, "column": 9}
     assert not [e for e in peer.frames if e["type"] == "error"]
@@ -80,7 +81,9 @@ async def test_unknown_hidden_and_trashed_documents_are_not_found(
     assert listed["type"] == "presence_list"
 
 
-async def test_many_joins_are_refused_past_the_limit(start_live: StartLive, db: TestDatabase) -> None:
+async def test_many_joins_are_refused_past_the_limit(
+    start_live: StartLive, db: TestDatabase
+) -> None:
     live = await start_live(ws_max_documents_per_connection=3)
     room = await seed_room(db, live.base_url)
     documents = [await make_document(db.url, room.workspace_id, title=f"d{i}") for i in range(4)]

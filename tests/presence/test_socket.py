@@ -27,7 +27,9 @@ async def test_peers_see_each_other_join_move_and_leave(live: LiveApp, room: Roo
     assert joined["user"]["channel"] == "ws"
 
     who = {"user_id": str(room.viewer.id), "connection_id": viewer.connection_id}
-    await viewer.send({"type": "cursor_move", "document_id": doc, "cursor": {"line": 3, "column": 7}})
+    await viewer.send(
+        {"type": "cursor_move", "document_id": doc, "cursor": {"line": 3, "column": 7}}
+    )
     moved = await editor.expect("cursor_move", **who)
     assert moved["cursor"] == {"line": 3, "column": 7}
     assert moved["full_name"] == "Victor Viewer"
@@ -39,9 +41,7 @@ async def test_peers_see_each_other_join_move_and_leave(live: LiveApp, room: Roo
     await editor.expect("editing_start", **who)
 
     async with httpx.AsyncClient(base_url=live.base_url) as client:
-        response = await client.get(
-            f"/api/v1/presence/document/{doc}", headers=room.editor.headers
-        )
+        response = await client.get(f"/api/v1/presence/document/{doc}", headers=room.editor.headers)
     assert response.status_code == 200
     body = response.json()
     assert body["document_id"] == doc
@@ -107,7 +107,9 @@ async def test_one_user_on_two_devices_is_two_connections(live: LiveApp, room: R
     assert left["user_id"] == str(room.editor.id)
     # The laptop is still there, for the watcher and for the laptop itself.
     doc = str(room.document_id)
-    await laptop.send({"type": "cursor_move", "document_id": doc, "cursor": {"line": 0, "column": 1}})
+    await laptop.send(
+        {"type": "cursor_move", "document_id": doc, "cursor": {"line": 0, "column": 1}}
+    )
     await watcher.expect("cursor_move", connection_id=laptop.connection_id)
     assert state.presence.manager.is_online(room.editor.id)
     await laptop.close()

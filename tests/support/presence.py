@@ -17,7 +17,6 @@ import websockets
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from cowrite.app import create_app
 from cowrite.db import create_engine, create_session_factory, unit_of_work
 from cowrite.kit.clock import utcnow
 from cowrite.models import Document, Membership, UserSession, Workspace
@@ -157,10 +156,10 @@ class WsClient:
     async def send_raw(self, data: str | bytes) -> None:
         await self.socket.send(data)
 
-    async def next(self, timeout: float = WAIT) -> dict[str, Any]:
+    async def next(self, within: float = WAIT) -> dict[str, Any]:
         """The next event (batches are opened up)."""
         while not self._buffer:
-            raw = await asyncio.wait_for(self.socket.recv(), timeout)
+            raw = await asyncio.wait_for(self.socket.recv(), within)
             frame = orjson.loads(raw)
             self.frames.append(frame)
             if frame.get("type") == "batch":
@@ -169,14 +168,14 @@ class WsClient:
                 self._buffer.append(frame)
         return self._buffer.pop(0)
 
-    async def expect(self, kind: str, timeout: float = WAIT, **match: Any) -> dict[str, Any]:
+    async def expect(self, kind: str, within: float = WAIT, **match: Any) -> dict[str, Any]:
         """Skip events until one of `kind` whose fields equal `match` arrives."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = loop.time() + within
         while True:
             remaining = deadline - loop.time()
             if remaining <= 0:
-                raise AssertionError(f"no {kind} {match} within {timeout}s")
+                raise AssertionError(f"no {kind} {match} within {within}s")
             event = await self.next(remaining)
             if event.get("type") == kind and all(event.get(k) == v for k, v in match.items()):
                 return event
@@ -197,15 +196,15 @@ class WsClient:
             {"type": "join_document", "document_id": str(document_id)}, "presence_list"
         )
 
-    async def closed_with(self, timeout: float = WAIT) -> int | None:
+    async def closed_with(self, within: float = WAIT) -> int | None:
         """Read until the server closes; the close code."""
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(within):
                 async for _ in self.socket:
                     pass
         except websockets.ConnectionClosed:
             pass
-        await asyncio.wait_for(self.socket.wait_closed(), timeout)
+        await asyncio.wait_for(self.socket.wait_closed(), within)
         received = self.socket.protocol.close_rcvd
         return None if received is None else received.code
 
@@ -272,4 +271,3 @@ class LiveApp:
     async def stop(self) -> None:
         self.server.should_exit = True
         await asyncio.wait_for(self.task, 20)
-

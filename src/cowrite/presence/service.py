@@ -20,6 +20,7 @@ from cowrite.presence import sessions
 from cowrite.presence.connection import Connection
 from cowrite.presence.manager import ConnectionManager
 from cowrite.presence.protocol import ClientMessage, ProtocolError, encode, reply
+from cowrite.presence.shutdown import install_shutdown_hook
 from cowrite.presence.store import MemoryPresenceStore, PresenceEntry, PresenceStore
 from cowrite.state import AppState
 from cowrite.workspaces.roles import Role
@@ -62,6 +63,17 @@ class PresenceService:
             asyncio.create_task(self._maintain_sessions(), name="presence-sessions"),
         ]
         stack.push_async_callback(self.stop)
+        stack.callback(install_shutdown_hook(asyncio.get_running_loop(), self.close_all))
+
+    async def close_all(self) -> None:
+        """Close every socket with 1001 (the server is going away)."""
+        await asyncio.gather(
+            *(
+                c.aclose(CLOSE_GOING_AWAY, "server shutting down")
+                for c in list(self.manager.connections.values())
+            ),
+            return_exceptions=True,
+        )
 
     async def stop(self) -> None:
         """Shutdown: close every socket with 1001 and mark this process's sessions inactive."""
