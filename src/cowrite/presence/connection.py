@@ -1,10 +1,11 @@
 """One `/ws` connection: who it is, and its bounded outbox drained by its own writer task.
 
-The outbox holds three kinds of items. Replies (acks, errors, presence lists) and state events
-(joins, leaves, editing) are always delivered, in order. Cursor, selection and typing events are
-kept per source connection and kind: a newer one replaces the pending one in place, so a slow
-reader skips intermediate positions. A reader so far behind that its outbox overflows anyway is
-closed; the room never waits for it.
+The room hands each member one shared `Tick` (the events of a flush, each encoded once) per
+flush, so fan-out costs one append per member, not one per member and event. The writer turns
+what is pending into frames: a reader that keeps up gets the tick's shared frame as is; one that
+fell behind gets everything pending merged, keeping only the latest cursor, selection and typing
+event of each connection — it skips intermediate positions but never a join, leave or editing
+change. A reader so far behind that its outbox overflows is closed; the room never waits.
 """
 
 from __future__ import annotations
@@ -15,16 +16,13 @@ import logging
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Protocol
 
 from cowrite.presence.protocol import batch_frame
 
 log = logging.getLogger(__name__)
-
-REPLY = 0  # a frame of its own (never batched)
-EVENT = 1  # an event that is always delivered
-LATEST = 2  # an event only the latest of which matters, per (source connection, kind)
 
 CLOSE_TOO_SLOW = 1008
 CLOSE_WAIT_SECONDS = 5.0
@@ -38,14 +36,33 @@ class Socket(Protocol):
     async def close(self, code: int = 1000, reason: str | None = None) -> None: ...
 
 
-class _Slot:
-    """A replaceable outbox entry; `data` is None once superseded elsewhere."""
+@dataclass(slots=True)
+class EncodedEvent:
+    source: uuid.UUID
+    kind: str  # "cursor_move" | "selection_change" | "typing", or "" for one that must arrive
+    data: str
 
-    __slots__ = ("data", "key")
 
-    def __init__(self, data: str, key: tuple[uuid.UUID, str]) -> None:
-        self.data: str | None = data
-        self.key = key
+class Tick:
+    """The events of one room flush, shared by every member's outbox."""
+
+    __slots__ = ("_frame", "events", "sources")
+
+    def __init__(self, events: list[EncodedEvent]) -> None:
+        self.events = events
+        self.sources = {event.source for event in events}
+        self._frame: str | None = None
+
+    def shared_batch(self) -> str:
+        """The batch frame of all events, built once for every member that sent none of them."""
+        if self._frame is None:
+            self._frame = batch_frame([event.data for event in self.events])
+        return self._frame
+
+
+_REPLY = 0
+_EVENT = 1
+_TICK = 2
 
 
 class Connection:
@@ -71,8 +88,7 @@ class Connection:
         self.last_activity = time.monotonic()
         self.closed = False
         self._queue_max = queue_max
-        self._items: deque[tuple[int, str | _Slot]] = deque()
-        self._latest: dict[tuple[uuid.UUID, str], _Slot] = {}
+        self._items: deque[tuple[int, object]] = deque()
         self._wake = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
         self._close_code: int | None = None
@@ -80,32 +96,20 @@ class Connection:
         # Called when the close frame cannot be sent (the socket handler then ends the socket).
         self.on_abort: Callable[[], None] | None = None
 
-    # -- queueing (synchronous: the room's flush never awaits a reader) ------------------------
+    # -- queueing (synchronous: a room's flush never awaits a reader) ----------------------------
 
     def send(self, frame: str) -> None:
-        """A reply or a frame of its own, always delivered in order."""
-        self._push((REPLY, frame))
+        """A reply or notice: a frame of its own, always delivered, in order."""
+        self._push((_REPLY, frame))
 
-    def send_event(self, event: str, source: uuid.UUID | None = None) -> None:
-        """An event that must arrive (join, leave, editing). Pending replaceable events of the
-        same source stay where they are, so order is kept."""
-        if source is not None and self._latest:
-            for kind in ("cursor_move", "selection_change", "typing"):
-                self._latest.pop((source, kind), None)
-        self._push((EVENT, event))
+    def send_event(self, event: EncodedEvent) -> None:
+        """One event for this connection alone (batched like room events)."""
+        self._push((_EVENT, event))
 
-    def send_latest(self, event: str, source: uuid.UUID, kind: str) -> None:
-        """An event superseded by the next one of the same source and kind."""
-        key = (source, kind)
-        slot = self._latest.get(key)
-        if slot is not None:
-            slot.data = event
-            return
-        slot = _Slot(event, key)
-        self._latest[key] = slot
-        self._push((LATEST, slot))
+    def send_tick(self, tick: Tick) -> None:
+        self._push((_TICK, tick))
 
-    def _push(self, item: tuple[int, str | _Slot]) -> None:
+    def _push(self, item: tuple[int, object]) -> None:
         if self.closed:
             return
         self._items.append(item)
@@ -132,7 +136,6 @@ class Connection:
         self._close_code = code
         self._close_reason = reason
         self._items.clear()
-        self._latest.clear()
         self._wake.set()
 
     async def _write_loop(self) -> None:
@@ -159,42 +162,48 @@ class Connection:
                     self.on_abort()
 
     def _drain(self) -> list[str]:
-        """Everything pending, as the frames to send: events grouped when batching."""
-        frames: list[str] = []
-        events: list[str] = []
+        """Everything pending, as the frames to send now."""
         items = self._items
+        if len(items) == 1 and items[0][0] == _TICK:
+            tick = items.popleft()[1]
+            assert isinstance(tick, Tick)
+            if self.id not in tick.sources:
+                # Kept up, and none of these events is ours: the shared frames as they are.
+                if self.batch:
+                    return [tick.shared_batch()]
+                return [event.data for event in tick.events]
+            items.append((_TICK, tick))
+        frames: list[str] = []
+        merged = _Merge(self.id)
         while items:
             kind, payload = items.popleft()
-            if kind == LATEST:
-                slot = payload
-                assert isinstance(slot, _Slot)
-                if self._latest.get(slot.key) is slot:
-                    del self._latest[slot.key]
-                if slot.data is None:
-                    continue
-                data = slot.data
-            else:
+            if kind == _REPLY:
+                self._render(merged.take(), frames)
                 assert isinstance(payload, str)
-                data = payload
-            if kind == REPLY or not self.batch:
-                if events:
-                    frames.append(batch_frame(events))
-                    events = []
-                frames.append(data)
+                frames.append(payload)
+            elif kind == _EVENT:
+                assert isinstance(payload, EncodedEvent)
+                merged.add((payload,), skip_own=False)
             else:
-                events.append(data)
-        if events:
-            frames.append(batch_frame(events))
+                assert isinstance(payload, Tick)
+                merged.add(payload.events, skip_own=True)
+        self._render(merged.take(), frames)
         return frames
+
+    def _render(self, events: list[str], frames: list[str]) -> None:
+        if not events:
+            return
+        if self.batch:
+            frames.append(batch_frame(events))
+        else:
+            frames.extend(events)
 
     async def aclose(self, code: int = 1000, reason: str = "") -> None:
         """Close the socket and wait for the writer to finish."""
         self.close_soon(code, reason)
         if self._writer is not None:
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await asyncio.wait_for(self._writer, timeout=2)
-            if not self._writer.done():
-                self._writer.cancel()
+                await asyncio.wait_for(self._writer, timeout=CLOSE_WAIT_SECONDS + 1)
 
     async def finish(self) -> None:
         """The socket handler is done: let a requested close go out, else stop the writer."""
@@ -207,3 +216,37 @@ class Connection:
             self._writer.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._writer
+
+
+class _Merge:
+    """Pending events in order, the latest cursor/selection/typing per source replacing earlier
+    ones; an event that must arrive closes its source's window so order is kept."""
+
+    __slots__ = ("events", "latest_at", "own")
+
+    def __init__(self, own: uuid.UUID) -> None:
+        self.own = own
+        self.events: list[str | None] = []
+        self.latest_at: dict[tuple[uuid.UUID, str], int] = {}
+
+    def add(self, events: Iterable[EncodedEvent], *, skip_own: bool) -> None:
+        for event in events:
+            if skip_own and event.source == self.own:
+                continue  # peers' events only: nobody hears their own back
+            if event.kind:
+                key = (event.source, event.kind)
+                index = self.latest_at.get(key)
+                if index is not None:
+                    self.events[index] = event.data
+                    continue
+                self.latest_at[key] = len(self.events)
+            elif self.latest_at:
+                for latest in ("cursor_move", "selection_change", "typing"):
+                    self.latest_at.pop((event.source, latest), None)
+            self.events.append(event.data)
+
+    def take(self) -> list[str]:
+        events = [data for data in self.events if data is not None]
+        self.events = []
+        self.latest_at = {}
+        return events

@@ -16,9 +16,9 @@ from typing import Any
 
 from cowrite.broker.base import Broker
 from cowrite.kit.clock import utcnow
-from cowrite.presence.connection import Connection
+from cowrite.presence.connection import Connection, EncodedEvent
 from cowrite.presence.protocol import encode, reply
-from cowrite.presence.rooms import LATEST_KINDS, EncodedEvent, Room, pack_events, unpack_events
+from cowrite.presence.rooms import LATEST_KINDS, Room, pack_events, unpack_events
 from cowrite.presence.store import PresenceEntry, PresenceStore
 
 log = logging.getLogger(__name__)
@@ -122,7 +122,7 @@ class ConnectionManager:
         if reason is not None:
             # The connection was taken out by the server: tell it too.
             body["reason"] = reason
-            connection.send_event(encode(body))
+            connection.send_event(EncodedEvent(connection.id, "", encode(body)))
         self.queue(document_id, connection.id, "user_left", body)
         return True
 

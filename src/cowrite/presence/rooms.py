@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from cowrite.presence.connection import Connection
+from cowrite.presence.connection import Connection, EncodedEvent, Tick
 from cowrite.presence.protocol import encode
 
 # Kinds whose latest value replaces earlier ones (pending in the room, and in slow outboxes).
@@ -29,13 +29,6 @@ class PendingEvent:
     source: uuid.UUID
     kind: str
     body: dict[str, Any]
-
-
-@dataclass(slots=True)
-class EncodedEvent:
-    source: uuid.UUID
-    kind: str  # a LATEST_KINDS member, or "" for an event that must arrive
-    data: str
 
 
 class Room:
@@ -80,15 +73,12 @@ class Room:
         ]
 
     def deliver(self, events: list[EncodedEvent]) -> None:
-        """Hand encoded events to every local member but their source."""
-        for member in list(self.members.values()):
-            for event in events:
-                if event.source == member.id:
-                    continue
-                if event.kind:
-                    member.send_latest(event.data, event.source, event.kind)
-                else:
-                    member.send_event(event.data, event.source)
+        """Hand the tick to every local member (each skips the events it sent itself)."""
+        if not events:
+            return
+        tick = Tick(events)
+        for member in self.members.values():
+            member.send_tick(tick)
 
 
 def pack_events(events: list[EncodedEvent]) -> bytes:
