@@ -90,18 +90,18 @@ class Server:
         self.process.wait(20)
 
 
-async def _setup(server: Server, users: int) -> tuple[list[str], str]:
+async def _setup(server: Server, users: int, documents: int = 1) -> tuple[list[str], list[str]]:
     async with httpx.AsyncClient(base_url=server.base) as client:
         people = [await make_user(client) for _ in range(users)]
     workspace = await make_workspace(
         server.url, people[0].id, [(p.id, "editor") for p in people[1:]]
     )
-    document = await make_document(server.url, workspace)
-    return [p.access_token for p in people], str(document)
+    made = [str(await make_document(server.url, workspace)) for _ in range(documents)]
+    return [p.access_token for p in people], made
 
 
 async def _connect(
-    port: int, token: str, document: str, batch: bool
+    port: int, token: str, document: str | None, batch: bool
 ) -> websockets.ClientConnection:
     socket = await websockets.connect(
         f"ws://127.0.0.1:{port}/ws?token={token}", compression=None, max_queue=None
@@ -109,14 +109,16 @@ async def _connect(
     await socket.recv()  # connected
     if batch:
         await socket.send('{"type":"hello","batch":true}')
-    await socket.send(orjson.dumps({"type": "join_document", "document_id": document}).decode())
-    while orjson.loads(await socket.recv()).get("type") != "presence_list":
-        pass
+    if document is not None:
+        message = {"type": "join_document", "document_id": document}
+        await socket.send(orjson.dumps(message).decode())
+        while orjson.loads(await socket.recv()).get("type") != "presence_list":
+            pass
     return socket
 
 
 async def cursors(args: argparse.Namespace, server: Server) -> None:
-    tokens, document = await _setup(server, min(args.clients, 20))
+    tokens, [document] = await _setup(server, min(args.clients, 20))
     sockets = [
         await _connect(server.port, tokens[i % len(tokens)], document, args.batch)
         for i in range(args.clients)
@@ -183,18 +185,26 @@ async def cursors(args: argparse.Namespace, server: Server) -> None:
 
 
 async def idle(args: argparse.Namespace, server: Server) -> None:
-    tokens, document = await _setup(server, 10)
-    await asyncio.sleep(1.0)
-    before = _rss_kib(server.process.pid)
-    sockets = []
-    for i in range(args.clients):
-        sockets.append(await _connect(server.port, tokens[i % len(tokens)], document, False))
-    await asyncio.sleep(3.0)
-    after = _rss_kib(server.process.pid)
+    tokens, documents = await _setup(server, 10, max(args.documents, 1))
+    sockets = [await _connect(server.port, tokens[0], None, False) for _ in range(20)]
+    await asyncio.sleep(1.0)  # warm: first connections allocate arenas, caches, pools
+    where = f"joined over {args.documents} documents" if args.documents else "in no document"
+    # Two equal rounds: the first also pays one-off growth (pools, caches, arenas); the second
+    # is the marginal cost of a connection.
+    half = args.clients // 2
+    readings = [_rss_kib(server.process.pid)]
+    for round_start in (0, half):
+        for i in range(round_start, round_start + half):
+            document = documents[i % len(documents)] if args.documents else None
+            sockets.append(await _connect(server.port, tokens[i % len(tokens)], document, False))
+        await asyncio.sleep(3.0)
+        readings.append(_rss_kib(server.process.pid))
+    first, second = readings[1] - readings[0], readings[2] - readings[1]
     print(
-        f"idle: {args.clients} connections joined to one document, server RSS "
-        f"{before / 1024:.1f} → {after / 1024:.1f} MiB: "
-        f"{(after - before) / args.clients:.1f} KiB per connection"
+        f"idle: {2 * half} connections {where}, server RSS {readings[0] / 1024:.1f} → "
+        f"{readings[1] / 1024:.1f} → {readings[2] / 1024:.1f} MiB: "
+        f"{(first + second) / (2 * half):.1f} KiB per connection overall, "
+        f"{second / half:.1f} KiB marginal (second {half})"
     )
     for socket in sockets:
         await socket.close()
@@ -210,6 +220,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--measured", type=int, default=10)
     parser.add_argument("--batch", action="store_true")
+    parser.add_argument("--documents", type=int, default=0, help="idle: rooms to spread over")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)

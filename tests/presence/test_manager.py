@@ -56,7 +56,6 @@ def _connection(queue_max: int = 64) -> tuple[Connection, FakeSocket]:
         device_type="web",
         queue_max=queue_max,
     )
-    connection.start()
     return connection, socket
 
 

@@ -15,7 +15,6 @@ import contextlib
 import logging
 import time
 import uuid
-from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
@@ -66,6 +65,25 @@ _TICK = 2
 
 
 class Connection:
+    __slots__ = (
+        "_close_code",
+        "_close_reason",
+        "_items",
+        "_queue_max",
+        "_writer",
+        "batch",
+        "closed",
+        "device_type",
+        "full_name",
+        "id",
+        "last_activity",
+        "login_id",
+        "on_abort",
+        "rooms",
+        "socket",
+        "user_id",
+    )
+
     def __init__(
         self,
         socket: Socket,
@@ -88,8 +106,9 @@ class Connection:
         self.last_activity = time.monotonic()
         self.closed = False
         self._queue_max = queue_max
-        self._items: deque[tuple[int, object]] = deque()
-        self._wake = asyncio.Event()
+        self._items: list[tuple[int, object]] = []
+        # The writer runs while there is something to send and ends when the outbox is empty:
+        # an idle connection holds no task.
         self._writer: asyncio.Task[None] | None = None
         self._close_code: int | None = None
         self._close_reason = ""
@@ -117,16 +136,17 @@ class Connection:
             log.info("closing a /ws reader that fell too far behind")
             self.close_soon(CLOSE_TOO_SLOW, "too slow")
             return
-        self._wake.set()
+        self._ensure_writer()
+
+    def _ensure_writer(self) -> None:
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write_loop())
 
     @property
     def pending(self) -> int:
         return len(self._items)
 
     # -- the writer ------------------------------------------------------------------------------
-
-    def start(self) -> None:
-        self._writer = asyncio.create_task(self._write_loop(), name=f"ws-writer-{self.id}")
 
     def close_soon(self, code: int, reason: str = "") -> None:
         """Stop accepting frames and close now: pending frames are dropped, the close goes first."""
@@ -136,47 +156,45 @@ class Connection:
         self._close_code = code
         self._close_reason = reason
         self._items.clear()
-        self._wake.set()
+        self._ensure_writer()
 
     async def _write_loop(self) -> None:
         try:
-            while not self.closed:
-                await self._wake.wait()
-                self._wake.clear()
-                while self._items and not self.closed:
-                    for frame in self._drain():
-                        await self.socket.send_text(frame)
-                        if self.closed:
-                            break
+            while self._items and not self.closed:
+                for frame in self._drain():
+                    await self.socket.send_text(frame)
+                    if self.closed:
+                        break
         except Exception as exc:  # the peer went away mid-send; the reader notices too
             log.debug("ws writer stopped: %r", exc)
             self.closed = True
-        if self._close_code is not None:
-            try:
-                # A reader that stopped reading never lets the close frame out: give up on it.
-                await asyncio.wait_for(
-                    self.socket.close(self._close_code, self._close_reason), CLOSE_WAIT_SECONDS
-                )
-            except Exception:
-                if self.on_abort is not None:
-                    self.on_abort()
+        if self._close_code is None:
+            # Nothing awaited since the outbox was seen empty: a push now starts a new writer.
+            self._writer = None
+            return
+        try:
+            # A reader that stopped reading never lets the close frame out: give up on it.
+            await asyncio.wait_for(
+                self.socket.close(self._close_code, self._close_reason), CLOSE_WAIT_SECONDS
+            )
+        except Exception:
+            if self.on_abort is not None:
+                self.on_abort()
 
     def _drain(self) -> list[str]:
         """Everything pending, as the frames to send now."""
-        items = self._items
+        items, self._items = self._items, []
         if len(items) == 1 and items[0][0] == _TICK:
-            tick = items.popleft()[1]
+            tick = items[0][1]
             assert isinstance(tick, Tick)
             if self.id not in tick.sources:
                 # Kept up, and none of these events is ours: the shared frames as they are.
                 if self.batch:
                     return [tick.shared_batch()]
                 return [event.data for event in tick.events]
-            items.append((_TICK, tick))
         frames: list[str] = []
         merged = _Merge(self.id)
-        while items:
-            kind, payload = items.popleft()
+        for kind, payload in items:
             if kind == _REPLY:
                 self._render(merged.take(), frames)
                 assert isinstance(payload, str)
@@ -211,7 +229,6 @@ class Connection:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(asyncio.shield(self._writer), CLOSE_WAIT_SECONDS + 1)
         self.closed = True
-        self._wake.set()
         if self._writer is not None and not self._writer.done():
             self._writer.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

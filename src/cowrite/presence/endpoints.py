@@ -31,9 +31,13 @@ async def document_presence(access: DocumentViewer, state: State) -> DocumentPre
     )
 
 
-@router.websocket("/ws")
 async def presence_socket(websocket: WebSocket) -> None:
     await serve_socket(websocket, get_state(websocket))
+
+
+# A plain Starlette route: no dependency solving, no per-socket exit stacks (memory per idle
+# connection counts here); authentication happens inside, on the socket's own terms.
+router.add_websocket_route("/ws", presence_socket)
 
 
 async def startup(state: AppState, stack: AsyncExitStack) -> None:

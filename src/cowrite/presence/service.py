@@ -45,6 +45,8 @@ class PresenceService:
         )
         self._typing: dict[tuple[uuid.UUID, uuid.UUID], asyncio.TimerHandle] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        # Set at shutdown: sessions are then closed in one statement, not one per socket.
+        self._stopping = False
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -67,6 +69,7 @@ class PresenceService:
 
     async def close_all(self) -> None:
         """Close every socket with 1001 (the server is going away)."""
+        self._stopping = True
         await asyncio.gather(
             *(
                 c.aclose(CLOSE_GOING_AWAY, "server shutting down")
@@ -77,6 +80,7 @@ class PresenceService:
 
     async def stop(self) -> None:
         """Shutdown: close every socket with 1001 and mark this process's sessions inactive."""
+        self._stopping = True
         events = self.state.events
         events.unsubscribe(MembershipChanged, self.on_membership_changed)
         events.unsubscribe(WorkspaceDeleted, self.on_workspace_deleted)
@@ -119,7 +123,6 @@ class PresenceService:
                 process_id=self.state.process_id,
             )
         self.manager.register(connection)
-        connection.start()
         connection.send(
             encode(
                 {
@@ -138,6 +141,8 @@ class PresenceService:
             await self.manager.close_room_if_empty(document_id)
         self.manager.unregister(connection)
         await connection.finish()
+        if self._stopping:
+            return
         try:
             async with unit_of_work(self.state.session_factory) as session:
                 await sessions.close_session(session, connection.id)

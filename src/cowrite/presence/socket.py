@@ -83,34 +83,10 @@ async def _first_frame_token(websocket: WebSocket, wait_seconds: float) -> str |
 
 
 async def serve_socket(websocket: WebSocket, state: AppState) -> None:
-    settings = state.settings
     presence: PresenceService = state.presence
-    await websocket.accept()
-    if not origin_allowed(websocket, settings.allowed_origins):
-        await websocket.close(CLOSE_FORBIDDEN, "origin not allowed")
+    connection = await _open(websocket, state)
+    if connection is None:
         return
-    token = websocket.query_params.get("token")
-    if not token:
-        try:
-            token = await _first_frame_token(websocket, settings.ws_auth_timeout_seconds)
-        except TimeoutError:
-            await websocket.close(CLOSE_AUTH_TIMEOUT, "authentication timeout")
-            return
-    principal = await _authenticate(state, token) if token else None
-    if principal is None:
-        await websocket.close(CLOSE_UNAUTHENTICATED, "not authenticated")
-        return
-
-    user_agent = websocket.headers.get("user-agent", "")
-    connection = Connection(
-        websocket,
-        connection_id=new_id(),
-        user_id=principal.user_id,
-        login_id=principal.login_id,
-        full_name=principal.user.full_name,
-        device_type=device_type(user_agent),
-        queue_max=settings.ws_send_queue_max,
-    )
     reader = asyncio.current_task()
     if reader is not None:
 
@@ -118,6 +94,7 @@ async def serve_socket(websocket: WebSocket, state: AppState) -> None:
             reader.cancel()
 
         connection.on_abort = abort
+    user_agent = websocket.headers.get("user-agent", "")
     client = websocket.client.host if websocket.client else ""
     await presence.connect(connection, user_agent, client)
     try:
@@ -126,6 +103,36 @@ async def serve_socket(websocket: WebSocket, state: AppState) -> None:
         log.info("ws connection %s aborted", connection.id)
     finally:
         await presence.disconnect(connection)
+
+
+async def _open(websocket: WebSocket, state: AppState) -> Connection | None:
+    """Accept, check the origin, authenticate: the connection, or None once closed."""
+    settings = state.settings
+    await websocket.accept()
+    if not origin_allowed(websocket, settings.allowed_origins):
+        await websocket.close(CLOSE_FORBIDDEN, "origin not allowed")
+        return None
+    token = websocket.query_params.get("token")
+    if not token:
+        try:
+            token = await _first_frame_token(websocket, settings.ws_auth_timeout_seconds)
+        except TimeoutError:
+            await websocket.close(CLOSE_AUTH_TIMEOUT, "authentication timeout")
+            return None
+    principal = await _authenticate(state, token) if token else None
+    if principal is None:
+        await websocket.close(CLOSE_UNAUTHENTICATED, "not authenticated")
+        return None
+    # Only plain values are kept: the ORM user stays behind with its session.
+    return Connection(
+        websocket,
+        connection_id=new_id(),
+        user_id=principal.user_id,
+        login_id=principal.login_id,
+        full_name=principal.user.full_name,
+        device_type=device_type(websocket.headers.get("user-agent", "")),
+        queue_max=settings.ws_send_queue_max,
+    )
 
 
 async def _read_loop(
