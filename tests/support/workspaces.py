@@ -4,7 +4,8 @@
 of an authorization test:
 
     team = await make_team(client)
-    response = await client.get(f"/api/v1/workspaces/{team.workspace_id}", headers=team.viewer.headers)
+    url = f"/api/v1/workspaces/{team.workspace_id}"
+    response = await client.get(url, headers=team.viewer.headers)
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ async def make_workspace(
     name: str | None = None,
     description: str | None = None,
 ) -> dict[str, Any]:
-    """Create a workspace as `owner`; returns the 201 body (`id`, `name`, `role` == "owner", ...)."""
+    """Create a workspace as `owner`; returns the 201 body (`id`, `name`, `role`: "owner", ...)."""
     body: dict[str, Any] = {"name": name or f"Workspace {uuid.uuid4().hex[:6]}"}
     if description is not None:
         body["description"] = description
