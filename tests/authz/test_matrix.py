@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from pathlib import Path
 
@@ -14,9 +15,11 @@ from cowrite.app import create_app
 from tests.authz.cases import CALLERS, Case, Ctx, Target, World, all_cases
 from tests.conftest import make_settings
 from tests.support.factories import UserCtx
+from tests.support.workspaces import add_team
 
 CASES = all_cases()
 MIXED = [case for case in CASES if case.mixed is not None]
+IN_WORKSPACE = [case for case in CASES if case.kind == "workspace"]
 HTTP_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
 
 
@@ -68,14 +71,11 @@ def test_cases_are_well_formed() -> None:
             assert case.route in mixed_routes, f"{case.id} takes two ids: give it a `mixed` case"
 
 
-async def _request(
-    world: World, case: Case, target: Target, user: UserCtx | None
-) -> httpx.Response:
+async def _request(ctx: Ctx, case: Case, target: Target, user: UserCtx | None) -> httpx.Response:
     headers = {**(user.headers if user else {}), **target.headers}
-    defaults = {"workspace_id": world.team.workspace_id}
-    return await world.client.request(
+    return await ctx.client.request(
         case.method,
-        case.url(target, defaults),
+        case.url(target, {"workspace_id": ctx.workspace_id}),
         headers=headers,
         json=target.json,
         params=dict(target.params),
@@ -84,7 +84,7 @@ async def _request(
     )
 
 
-async def _target(world: World, case: Case, ctx: Ctx) -> Target:
+async def _target(case: Case, ctx: Ctx) -> Target:
     return await case.setup(ctx) if case.setup else Target()
 
 
@@ -107,15 +107,14 @@ async def test_route_answers_every_caller(world: World, case: Case) -> None:
     problems: list[str] = []
     for name in CALLERS:
         caller = world.caller(name)
-        actor = _setup_actor(world, case, caller)
-        target = await _target(world, case, Ctx(world, actor, caller, name))
-        response = await _request(world, case, target, caller)
+        ctx = Ctx(world, _setup_actor(world, case, caller), caller, name)
+        response = await _request(ctx, case, await _target(case, ctx), caller)
         if response.status_code != case.expected(name):
             problems.append(_mismatch(name, case.expected(name), response))
         if case.kind == "user" and caller is not None and case.path_params:
             # The same route aimed at another user's objects: they do not exist for the caller.
             foreign = Ctx(world, _someone_else(world, caller), caller, name)
-            response = await _request(world, case, await _target(world, case, foreign), caller)
+            response = await _request(foreign, case, await _target(case, foreign), caller)
             if response.status_code != case.foreign_status:
                 problems.append(_mismatch(f"{name} (others' ids)", case.foreign_status, response))
     assert not problems, f"{case.id}\n" + "\n".join(problems)
@@ -125,6 +124,23 @@ async def test_route_answers_every_caller(world: World, case: Case) -> None:
 async def test_ids_from_two_workspaces_in_one_request(world: World, case: Case) -> None:
     assert case.mixed is not None
     owner = world.team.owner  # an owner of both workspaces: allowed to see each id on its own
-    target = await case.mixed(Ctx(world, owner, owner, "owner"))
-    response = await _request(world, case, target, owner)
+    ctx = Ctx(world, owner, owner, "owner")
+    response = await _request(ctx, case, await case.mixed(ctx), owner)
     assert response.status_code == case.mixed_status, response.text
+
+
+@pytest.mark.parametrize("case", IN_WORKSPACE, ids=[case.id for case in IN_WORKSPACE])
+async def test_nothing_answers_in_a_deleted_workspace(world: World, case: Case) -> None:
+    """Soft delete: whatever was made in a workspace is 404 once it is deleted, for its owner too.
+
+    The case's setup runs in a copy of workspace A (same people, same roles), which is then
+    deleted along with any workspace the setup made, before the owner calls."""
+    copy = dataclasses.replace(
+        world.team, workspace_id=await add_team(world.client, world.team, name="Doomed")
+    )
+    ctx = Ctx(world, copy.owner, copy.owner, "owner", scope=copy)
+    target = await _target(case, ctx)
+    for workspace_id in (copy.workspace_id, *ctx.made_workspaces):
+        await ctx.call("DELETE", f"/api/v1/workspaces/{workspace_id}")
+    response = await _request(ctx, case, target, copy.owner)
+    assert response.status_code == 404, response.text
