@@ -38,6 +38,16 @@ async def test_create_makes_the_creator_owner(client: httpx.AsyncClient, user: U
     assert me["role"] == "owner"
 
 
+async def test_collection_answers_with_a_trailing_slash_too(
+    client: httpx.AsyncClient, user: UserCtx
+) -> None:
+    created = await client.post(f"{API}/", json={"name": "Slash"}, headers=user.headers)
+    assert created.status_code == 201
+    listed = await client.get(f"{API}/", headers=user.headers)
+    assert listed.status_code == 200
+    assert [item["id"] for item in listed.json()["items"]] == [created.json()["id"]]
+
+
 async def test_list_shows_only_my_workspaces_with_my_role(
     client: httpx.AsyncClient, team: Team
 ) -> None:
