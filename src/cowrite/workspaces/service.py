@@ -217,9 +217,10 @@ async def transfer_ownership(
     if user_id == actor_id:
         raise Conflict("You already own this workspace", code="transfer_to_self")
     target = await _target(session, workspace.id, user_id)
-    target.membership.role = Role.OWNER.value
+    if target.role is not Role.OWNER:  # handing over to a co-owner only steps the caller down
+        target.membership.role = Role.OWNER.value
+        outbox.add(MembershipChanged(workspace_id=workspace.id, user_id=user_id, role="owner"))
     caller.role = Role.ADMIN.value
     await session.flush()
-    outbox.add(MembershipChanged(workspace_id=workspace.id, user_id=user_id, role="owner"))
     outbox.add(MembershipChanged(workspace_id=workspace.id, user_id=actor_id, role="admin"))
     return WorkspaceView(workspace, Role.ADMIN)
