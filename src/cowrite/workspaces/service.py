@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -86,6 +86,15 @@ async def delete_workspace(
     workspace.deleted_at = utcnow()
     await session.flush()
     outbox.add(WorkspaceDeleted(workspace_id=workspace.id))
+
+
+async def purge_deleted_workspaces(
+    session: AsyncSession, retention_days: int, limit: int = 100
+) -> list[uuid.UUID]:
+    """For the maintenance job: remove workspaces deleted over `retention_days` ago. Blobs of
+    their files are left to the storage clean-up, which removes blobs that have no row."""
+    deleted_before = utcnow() - timedelta(days=retention_days)
+    return await repository.purge_deleted_workspaces(session, deleted_before, limit)
 
 
 async def list_members(
