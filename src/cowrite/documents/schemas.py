@@ -14,11 +14,22 @@ MAX_TAGS = 32
 
 def normalize_tag(value: str) -> str:
     """Tags match case-insensitively and ignore surrounding and repeated whitespace."""
-    return " ".join(value.split()).lower()
+    return " ".join(value.replace("\x00", "").split()).lower()
+
+
+def storable_text(value: str) -> str:
+    """Text both databases can store: no NUL characters, no unpaired surrogates."""
+    if "\x00" in value:
+        raise ValueError("Text may not contain NUL characters")
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        raise ValueError("Text is not valid Unicode") from None
+    return value
 
 
 def _valid_tag(value: str) -> str:
-    tag = normalize_tag(value)
+    tag = normalize_tag(storable_text(value))
     if not tag:
         raise ValueError("A tag may not be empty")
     if len(tag) > MAX_TAG_LENGTH:
@@ -32,9 +43,15 @@ def _unique_tags(values: list[str]) -> list[str]:
 
 Tag = Annotated[str, StringConstraints(max_length=4 * MAX_TAG_LENGTH), AfterValidator(_valid_tag)]
 Tags = Annotated[list[Tag], Field(max_length=MAX_TAGS), AfterValidator(_unique_tags)]
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Title = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
+    AfterValidator(storable_text),
+]
 # The byte limit is a setting, checked by the service (413); this only bounds parsing.
-Content = Annotated[str, StringConstraints(max_length=64 * 1024 * 1024)]
+Content = Annotated[
+    str, StringConstraints(max_length=64 * 1024 * 1024), AfterValidator(storable_text)
+]
 
 
 class StrictBody(BaseModel):

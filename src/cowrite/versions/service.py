@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cowrite.kit.clock import utcnow
 from cowrite.kit.errors import NotFound
 from cowrite.models import Document, DocumentVersion
+from cowrite.state import AppState
 from cowrite.versions import codec, repository
 
 # Texts larger than this are encoded and diffed in a worker thread, off the event loop.
@@ -171,3 +172,25 @@ async def diff(session: AsyncSession, document: Document, number: int, against: 
         new, new_name = await version_text(session, document.id, against), f"version {against}"
     size = len(old) + len(new)
     return await _off_loop_if_large(size, unified_diff, old, new, f"version {number}", new_name)
+
+
+async def snapshot(
+    state: AppState,
+    session: AsyncSession,
+    document: Document,
+    author_id: uuid.UUID,
+    label: str | None,
+) -> DocumentVersion:
+    """Record the current text as a version of its own, labelled or not (never folded)."""
+    await record_version(
+        session,
+        document,
+        author_id,
+        source="snapshot",
+        label=label,
+        fold_seconds=state.settings.version_fold_seconds,
+        force=True,
+    )
+    version = await repository.latest(session, document.id)
+    assert version is not None
+    return version
