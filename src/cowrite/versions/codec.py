@@ -15,7 +15,7 @@ import orjson
 FULL = "full"
 DELTA = "delta"
 # A whole copy every N versions bounds how many deltas a read has to apply.
-FULL_EVERY = 32
+FULL_EVERY = 50
 _LEVEL = 6
 
 Edit = tuple[int, int, list[str]]
