@@ -88,8 +88,11 @@ def to_tsquery(query: Query) -> str:
     """A `to_tsquery` expression; every word is a quoted lexeme of letters and digits."""
 
     def term(item: Term) -> str:
-        phrase = " <-> ".join(f"'{word}'" for word in item.words)
-        return f"({phrase})" if len(item.words) > 1 else phrase
+        if len(item.words) == 1:
+            return f"'{item.words[0]}'"
+        # The title (weight A) and body (B) share one vector; a phrase must sit inside one.
+        within = [" <-> ".join(f"'{word}':{weight}" for word in item.words) for weight in "AB"]
+        return f"(({within[0]}) | ({within[1]}))"
 
     def clause(terms: list[Term]) -> str:
         return term(terms[0]) if len(terms) == 1 else "(" + " | ".join(map(term, terms)) + ")"
