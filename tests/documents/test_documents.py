@@ -9,7 +9,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.support.documents import Team, create_document, delete_workspace
+from tests.support.documents import create_document, delete_workspace
+from tests.support.workspaces import Team
 
 
 def doc_url(document_id: str) -> str:
@@ -206,7 +207,7 @@ async def test_documents_of_a_deleted_workspace_are_gone(
     app: FastAPI, client: httpx.AsyncClient, team: Team
 ) -> None:
     document = await create_document(client, team.editor, team.workspace_id)
-    await delete_workspace(app, team.workspace_id)
+    await delete_workspace(client, team.owner, team.workspace_id)
     response = await client.get(doc_url(document["id"]), headers=team.owner.headers)
     assert response.status_code == 404
 

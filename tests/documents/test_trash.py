@@ -24,7 +24,8 @@ from cowrite.kit.events import DocumentTrashed
 from cowrite.models import Document, DocumentTag, DocumentVersion
 from tests.conftest import make_settings, server_env
 from tests.support.databases import TestDatabase
-from tests.support.documents import Team, create_document
+from tests.support.documents import create_document
+from tests.support.workspaces import Team
 
 
 def doc_url(document_id: str) -> str:
@@ -47,7 +48,9 @@ async def test_trashed_documents_leave_lists_and_search_but_come_back(
 
     assert await trash(client, team, "editor", document["id"]) == 204
     assert trashed_events == [
-        DocumentTrashed(document_id=uuid.UUID(document["id"]), workspace_id=team.workspace_id)
+        DocumentTrashed(
+            document_id=uuid.UUID(document["id"]), workspace_id=uuid.UUID(team.workspace_id)
+        )
     ]
     assert (
         await client.get(doc_url(document["id"]), headers=team.editor.headers)

@@ -10,13 +10,8 @@ import pytest
 from fastapi import FastAPI
 
 from tests.search.corpus import FIXED_QUERIES, Doc, build_corpus, expected, generated_queries
-from tests.support.documents import (
-    Team,
-    add_member,
-    create_document,
-    delete_workspace,
-    make_workspace,
-)
+from tests.support.documents import create_document, delete_workspace
+from tests.support.workspaces import Team, add_member, make_workspace
 
 SEARCH = "/api/v1/search"
 
@@ -132,7 +127,7 @@ async def test_only_live_documents_of_my_live_workspaces(
     app: FastAPI, client: httpx.AsyncClient, team: Team
 ) -> None:
     mine = await create_document(client, team.editor, team.workspace_id, "Mine", "pelican")
-    other_ws = await make_workspace(app, team.outsider.id, "Elsewhere")
+    other_ws = (await make_workspace(client, team.outsider, name="Elsewhere"))["id"]
     response = await client.post(
         f"/api/v1/workspaces/{other_ws}/documents",
         json={"title": "Theirs", "content": "pelican"},
@@ -146,9 +141,9 @@ async def test_only_live_documents_of_my_live_workspaces(
     assert len(await search(client, team.outsider, "pelican")) == 1
 
     # A second workspace of the viewer's: both show; then one is deleted.
-    await add_member(app, other_ws, team.viewer.id, "viewer")
+    await add_member(client, other_ws, team.outsider, team.viewer, "viewer")
     assert len(await search(client, team.viewer, "pelican")) == 2
-    await delete_workspace(app, other_ws)
+    await delete_workspace(client, team.outsider, other_ws)
     assert [i["document_id"] for i in await search(client, team.viewer, "pelican")] == [mine["id"]]
 
 
@@ -157,7 +152,7 @@ async def test_workspace_and_tag_filters(
 ) -> None:
     a = await create_document(client, team.editor, team.workspace_id, "A", "heron", ["Birds"])
     await create_document(client, team.editor, team.workspace_id, "B", "heron", ["fish"])
-    other_ws = await make_workspace(app, team.viewer.id, "Viewer's own")
+    other_ws = (await make_workspace(client, team.viewer, name="Viewer's own"))["id"]
     response = await client.post(
         f"/api/v1/workspaces/{other_ws}/documents",
         json={"title": "C", "content": "heron"},

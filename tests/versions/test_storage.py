@@ -13,7 +13,7 @@ from cowrite.db import unit_of_work
 from cowrite.kit.errors import NotFound
 from cowrite.models import Document
 from cowrite.versions import codec, repository, service
-from tests.support.documents import Team
+from tests.support.workspaces import Team
 
 
 def _vocabulary(size: int) -> list[str]:
@@ -122,7 +122,9 @@ async def test_recorded_versions_rebuild_from_the_database(app: FastAPI, team: T
         texts.append(small_edit(rng, texts[-1]))
     factory = app.state.cowrite.session_factory
     async with unit_of_work(factory) as session:
-        document = Document(workspace_id=team.workspace_id, title="Big", content=texts[0])
+        document = Document(
+            workspace_id=uuid.UUID(team.workspace_id), title="Big", content=texts[0]
+        )
         session.add(document)
         await session.flush()
         document_id = document.id

@@ -14,7 +14,8 @@ from sqlalchemy import update
 from cowrite.db import unit_of_work
 from cowrite.kit.clock import utcnow
 from cowrite.models import DocumentVersion
-from tests.support.documents import Team, create_document
+from tests.support.documents import create_document
+from tests.support.workspaces import Team
 
 
 def versions_url(document: dict[str, Any], suffix: str = "") -> str:
