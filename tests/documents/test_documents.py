@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -244,3 +245,26 @@ async def test_rest_content_merges_through_the_live_session(
         assert versions.json()["content"] == "rest write\n(typed meanwhile)"
     finally:
         app.state.cowrite.collab = None
+
+
+async def test_concurrent_writers_from_the_same_base_version_one_wins(
+    client: httpx.AsyncClient, team: Team
+) -> None:
+    document = await create_document(client, team.editor, team.workspace_id, "Race", "start")
+
+    async def write(role: str) -> httpx.Response:
+        return await client.patch(
+            doc_url(document["id"]),
+            json={"content": f"written by {role}", "base_version": 1},
+            headers=team.member(role).headers,
+        )
+
+    # Both are other authors than the creator: the winner's edit is a version of its own.
+    responses = await asyncio.gather(write("admin"), write("owner"))
+    assert sorted(r.status_code for r in responses) == [200, 409]
+    [winner] = [r.json() for r in responses if r.status_code == 200]
+    current = (await client.get(doc_url(document["id"]), headers=team.viewer.headers)).json()
+    assert current["content"] == winner["content"]
+    assert current["version"] == 2
+    versions = await client.get(doc_url(document["id"]) + "/versions", headers=team.viewer.headers)
+    assert [v["number"] for v in versions.json()["items"]] == [2, 1]
