@@ -331,3 +331,28 @@ async def test_graceful_shutdown_closes_sockets_1001(
     await stopping
     rows = await sessions_of(db.url, room.editor.id)
     assert rows and not any(row.is_active for row in rows)
+
+
+async def test_rest_changes_reach_the_sockets(live: LiveApp, room: Room) -> None:
+    """Removing a member and trashing a document through the API act on live rooms."""
+    owner = await WsClient.open(live.ws_url, room.owner.access_token)
+    editor = await WsClient.open(live.ws_url, room.editor.access_token)
+    await owner.join(room.document_id)
+    await editor.join(room.document_id)
+    async with httpx.AsyncClient(base_url=live.base_url) as http:
+        removed = await http.delete(
+            f"/api/v1/workspaces/{room.workspace_id}/members/{room.editor.id}",
+            headers=room.owner.headers,
+        )
+        assert removed.status_code == 204, removed.text
+        await owner.expect("user_left", connection_id=editor.connection_id)
+        notice = await editor.expect("user_left", connection_id=editor.connection_id)
+        assert notice["reason"] == "access_revoked"
+        assert (await editor.join(room.document_id))["code"] == "not_found"
+
+        trashed = await http.delete(
+            f"/api/v1/documents/{room.document_id}", headers=room.owner.headers
+        )
+        assert trashed.status_code in (200, 204), trashed.text
+    gone = await owner.expect("user_left", connection_id=owner.connection_id)
+    assert gone["reason"] == "document_trashed"

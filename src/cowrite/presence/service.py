@@ -45,6 +45,7 @@ class PresenceService:
         )
         self._typing: dict[tuple[uuid.UUID, uuid.UUID], asyncio.TimerHandle] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self._writes: set[asyncio.Task[None]] = set()
         # Set at shutdown: sessions are then closed in one statement, not one per socket.
         self._stopping = False
 
@@ -234,13 +235,24 @@ class PresenceService:
         self, connection: Connection, document_id: uuid.UUID, reason: str | None = None
     ) -> None:
         self._stop_typing_timer(connection.id, document_id)
-        if await self.manager.leave(connection, document_id, reason):
-            await self.manager.close_room_if_empty(document_id)
-            try:
-                async with unit_of_work(self.state.session_factory) as session:
-                    await sessions.set_location(session, connection.id, None, None)
-            except Exception:
-                log.exception("could not record leave of %s", connection.id)
+        if not await self.manager.leave(connection, document_id, reason):
+            return
+        await self.manager.close_room_if_empty(document_id)
+        if reason is None:
+            await self._record_leave(connection.id)
+        else:
+            # Taken out by a domain event, which may be emitted inside the transaction that
+            # caused it (on SQLite that one holds the write lock): record it after, not now.
+            task = asyncio.create_task(self._record_leave(connection.id))
+            self._writes.add(task)
+            task.add_done_callback(self._writes.discard)
+
+    async def _record_leave(self, connection_id: uuid.UUID) -> None:
+        try:
+            async with unit_of_work(self.state.session_factory) as session:
+                await sessions.set_location(session, connection_id, None, None)
+        except Exception:
+            log.exception("could not record leave of %s", connection_id)
 
     @staticmethod
     def _event(connection: Connection, document_id: uuid.UUID, kind: str) -> dict[str, Any]:
