@@ -84,6 +84,8 @@ class MultipartReader:
         self._received = 0
         self._events: deque[tuple[str, bytes]] = deque()
         self._headers: list[tuple[bytes, bytes]] = []
+        # One body chunk may hold several parts: each part's headers queue with its events.
+        self._part_headers: deque[list[tuple[bytes, bytes]]] = deque()
         self._header_field = bytearray()
         self._header_value = bytearray()
         self._ended = False
@@ -124,6 +126,7 @@ class MultipartReader:
         self._header_value.clear()
 
     def _on_headers_finished(self) -> None:
+        self._part_headers.append(self._headers)
         self._events.append(("headers", b""))
 
     def _on_part_data(self, data: bytes, start: int, end: int) -> None:
@@ -175,7 +178,7 @@ class MultipartReader:
             yield self._current
 
     def _part_from_headers(self) -> Part:
-        headers = dict(self._headers)
+        headers = dict(self._part_headers.popleft())
         disposition = headers.get(b"content-disposition")
         if disposition is None:
             raise invalid("A part has no Content-Disposition header")

@@ -55,11 +55,14 @@ def normalize_content_type(declared: str | None) -> str:
     return essence if _MEDIA_TYPE.fullmatch(essence) else DEFAULT_CONTENT_TYPE
 
 
+def _ascii_char(ch: str) -> str:
+    if unicodedata.combining(ch):
+        return ""  # the accent of a decomposed letter: "é" falls back to "e"
+    return ch if 0x20 <= ord(ch) < 0x7F and ch not in '"\\%' else "_"
+
+
 def _ascii_fallback(name: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    cleaned = "".join(
-        ch if 0x20 <= ord(ch) < 0x7F and ch not in '"\\%' else "_" for ch in decomposed
-    )
+    cleaned = "".join(map(_ascii_char, unicodedata.normalize("NFKD", name)))
     cleaned = cleaned.strip(" .")
     if cleaned.strip("_"):
         return cleaned

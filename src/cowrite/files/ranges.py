@@ -45,12 +45,11 @@ def byte_range(
         start = max(size - suffix, 0)
         return start, size - start
     start = int(first)
-    end = int(last) if last else size - 1
-    if end < start:
+    if last and int(last) < start:
         return None
     if start >= size:
         raise _unsatisfiable(size)
-    end = min(end, size - 1)
+    end = min(int(last), size - 1) if last else size - 1
     return start, end - start + 1
 
 

@@ -1,0 +1,167 @@
+"""Test helpers for files: workspaces and documents built straight through the ORM, and raw
+multipart bodies (so tests can send what no well-behaved client library would)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy import func, select
+
+from cowrite.db import unit_of_work
+from cowrite.kit.clock import utcnow
+from cowrite.models import Document, Membership, StoredFile, Workspace
+from tests.support.factories import UserCtx
+
+BOUNDARY = "cowrite-test-boundary-7MA4YWxkTrZu0gW"
+
+
+def _factory(app: FastAPI):  # type: ignore[no-untyped-def]
+    return app.state.cowrite.session_factory
+
+
+async def make_workspace(app: FastAPI, owner_id: uuid.UUID, name: str = "Team") -> uuid.UUID:
+    async with unit_of_work(_factory(app)) as session:
+        workspace = Workspace(name=name, created_by=owner_id)
+        session.add(workspace)
+        await session.flush()
+        session.add(Membership(workspace_id=workspace.id, user_id=owner_id, role="owner"))
+        return workspace.id
+
+
+async def add_member(app: FastAPI, workspace_id: uuid.UUID, user_id: uuid.UUID, role: str) -> None:
+    async with unit_of_work(_factory(app)) as session:
+        session.add(Membership(workspace_id=workspace_id, user_id=user_id, role=role))
+
+
+async def make_document(
+    app: FastAPI, workspace_id: uuid.UUID, author_id: uuid.UUID, title: str = "Notes"
+) -> uuid.UUID:
+    async with unit_of_work(_factory(app)) as session:
+        document = Document(workspace_id=workspace_id, title=title, created_by=author_id)
+        session.add(document)
+        await session.flush()
+        return document.id
+
+
+async def trash_document(app: FastAPI, document_id: uuid.UUID) -> None:
+    async with unit_of_work(_factory(app)) as session:
+        document = await session.get(Document, document_id)
+        assert document is not None
+        document.deleted_at = utcnow()
+
+
+async def purge_document(app: FastAPI, document_id: uuid.UUID) -> None:
+    async with unit_of_work(_factory(app)) as session:
+        document = await session.get(Document, document_id)
+        assert document is not None
+        await session.delete(document)
+
+
+async def soft_delete_workspace(app: FastAPI, workspace_id: uuid.UUID) -> None:
+    async with unit_of_work(_factory(app)) as session:
+        workspace = await session.get(Workspace, workspace_id)
+        assert workspace is not None
+        workspace.deleted_at = utcnow()
+
+
+async def file_rows(app: FastAPI) -> int:
+    async with unit_of_work(_factory(app)) as session:
+        return int(
+            (await session.execute(select(func.count()).select_from(StoredFile))).scalar_one()
+        )
+
+
+def stored_blobs(data_dir: Path) -> list[Path]:
+    """Every file under the blob store, finished or temporary."""
+    root = data_dir / "files"
+    return sorted(path for path in root.rglob("*") if path.is_file()) if root.exists() else []
+
+
+def part(
+    name: str,
+    data: bytes,
+    *,
+    filename: bytes | str | None = None,
+    content_type: bytes | str | None = None,
+    extra_headers: bytes = b"",
+) -> bytes:
+    """One raw multipart part; the filename goes on the wire byte for byte."""
+    disposition = b'Content-Disposition: form-data; name="' + name.encode() + b'"'
+    if filename is not None:
+        raw = filename.encode() if isinstance(filename, str) else filename
+        disposition += b'; filename="' + raw + b'"'
+    headers = disposition + b"\r\n"
+    if content_type is not None:
+        raw_type = content_type.encode() if isinstance(content_type, str) else content_type
+        headers += b"Content-Type: " + raw_type + b"\r\n"
+    headers += extra_headers
+    return b"--" + BOUNDARY.encode() + b"\r\n" + headers + b"\r\n" + data + b"\r\n"
+
+
+def closing() -> bytes:
+    return b"--" + BOUNDARY.encode() + b"--\r\n"
+
+
+def multipart_body(
+    data: bytes,
+    *,
+    filename: bytes | str = "notes.txt",
+    content_type: bytes | str | None = "text/plain",
+    document_id: uuid.UUID | str | None = None,
+    document_first: bool = True,
+) -> bytes:
+    file_part = part("file", data, filename=filename, content_type=content_type)
+    if document_id is None:
+        return file_part + closing()
+    document_part = part("document_id", str(document_id).encode())
+    parts = [document_part, file_part] if document_first else [file_part, document_part]
+    return b"".join(parts) + closing()
+
+
+MULTIPART = f"multipart/form-data; boundary={BOUNDARY}"
+
+
+@dataclass
+class Team:
+    """A workspace with one member of each role, and an outsider with a workspace of their own."""
+
+    workspace_id: uuid.UUID
+    owner: UserCtx
+    admin: UserCtx
+    editor: UserCtx
+    viewer: UserCtx
+    outsider: UserCtx
+    other_workspace_id: uuid.UUID
+
+
+async def upload(
+    client: httpx.AsyncClient,
+    user: UserCtx,
+    workspace_id: uuid.UUID,
+    data: bytes = b"hello",
+    **options: object,
+) -> httpx.Response:
+    body = multipart_body(data, **options)  # type: ignore[arg-type]
+    return await client.post(
+        f"/api/v1/workspaces/{workspace_id}/files",
+        content=body,
+        headers={**user.headers, "Content-Type": MULTIPART},
+    )
+
+
+async def upload_raw(
+    client: httpx.AsyncClient,
+    user: UserCtx,
+    workspace_id: uuid.UUID,
+    body: bytes,
+    content_type: str = MULTIPART,
+) -> httpx.Response:
+    return await client.post(
+        f"/api/v1/workspaces/{workspace_id}/files",
+        content=body,
+        headers={**user.headers, "Content-Type": content_type},
+    )
