@@ -34,10 +34,19 @@ HOSTILE_NAMES = [
     ("..\uff0f..\uff0fsecret.txt".encode(), "secret.txt"),  # full-width solidus
     ("a\u2215b\u2044c.txt".encode(), "a_b_c.txt"),  # division and fraction slash
     ("\uff41\uff44\uff4d\uff49\uff4e.txt".encode(), "admin.txt"),  # full-width letters
-    ('quo"te<>|?*.txt'.encode(), "quo_te_____.txt"),
+    (b'quo"te<>|?*.txt', "quo_te_____.txt"),
     (b"   .hidden  ", "hidden"),
     (b"", "file"),
 ]
+
+
+def _files_outside(root: Path, data_dir: Path) -> list[Path]:
+    """Files anywhere in the test's directory tree but the data dir."""
+    return [
+        path
+        for path in root.rglob("*")
+        if path.is_file() and not path.is_relative_to(data_dir) and "db-" not in str(path)
+    ]
 
 
 @pytest.mark.parametrize(("raw", "expected"), HOSTILE_NAMES)
@@ -50,13 +59,7 @@ async def test_hostile_filenames_are_stored_safely(
     blobs = stored_blobs(data_dir)
     assert len(blobs) == 1
     assert blobs[0].resolve().is_relative_to((data_dir / "files").resolve())
-    # Nothing appeared anywhere else in the test's directory tree.
-    outside = [
-        path
-        for path in tmp_path.rglob("*")
-        if path.is_file() and not path.is_relative_to(data_dir) and "db-" not in str(path)
-    ]
-    assert outside == []
+    assert _files_outside(tmp_path, data_dir) == []
     download = await client.get(
         f"/api/v1/files/{response.json()['id']}/content", headers=team.editor.headers
     )

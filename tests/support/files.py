@@ -4,14 +4,17 @@ multipart bodies (so tests can send what no well-behaved client library would)."
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from cowrite.db import unit_of_work
+from cowrite.db import create_engine, create_session_factory, unit_of_work
 from cowrite.kit.clock import utcnow
 from cowrite.models import Document, Membership, StoredFile, Workspace
 from tests.support.factories import UserCtx
@@ -19,11 +22,27 @@ from tests.support.factories import UserCtx
 BOUNDARY = "cowrite-test-boundary-7MA4YWxkTrZu0gW"
 
 
-def _factory(app: FastAPI):  # type: ignore[no-untyped-def]
-    return app.state.cowrite.session_factory
+Target = FastAPI | async_sessionmaker[AsyncSession]
 
 
-async def make_workspace(app: FastAPI, owner_id: uuid.UUID, name: str = "Team") -> uuid.UUID:
+def _factory(target: Target) -> async_sessionmaker[AsyncSession]:
+    """The app's session factory, or a factory of its own (for tests against a real server)."""
+    if isinstance(target, FastAPI):
+        factory: async_sessionmaker[AsyncSession] = target.state.cowrite.session_factory
+        return factory
+    return target
+
+
+@asynccontextmanager
+async def database_sessions(url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine = create_engine(url)
+    try:
+        yield create_session_factory(engine)
+    finally:
+        await engine.dispose()
+
+
+async def make_workspace(app: Target, owner_id: uuid.UUID, name: str = "Team") -> uuid.UUID:
     async with unit_of_work(_factory(app)) as session:
         workspace = Workspace(name=name, created_by=owner_id)
         session.add(workspace)
@@ -32,13 +51,13 @@ async def make_workspace(app: FastAPI, owner_id: uuid.UUID, name: str = "Team") 
         return workspace.id
 
 
-async def add_member(app: FastAPI, workspace_id: uuid.UUID, user_id: uuid.UUID, role: str) -> None:
+async def add_member(app: Target, workspace_id: uuid.UUID, user_id: uuid.UUID, role: str) -> None:
     async with unit_of_work(_factory(app)) as session:
         session.add(Membership(workspace_id=workspace_id, user_id=user_id, role=role))
 
 
 async def make_document(
-    app: FastAPI, workspace_id: uuid.UUID, author_id: uuid.UUID, title: str = "Notes"
+    app: Target, workspace_id: uuid.UUID, author_id: uuid.UUID, title: str = "Notes"
 ) -> uuid.UUID:
     async with unit_of_work(_factory(app)) as session:
         document = Document(workspace_id=workspace_id, title=title, created_by=author_id)
@@ -47,28 +66,28 @@ async def make_document(
         return document.id
 
 
-async def trash_document(app: FastAPI, document_id: uuid.UUID) -> None:
+async def trash_document(app: Target, document_id: uuid.UUID) -> None:
     async with unit_of_work(_factory(app)) as session:
         document = await session.get(Document, document_id)
         assert document is not None
         document.deleted_at = utcnow()
 
 
-async def purge_document(app: FastAPI, document_id: uuid.UUID) -> None:
+async def purge_document(app: Target, document_id: uuid.UUID) -> None:
     async with unit_of_work(_factory(app)) as session:
         document = await session.get(Document, document_id)
         assert document is not None
         await session.delete(document)
 
 
-async def soft_delete_workspace(app: FastAPI, workspace_id: uuid.UUID) -> None:
+async def soft_delete_workspace(app: Target, workspace_id: uuid.UUID) -> None:
     async with unit_of_work(_factory(app)) as session:
         workspace = await session.get(Workspace, workspace_id)
         assert workspace is not None
         workspace.deleted_at = utcnow()
 
 
-async def file_rows(app: FastAPI) -> int:
+async def file_rows(app: Target) -> int:
     async with unit_of_work(_factory(app)) as session:
         return int(
             (await session.execute(select(func.count()).select_from(StoredFile))).scalar_one()

@@ -35,6 +35,11 @@ async def _request_body(request: Request) -> AsyncIterator[bytes]:
         raise BadRequest("The upload was cut off", code="upload_incomplete") from None
 
 
+def _content_length(request: Request) -> int | None:
+    value = request.headers.get("content-length", "")
+    return int(value) if value.isdigit() else None
+
+
 @router.post(
     "/workspaces/{workspace_id}/files",
     status_code=status.HTTP_201_CREATED,
@@ -52,6 +57,7 @@ async def upload_file(
         access.principal.user_id,
         request.headers.get("content-type"),
         _request_body(request),
+        _content_length(request),
     )
     return FileOut.model_validate(stored)
 

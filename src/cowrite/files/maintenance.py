@@ -46,7 +46,7 @@ async def _orphan_blobs(
             if found is not None and found.modified_at < cutoff:
                 orphans.append(key)
 
-    async for key in store.keys():
+    async for key in store.list_keys():
         batch.append(key)
         if len(batch) >= BATCH:
             await check(batch)

@@ -99,6 +99,7 @@ async def upload(
     user_id: uuid.UUID,
     content_type: str | None,
     body: AsyncIterator[bytes],
+    declared_length: int | None = None,
 ) -> StoredFile:
     """Stream the `file` part into the blob store, then record it in one short transaction.
 
@@ -106,7 +107,11 @@ async def upload(
     never holds a database lock (SQLite takes the write lock at BEGIN)."""
     limit = _limit_for(state, await repository.workspace_usage(session, workspace_id))
     await session.commit()
-    if limit.bytes <= 0:
+    if limit.bytes <= 0 or (
+        declared_length is not None and declared_length > limit.bytes + FORM_OVERHEAD_BYTES
+    ):
+        # Refused before a byte is read: a client that sent `Expect: 100-continue` never
+        # sends the body at all.
         raise PayloadTooLarge(limit.detail, code=limit.code, headers={"Connection": "close"})
     store = store_of(state)
     reader = MultipartReader(body, content_type, max_body_bytes=limit.bytes + FORM_OVERHEAD_BYTES)

@@ -58,7 +58,7 @@ class BlobStore(Protocol):
 
     async def stat(self, key: str) -> BlobStat | None: ...
 
-    def keys(self) -> AsyncIterator[str]:
+    def list_keys(self) -> AsyncIterator[str]:
         """Every stored key (for the garbage collector)."""
         ...
 

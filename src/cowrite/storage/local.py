@@ -164,7 +164,7 @@ class LocalBlobStore:
             return None
         return BlobStat(key, result.st_size, datetime.fromtimestamp(result.st_mtime, UTC))
 
-    async def keys(self) -> AsyncIterator[str]:
+    async def list_keys(self) -> AsyncIterator[str]:
         shards = await asyncio.to_thread(self._list, self._blobs)
         for shard in shards:
             for name in await asyncio.to_thread(self._list, self._blobs / shard):
