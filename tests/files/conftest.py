@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from cowrite.config import Settings
 from tests.conftest import make_settings
 from tests.support.databases import TestDatabase
-from tests.support.factories import UserCtx, make_user
-from tests.support.files import Team, add_member, make_workspace
+from tests.support.factories import UserCtx
+from tests.support.files import Team
+from tests.support.workspaces import make_team, make_workspace
 
 MAX_UPLOAD = 256 * 1024
 QUOTA = 1024 * 1024
@@ -31,20 +32,15 @@ def data_dir(settings: Settings) -> Path:
 
 
 @pytest.fixture
-async def team(app: FastAPI, client: httpx.AsyncClient, user: UserCtx) -> Team:
-    workspace_id = await make_workspace(app, user.id)
-    members = {}
-    for role in ("admin", "editor", "viewer"):
-        members[role] = await make_user(client)
-        await add_member(app, workspace_id, members[role].id, role)
-    outsider = await make_user(client)
-    other_workspace_id = await make_workspace(app, outsider.id, "Elsewhere")
+async def team(client: httpx.AsyncClient, user: UserCtx) -> Team:
+    shared = await make_team(client, owner=user)
+    elsewhere = await make_workspace(client, shared.outsider, name="Elsewhere")
     return Team(
-        workspace_id=workspace_id,
+        workspace_id=uuid.UUID(shared.workspace_id),
         owner=user,
-        admin=members["admin"],
-        editor=members["editor"],
-        viewer=members["viewer"],
-        outsider=outsider,
-        other_workspace_id=other_workspace_id,
+        admin=shared.admin,
+        editor=shared.editor,
+        viewer=shared.viewer,
+        outsider=shared.outsider,
+        other_workspace_id=uuid.UUID(elsewhere["id"]),
     )

@@ -14,7 +14,6 @@ from tests.support.files import (
     file_rows,
     make_document,
     purge_document,
-    soft_delete_workspace,
     stored_blobs,
     trash_document,
     upload,
@@ -120,7 +119,10 @@ async def test_files_of_a_deleted_workspace_are_hidden(
     app: FastAPI, client: httpx.AsyncClient, team: Team
 ) -> None:
     stored = await _upload(client, team)
-    await soft_delete_workspace(app, team.workspace_id)
+    deleted = await client.delete(
+        f"/api/v1/workspaces/{team.workspace_id}", headers=team.owner.headers
+    )
+    assert deleted.status_code == 204
     for path in ("", "/content"):
         response = await client.get(
             f"/api/v1/files/{stored['id']}{path}", headers=team.owner.headers

@@ -18,11 +18,11 @@ from tests.support.files import (
     closing,
     database_sessions,
     file_rows,
-    make_workspace,
     part,
     stored_blobs,
 )
 from tests.support.server import ServerProcess
+from tests.support.workspaces import make_workspace
 
 LIMIT = 1024 * 1024
 
@@ -45,11 +45,10 @@ async def _eventually(condition: Callable[[], bool], within: float = 10.0) -> No
         await asyncio.sleep(0.05)
 
 
-async def _owner_with_workspace(client: httpx.AsyncClient, db: TestDatabase) -> tuple[UserCtx, str]:
+async def _owner_with_workspace(client: httpx.AsyncClient) -> tuple[UserCtx, str]:
     owner = await make_user(client)
-    async with database_sessions(db.url) as sessions:
-        workspace_id = await make_workspace(sessions, owner.id)
-    return owner, str(workspace_id)
+    workspace = await make_workspace(client, owner)
+    return owner, str(workspace["id"])
 
 
 async def _streamed_file(size: int, piece: int = 256 * 1024) -> AsyncIterator[bytes]:
@@ -74,7 +73,7 @@ async def test_streamed_upload_at_the_limit_over_a_real_server(
     limited_server: ServerProcess, db: TestDatabase, tmp_path: Path
 ) -> None:
     async with httpx.AsyncClient(base_url=limited_server.base_url, timeout=30) as client:
-        owner, workspace_id = await _owner_with_workspace(client, db)
+        owner, workspace_id = await _owner_with_workspace(client)
         response = await client.post(
             f"/api/v1/workspaces/{workspace_id}/files",
             content=_streamed_file(LIMIT),
@@ -95,7 +94,7 @@ async def test_over_the_limit_is_refused_while_streaming(
     limited_server: ServerProcess, db: TestDatabase, tmp_path: Path
 ) -> None:
     async with httpx.AsyncClient(base_url=limited_server.base_url, timeout=30) as client:
-        owner, workspace_id = await _owner_with_workspace(client, db)
+        owner, workspace_id = await _owner_with_workspace(client)
         try:
             response = await client.post(
                 f"/api/v1/workspaces/{workspace_id}/files",
@@ -118,7 +117,7 @@ async def test_a_declared_oversize_body_is_refused_before_it_is_sent(
     limited_server: ServerProcess, db: TestDatabase, tmp_path: Path
 ) -> None:
     async with httpx.AsyncClient(base_url=limited_server.base_url, timeout=30) as client:
-        owner, workspace_id = await _owner_with_workspace(client, db)
+        owner, workspace_id = await _owner_with_workspace(client)
     head = (
         f"POST /api/v1/workspaces/{workspace_id}/files HTTP/1.1\r\n"
         f"Host: 127.0.0.1\r\nAuthorization: Bearer {owner.access_token}\r\n"
@@ -140,7 +139,7 @@ async def test_an_upload_cut_off_mid_stream_leaves_nothing(
     server: ServerProcess, db: TestDatabase, tmp_path: Path
 ) -> None:
     async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as client:
-        owner, workspace_id = await _owner_with_workspace(client, db)
+        owner, workspace_id = await _owner_with_workspace(client)
     body = part("file", b"x" * (4 * 1024 * 1024), filename="cut.bin") + closing()
     head = (
         f"POST /api/v1/workspaces/{workspace_id}/files HTTP/1.1\r\n"

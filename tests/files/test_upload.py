@@ -24,6 +24,7 @@ from tests.support.files import (
     upload,
     upload_raw,
 )
+from tests.support.workspaces import add_member
 
 
 async def test_upload_records_metadata_and_keeps_the_bytes(
@@ -167,6 +168,23 @@ async def test_document_of_another_workspace_is_not_found(
             assert response.json()["code"] == "not_found"
     assert stored_blobs(data_dir) == []
     assert await file_rows(app) == 0
+
+
+async def test_owner_of_both_workspaces_cannot_mix_their_ids(
+    app: FastAPI, client: httpx.AsyncClient, team: Team, data_dir: Path
+) -> None:
+    """Seeing both the workspace and the document is not enough: they must belong together."""
+    await add_member(client, team.other_workspace_id, team.outsider, team.owner, "owner")
+    document_of_b = await make_document(app, team.other_workspace_id, team.outsider.id)
+    response = await upload(client, team.owner, team.workspace_id, document_id=document_of_b)
+    assert response.status_code == 404
+    listing = await client.get(
+        f"/api/v1/workspaces/{team.workspace_id}/files",
+        params={"document_id": str(document_of_b)},
+        headers=team.owner.headers,
+    )
+    assert listing.status_code == 404
+    assert stored_blobs(data_dir) == []
 
 
 async def test_trashed_document_takes_no_attachments(

@@ -1,5 +1,5 @@
-"""Test helpers for files: workspaces and documents built straight through the ORM, and raw
-multipart bodies (so tests can send what no well-behaved client library would)."""
+"""Test helpers for files: documents built straight through the ORM (until the documents API
+lands), and raw multipart bodies (so tests can send what no well-behaved client library would)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cowrite.db import create_engine, create_session_factory, unit_of_work
 from cowrite.kit.clock import utcnow
-from cowrite.models import Document, Membership, StoredFile, Workspace
+from cowrite.models import Document, StoredFile
 from tests.support.factories import UserCtx
 
 BOUNDARY = "cowrite-test-boundary-7MA4YWxkTrZu0gW"
@@ -42,20 +42,6 @@ async def database_sessions(url: str) -> AsyncIterator[async_sessionmaker[AsyncS
         await engine.dispose()
 
 
-async def make_workspace(app: Target, owner_id: uuid.UUID, name: str = "Team") -> uuid.UUID:
-    async with unit_of_work(_factory(app)) as session:
-        workspace = Workspace(name=name, created_by=owner_id)
-        session.add(workspace)
-        await session.flush()
-        session.add(Membership(workspace_id=workspace.id, user_id=owner_id, role="owner"))
-        return workspace.id
-
-
-async def add_member(app: Target, workspace_id: uuid.UUID, user_id: uuid.UUID, role: str) -> None:
-    async with unit_of_work(_factory(app)) as session:
-        session.add(Membership(workspace_id=workspace_id, user_id=user_id, role=role))
-
-
 async def make_document(
     app: Target, workspace_id: uuid.UUID, author_id: uuid.UUID, title: str = "Notes"
 ) -> uuid.UUID:
@@ -78,13 +64,6 @@ async def purge_document(app: Target, document_id: uuid.UUID) -> None:
         document = await session.get(Document, document_id)
         assert document is not None
         await session.delete(document)
-
-
-async def soft_delete_workspace(app: Target, workspace_id: uuid.UUID) -> None:
-    async with unit_of_work(_factory(app)) as session:
-        workspace = await session.get(Workspace, workspace_id)
-        assert workspace is not None
-        workspace.deleted_at = utcnow()
 
 
 async def file_rows(app: Target) -> int:

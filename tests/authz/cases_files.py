@@ -1,0 +1,39 @@
+"""File attachments: upload (editor+), read (viewer+), delete (the uploader or an admin)."""
+
+from __future__ import annotations
+
+from cowrite.workspaces.roles import Role
+from tests.authz.cases import Case, Ctx, Target
+
+FILES = "/api/v1/workspaces/{workspace_id}/files"
+FILE = "/api/v1/files/{file_id}"
+UPLOAD = {"file": ("notes.txt", b"matrix", "text/plain")}
+
+
+async def a_file(ctx: Ctx) -> Target:
+    """A file of workspace A uploaded by its owner."""
+    url = f"/api/v1/workspaces/{ctx.workspace_id}/files"
+    stored = await ctx.json("POST", url, files=UPLOAD)
+    return Target(path={"file_id": stored["id"]})
+
+
+async def own_file(ctx: Ctx) -> Target:
+    """A file the caller uploaded themself, when their role lets them upload."""
+    uploader = ctx.caller if ctx.caller_name in ("editor", "admin", "owner") else ctx.actor
+    url = f"/api/v1/workspaces/{ctx.workspace_id}/files"
+    stored = await ctx.json("POST", url, files=UPLOAD, as_user=uploader)
+    return Target(path={"file_id": stored["id"]})
+
+
+async def new_upload(ctx: Ctx) -> Target:
+    return Target(files=UPLOAD)
+
+
+CASES = [
+    Case("POST", FILES, minimum=Role.EDITOR, status=201, setup=new_upload),
+    Case("GET", FILES),
+    Case("GET", FILE, setup=a_file),
+    Case("GET", f"{FILE}/content", setup=a_file),
+    Case("DELETE", FILE, name="another's file", minimum=Role.ADMIN, status=204, setup=a_file),
+    Case("DELETE", FILE, name="own file", minimum=Role.EDITOR, status=204, setup=own_file),
+]
