@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
 
-from tests.support.files import Team, upload
+from tests.support.files import Team, stored_blobs, upload
 
 DATA = bytes(range(256)) * 40  # 10,240 bytes
 
@@ -149,6 +150,19 @@ async def test_ranges_we_do_not_serve_fall_back_to_the_whole_file(
     )
     assert fresh.status_code == 206
     assert fresh.content == DATA[:2]
+
+
+async def test_a_row_whose_blob_vanished_is_a_clean_404(
+    client: httpx.AsyncClient, team: Team, data_dir: Path
+) -> None:
+    stored = await _uploaded(client, team)
+    for blob in stored_blobs(data_dir):
+        blob.unlink()
+    response = await _get(client, team, stored["id"])
+    assert response.status_code == 404
+    assert response.json()["code"] == "file_content_missing"
+    metadata = await client.get(f"/api/v1/files/{stored['id']}", headers=team.viewer.headers)
+    assert metadata.status_code == 200
 
 
 async def test_unknown_file_is_404(client: httpx.AsyncClient, team: Team) -> None:

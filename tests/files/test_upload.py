@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
 from collections.abc import AsyncIterator
@@ -118,6 +119,23 @@ async def test_workspace_quota_is_a_clear_413(
     # Another workspace has its own quota.
     elsewhere = await upload(client, team.outsider, team.other_workspace_id, b"fine")
     assert elsewhere.status_code == 201
+
+
+async def test_concurrent_uploads_cannot_overrun_the_quota(
+    client: httpx.AsyncClient, team: Team, data_dir: Path
+) -> None:
+    for _ in range(QUOTA // MAX_UPLOAD - 1):
+        assert (await upload(client, team.editor, team.workspace_id, b"q" * MAX_UPLOAD)).is_success
+    # Each fits in the room left on its own; both together do not.
+    size = MAX_UPLOAD * 3 // 4
+    responses = await asyncio.gather(
+        upload(client, team.editor, team.workspace_id, b"a" * size),
+        upload(client, team.admin, team.workspace_id, b"b" * size),
+    )
+    assert sorted(response.status_code for response in responses) == [201, 413]
+    refused = next(response for response in responses if response.status_code == 413)
+    assert refused.json()["code"] == "workspace_quota_exceeded"
+    assert len(stored_blobs(data_dir)) == QUOTA // MAX_UPLOAD
 
 
 async def test_partial_quota_stops_the_stream_with_the_quota_code(
