@@ -115,27 +115,27 @@ async def upload(
         raise PayloadTooLarge(limit.detail, code=limit.code, headers={"Connection": "close"})
     store = store_of(state)
     reader = MultipartReader(body, content_type, max_body_bytes=limit.bytes + FORM_OVERHEAD_BYTES)
-    upload = _Upload()
+    received = _Upload()
     try:
         async for part in reader.parts():
             if part.name == "file":
-                if upload.blob is not None:
+                if received.blob is not None:
                     raise invalid("Send one `file` part per upload")
-                upload.filename = safe_filename(part.filename or "")
-                upload.content_type = normalize_content_type(part.content_type)
-                upload.blob = await store.put(_limited(part.chunks(), limit))
+                received.filename = safe_filename(part.filename or "")
+                received.content_type = normalize_content_type(part.content_type)
+                received.blob = await store.put(_limited(part.chunks(), limit))
             elif part.name == "document_id":
-                upload.document_id = await _document_id_from(part)
-                if upload.document_id is not None and upload.blob is None:
+                received.document_id = await _document_id_from(part)
+                if received.document_id is not None and received.blob is None:
                     # Sent first (as clients should): refuse a bad one before the body arrives.
-                    await _require_document(session, workspace_id, upload.document_id)
+                    await _require_document(session, workspace_id, received.document_id)
                     await session.commit()
-        if upload.blob is None:
+        if received.blob is None:
             raise Unprocessable("The form has no `file` part", code="file_missing")
-        return await _record(state, session, workspace_id, user_id, upload, upload.blob)
+        return await _record(state, session, workspace_id, user_id, received, received.blob)
     except BaseException:
-        if upload.blob is not None:
-            await store.delete(upload.blob.key)
+        if received.blob is not None:
+            await store.delete(received.blob.key)
         raise
 
 
@@ -144,15 +144,15 @@ async def _record(
     session: AsyncSession,
     workspace_id: uuid.UUID,
     user_id: uuid.UUID,
-    upload: _Upload,
+    received: _Upload,
     blob: BlobInfo,
 ) -> StoredFile:
-    """The short closing transaction: re-check what may have changed during the upload."""
+    """The short closing transaction: re-check what may have changed during the received."""
     if not await repository.lock_live_workspace(session, workspace_id):
         raise NotFound("Workspace not found", code="not_found")
     require_role(await role_in_workspace(session, user_id, workspace_id), Role.EDITOR)
-    if upload.document_id is not None:
-        await _require_document(session, workspace_id, upload.document_id)
+    if received.document_id is not None:
+        await _require_document(session, workspace_id, received.document_id)
     used = await repository.workspace_usage(session, workspace_id)
     if used + blob.size > state.settings.workspace_quota_bytes:
         raise PayloadTooLarge(
@@ -160,9 +160,9 @@ async def _record(
         )
     stored = StoredFile(
         workspace_id=workspace_id,
-        document_id=upload.document_id,
-        filename=upload.filename,
-        content_type=upload.content_type,
+        document_id=received.document_id,
+        filename=received.filename,
+        content_type=received.content_type,
         size=blob.size,
         sha256=blob.sha256,
         storage_key=blob.key,
