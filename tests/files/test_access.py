@@ -18,6 +18,7 @@ from tests.support.files import (
     trash_document,
     upload,
 )
+from tests.support.workspaces import set_role
 
 
 async def _upload(client: httpx.AsyncClient, team: Team, **options: Any) -> dict[str, Any]:
@@ -169,3 +170,13 @@ async def test_who_may_delete(client: httpx.AsyncClient, team: Team, data_dir: P
     assert (await client.delete(url, headers=team.admin.headers)).status_code == 204
     assert (await client.delete(url, headers=team.admin.headers)).status_code == 404
     assert stored_blobs(data_dir) == []
+
+
+async def test_an_uploader_demoted_to_viewer_can_no_longer_delete(
+    client: httpx.AsyncClient, team: Team
+) -> None:
+    stored = await _upload(client, team)
+    await set_role(client, team.workspace_id, team.owner, team.editor, "viewer")
+    url = f"/api/v1/files/{stored['id']}"
+    assert (await client.delete(url, headers=team.editor.headers)).status_code == 403
+    assert (await client.get(url, headers=team.editor.headers)).status_code == 200
