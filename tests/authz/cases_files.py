@@ -29,9 +29,31 @@ async def new_upload(ctx: Ctx) -> Target:
     return Target(files=UPLOAD)
 
 
+async def _document_of_b(ctx: Ctx) -> str:
+    url = f"/api/v1/workspaces/{ctx.other_workspace_id}/documents"
+    document = await ctx.json("POST", url, json={"title": "In B"})
+    document_id: str = document["id"]
+    return document_id
+
+
+async def upload_to_a_document_of_b(ctx: Ctx) -> Target:
+    return Target(files=UPLOAD, data={"document_id": await _document_of_b(ctx)})
+
+
+async def list_a_by_a_document_of_b(ctx: Ctx) -> Target:
+    return Target(params={"document_id": await _document_of_b(ctx)})
+
+
 CASES = [
-    Case("POST", FILES, minimum=Role.EDITOR, status=201, setup=new_upload),
-    Case("GET", FILES),
+    Case(
+        "POST",
+        FILES,
+        minimum=Role.EDITOR,
+        status=201,
+        setup=new_upload,
+        mixed=upload_to_a_document_of_b,
+    ),
+    Case("GET", FILES, mixed=list_a_by_a_document_of_b),
     Case("GET", FILE, setup=a_file),
     Case("GET", f"{FILE}/content", setup=a_file),
     Case("DELETE", FILE, name="another's file", minimum=Role.ADMIN, status=204, setup=a_file),

@@ -46,7 +46,7 @@ async def test_get_metadata(client: httpx.AsyncClient, team: Team) -> None:
 async def test_list_by_workspace_and_by_document(
     app: FastAPI, client: httpx.AsyncClient, team: Team
 ) -> None:
-    document_id = await make_document(app, team.workspace_id, team.owner.id)
+    document_id = await make_document(client, team.owner, team.workspace_id)
     loose = await _upload(client, team, filename="loose.txt")
     attached = await _upload(client, team, filename="attached.txt", document_id=document_id)
     url = f"/api/v1/workspaces/{team.workspace_id}/files"
@@ -67,7 +67,7 @@ async def test_list_by_workspace_and_by_document(
 async def test_list_refuses_foreign_or_unknown_documents(
     app: FastAPI, client: httpx.AsyncClient, team: Team
 ) -> None:
-    foreign = await make_document(app, team.other_workspace_id, team.outsider.id)
+    foreign = await make_document(client, team.outsider, team.other_workspace_id)
     url = f"/api/v1/workspaces/{team.workspace_id}/files"
     for document_id in (foreign, uuid.uuid4()):
         response = await client.get(
@@ -99,10 +99,10 @@ async def test_list_pages_with_a_cursor(client: httpx.AsyncClient, team: Team) -
 async def test_files_of_a_trashed_document_are_hidden(
     app: FastAPI, client: httpx.AsyncClient, team: Team
 ) -> None:
-    document_id = await make_document(app, team.workspace_id, team.owner.id)
+    document_id = await make_document(client, team.owner, team.workspace_id)
     attached = await _upload(client, team, document_id=document_id)
     loose = await _upload(client, team)
-    await trash_document(app, document_id)
+    await trash_document(client, team.owner, document_id)
     for path in ("", "/content"):
         response = await client.get(
             f"/api/v1/files/{attached['id']}{path}", headers=team.owner.headers
@@ -139,10 +139,10 @@ async def test_files_of_a_deleted_workspace_are_hidden(
 async def test_purging_a_document_removes_its_file_rows(
     app: FastAPI, client: httpx.AsyncClient, team: Team
 ) -> None:
-    document_id = await make_document(app, team.workspace_id, team.owner.id)
+    document_id = await make_document(client, team.owner, team.workspace_id)
     attached = await _upload(client, team, document_id=document_id)
     await _upload(client, team)
-    await purge_document(app, document_id)
+    await purge_document(client, team.owner, document_id)
     assert await file_rows(app) == 1
     response = await client.get(f"/api/v1/files/{attached['id']}", headers=team.owner.headers)
     assert response.status_code == 404

@@ -23,11 +23,11 @@ async def test_collector_finds_both_kinds_of_orphan(
     app: FastAPI, client: httpx.AsyncClient, team: Team, data_dir: Path
 ) -> None:
     state = app.state.cowrite
-    document_id = await make_document(app, team.workspace_id, team.owner.id)
+    document_id = await make_document(client, team.owner, team.workspace_id)
     kept = (await upload(client, team.editor, team.workspace_id, b"kept")).json()
     await upload(client, team.editor, team.workspace_id, b"attached", document_id=document_id)
     lost = (await upload(client, team.editor, team.workspace_id, b"lost")).json()
-    await purge_document(app, document_id)  # its row goes; its blob stays behind
+    await purge_document(client, team.owner, document_id)  # its row goes; its blob stays behind
     lost_blobs = [path for path in stored_blobs(data_dir) if path.read_bytes() == b"lost"]
     lost_blobs[0].unlink()  # a row whose blob vanished
 
@@ -53,9 +53,9 @@ async def test_collector_finds_both_kinds_of_orphan(
 async def test_files_gc_command(
     app: FastAPI, client: httpx.AsyncClient, team: Team, db: TestDatabase, settings: Settings
 ) -> None:
-    document_id = await make_document(app, team.workspace_id, team.owner.id)
+    document_id = await make_document(client, team.owner, team.workspace_id)
     await upload(client, team.editor, team.workspace_id, b"orphan", document_id=document_id)
-    await purge_document(app, document_id)
+    await purge_document(client, team.owner, document_id)
     env = {**os.environ, **server_env(db, settings.data_dir)}
     command = [sys.executable, "-m", "cowrite", "files-gc", "--grace-seconds", "0"]
     dry = await asyncio.to_thread(

@@ -154,7 +154,7 @@ async def test_partial_quota_stops_the_stream_with_the_quota_code(
 async def test_attach_to_a_document_of_the_workspace(
     app: FastAPI, client: httpx.AsyncClient, team: Team
 ) -> None:
-    document_id = await make_document(app, team.workspace_id, team.owner.id)
+    document_id = await make_document(client, team.owner, team.workspace_id)
     for document_first in (True, False):
         response = await upload(
             client,
@@ -171,7 +171,7 @@ async def test_attach_to_a_document_of_the_workspace(
 async def test_document_of_another_workspace_is_not_found(
     app: FastAPI, client: httpx.AsyncClient, team: Team, data_dir: Path
 ) -> None:
-    foreign = await make_document(app, team.other_workspace_id, team.outsider.id)
+    foreign = await make_document(client, team.outsider, team.other_workspace_id)
     for document_id in (foreign, uuid.uuid4()):
         for document_first in (True, False):
             response = await upload(
@@ -193,7 +193,7 @@ async def test_owner_of_both_workspaces_cannot_mix_their_ids(
 ) -> None:
     """Seeing both the workspace and the document is not enough: they must belong together."""
     await add_member(client, team.other_workspace_id, team.outsider, team.owner, "owner")
-    document_of_b = await make_document(app, team.other_workspace_id, team.outsider.id)
+    document_of_b = await make_document(client, team.outsider, team.other_workspace_id)
     response = await upload(client, team.owner, team.workspace_id, document_id=document_of_b)
     assert response.status_code == 404
     listing = await client.get(
@@ -208,8 +208,8 @@ async def test_owner_of_both_workspaces_cannot_mix_their_ids(
 async def test_trashed_document_takes_no_attachments(
     app: FastAPI, client: httpx.AsyncClient, team: Team
 ) -> None:
-    document_id = await make_document(app, team.workspace_id, team.owner.id)
-    await trash_document(app, document_id)
+    document_id = await make_document(client, team.owner, team.workspace_id)
+    await trash_document(client, team.owner, document_id)
     response = await upload(client, team.editor, team.workspace_id, document_id=document_id)
     assert response.status_code == 404
 

@@ -1,5 +1,6 @@
-"""Test helpers for files: documents built straight through the ORM (until the documents API
-lands), and raw multipart bodies (so tests can send what no well-behaved client library would)."""
+"""Test helpers for files: documents through the public API, a count of file rows straight from
+the database, and raw multipart bodies (so tests can send what no well-behaved client library
+would)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cowrite.db import create_engine, create_session_factory, unit_of_work
-from cowrite.kit.clock import utcnow
-from cowrite.models import Document, StoredFile
+from cowrite.models import StoredFile
+from tests.support.documents import create_document
 from tests.support.factories import UserCtx
 
 BOUNDARY = "cowrite-test-boundary-7MA4YWxkTrZu0gW"
@@ -43,27 +44,23 @@ async def database_sessions(url: str) -> AsyncIterator[async_sessionmaker[AsyncS
 
 
 async def make_document(
-    app: Target, workspace_id: uuid.UUID, author_id: uuid.UUID, title: str = "Notes"
+    client: httpx.AsyncClient, user: UserCtx, workspace_id: uuid.UUID, title: str = "Notes"
 ) -> uuid.UUID:
-    async with unit_of_work(_factory(app)) as session:
-        document = Document(workspace_id=workspace_id, title=title, created_by=author_id)
-        session.add(document)
-        await session.flush()
-        return document.id
+    return uuid.UUID((await create_document(client, user, workspace_id, title))["id"])
 
 
-async def trash_document(app: Target, document_id: uuid.UUID) -> None:
-    async with unit_of_work(_factory(app)) as session:
-        document = await session.get(Document, document_id)
-        assert document is not None
-        document.deleted_at = utcnow()
+async def trash_document(client: httpx.AsyncClient, user: UserCtx, document_id: uuid.UUID) -> None:
+    response = await client.delete(f"/api/v1/documents/{document_id}", headers=user.headers)
+    assert response.status_code == 204, response.text
 
 
-async def purge_document(app: Target, document_id: uuid.UUID) -> None:
-    async with unit_of_work(_factory(app)) as session:
-        document = await session.get(Document, document_id)
-        assert document is not None
-        await session.delete(document)
+async def purge_document(client: httpx.AsyncClient, admin: UserCtx, document_id: uuid.UUID) -> None:
+    """Trash the document, then delete it for good (its rows go, by the database's cascade)."""
+    await trash_document(client, admin, document_id)
+    response = await client.delete(
+        f"/api/v1/documents/{document_id}", params={"permanent": "true"}, headers=admin.headers
+    )
+    assert response.status_code == 204, response.text
 
 
 async def file_rows(app: Target) -> int:
