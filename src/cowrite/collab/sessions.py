@@ -1,0 +1,71 @@
+"""Yjs connections as live sessions: a `user_sessions` row (channel "yjs") and, once presence
+runs in this process, an entry in the document's presence list named from the token's user."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import update
+
+from cowrite.collab.connection import SocketPeer
+from cowrite.db import unit_of_work
+from cowrite.kit.clock import utcnow
+from cowrite.models import User, UserSession
+from cowrite.state import AppState
+
+CHANNEL = "yjs"
+
+
+async def open_yjs_session(
+    state: AppState,
+    peer: SocketPeer,
+    *,
+    workspace_id: uuid.UUID,
+    document_id: uuid.UUID,
+    user_agent: str,
+    client_address: str,
+    device: str,
+) -> None:
+    async with unit_of_work(state.session_factory) as session:
+        session.add(
+            UserSession(
+                connection_id=peer.connection_id,
+                user_id=peer.user_id,
+                login_id=peer.login_id,
+                channel=CHANNEL,
+                user_agent=user_agent[:512],
+                client_address=client_address[:64],
+                device_type=device,
+                workspace_id=workspace_id,
+                document_id=document_id,
+                process_id=state.process_id[:64],
+            )
+        )
+        user = await session.get(User, peer.user_id)
+        full_name = user.full_name if user is not None else ""
+    if state.presence is not None:
+        from cowrite.presence.store import PresenceEntry
+
+        await state.presence.track_external(
+            PresenceEntry(
+                connection_id=peer.connection_id,
+                user_id=peer.user_id,
+                full_name=full_name,
+                session_id=peer.login_id,
+                device_type=device,
+                document_id=document_id,
+                channel=CHANNEL,
+            )
+        )
+
+
+async def close_yjs_session(state: AppState, peer: SocketPeer, document_id: uuid.UUID) -> None:
+    if state.presence is not None:
+        await state.presence.untrack_external(document_id, peer.connection_id)
+    now = utcnow()
+    async with unit_of_work(state.session_factory) as session:
+        await session.execute(
+            update(UserSession)
+            .where(UserSession.connection_id == peer.connection_id)
+            .values(is_active=False, disconnected_at=now, last_seen_at=now)
+        )
