@@ -66,12 +66,18 @@ const scenarios = {
   async random (cfg) {
     const clients = cfg.tokens.map((t) => connect(cfg, t))
     await Promise.all(clients.map((c) => synced(c)))
-    let seed = cfg.seed || 1
-    const rand = (n) => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n }
+    let seed = (cfg.seed || 1) >>> 0
+    const rand = (n) => { // mulberry32
+      seed = (seed + 0x6D2B79F5) >>> 0
+      let t = seed
+      t = Math.imul(t ^ (t >>> 15), t | 1)
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+      return ((t ^ (t >>> 14)) >>> 0) % n
+    }
     await Promise.all(clients.map(async (c, i) => {
       for (let k = 0; k < cfg.edits; k++) {
         const len = c.text.length
-        if (len > 10 && rand(4) === 0) {
+        if (cfg.deletes !== false && len > 10 && rand(4) === 0) {
           c.text.delete(rand(len - 3), 1 + rand(3))
         } else {
           c.text.insert(rand(len + 1), `c${i}e${k};`)

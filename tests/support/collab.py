@@ -93,8 +93,7 @@ def run_node(scenario: str, config: dict[str, Any], *, timeout: float = 60) -> d
         check=False,
     )
     if completed.returncode != 0:
-        raise AssertionError(
-            f"node {scenario} failed ({completed.returncode}):\n{completed.stderr}\n{completed.stdout}"
-        )
+        output = f"{completed.stderr}\n{completed.stdout}"
+        raise AssertionError(f"node {scenario} failed ({completed.returncode}):\n{output}")
     result: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
     return result

@@ -65,13 +65,17 @@ class SocketPeer:
         """Send queued frames until a close is requested, then send the close frame."""
         frames = self._frames
         send = self._send_bytes
-        while self.close_code is None:
-            while frames:
-                await send(frames.popleft())
-            if self.close_code is not None:
-                break
-            self._wake.clear()
-            await self._wake.wait()
+        try:
+            while self.close_code is None:
+                while frames:
+                    await send(frames.popleft())
+                if self.close_code is not None:
+                    break
+                self._wake.clear()
+                await self._wake.wait()
+        except Exception:  # the client went away mid-send: nothing left to say to it
+            self.request_close(1006, "connection lost")
+            return
         with contextlib.suppress(Exception):
             await self._close(self.close_code, self.close_reason)
 

@@ -133,7 +133,7 @@ async def yjs_socket(websocket: WebSocket, document_id: str) -> None:
     finally:
         service.leave(room, peer)
         peer.request_close(1000, "")
-        with contextlib.suppress(TimeoutError):
+        with contextlib.suppress(Exception):
             await asyncio.wait_for(asyncio.shield(writer), WRITER_CLOSE_TIMEOUT)
         for task in (writer, reader, closed):
             task.cancel()

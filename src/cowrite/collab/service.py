@@ -167,7 +167,7 @@ class CollabService:
             return
         loop = asyncio.get_running_loop()
         self._unload_timers[room.document_id] = loop.call_later(
-            self.grace_seconds, self._spawn, self._unload(room)
+            self.grace_seconds, lambda: self._spawn(self._unload(room))
         )
 
     async def _unload(self, room: Room) -> None:
