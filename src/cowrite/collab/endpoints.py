@@ -38,7 +38,7 @@ CLOSE_UNSUPPORTED = 1003  # text frames, or changes to something other than the 
 CLOSE_INVALID = 1007  # bytes that are not the y-protocols encoding, updates Yjs refuses
 CLOSE_POLICY = 1008  # message rate
 CLOSE_TOO_BIG = 1009
-WRITER_CLOSE_TIMEOUT = 2.0
+CLOSE_TIMEOUT = 2.0  # a client that cannot even take the close frame is dropped
 
 
 async def startup(state: AppState, stack: AsyncExitStack) -> None:
@@ -125,7 +125,6 @@ async def yjs_socket(websocket: WebSocket, document_id: str) -> None:
     )
     state.metrics.ws_connections.labels("yjs").inc()
     service.join(room, peer)
-    writer = asyncio.create_task(peer.run_writer())
     reader = asyncio.create_task(_read(websocket, room, peer, state))
     closed = asyncio.create_task(peer.closed.wait())
     try:
@@ -133,11 +132,11 @@ async def yjs_socket(websocket: WebSocket, document_id: str) -> None:
     finally:
         service.leave(room, peer)
         peer.request_close(1000, "")
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(asyncio.shield(writer), WRITER_CLOSE_TIMEOUT)
-        for task in (writer, reader, closed):
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(peer.finished.wait(), CLOSE_TIMEOUT)
+        for task in (reader, closed):
             task.cancel()
-        await asyncio.gather(writer, reader, closed, return_exceptions=True)
+        await asyncio.gather(reader, closed, return_exceptions=True)
         state.metrics.ws_connections.labels("yjs").dec()
         await sessions.close_yjs_session(state, peer, room.document_id)
 
