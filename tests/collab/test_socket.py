@@ -1,0 +1,175 @@
+"""`/ws/yjs` on a real server: who may connect, and bad input refused with a clear close code
+while the document and the other clients stay untouched."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from pycrdt import Doc, Map, Text
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+from cowrite.collab import protocol
+from tests.conftest import server_env
+from tests.support.collab import DocCtx, make_document, stored_text
+from tests.support.databases import TestDatabase
+from tests.support.factories import UserCtx, make_user
+from tests.support.server import ServerProcess
+
+MAX_MESSAGE = 64 * 1024
+
+
+@pytest.fixture
+def limited_server(db: TestDatabase, tmp_path: Path) -> Iterator[ServerProcess]:
+    env = server_env(
+        db,
+        tmp_path / "data",
+        COWRITE_YJS_MAX_MESSAGE_BYTES=str(MAX_MESSAGE),
+        COWRITE_YJS_RATE_PER_SECOND="100",
+        COWRITE_YJS_RATE_BURST="200",
+    )
+    process = ServerProcess(env=env, workdir=tmp_path)
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+@pytest.fixture
+async def owner(limited_server: ServerProcess) -> AsyncIterator[UserCtx]:
+    async with httpx.AsyncClient(base_url=limited_server.base_url, timeout=30) as http:
+        yield await make_user(http)
+
+
+@pytest.fixture
+async def document(db: TestDatabase, owner: UserCtx) -> DocCtx:
+    return await make_document(db.url, {owner.id: "owner"}, content="intact")
+
+
+def _url(server: ServerProcess, document_id: object, token: str | None) -> str:
+    query = f"?token={token}" if token is not None else ""
+    return f"{server.ws_url}/ws/yjs/{document_id}{query}"
+
+
+async def _close_code(ws: ClientConnection, send: bytes | str | None = None) -> int | None:
+    if send is not None:
+        await ws.send(send)
+    try:
+        async with asyncio.timeout(10):
+            while True:
+                await ws.recv()
+    except ConnectionClosed as closed:
+        return closed.rcvd.code if closed.rcvd else None
+
+
+async def _synced_text(ws: ClientConnection) -> str:
+    await ws.send(protocol.sync_step1(b"\x00"))
+    doc: Doc = Doc()
+    async with asyncio.timeout(10):
+        while True:
+            frame = await ws.recv()
+            assert isinstance(frame, bytes)
+            for message in protocol.parse_frame(frame):
+                if isinstance(message, protocol.SyncStep2):
+                    doc.apply_update(message.update)
+                    return str(doc.get("content", type=Text))
+
+
+@pytest.mark.parametrize("token_kind", ["missing", "garbage"])
+async def test_unauthenticated_sockets_close_4401(
+    limited_server: ServerProcess, document: DocCtx, token_kind: str
+) -> None:
+    token = None if token_kind == "missing" else "not-a-token"
+    async with connect(_url(limited_server, document.document_id, token)) as ws:
+        assert await _close_code(ws) == 4401
+
+
+async def test_unknown_or_hidden_documents_close_4404(
+    limited_server: ServerProcess, document: DocCtx, owner: UserCtx
+) -> None:
+    async with httpx.AsyncClient(base_url=limited_server.base_url, timeout=30) as http:
+        stranger = await make_user(http)
+    cases = [
+        (uuid.uuid4(), owner.access_token),
+        ("not-a-uuid", owner.access_token),
+        (document.document_id, stranger.access_token),
+    ]
+    for document_id, token in cases:
+        async with connect(_url(limited_server, document_id, token)) as ws:
+            assert await _close_code(ws) == 4404
+
+
+def _text_update() -> bytes:
+    doc: Doc = Doc()
+    doc.get("content", type=Text).insert(0, "a longer insertion")
+    return doc.get_update()
+
+
+def _foreign_update() -> bytes:
+    doc: Doc = Doc()
+    doc.get("sidebar", type=Map)["open"] = True
+    return doc.get_update()
+
+
+@pytest.mark.parametrize(
+    ("payload", "code"),
+    [
+        ("a text frame", 1003),
+        (b"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", 1007),
+        (b"\x00\x02\x80", 1007),
+        (protocol.sync_update(_text_update()[:-4]), 1007),
+        (protocol.sync_update(_foreign_update()), 1003),
+        (protocol.sync_update(b"\x00" * (MAX_MESSAGE + 10)), 1009),
+        (b"\x00" * (2 * 1024 * 1024), 1009),
+    ],
+    ids=["text", "overlong-varint", "truncated", "truncated-update", "foreign-root", "big", "huge"],
+)
+async def test_bad_input_is_refused_and_the_document_is_untouched(
+    limited_server: ServerProcess,
+    db: TestDatabase,
+    document: DocCtx,
+    owner: UserCtx,
+    payload: bytes | str,
+    code: int,
+) -> None:
+    url = _url(limited_server, document.document_id, owner.access_token)
+    async with connect(url) as bystander:
+        assert await _synced_text(bystander) == "intact"
+        async with connect(url, max_size=None) as offender:
+            assert await _close_code(offender, payload) == code
+        async with connect(url) as newcomer:
+            assert await _synced_text(newcomer) == "intact"
+        await bystander.ping()  # the other client is still connected
+    assert await stored_text(db.url, document.document_id) == "intact"
+
+
+async def test_a_flood_of_tiny_updates_is_cut_off_without_harm(
+    limited_server: ServerProcess, db: TestDatabase, document: DocCtx, owner: UserCtx
+) -> None:
+    url = _url(limited_server, document.document_id, owner.access_token)
+    doc: Doc = Doc()
+    async with connect(url) as flooder:
+        await flooder.send(protocol.sync_step1(b"\x00"))
+        text = doc.get("content", type=Text)
+        closed_with = None
+        try:
+            for index in range(2000):
+                before = doc.get_state()
+                text.insert(0, str(index % 10))
+                await flooder.send(protocol.sync_update(doc.get_update(before)))
+        except ConnectionClosed as closed:
+            closed_with = closed.rcvd.code if closed.rcvd else None
+        if closed_with is None:
+            closed_with = await _close_code(flooder)
+    assert closed_with == 1008
+    async with connect(url) as newcomer:
+        survived = await _synced_text(newcomer)
+    # The edits accepted before the cut are kept; nothing else changed.
+    assert survived.count("intact") == 1
+    assert set(survived.replace("intact", "")) <= set("0123456789")
