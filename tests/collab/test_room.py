@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
@@ -140,3 +141,23 @@ async def test_frames_from_other_processes_are_applied_but_not_republished() -> 
     room.flush()
     assert peer.text() == "remote"
     assert listener.published == [] and listener.accepted == []
+
+
+async def test_a_large_room_is_served_in_chunks_and_every_peer_gets_every_tick_in_order() -> None:
+    room = _room()
+    peers = [FakePeer() for _ in range(300)]
+    for peer in peers:
+        room.join(peer)
+        peer.frames.clear()
+    state = None
+    for word in ("one ", "two ", "three "):
+        client, update = edit(state, 0, word)
+        state = client.get_update()
+        room.apply_remote(protocol.sync_update(update))
+        room.flush()
+    assert len(peers[0].frames) == 3
+    assert peers[-1].frames == []  # not yet: later chunks wait for the next loop turns
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert all(peer.frames == peers[0].frames for peer in peers)
+    assert peers[-1].text() == str(room.text)

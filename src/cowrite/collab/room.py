@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 from pycrdt import Doc, Text, merge_updates
@@ -30,6 +32,7 @@ from cowrite.collab.protocol import (
 from cowrite.collab.updates import check_update
 
 TEXT_NAME = "content"
+FAN_OUT_CHUNK = 64  # peers served per event-loop turn
 
 
 class Peer(Protocol):
@@ -59,6 +62,14 @@ class RoomListener(Protocol):
         ...
 
 
+@dataclass(slots=True)
+class _FanOut:
+    peers: list[Peer]
+    frame: bytes
+    personal: dict[Peer, bytes | None]
+    index: int = 0
+
+
 class Room:
     def __init__(
         self,
@@ -86,6 +97,7 @@ class Room:
         self._awareness_clock: dict[int, int] = {}
         self._awareness_owner: dict[int, Peer] = {}
         self._tick: asyncio.TimerHandle | None = None
+        self._jobs: deque[_FanOut] = deque()
 
     # -- loading ------------------------------------------------------------------------------
 
@@ -223,13 +235,42 @@ class Room:
             pending_awareness, self._pending_awareness = self._pending_awareness, {}
             entries = [entry for entry, _ in pending_awareness.values()]
             frame = protocol.awareness_message(protocol.encode_awareness(entries))
-            for peer in list(self.peers):
-                peer.send(frame)
+            self._send_to_all(frame, {})
             local = [entry for entry, is_local in pending_awareness.values() if is_local]
             if local:
                 if len(local) != len(entries):
                     frame = protocol.awareness_message(protocol.encode_awareness(local))
                 self.listener.frame_ready(self, frame)
+
+    def _send_to_all(self, frame: bytes, personal: dict[Peer, bytes | None]) -> None:
+        """Queue one frame for every peer (`personal` overrides it for some); sent in order."""
+        self._jobs.append(_FanOut(list(self.peers), frame, personal))
+        if len(self._jobs) == 1:
+            self._run_jobs()
+
+    def _run_jobs(self) -> None:
+        """Send queued fan-outs a chunk of peers at a time, so one big room does not hold the
+        event loop (and the update log's commits) for a whole pass."""
+        budget = FAN_OUT_CHUNK
+        jobs = self._jobs
+        while jobs:
+            job = jobs[0]
+            end = min(len(job.peers), job.index + budget)
+            frame, personal = job.frame, job.personal
+            for peer in job.peers[job.index : end]:
+                if personal and peer in personal:
+                    own = personal[peer]
+                    if own is not None:
+                        peer.send(own)
+                else:
+                    peer.send(frame)
+            budget -= end - job.index
+            job.index = end
+            if end == len(job.peers):
+                jobs.popleft()
+            if budget <= 0 and jobs:
+                asyncio.get_running_loop().call_soon(self._run_jobs)
+                return
 
     def _fan_out_updates(self, pending: list[tuple[bytes, Peer | None, bool]]) -> None:
         updates = [update for update, _, _ in pending]
@@ -245,13 +286,7 @@ class Room:
                 personal[sender] = protocol.sync_update(others[0])
             else:
                 personal[sender] = protocol.sync_update(merge_updates(*others))
-        for peer in list(self.peers):
-            if peer in personal:
-                own = personal[peer]
-                if own is not None:
-                    peer.send(own)
-            else:
-                peer.send(frame)
+        self._send_to_all(frame, personal)
         local = [update for update, _, is_local in pending if is_local]
         if local:
             if len(local) != len(pending):
