@@ -155,9 +155,11 @@ async def test_a_large_room_is_served_in_chunks_and_every_peer_gets_every_tick_i
         state = client.get_update()
         room.apply_remote(protocol.sync_update(update))
         room.flush()
-    assert len(peers[0].frames) == 3
-    assert peers[-1].frames == []  # not yet: later chunks wait for the next loop turns
+    served_at_once = [peer for peer in peers if peer.frames]
+    assert 0 < len(served_at_once) < len(peers)  # the rest wait for the next loop turns
     for _ in range(20):
         await asyncio.sleep(0)
-    assert all(peer.frames == peers[0].frames for peer in peers)
+    first = served_at_once[0].frames
+    assert len(first) == 3
+    assert all(peer.frames == first for peer in peers)
     assert peers[-1].text() == str(room.text)
