@@ -173,3 +173,28 @@ async def test_a_flood_of_tiny_updates_is_cut_off_without_harm(
     # The edits accepted before the cut are kept; nothing else changed.
     assert survived.count("intact") == 1
     assert set(survived.replace("intact", "")) <= set("0123456789")
+
+
+async def test_a_vanished_clients_awareness_is_removed_for_the_others(
+    limited_server: ServerProcess, document: DocCtx, owner: UserCtx
+) -> None:
+    url = _url(limited_server, document.document_id, owner.access_token)
+    state = protocol.AwarenessEntry(1234, 1, b'{"user":{"name":"Ghost"}}')
+    async with connect(url) as watcher:
+        await _synced_text(watcher)
+        vanishing = await connect(url)
+        await vanishing.send(protocol.awareness_message(protocol.encode_awareness([state])))
+        assert await _next_awareness(watcher) == [state]
+        vanishing.transport.abort()  # gone without a goodbye
+        removal = await _next_awareness(watcher)
+    assert removal == [protocol.AwarenessEntry(1234, 2, b"null")]
+
+
+async def _next_awareness(ws: ClientConnection) -> list[protocol.AwarenessEntry]:
+    async with asyncio.timeout(10):
+        while True:
+            frame = await ws.recv()
+            assert isinstance(frame, bytes)
+            for message in protocol.parse_frame(frame):
+                if isinstance(message, protocol.AwarenessMessage):
+                    return protocol.decode_awareness(message.payload)
