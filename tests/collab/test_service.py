@@ -12,7 +12,7 @@ from cowrite.collab import protocol
 from cowrite.collab.protocol import SyncUpdate
 from cowrite.db import create_engine, create_session_factory, unit_of_work
 from cowrite.kit.events import DocumentTrashed, LoginsRevoked, MembershipChanged, WorkspaceDeleted
-from cowrite.models import YSnapshot, YUpdate
+from cowrite.models import DocumentVersion, YSnapshot, YUpdate
 from tests.collab.conftest import ServiceFactory
 from tests.collab.fakes import FakePeer, edit
 from tests.support.collab import DocCtx, document_content, make_document, stored_text
@@ -27,6 +27,16 @@ async def _count(db: TestDatabase, model: type, document_id: uuid.UUID) -> int:
             column = model.document_id  # type: ignore[attr-defined]
             query = select(func.count()).select_from(model).where(column == document_id)
             return int((await session.execute(query)).scalar_one())
+    finally:
+        await engine.dispose()
+
+
+async def _versions(db: TestDatabase, document_id: uuid.UUID) -> list[DocumentVersion]:
+    engine = create_engine(db.url)
+    try:
+        async with unit_of_work(create_session_factory(engine)) as session:
+            query = select(DocumentVersion).where(DocumentVersion.document_id == document_id)
+            return list((await session.execute(query)).scalars())
     finally:
         await engine.dispose()
 
@@ -89,6 +99,10 @@ async def test_the_last_leave_writes_the_content_and_unloads_the_room(
         await asyncio.sleep(0.02)
     assert doc.document_id not in service.rooms
     assert await document_content(db.url, doc.document_id) == "old and new"
+    versions = await _versions(db, doc.document_id)
+    assert [(v.source, v.author_id, v.content_size) for v in versions] == [
+        ("yjs", user.id, len("old and new"))
+    ]
 
 
 async def test_rest_writes_merge_into_the_live_text_and_keep_concurrent_edits(

@@ -198,3 +198,29 @@ async def _next_awareness(ws: ClientConnection) -> list[protocol.AwarenessEntry]
             for message in protocol.parse_frame(frame):
                 if isinstance(message, protocol.AwarenessMessage):
                     return protocol.decode_awareness(message.payload)
+
+
+async def test_a_rest_write_reaches_connected_clients_as_a_merge(
+    limited_server: ServerProcess, db: TestDatabase, document: DocCtx, owner: UserCtx
+) -> None:
+    url = _url(limited_server, document.document_id, owner.access_token)
+    async with connect(url) as ws:
+        await ws.send(protocol.sync_step1(b"\x00"))
+        doc: Doc = Doc()
+        text = doc.get("content", type=Text)
+        async with httpx.AsyncClient(base_url=limited_server.base_url) as http:
+            response = await http.patch(
+                f"/api/v1/documents/{document.document_id}",
+                json={"content": "intact, then patched"},
+                headers=owner.headers,
+            )
+        assert response.status_code == 200, response.text
+        assert response.json()["content"] == "intact, then patched"
+        async with asyncio.timeout(10):
+            while str(text) != "intact, then patched":
+                frame = await ws.recv()
+                assert isinstance(frame, bytes)
+                for message in protocol.parse_frame(frame):
+                    if isinstance(message, protocol.SyncStep2 | protocol.SyncUpdate):
+                        doc.apply_update(message.update)
+    assert await stored_text(db.url, document.document_id) == "intact, then patched"

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from tests.support.collab import INTEROP_DIR, document_content, make_document, run_node, stored_text
+from tests.support.collab import INTEROP_DIR, make_document, run_node, stored_text
 from tests.support.databases import TestDatabase
 from tests.support.factories import make_user
 from tests.support.server import ServerProcess
@@ -64,8 +64,15 @@ async def test_ten_clients_editing_at_random_converge_and_match_the_stored_conte
     final = result["texts"][0]
     assert all(text == final for text in result["texts"])
     assert "c0e" in final and "c9e" in final
+
     # Every client has left: the server wrote the live text to the document at once.
-    assert await _eventually(lambda: document_content(db.url, doc.document_id), final)
+    async def rest_content() -> str:
+        response = await http.get(f"/api/v1/documents/{doc.document_id}", headers=users[0].headers)
+        assert response.status_code == 200, response.text
+        content: str = response.json()["content"]
+        return content
+
+    assert await _eventually(rest_content, final)
     assert await stored_text(db.url, doc.document_id) == final
 
 

@@ -4,8 +4,9 @@ Rooms append accepted updates without waiting; one task per process writes them 
 most one transaction per flush interval (sooner when idle), so an update is committed a few
 milliseconds after it arrives and a burst costs one transaction, not one per keystroke. Updates
 from the same author to the same document within a batch are merged into one row. The same
-transaction carries the debounced `documents.content` writes, so the content never runs ahead of
-the log. Documents whose log grows past the threshold are compacted after the flush.
+transaction carries the debounced `documents.content` writes (with a version, as REST edits
+make), so the content never runs ahead of the log. Documents whose log grows past the
+threshold are compacted after the flush.
 """
 
 from __future__ import annotations
@@ -25,8 +26,11 @@ from cowrite.collab import repository
 from cowrite.collab.repository import LogRow
 from cowrite.db import unit_of_work
 from cowrite.kit.clock import utcnow
+from cowrite.versions.service import record_version
 
 log = logging.getLogger(__name__)
+
+VERSION_SOURCE = "yjs"  # versions made from co-editing, folded per author like REST edits
 
 
 @dataclass(slots=True)
@@ -45,8 +49,10 @@ class UpdateLog:
         flush_interval: float,
         compact_threshold: int,
         commit_lag: Histogram,
+        version_fold_seconds: int,
     ) -> None:
         self.session_factory = session_factory
+        self.version_fold_seconds = version_fold_seconds
         self.flush_interval = flush_interval
         self.compact_threshold = compact_threshold
         self.commit_lag = commit_lag
@@ -130,7 +136,15 @@ class UpdateLog:
         async with unit_of_work(self.session_factory) as session:
             await repository.append_updates(session, rows)
             for document_id, (text, author_id) in contents.items():
-                await repository.write_content(session, document_id, text, author_id)
+                document = await repository.write_content(session, document_id, text, author_id)
+                if document is not None:
+                    await record_version(
+                        session,
+                        document,
+                        author_id,
+                        source=VERSION_SOURCE,
+                        fold_seconds=self.version_fold_seconds,
+                    )
 
     async def _write_separately(
         self, rows: list[LogRow], contents: dict[uuid.UUID, tuple[str, uuid.UUID | None]]

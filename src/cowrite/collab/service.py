@@ -72,6 +72,7 @@ class CollabService:
             flush_interval=settings.yjs_flush_interval_ms / 1000,
             compact_threshold=settings.yjs_compact_threshold,
             commit_lag=state.metrics.yjs_commit_lag,
+            version_fold_seconds=settings.version_fold_seconds,
         )
         self.rooms: dict[uuid.UUID, Room] = {}
         self._loading: dict[uuid.UUID, asyncio.Future[Room]] = {}
