@@ -14,6 +14,7 @@ from cowrite.collab.room import Room
 
 @dataclass(eq=False)
 class FakePeer:
+    connection_id: uuid.UUID = field(default_factory=uuid.uuid4)
     user_id: uuid.UUID | None = field(default_factory=uuid.uuid4)
     login_id: uuid.UUID | None = field(default_factory=uuid.uuid4)
     can_write: bool = True

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
 from cowrite.collab import protocol
 from cowrite.collab.protocol import SyncUpdate
 from cowrite.db import create_engine, create_session_factory, unit_of_work
+from cowrite.kit.clock import utcnow
 from cowrite.kit.events import DocumentTrashed, LoginsRevoked, MembershipChanged, WorkspaceDeleted
-from cowrite.models import DocumentVersion, YSnapshot, YUpdate
+from cowrite.models import DocumentVersion, UserSession, YSnapshot, YUpdate
 from tests.collab.conftest import ServiceFactory
 from tests.collab.fakes import FakePeer, edit
 from tests.support.collab import DocCtx, document_content, make_document, stored_text
@@ -177,3 +179,34 @@ async def test_trash_and_workspace_deletion_close_with_4404(
     assert in_trashed.closed_with == 4404 and in_deleted.closed_with is None
     await service.state.events.emit(WorkspaceDeleted(deleted.workspace_id))
     assert in_deleted.closed_with == 4404
+
+
+async def test_live_yjs_sessions_are_kept_fresh(
+    db: TestDatabase, user: UserCtx, collab: ServiceFactory
+) -> None:
+    doc = await _doc(db, user)
+    service = await collab(session_touch_interval_seconds=0.05)
+    peer = FakePeer(user_id=user.id)
+    engine = create_engine(db.url)
+    try:
+        async with unit_of_work(create_session_factory(engine)) as session:
+            stale = utcnow() - timedelta(hours=1)
+            session.add(
+                UserSession(
+                    connection_id=peer.connection_id,
+                    user_id=user.id,
+                    channel="yjs",
+                    last_seen_at=stale,
+                )
+            )
+        service.join(await service.open_room(doc.document_id), peer)
+        for _ in range(100):
+            await asyncio.sleep(0.02)
+            async with unit_of_work(create_session_factory(engine)) as session:
+                row = await session.get(UserSession, peer.connection_id)
+                assert row is not None
+                if row.last_seen_at > stale + timedelta(minutes=30):
+                    break
+        assert row.last_seen_at > stale + timedelta(minutes=30)
+    finally:
+        await engine.dispose()

@@ -38,6 +38,7 @@ FAN_OUT_CHUNK = 64  # peers served per event-loop turn
 class Peer(Protocol):
     """A recipient of a room's frames: a socket, a fake in tests."""
 
+    connection_id: uuid.UUID
     user_id: uuid.UUID | None
     login_id: uuid.UUID | None
     can_write: bool

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from pycrdt import Doc, Text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cowrite.collab import repository
+from cowrite.collab import repository, sessions
 from cowrite.collab.log import UpdateLog
 from cowrite.collab.protocol import ProtocolError
 from cowrite.collab.repository import LogRow
@@ -80,11 +80,13 @@ class CollabService:
         self._content_timers: dict[uuid.UUID, asyncio.TimerHandle] = {}
         self._remote_handlers: dict[uuid.UUID, Callable[[bytes], None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._touching: asyncio.Task[None] | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------
 
     async def start(self) -> None:
         self.log.start()
+        self._touching = asyncio.create_task(self._touch_sessions(), name="yjs-session-touch")
         events = self.state.events
         events.subscribe(MembershipChanged, self._on_membership_changed)
         events.subscribe(WorkspaceDeleted, self._on_workspace_deleted)
@@ -92,6 +94,8 @@ class CollabService:
         events.subscribe(LoginsRevoked, self._on_logins_revoked)
 
     async def close(self) -> None:
+        if self._touching is not None:
+            self._touching.cancel()
         events = self.state.events
         events.unsubscribe(MembershipChanged, self._on_membership_changed)
         events.unsubscribe(WorkspaceDeleted, self._on_workspace_deleted)
@@ -107,6 +111,18 @@ class CollabService:
         await self.log.close()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _touch_sessions(self) -> None:
+        interval = self.state.settings.session_touch_interval_seconds
+        while True:
+            await asyncio.sleep(interval)
+            connection_ids = [
+                peer.connection_id for room in self.rooms.values() for peer in room.peers
+            ]
+            try:
+                await sessions.touch_yjs_sessions(self.state, connection_ids)
+            except Exception:
+                log.exception("touching Yjs sessions failed")
 
     # -- rooms --------------------------------------------------------------------------------
 

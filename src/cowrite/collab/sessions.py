@@ -69,3 +69,16 @@ async def close_yjs_session(state: AppState, peer: SocketPeer, document_id: uuid
             .where(UserSession.connection_id == peer.connection_id)
             .values(is_active=False, disconnected_at=now, last_seen_at=now)
         )
+
+
+async def touch_yjs_sessions(state: AppState, connection_ids: list[uuid.UUID]) -> None:
+    """Mark live Yjs connections as seen, so stale-session clean-up leaves them alone."""
+    if not connection_ids:
+        return
+    async with unit_of_work(state.session_factory) as session:
+        for start in range(0, len(connection_ids), 500):
+            await session.execute(
+                update(UserSession)
+                .where(UserSession.connection_id.in_(connection_ids[start : start + 500]))
+                .values(last_seen_at=utcnow())
+            )
