@@ -11,10 +11,13 @@ from pathlib import Path
 import httpx
 import pytest
 from pycrdt import Doc, Map, Text
+from sqlalchemy import select
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from cowrite.collab import protocol
+from cowrite.db import create_engine, create_session_factory, unit_of_work
+from cowrite.models import UserSession
 from tests.conftest import server_env
 from tests.support.collab import DocCtx, make_document, stored_text
 from tests.support.databases import TestDatabase
@@ -224,3 +227,30 @@ async def test_a_rest_write_reaches_connected_clients_as_a_merge(
                     if isinstance(message, protocol.SyncStep2 | protocol.SyncUpdate):
                         doc.apply_update(message.update)
     assert await stored_text(db.url, document.document_id) == "intact, then patched"
+
+
+async def test_a_yjs_connection_is_a_live_session_until_it_closes(
+    limited_server: ServerProcess, db: TestDatabase, document: DocCtx, owner: UserCtx
+) -> None:
+    url = _url(limited_server, document.document_id, owner.access_token)
+    async with connect(url, user_agent_header="Mozilla/5.0 (iPhone)") as ws:
+        await _synced_text(ws)
+        [row] = await _sessions(db, owner)
+        assert (row.channel, row.is_active, row.device_type) == ("yjs", True, "mobile")
+        assert row.document_id == document.document_id
+    for _ in range(100):
+        [row] = await _sessions(db, owner)
+        if not row.is_active:
+            break
+        await asyncio.sleep(0.05)
+    assert not row.is_active and row.disconnected_at is not None
+
+
+async def _sessions(db: TestDatabase, user: UserCtx) -> list[UserSession]:
+    engine = create_engine(db.url)
+    try:
+        async with unit_of_work(create_session_factory(engine)) as session:
+            query = select(UserSession).where(UserSession.user_id == user.id)
+            return list((await session.execute(query)).scalars())
+    finally:
+        await engine.dispose()

@@ -29,12 +29,13 @@ class SocketPeer:
         send_bytes: Callable[[bytes], SendCoroutine],
         close: Callable[[int, str], SendCoroutine],
         *,
+        connection_id: uuid.UUID,
         user_id: uuid.UUID,
         login_id: uuid.UUID | None,
         can_write: bool,
         queue_limit: int,
     ) -> None:
-        self.connection_id = uuid.uuid4()
+        self.connection_id = connection_id
         self.user_id: uuid.UUID | None = user_id
         self.login_id = login_id
         self.can_write = can_write

@@ -50,24 +50,43 @@ async def startup(state: AppState, stack: AsyncExitStack) -> None:
 
 @dataclass(frozen=True, slots=True)
 class _Admission:
+    connection_id: uuid.UUID
+    document_id: uuid.UUID
     user_id: uuid.UUID
     login_id: uuid.UUID
-    workspace_id: uuid.UUID
+    full_name: str
+    device: str
     can_write: bool
 
 
-async def _admit(state: AppState, token: str | None, document_id: str) -> _Admission | int:
-    """Who is connecting and what they may do, or the close code that refuses them."""
+async def _admit(state: AppState, websocket: WebSocket, document_id: str) -> _Admission | int:
+    """Who is connecting and what they may do (their session row written in the same
+    transaction), or the close code that refuses them."""
+    token = websocket.query_params.get("token")
     if not token:
         return CLOSE_UNAUTHENTICATED
     try:
         document_uuid = uuid.UUID(document_id)
     except ValueError:
         return CLOSE_NOT_FOUND
+    connection_id = uuid.uuid4()
+    user_agent = websocket.headers.get("user-agent", "")
+    device = device_type(user_agent)
     try:
         async with unit_of_work(state.session_factory) as session:
             principal = await principal_from_token(state, session, token)
             grant = await document_grant(session, principal.user_id, document_uuid, Role.VIEWER)
+            sessions.add_yjs_session(
+                state,
+                session,
+                connection_id=connection_id,
+                principal=principal,
+                workspace_id=grant.document.workspace_id,
+                document_id=document_uuid,
+                user_agent=user_agent,
+                client_address=websocket.client.host if websocket.client else "",
+                device=device,
+            )
     except Unauthorized:
         return CLOSE_UNAUTHENTICATED
     except NotFound:
@@ -75,9 +94,12 @@ async def _admit(state: AppState, token: str | None, document_id: str) -> _Admis
     except AppError:
         return CLOSE_FORBIDDEN
     return _Admission(
+        connection_id,
+        document_uuid,
         principal.user_id,
         principal.login_id,
-        grant.document.workspace_id,
+        principal.user.full_name,
+        device,
         grant.role.at_least(Role.EDITOR),
     )
 
@@ -87,13 +109,14 @@ async def yjs_socket(websocket: WebSocket, document_id: str) -> None:
     state: AppState = websocket.app.state.cowrite
     service: CollabService = state.collab
     await websocket.accept()
-    admission = await _admit(state, websocket.query_params.get("token"), document_id)
+    admission = await _admit(state, websocket, document_id)
     if isinstance(admission, int):
         await websocket.close(admission)
         return
     try:
-        room = await service.open_room(uuid.UUID(document_id))
+        room = await service.open_room(admission.document_id)
     except NotFound:
+        await sessions.close_yjs_session(state, admission.connection_id, None)
         await websocket.close(CLOSE_NOT_FOUND)
         return
 
@@ -103,25 +126,23 @@ async def yjs_socket(websocket: WebSocket, document_id: str) -> None:
     async def close(code: int, reason: str) -> None:
         await websocket.close(code, reason)
 
-    settings = state.settings
     peer = SocketPeer(
         send_bytes,
         close,
+        connection_id=admission.connection_id,
         user_id=admission.user_id,
         login_id=admission.login_id,
         can_write=admission.can_write,
-        queue_limit=settings.yjs_send_queue_max,
+        queue_limit=state.settings.yjs_send_queue_max,
     )
-    user_agent = websocket.headers.get("user-agent", "")
-    client = websocket.client.host if websocket.client else ""
-    await sessions.open_yjs_session(
+    await sessions.track_presence(
         state,
-        peer,
-        workspace_id=admission.workspace_id,
-        document_id=room.document_id,
-        user_agent=user_agent,
-        client_address=client,
-        device=device_type(user_agent),
+        connection_id=admission.connection_id,
+        user_id=admission.user_id,
+        full_name=admission.full_name,
+        login_id=admission.login_id,
+        device=admission.device,
+        document_id=admission.document_id,
     )
     state.metrics.ws_connections.labels("yjs").inc()
     service.join(room, peer)
@@ -138,7 +159,7 @@ async def yjs_socket(websocket: WebSocket, document_id: str) -> None:
             task.cancel()
         await asyncio.gather(reader, closed, return_exceptions=True)
         state.metrics.ws_connections.labels("yjs").dec()
-        await sessions.close_yjs_session(state, peer, room.document_id)
+        await sessions.close_yjs_session(state, peer.connection_id, room.document_id)
 
 
 async def _read(websocket: WebSocket, room: Room, peer: SocketPeer, state: AppState) -> None:

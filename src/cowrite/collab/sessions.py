@@ -6,67 +6,83 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from cowrite.collab.connection import SocketPeer
+from cowrite.auth.deps import Principal
 from cowrite.db import unit_of_work
 from cowrite.kit.clock import utcnow
-from cowrite.models import User, UserSession
+from cowrite.models import UserSession
 from cowrite.state import AppState
 
 CHANNEL = "yjs"
 
 
-async def open_yjs_session(
+def add_yjs_session(
     state: AppState,
-    peer: SocketPeer,
+    session: AsyncSession,
     *,
+    connection_id: uuid.UUID,
+    principal: Principal,
     workspace_id: uuid.UUID,
     document_id: uuid.UUID,
     user_agent: str,
     client_address: str,
     device: str,
 ) -> None:
-    async with unit_of_work(state.session_factory) as session:
-        session.add(
-            UserSession(
-                connection_id=peer.connection_id,
-                user_id=peer.user_id,
-                login_id=peer.login_id,
-                channel=CHANNEL,
-                user_agent=user_agent[:512],
-                client_address=client_address[:64],
-                device_type=device,
-                workspace_id=workspace_id,
-                document_id=document_id,
-                process_id=state.process_id[:64],
-            )
+    """Record the connection in the admitting transaction (one transaction per connect)."""
+    session.add(
+        UserSession(
+            connection_id=connection_id,
+            user_id=principal.user_id,
+            login_id=principal.login_id,
+            channel=CHANNEL,
+            user_agent=user_agent[:512],
+            client_address=client_address[:64],
+            device_type=device,
+            workspace_id=workspace_id,
+            document_id=document_id,
+            process_id=state.process_id[:64],
         )
-        user = await session.get(User, peer.user_id)
-        full_name = user.full_name if user is not None else ""
-    if state.presence is not None:
-        from cowrite.presence.store import PresenceEntry
+    )
 
-        await state.presence.track_external(
-            PresenceEntry(
-                connection_id=peer.connection_id,
-                user_id=peer.user_id,
-                full_name=full_name,
-                session_id=peer.login_id,
-                device_type=device,
-                document_id=document_id,
-                channel=CHANNEL,
-            )
+
+async def track_presence(
+    state: AppState,
+    *,
+    connection_id: uuid.UUID,
+    user_id: uuid.UUID,
+    full_name: str,
+    login_id: uuid.UUID,
+    device: str,
+    document_id: uuid.UUID,
+) -> None:
+    if state.presence is None:
+        return
+    from cowrite.presence.store import PresenceEntry
+
+    await state.presence.track_external(
+        PresenceEntry(
+            connection_id=connection_id,
+            user_id=user_id,
+            full_name=full_name,
+            session_id=login_id,
+            device_type=device,
+            document_id=document_id,
+            channel=CHANNEL,
         )
+    )
 
 
-async def close_yjs_session(state: AppState, peer: SocketPeer, document_id: uuid.UUID) -> None:
-    if state.presence is not None:
-        await state.presence.untrack_external(document_id, peer.connection_id)
+async def close_yjs_session(
+    state: AppState, connection_id: uuid.UUID, document_id: uuid.UUID | None
+) -> None:
+    if state.presence is not None and document_id is not None:
+        await state.presence.untrack_external(document_id, connection_id)
     now = utcnow()
     async with unit_of_work(state.session_factory) as session:
         await session.execute(
             update(UserSession)
-            .where(UserSession.connection_id == peer.connection_id)
+            .where(UserSession.connection_id == connection_id)
             .values(is_active=False, disconnected_at=now, last_seen_at=now)
         )
 
