@@ -9,7 +9,7 @@ from datetime import datetime
 from pycrdt import merge_updates
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from cowrite.kit.clock import utcnow
 from cowrite.models import Document, YSnapshot, YUpdate
@@ -77,7 +77,7 @@ async def log_updates(session: AsyncSession, document_id: uuid.UUID) -> list[byt
     return list(result.scalars())
 
 
-async def append_updates(session: AsyncSession, rows: list[LogRow]) -> None:
+async def append_updates(session: AsyncSession | AsyncConnection, rows: list[LogRow]) -> None:
     if not rows:
         return
     await session.execute(

@@ -69,6 +69,7 @@ class CollabService:
         self.content_sync_seconds = settings.yjs_content_sync_seconds
         self.log = UpdateLog(
             state.session_factory,
+            state.engine,
             flush_interval=settings.yjs_flush_interval_ms / 1000,
             compact_threshold=settings.yjs_compact_threshold,
             commit_lag=state.metrics.yjs_commit_lag,
