@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from cowrite.broker.memory import MemoryBroker, MemoryBus
 from cowrite.collab import protocol
 from cowrite.collab.protocol import SyncUpdate
 from cowrite.db import create_engine, create_session_factory, unit_of_work
@@ -210,3 +211,23 @@ async def test_live_yjs_sessions_are_kept_fresh(
         assert row.last_seen_at > stale + timedelta(minutes=30)
     finally:
         await engine.dispose()
+
+
+async def test_a_rest_write_in_one_process_reaches_a_room_open_in_another(
+    db: TestDatabase, user: UserCtx, collab: ServiceFactory
+) -> None:
+    doc = await _doc(db, user, content="base")
+    bus = MemoryBus()
+    editing, rest = await collab(), await collab()
+    for service in (editing, rest):
+        await service.state.broker.close()
+        service.state.broker = MemoryBroker(service.state.process_id, bus)
+        await service.state.broker.start()
+    room = await editing.open_room(doc.document_id)
+    peer = FakePeer(user_id=user.id)
+    editing.join(room, peer)
+    async with unit_of_work(rest.state.session_factory) as session:
+        await rest.replace_text(session, doc.document_id, "base, edited over REST", user.id)
+    assert str(room.text) == "base, edited over REST"
+    room.flush()
+    assert any(b", edited over REST" in frame for frame in peer.frames)

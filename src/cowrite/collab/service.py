@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from pycrdt import Doc, Text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cowrite.collab import repository, sessions
+from cowrite.collab import protocol, repository, sessions
 from cowrite.collab.log import UpdateLog
 from cowrite.collab.protocol import ProtocolError
 from cowrite.collab.repository import LogRow
@@ -275,6 +275,8 @@ class CollabService:
             await repository.append_updates(
                 session, [LogRow(document_id, update, author_id, utcnow())]
             )
+            # A room open in another process learns of it through the broker.
+            await self.state.broker.publish(_channel(document_id), protocol.sync_update(update))
         return str(ytext)
 
     # -- access changes -----------------------------------------------------------------------
