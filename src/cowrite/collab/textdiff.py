@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from difflib import SequenceMatcher
 
-# Past this many changed characters a character-level diff costs more than it saves.
-_FINE_DIFF_LIMIT = 4000
+# A character-level diff costs up to (changed old) x (changed new) steps on the event loop;
+# past this bound the changed middle is replaced whole.
+_FINE_DIFF_LIMIT = 100_000
 
 
 def text_edits(old: str, new: str) -> list[tuple[int, int, str]]:
@@ -22,7 +23,7 @@ def text_edits(old: str, new: str) -> list[tuple[int, int, str]]:
         suffix += 1
     old_mid = old[prefix : len(old) - suffix]
     new_mid = new[prefix : len(new) - suffix]
-    if len(old_mid) + len(new_mid) > _FINE_DIFF_LIMIT or not old_mid or not new_mid:
+    if len(old_mid) * len(new_mid) > _FINE_DIFF_LIMIT or not old_mid or not new_mid:
         return [(prefix, len(old_mid), new_mid)]
     edits: list[tuple[int, int, str]] = []
     matcher = SequenceMatcher(None, old_mid, new_mid, autojunk=False)
