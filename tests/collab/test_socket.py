@@ -254,3 +254,35 @@ async def _sessions(db: TestDatabase, user: UserCtx) -> list[UserSession]:
             return list((await session.execute(query)).scalars())
     finally:
         await engine.dispose()
+
+
+async def test_a_downgrade_makes_a_socket_read_only_and_a_removal_closes_it(
+    limited_server: ServerProcess, db: TestDatabase, document: DocCtx, owner: UserCtx
+) -> None:
+    async with httpx.AsyncClient(base_url=limited_server.base_url, timeout=30) as http:
+        member = await make_user(http)
+        members = f"/api/v1/workspaces/{document.workspace_id}/members"
+        added = await http.post(
+            members, json={"email": member.email, "role": "editor"}, headers=owner.headers
+        )
+        assert added.status_code == 201, added.text
+        async with (
+            connect(_url(limited_server, document.document_id, member.access_token)) as ws,
+            connect(_url(limited_server, document.document_id, owner.access_token)) as watcher,
+        ):
+            await _synced_text(ws)
+            await _synced_text(watcher)
+            changed = await http.patch(
+                f"{members}/{member.id}", json={"role": "viewer"}, headers=owner.headers
+            )
+            assert changed.status_code == 200, changed.text
+            doc: Doc = Doc()
+            doc.get("content", type=Text).insert(0, "after the downgrade ")
+            await ws.send(protocol.sync_update(doc.get_update()))
+            await ws.ping()  # the server has read the update by the time it answers
+            removed = await http.delete(f"{members}/{member.id}", headers=owner.headers)
+            assert removed.status_code == 204, removed.text
+            assert await _close_code(ws) == 4403
+        async with connect(_url(limited_server, document.document_id, owner.access_token)) as ws:
+            assert await _synced_text(ws) == "intact"
+    assert await stored_text(db.url, document.document_id) == "intact"
