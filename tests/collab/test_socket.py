@@ -286,3 +286,28 @@ async def test_a_downgrade_makes_a_socket_read_only_and_a_removal_closes_it(
         async with connect(_url(limited_server, document.document_id, owner.access_token)) as ws:
             assert await _synced_text(ws) == "intact"
     assert await stored_text(db.url, document.document_id) == "intact"
+
+
+async def test_yjs_users_show_in_presence_under_their_own_name(
+    limited_server: ServerProcess, document: DocCtx, owner: UserCtx
+) -> None:
+    url = _url(limited_server, document.document_id, owner.access_token)
+    presence = f"/api/v1/presence/document/{document.document_id}"
+    async with httpx.AsyncClient(base_url=limited_server.base_url, timeout=30) as http:
+        async with connect(url) as ws:
+            await _synced_text(ws)
+            # What a client claims in its awareness state does not name it.
+            claim = protocol.AwarenessEntry(77, 1, b'{"user":{"name":"Somebody Else"}}')
+            await ws.send(protocol.awareness_message(protocol.encode_awareness([claim])))
+            response = await http.get(presence, headers=owner.headers)
+            assert response.status_code == 200, response.text
+            [entry] = response.json()["users"]
+            assert entry["channel"] == "yjs"
+            assert entry["user_id"] == str(owner.id)
+            assert entry["full_name"] == owner.full_name
+        for _ in range(100):
+            users = (await http.get(presence, headers=owner.headers)).json()["users"]
+            if not users:
+                break
+            await asyncio.sleep(0.05)
+        assert users == []

@@ -76,7 +76,7 @@ async def _admit(state: AppState, websocket: WebSocket, document_id: str) -> _Ad
         async with unit_of_work(state.session_factory) as session:
             principal = await principal_from_token(state, session, token)
             grant = await document_grant(session, principal.user_id, document_uuid, Role.VIEWER)
-            sessions.add_yjs_session(
+            await sessions.add_yjs_session(
                 state,
                 session,
                 connection_id=connection_id,

@@ -1,23 +1,23 @@
-"""Yjs connections as live sessions: a `user_sessions` row (channel "yjs") and, once presence
-runs in this process, an entry in the document's presence list named from the token's user."""
+"""Yjs connections as live sessions: a `user_sessions` row (channel "yjs", through presence's
+repository) and an entry in the document's presence list, named from the token's user."""
 
 from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cowrite.auth.deps import Principal
 from cowrite.db import unit_of_work
 from cowrite.kit.clock import utcnow
-from cowrite.models import UserSession
+from cowrite.presence import sessions as user_sessions
+from cowrite.presence.store import PresenceEntry
 from cowrite.state import AppState
 
 CHANNEL = "yjs"
 
 
-def add_yjs_session(
+async def add_yjs_session(
     state: AppState,
     session: AsyncSession,
     *,
@@ -30,19 +30,18 @@ def add_yjs_session(
     device: str,
 ) -> None:
     """Record the connection in the admitting transaction (one transaction per connect)."""
-    session.add(
-        UserSession(
-            connection_id=connection_id,
-            user_id=principal.user_id,
-            login_id=principal.login_id,
-            channel=CHANNEL,
-            user_agent=user_agent[:512],
-            client_address=client_address[:64],
-            device_type=device,
-            workspace_id=workspace_id,
-            document_id=document_id,
-            process_id=state.process_id[:64],
-        )
+    await user_sessions.open_session(
+        session,
+        connection_id=connection_id,
+        user_id=principal.user_id,
+        login_id=principal.login_id,
+        channel=CHANNEL,
+        user_agent=user_agent,
+        client_address=client_address,
+        device_type=device,
+        process_id=state.process_id,
+        workspace_id=workspace_id,
+        document_id=document_id,
     )
 
 
@@ -58,8 +57,6 @@ async def track_presence(
 ) -> None:
     if state.presence is None:
         return
-    from cowrite.presence.store import PresenceEntry
-
     await state.presence.track_external(
         PresenceEntry(
             connection_id=connection_id,
@@ -78,13 +75,8 @@ async def close_yjs_session(
 ) -> None:
     if state.presence is not None and document_id is not None:
         await state.presence.untrack_external(document_id, connection_id)
-    now = utcnow()
     async with unit_of_work(state.session_factory) as session:
-        await session.execute(
-            update(UserSession)
-            .where(UserSession.connection_id == connection_id)
-            .values(is_active=False, disconnected_at=now, last_seen_at=now)
-        )
+        await user_sessions.close_session(session, connection_id)
 
 
 async def touch_yjs_sessions(state: AppState, connection_ids: list[uuid.UUID]) -> None:
@@ -93,8 +85,5 @@ async def touch_yjs_sessions(state: AppState, connection_ids: list[uuid.UUID]) -
         return
     async with unit_of_work(state.session_factory) as session:
         for start in range(0, len(connection_ids), 500):
-            await session.execute(
-                update(UserSession)
-                .where(UserSession.connection_id.in_(connection_ids[start : start + 500]))
-                .values(last_seen_at=utcnow())
-            )
+            chunk = connection_ids[start : start + 500]
+            await user_sessions.touch_sessions(session, chunk, utcnow())
