@@ -51,7 +51,7 @@ def query_classes(source: WordSource) -> list[QueryClass]:
     def ranked(low: int, high: int) -> Callable[[random.Random], str]:
         return lambda rng: vocabulary[rng.randrange(low, high)]
 
-    rare, medium = ranked(15_000, len(vocabulary)), ranked(1_000, 3_000)
+    rare, medium = ranked(15_000, len(vocabulary)), ranked(3_000, 8_000)
     fairly_common, very_common = ranked(30, 120), ranked(0, 8)
     return [
         QueryClass("rare word", rare),
@@ -114,7 +114,9 @@ async def measure(url: str, docs: int, runs: int, seed_needed: bool, workdir: Pa
                 user_id = me.id
             else:
                 async with factory() as session:
-                    user_id = (await session.scalars(select(User.id).where(User.email == EMAIL))).one()
+                    user_id = (
+                        await session.scalars(select(User.id).where(User.email == EMAIL))
+                    ).one()
             tokens = await login(client, EMAIL, PASSWORD)
             headers = {"Authorization": f"Bearer {tokens['access_token']}"}
 

@@ -90,20 +90,21 @@ ORDER BY top.score DESC, d.id
 """
 
 # PostgreSQL: the GIN index answers the loose query without rechecking rows; the exact query
-# (phrases, weights, exclusions) and ts_rank then read only the candidates' vectors.
+# (phrases, weights, exclusions) and ts_rank then read only the candidates' vectors. The
+# candidates are materialized so the planner cannot run the exact query over the whole table.
 _POSTGRES = """
 WITH q AS (
     SELECT to_tsquery('simple', :query) AS query, to_tsquery('simple', :loose) AS loose
 ),
-candidates AS (
-    SELECT d.id FROM q, documents d {scope} AND d.search_vector @@ q.loose
+candidates AS MATERIALIZED (
+    SELECT d.id, d.search_vector FROM q, documents d {scope} AND d.search_vector @@ q.loose
     LIMIT :candidates
 ),
 top AS (
-    SELECT d.id, ts_rank(d.search_vector, q.query) AS score
-    FROM q, candidates c JOIN documents d ON d.id = c.id
-    WHERE d.search_vector @@ q.query
-    ORDER BY score DESC, d.id
+    SELECT c.id, ts_rank(c.search_vector, q.query) AS score
+    FROM q, candidates c
+    WHERE c.search_vector @@ q.query
+    ORDER BY score DESC, c.id
     LIMIT :limit
 )
 SELECT d.id AS document_id, d.workspace_id AS workspace_id, d.title AS title,
