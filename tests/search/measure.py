@@ -12,17 +12,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import random
 import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 from sqlalchemy import func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cowrite.app import create_app
 from cowrite.db import unit_of_work
@@ -80,13 +82,14 @@ async def timed(call: Callable[[], Awaitable[int]], runs: int) -> tuple[list[flo
     return samples, counts
 
 
-async def prepare(client: httpx.AsyncClient, app_state: object, docs: int) -> UserCtx:
+async def prepare(
+    client: httpx.AsyncClient, factory: async_sessionmaker[AsyncSession], docs: int
+) -> UserCtx:
     """The measuring user with two workspaces of its own, and a stranger's third workspace."""
     me = await make_user(client, email=EMAIL)
     stranger = await make_user(client)
     mine = [uuid.UUID((await make_workspace(client, me))["id"]) for _ in range(2)]
     theirs = uuid.UUID((await make_workspace(client, stranger))["id"])
-    factory = app_state.session_factory  # type: ignore[attr-defined]
     started = time.perf_counter()
     await seed_documents(factory, [*mine, theirs], me.id, docs)
     async with unit_of_work(factory) as session:
@@ -107,10 +110,9 @@ async def measure(url: str, docs: int, runs: int, seed_needed: bool, workdir: Pa
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))
         async with httpx.AsyncClient(transport=transport, base_url="http://cowrite.test") as client:
-            state = app.state.cowrite
-            factory = state.session_factory
+            factory = app.state.cowrite.session_factory
             if seed_needed:
-                me = await prepare(client, state, docs)
+                me = await prepare(client, factory, docs)
                 user_id = me.id
             else:
                 async with factory() as session:
@@ -125,10 +127,10 @@ async def measure(url: str, docs: int, runs: int, seed_needed: bool, workdir: Pa
             classes = query_classes(WordSource())
             for index, kind in enumerate(classes):
                 queries = [kind.make(rng) for _ in range(runs)]
-                position = iter(range(10**9))
+                cycle = itertools.cycle(queries)
 
-                async def one(queries: list[str] = queries, position: object = position) -> int:
-                    q = queries[next(position) % len(queries)]  # type: ignore[call-overload]
+                async def one(cycle: Iterator[str] = cycle) -> int:
+                    q = next(cycle)
                     async with unit_of_work(factory) as session:
                         found = await service.search(
                             session, user_id, q, workspace_id=None, tag=None, limit=50
