@@ -71,11 +71,7 @@ WITH bound(low) AS (
 top AS (
     SELECT f.rowid AS fts_rowid, d.id AS id, -bm25(documents_fts, :title_weight, 1.0) AS score
     FROM documents_fts f {rows} {scope}
-        AND documents_fts MATCH :loose AND f.rowid >= (SELECT low FROM bound)
-        AND +f.rowid IN (
-            SELECT rowid FROM documents_fts
-            WHERE documents_fts MATCH :query AND rowid >= (SELECT low FROM bound)
-        )
+        AND documents_fts MATCH :loose AND f.rowid >= (SELECT low FROM bound) {exact}
     ORDER BY score DESC, d.id
     LIMIT :limit
 )
@@ -89,9 +85,18 @@ WHERE documents_fts MATCH :loose
 ORDER BY top.score DESC, d.id
 """
 
+# Only needed when the loose query is looser than the query (phrases, exclusions).
+_SQLITE_EXACT = """
+        AND +f.rowid IN (
+            SELECT rowid FROM documents_fts
+            WHERE documents_fts MATCH :query AND rowid >= (SELECT low FROM bound)
+        )
+"""
+
 # PostgreSQL: the GIN index answers the loose query without rechecking rows; the exact query
-# (phrases, weights, exclusions) and ts_rank then read only the candidates' vectors. The
-# candidates are materialized so the planner cannot run the exact query over the whole table.
+# (phrases, weights, exclusions), when it differs, and ts_rank then read only the candidates'
+# vectors. The candidates are materialized so the planner cannot run the exact query over the
+# whole table.
 _POSTGRES = """
 WITH q AS (
     SELECT to_tsquery('simple', :query) AS query, to_tsquery('simple', :loose) AS loose
@@ -102,8 +107,7 @@ candidates AS MATERIALIZED (
 ),
 top AS (
     SELECT c.id, ts_rank(c.search_vector, q.query) AS score
-    FROM q, candidates c
-    WHERE c.search_vector @@ q.query
+    FROM q, candidates c {exact}
     ORDER BY score DESC, c.id
     LIMIT :limit
 )
@@ -145,11 +149,14 @@ async def search(
         binds.append(bindparam("workspace_id", type_=Uuid()))
     if tag is not None:
         params["tag"] = tag
+    # Words alone (no phrase, no exclusion) make a loose query that is the query itself.
+    exact = engine_query != loose_query
     if dialect == "postgresql":
-        sql = _POSTGRES.format(scope=scope)
+        recheck = "WHERE c.search_vector @@ q.query" if exact else ""
+        sql = _POSTGRES.format(scope=scope, exact=recheck)
         params |= {"headline_chars": HEADLINE_CHARS, "options": _HEADLINE_OPTIONS}
     else:
-        sql = _SQLITE.format(rows=_SQLITE_ROWS, scope=scope)
+        sql = _SQLITE.format(rows=_SQLITE_ROWS, scope=scope, exact=_SQLITE_EXACT if exact else "")
         params |= {
             "mark_start": MARK_START,
             "mark_end": MARK_END,
