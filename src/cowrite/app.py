@@ -42,6 +42,11 @@ def build_state(settings: Settings, metrics: Metrics | None = None) -> AppState:
         settings=settings,
         engine=engine,
         session_factory=create_session_factory(engine),
+        read_session_factory=(
+            create_session_factory(create_engine(settings.resolved_database_url, reader=True))
+            if settings.is_sqlite
+            else None
+        ),
         events=EventHub(),
         broker=MemoryBroker(process_id),
         passwords=PasswordHasher(
@@ -113,6 +118,9 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
         app.state.cowrite = app_state
         async with AsyncExitStack() as stack:
             stack.push_async_callback(app_state.engine.dispose)
+            if app_state.read_session_factory is not None:
+                reader_engine = app_state.read_session_factory.kw["bind"]
+                stack.push_async_callback(reader_engine.dispose)
             await app_state.broker.start()
             stack.push_async_callback(app_state.broker.close)
             for feature in FEATURES:

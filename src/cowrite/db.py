@@ -15,8 +15,12 @@ from sqlalchemy.ext.asyncio import (
 )
 
 
-def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An engine tuned for the backend: SQLite gets WAL, foreign keys and a busy timeout."""
+def create_engine(url: str, *, reader: bool = False, **kwargs: Any) -> AsyncEngine:
+    """An engine tuned for the backend: SQLite gets WAL, foreign keys and a busy timeout.
+
+    On SQLite a `reader` engine opens plain (deferred) transactions: under WAL they read a
+    snapshot and never wait for, or hold up, a writer. Writers use the default engine.
+    """
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
 
@@ -35,7 +39,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         def _sqlite_begin(connection: Any) -> None:
             # A deferred transaction that later writes fails at once (SQLITE_BUSY) when another
             # writer got there first; IMMEDIATE takes the write lock up front and waits instead.
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            connection.exec_driver_sql("BEGIN" if reader else "BEGIN IMMEDIATE")
 
         return engine
     kwargs.setdefault("pool_size", 10)

@@ -13,6 +13,8 @@ from cowrite.config import Settings
 from cowrite.db import unit_of_work
 from cowrite.state import AppState
 
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
 
 def get_state(connection: HTTPConnection) -> AppState:
     state: AppState = connection.app.state.cowrite
@@ -24,7 +26,10 @@ def get_settings(connection: HTTPConnection) -> Settings:
 
 
 async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
-    async with unit_of_work(get_state(request).session_factory) as session:
+    state = get_state(request)
+    reads_only = request.method in READ_METHODS
+    factory = state.reader_factory if reads_only else state.session_factory
+    async with unit_of_work(factory) as session:
         yield session
 
 

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class AppState:
+    """Everything a running process shares; built once by the lifespan."""
+
     settings: Settings
     engine: AsyncEngine
     session_factory: async_sessionmaker[AsyncSession]
@@ -33,10 +35,18 @@ class AppState:
     process_id: str
     metrics: Metrics
     # Filled by the features that own them (files, presence, co-editing) during start-up.
+    # Sessions for requests that only read (GET, HEAD): on SQLite a separate engine whose
+    # transactions do not take the write lock; elsewhere the same factory as writers.
+    read_session_factory: async_sessionmaker[AsyncSession] | None = None
     storage: Any = None
     presence: Any = None
     collab: Any = None
     background: list[Any] = field(default_factory=list)
+
+
+    @property
+    def reader_factory(self) -> async_sessionmaker[AsyncSession]:
+        return self.read_session_factory or self.session_factory
 
 
 # A feature plugs into start-up with a coroutine that receives the state and an exit stack for
