@@ -1,0 +1,57 @@
+"""`python -m bench [--quick] [--only a,b] [--servers x,y]`: run workloads, print one table."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from bench import install
+from bench.procs import raise_file_limit
+from bench.report import Row, machine, markdown_table, write_json
+from bench.workloads import Context, registry
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    names = list(registry())
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small version of each workload")
+    parser.add_argument("--only", default="", help=f"comma-separated workloads: {','.join(names)}")
+    parser.add_argument("--servers", default="", help="comma-separated servers (default: all)")
+    parser.add_argument("--no-install", action="store_true", help="do not install the peers")
+    parser.add_argument("--logs", type=Path, default=None, help="directory for server logs")
+    args = parser.parse_args(argv)
+    args.workloads = [w for w in args.only.split(",") if w] or names
+    unknown = set(args.workloads) - set(names)
+    if unknown:
+        parser.error(f"unknown workloads: {', '.join(sorted(unknown))}")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    started = dt.datetime.now(dt.UTC)
+    host = machine()
+    raise_file_limit()
+    if not args.no_install:
+        install.everything()
+    logs = args.logs or Path(tempfile.mkdtemp(prefix="cowrite-bench-logs-"))
+    logs.mkdir(parents=True, exist_ok=True)
+    servers = {s for s in args.servers.split(",") if s} or None
+    ctx = Context(quick=args.quick, logs=logs, servers=servers)
+    rows: list[Row] = []
+    raw: dict[str, Any] = {}
+    workloads = registry()
+    for name in args.workloads:
+        install.say(f"workload {name}")
+        outcome = workloads[name](ctx)
+        rows.extend(outcome.rows)
+        raw[name] = outcome.raw
+        path = write_json(rows, raw, "quick" if args.quick else "full", started, host)
+    print(markdown_table(rows))
+    print(f"\nsaved {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")
+    print(f"server logs in {logs}", file=sys.stderr)
+    return 0

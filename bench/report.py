@@ -1,0 +1,105 @@
+"""Result rows, the side-by-side table, and the JSON record of a run."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.procs import BENCH_DIR
+
+
+@dataclass
+class Row:
+    """One line of the table: a measured quantity, one cell per server or ceiling."""
+
+    workload: str
+    case: str
+    values: dict[str, str] = field(default_factory=dict)
+    budget: str = ""
+    verdict: str = ""
+
+
+def fmt_ms(value: object) -> str:
+    return "—" if value is None else f"{float(str(value)):,.1f} ms"
+
+
+def fmt_count(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def machine() -> dict[str, Any]:
+    cpu = ""
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem_kb = int(Path("/proc/meminfo").read_text().split()[1])
+    node = subprocess.run(["node", "--version"], capture_output=True, text=True, check=False)
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem_kb / 2**20, 1),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "node": node.stdout.strip(),
+        "load_average_at_start": os.getloadavg(),
+        "pinning": "server on core 0, load generator on core 1 (taskset)",
+    }
+
+
+def git_revision() -> str:
+    done = subprocess.run(
+        ["git", "describe", "--always", "--dirty"],
+        cwd=BENCH_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.stdout.strip() or "unknown"
+
+
+def columns(rows: list[Row]) -> list[str]:
+    seen: list[str] = []
+    for row in rows:
+        for name in row.values:
+            if name not in seen:
+                seen.append(name)
+    return seen
+
+
+def markdown_table(rows: list[Row]) -> str:
+    cols = columns(rows)
+    head = ["workload", "case", *cols, "budget", "verdict"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in rows:
+        cells = [row.workload, row.case, *(row.values.get(c, "—") for c in cols)]
+        lines.append("| " + " | ".join([*cells, row.budget or "—", row.verdict or "—"]) + " |")
+    return "\n".join(lines)
+
+
+def write_json(
+    rows: list[Row], raw: dict[str, Any], mode: str, started: dt.datetime, host: dict[str, Any]
+) -> Path:
+    out_dir = BENCH_DIR / "results"
+    out_dir.mkdir(exist_ok=True)
+    stamp = started.strftime("%Y%m%dT%H%M%SZ")
+    path = out_dir / f"{stamp}-{mode}.json"
+    record = {
+        "date": started.isoformat(),
+        "finished": dt.datetime.now(dt.UTC).isoformat(),
+        "git_revision": git_revision(),
+        "mode": mode,
+        "machine": host,
+        "rows": [asdict(r) for r in rows],
+        "raw": raw,
+    }
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(record, indent=1, default=str))
+    tmp.replace(path)
+    return path

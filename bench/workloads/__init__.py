@@ -1,0 +1,39 @@
+"""The benchmark workloads: each takes a Context and returns table rows plus raw data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.report import Row
+from bench.servers import Target
+
+
+@dataclass
+class Context:
+    quick: bool
+    logs: Path
+    servers: set[str] | None = None  # None: every server
+
+    def wanted(self, target: Target) -> bool:
+        return self.servers is None or target.name in self.servers
+
+
+@dataclass
+class Outcome:
+    rows: list[Row] = field(default_factory=list)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+Workload = Callable[[Context], Outcome]
+
+
+def registry() -> dict[str, Workload]:
+    """Workloads by name, in the order they run."""
+    from bench.workloads import coedit
+
+    return {
+        "coedit": coedit.run,
+    }
