@@ -32,8 +32,9 @@ Workload = Callable[[Context], Outcome]
 
 def registry() -> dict[str, Workload]:
     """Workloads by name, in the order they run."""
-    from bench.workloads import coedit
+    from bench.workloads import coedit, idle
 
     return {
         "coedit": coedit.run,
+        "idle": idle.run,
     }

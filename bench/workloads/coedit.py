@@ -1,4 +1,4 @@
-"""Workload 1: co-editing capacity — W Yjs writers × R edits/s × L light listeners."""
+"""Workload 1: co-editing capacity — W Yjs writers, R edits/s each, L light listeners."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ class Step:
     @property
     def label(self) -> str:
         nominal = WRITERS * self.rate * self.listeners
-        return f"{WRITERS}×{self.rate}×{self.listeners} ({nominal / 1000:g} k/s)"
+        return f"{WRITERS}x{self.rate}x{self.listeners} ({nominal / 1000:g} k/s)"
 
 
 def run_step(target: Target, step: Step, duration: float, extra: dict[str, Any] | None = None
