@@ -32,9 +32,10 @@ Workload = Callable[[Context], Outcome]
 
 def registry() -> dict[str, Workload]:
     """Workloads by name, in the order they run."""
-    from bench.workloads import coedit, idle
+    from bench.workloads import coedit, idle, rest
 
     return {
         "coedit": coedit.run,
         "idle": idle.run,
+        "rest": rest.run,
     }
