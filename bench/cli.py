@@ -10,9 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from bench import install
-from bench.procs import raise_file_limit
+from bench.procs import BENCH_DIR, raise_file_limit
 from bench.report import Row, machine, markdown_table, write_json
 from bench.workloads import Context, registry
+
+# The project's shared data sits beside the repository checkout.
+DEFAULT_TRACES = BENCH_DIR.parent.parent / "shared" / "data" / "editing-traces"
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -23,6 +26,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--servers", default="", help="comma-separated servers (default: all)")
     parser.add_argument("--no-install", action="store_true", help="do not install the peers")
     parser.add_argument("--logs", type=Path, default=None, help="directory for server logs")
+    parser.add_argument("--traces", type=Path, default=DEFAULT_TRACES,
+                        help="directory of the editing traces (*.json.gz)")
     args = parser.parse_args(argv)
     args.workloads = [w for w in args.only.split(",") if w] or names
     unknown = set(args.workloads) - set(names)
@@ -41,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     logs = args.logs or Path(tempfile.mkdtemp(prefix="cowrite-bench-logs-"))
     logs.mkdir(parents=True, exist_ok=True)
     servers = {s for s in args.servers.split(",") if s} or None
-    ctx = Context(quick=args.quick, logs=logs, servers=servers)
+    ctx = Context(quick=args.quick, logs=logs, traces=args.traces, servers=servers)
     rows: list[Row] = []
     raw: dict[str, Any] = {}
     workloads = registry()

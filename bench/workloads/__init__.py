@@ -15,10 +15,15 @@ from bench.servers import Target
 class Context:
     quick: bool
     logs: Path
+    traces: Path
     servers: set[str] | None = None  # None: every server
 
     def wanted(self, target: Target) -> bool:
         return self.servers is None or target.name in self.servers
+
+    def trace(self, name: str) -> Path | None:
+        path = self.traces / f"{name}.json.gz"
+        return path if path.exists() else None
 
 
 @dataclass
@@ -32,10 +37,12 @@ Workload = Callable[[Context], Outcome]
 
 def registry() -> dict[str, Workload]:
     """Workloads by name, in the order they run."""
-    from bench.workloads import coedit, idle, rest
+    from bench.workloads import coedit, idle, presence, rest, single
 
     return {
         "coedit": coedit.run,
+        "presence": presence.run,
         "idle": idle.run,
         "rest": rest.run,
+        "single": single.run,
     }
