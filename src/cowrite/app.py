@@ -1,0 +1,132 @@
+"""create_app(settings): routers, middleware, error mapping, and the lifespan building AppState."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from cowrite import __version__
+from cowrite.auth.endpoints import auth_router, users_router
+from cowrite.auth.passwords import PasswordHasher
+from cowrite.auth.throttle import MemoryLoginThrottle
+from cowrite.auth.tokens import TokenService
+from cowrite.broker.memory import MemoryBroker
+from cowrite.config import Settings
+from cowrite.db import create_engine, create_session_factory
+from cowrite.features import FEATURES
+from cowrite.health import router as health_router
+from cowrite.kit.errors import AppError
+from cowrite.kit.events import EventHub
+from cowrite.kit.schemas import ERROR_RESPONSES
+from cowrite.observability import Metrics, RequestLogMiddleware
+from cowrite.state import AppState
+
+log = logging.getLogger(__name__)
+
+
+def build_state(settings: Settings, metrics: Metrics | None = None) -> AppState:
+    engine = create_engine(settings.resolved_database_url)
+    process_id = f"{os.uname().nodename}:{os.getpid()}:{secrets.token_hex(4)}"
+    return AppState(
+        settings=settings,
+        engine=engine,
+        session_factory=create_session_factory(engine),
+        events=EventHub(),
+        broker=MemoryBroker(process_id),
+        passwords=PasswordHasher(
+            settings.password_hash_memory_kib, settings.password_hash_time_cost
+        ),
+        tokens=TokenService(
+            settings.resolved_secret_key,
+            settings.access_token_ttl_seconds,
+            settings.refresh_token_ttl_seconds,
+        ),
+        throttle=MemoryLoginThrottle(
+            settings.login_failure_window_seconds, settings.login_max_lockout_seconds
+        ),
+        process_id=process_id,
+        metrics=metrics or Metrics(),
+    )
+
+
+def _error_body(detail: str, code: str) -> dict[str, str]:
+    return {"detail": detail, "code": code}
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def app_error(_request: Request, exc: AppError) -> JSONResponse:
+        return JSONResponse(
+            _error_body(exc.detail, exc.code), status_code=exc.status_code, headers=exc.headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        first = errors[0] if errors else {}
+        where = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
+        message = (
+            f"{where}: {first.get('msg', 'invalid')}" if where else first.get("msg", "invalid")
+        )
+        body = _error_body(message, "validation_error")
+        body_errors = [
+            {"loc": list(error.get("loc", ())), "msg": error.get("msg"), "type": error.get("type")}
+            for error in errors
+        ]
+        return JSONResponse({**body, "errors": body_errors}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed", 401: "not_authenticated"}.get(
+            exc.status_code, "http_error"
+        )
+        return JSONResponse(
+            _error_body(str(exc.detail), code),
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return JSONResponse(_error_body("Internal server error", "internal_error"), status_code=500)
+
+
+def create_app(settings: Settings | None = None, *, state: AppState | None = None) -> FastAPI:
+    settings = settings or Settings()
+    metrics = state.metrics if state else Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app_state = state or build_state(settings, metrics)
+        app.state.cowrite = app_state
+        async with AsyncExitStack() as stack:
+            stack.push_async_callback(app_state.engine.dispose)
+            await app_state.broker.start()
+            stack.push_async_callback(app_state.broker.close)
+            for feature in FEATURES:
+                if feature.startup is not None:
+                    await feature.startup(app_state, stack)
+            yield
+
+    app = FastAPI(
+        title="cowrite",
+        version=__version__,
+        lifespan=lifespan,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+    )
+    app.add_middleware(RequestLogMiddleware, metrics=metrics)
+    _install_error_handlers(app)
+    app.include_router(health_router)
+    for router in [auth_router, users_router, *(feature.router for feature in FEATURES)]:
+        app.include_router(router, responses=ERROR_RESPONSES)
+    return app

@@ -1,0 +1,1 @@
+"""Fan-out between processes: in-memory for one process, Redis for several."""

@@ -1,0 +1,61 @@
+"""In-memory broker: nodes on one bus in one process (the embedded default, and test fakes)."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections import defaultdict
+
+from cowrite.broker.base import MessageHandler
+
+log = logging.getLogger(__name__)
+
+
+class MemoryBus:
+    """What several in-process nodes share; each app gets its own unless a test joins them."""
+
+    def __init__(self) -> None:
+        self.nodes: list[MemoryBroker] = []
+
+
+class MemoryBroker:
+    def __init__(self, node_id: str, bus: MemoryBus | None = None) -> None:
+        self.node_id = node_id
+        self.bus = bus or MemoryBus()
+        self._handlers: dict[str, list[MessageHandler]] = defaultdict(list)
+
+    async def start(self) -> None:
+        if self not in self.bus.nodes:
+            self.bus.nodes.append(self)
+
+    async def close(self) -> None:
+        if self in self.bus.nodes:
+            self.bus.nodes.remove(self)
+        self._handlers.clear()
+
+    async def publish(self, channel: str, data: bytes) -> None:
+        for node in list(self.bus.nodes):
+            if node is not self:
+                await node._deliver(channel, data)
+
+    async def _deliver(self, channel: str, data: bytes) -> None:
+        for handler in list(self._handlers.get(channel, ())):
+            try:
+                result = handler(data)
+                if inspect.isawaitable(result):
+                    await result
+            except Exception:
+                log.exception("broker handler failed on %s", channel)
+
+    async def subscribe(self, channel: str, handler: MessageHandler) -> None:
+        self._handlers[channel].append(handler)
+
+    async def unsubscribe(self, channel: str, handler: MessageHandler) -> None:
+        handlers = self._handlers.get(channel)
+        if handlers and handler in handlers:
+            handlers.remove(handler)
+            if not handlers:
+                del self._handlers[channel]
+
+    async def ping(self) -> bool:
+        return True

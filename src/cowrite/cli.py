@@ -1,0 +1,164 @@
+"""cowrite serve | db upgrade | db current | user create | cleanup."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+
+from fastapi import FastAPI
+
+from cowrite.config import Settings
+
+
+def serve_app() -> FastAPI:
+    """The app factory uvicorn calls in every worker process."""
+    from cowrite.app import create_app
+    from cowrite.observability import configure_logging
+
+    settings = Settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from cowrite.migrate import upgrade
+    from cowrite.observability import configure_logging
+
+    settings = Settings()
+    configure_logging(settings.log_level)
+    if args.workers > 1 and not settings.redis_url:
+        print(
+            "--workers > 1 needs COWRITE_REDIS_URL: processes share events through Redis",
+            file=sys.stderr,
+        )
+        return 2
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.resolved_secret_key  # noqa: B018  # generate the embedded secret before workers race
+    asyncio.run(upgrade(settings.resolved_database_url))
+    uvicorn.run(
+        "cowrite.cli:serve_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        loop="uvloop",
+        http="httptools",
+        ws="websockets-sansio",
+        ws_per_message_deflate=settings.ws_per_message_deflate,
+        ws_max_size=max(settings.yjs_max_message_bytes, settings.ws_max_frame_bytes) + 1024,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=10,
+        lifespan="on",
+    )
+    return 0
+
+
+def _db(args: argparse.Namespace) -> int:
+    from cowrite.migrate import current_revision, upgrade
+
+    settings = Settings()
+    if args.db_command == "upgrade":
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        asyncio.run(upgrade(settings.resolved_database_url))
+        print("database is at head")
+    else:
+        print(asyncio.run(current_revision(settings.resolved_database_url)) or "(empty)")
+    return 0
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        first = getpass.getpass("Password: ")
+        if first != getpass.getpass("Repeat password: "):
+            raise SystemExit("passwords differ")
+        return first
+    return sys.stdin.readline().rstrip("\n")
+
+
+async def _create_user(email: str, full_name: str, password: str) -> str:
+    from cowrite.app import build_state
+    from cowrite.auth import service
+    from cowrite.auth.schemas import RegisterIn
+    from cowrite.db import unit_of_work
+
+    settings = Settings()
+    body = RegisterIn(email=email, password=password, full_name=full_name)
+    state = build_state(settings)
+    try:
+        async with unit_of_work(state.session_factory) as session:
+            user = await service.register(state, session, body.email, body.password, body.full_name)
+        return str(user.id)
+    finally:
+        await state.engine.dispose()
+
+
+def _user(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from cowrite.kit.errors import AppError
+    from cowrite.migrate import upgrade
+
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    asyncio.run(upgrade(settings.resolved_database_url))
+    try:
+        user_id = asyncio.run(_create_user(args.email, args.full_name, _read_password()))
+    except (AppError, ValidationError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(user_id)
+    return 0
+
+
+async def _cleanup() -> int:
+    from cowrite.db import create_engine, create_session_factory, unit_of_work
+    from cowrite.maintenance import close_stale_sessions
+
+    settings = Settings()
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        async with unit_of_work(create_session_factory(engine)) as session:
+            return await close_stale_sessions(session, settings.presence_timeout_seconds)
+    finally:
+        await engine.dispose()
+
+
+def _cleanup_command(_args: argparse.Namespace) -> int:
+    print(f"closed {asyncio.run(_cleanup())} stale sessions")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cowrite", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=7001)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(handler=_serve)
+
+    db = commands.add_parser("db", help="database migrations")
+    db.add_argument("db_command", choices=["upgrade", "current"])
+    db.set_defaults(handler=_db)
+
+    user = commands.add_parser("user", help="manage users")
+    user_commands = user.add_subparsers(dest="user_command", required=True)
+    create = user_commands.add_parser("create", help="create a user (password from stdin)")
+    create.add_argument("--email", required=True)
+    create.add_argument("--full-name", required=True)
+    create.set_defaults(handler=_user)
+
+    cleanup = commands.add_parser("cleanup", help="close stale sessions and presence")
+    cleanup.set_defaults(handler=_cleanup_command)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    raise SystemExit(args.handler(args))

@@ -1,0 +1,102 @@
+"""Settings: one object, read from the environment (prefix COWRITE_) and a .env file."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+SECRET_FILE = "secret_key"
+
+
+class Settings(BaseSettings):
+    """Everything a cowrite process can be told; defaults run the embedded single-machine setup."""
+
+    model_config = SettingsConfigDict(env_prefix="COWRITE_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path(".cowrite")
+    database_url: str | None = None
+    redis_url: str | None = None
+    secret_key: str | None = None
+    allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    log_level: str = "info"
+
+    # auth
+    access_token_ttl_seconds: int = 900
+    refresh_token_ttl_seconds: int = 30 * 24 * 3600
+    password_hash_memory_kib: int = 19 * 1024
+    password_hash_time_cost: int = 2
+    login_max_failures_per_account: int = 5
+    login_max_failures_per_address: int = 30
+    login_failure_window_seconds: int = 900
+    login_max_lockout_seconds: int = 900
+
+    # documents, versions, search
+    max_document_bytes: int = 5 * 1024 * 1024
+    version_fold_seconds: int = 60
+    trash_retention_days: int = 30
+
+    # files
+    max_upload_bytes: int = 25 * 1024 * 1024
+    workspace_quota_bytes: int = 1024 * 1024 * 1024
+
+    # presence (/ws)
+    presence_timeout_seconds: float = 45.0
+    presence_flush_interval_ms: int = 20
+    ws_max_frame_bytes: int = 64 * 1024
+    ws_auth_timeout_seconds: float = 5.0
+    ws_rate_burst: int = 200
+    ws_rate_per_second: float = 100.0
+    ws_send_queue_max: int = 512
+    session_touch_interval_seconds: float = 30.0
+    cleanup_interval_seconds: float = 60.0
+
+    # co-editing (/ws/yjs)
+    yjs_max_message_bytes: int = 10 * 1024 * 1024
+    yjs_tick_ms: int = 5
+    yjs_flush_interval_ms: int = 25
+    yjs_compact_threshold: int = 500
+    yjs_room_grace_seconds: float = 2.0
+    yjs_content_sync_seconds: float = 2.0
+    yjs_repair_interval_seconds: float = 5.0
+
+    # transport
+    ws_per_message_deflate: bool = False
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        """The configured database, or the embedded SQLite file in the data dir."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'cowrite.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    @cached_property
+    def resolved_secret_key(self) -> str:
+        """The signing key: configured, or generated once into the data dir (embedded only)."""
+        if self.secret_key:
+            return self.secret_key
+        if not self.is_sqlite:
+            raise RuntimeError("COWRITE_SECRET_KEY is required when the database is not SQLite")
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        path = self.data_dir / SECRET_FILE
+        if not path.exists():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+        return path.read_text().strip()

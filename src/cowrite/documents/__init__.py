@@ -1,0 +1,1 @@
+"""Documents: create, edit, trash, tags."""

@@ -1,0 +1,49 @@
+"""Typed authorization dependencies for routes with a `{document_id}` in the path."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends
+
+from cowrite.auth.deps import CurrentUser, Principal
+from cowrite.deps import DbSession
+from cowrite.documents.access import document_grant
+from cowrite.models import Document
+from cowrite.workspaces.roles import Role
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentAccess:
+    principal: Principal
+    document: Document
+    role: Role
+
+
+def document_access(
+    minimum: Role, *, allow_trashed: bool = False
+) -> Callable[..., Awaitable[DocumentAccess]]:
+    async def dependency(
+        document_id: uuid.UUID, principal: CurrentUser, session: DbSession
+    ) -> DocumentAccess:
+        grant = await document_grant(
+            session, principal.user_id, document_id, minimum, allow_trashed=allow_trashed
+        )
+        return DocumentAccess(principal=principal, document=grant.document, role=grant.role)
+
+    return dependency
+
+
+DocumentViewer = Annotated[DocumentAccess, Depends(document_access(Role.VIEWER))]
+DocumentEditor = Annotated[DocumentAccess, Depends(document_access(Role.EDITOR))]
+DocumentAdmin = Annotated[DocumentAccess, Depends(document_access(Role.ADMIN))]
+# For routes that act on the trash (restore, permanent delete).
+TrashedDocumentEditor = Annotated[
+    DocumentAccess, Depends(document_access(Role.EDITOR, allow_trashed=True))
+]
+TrashedDocumentAdmin = Annotated[
+    DocumentAccess, Depends(document_access(Role.ADMIN, allow_trashed=True))
+]

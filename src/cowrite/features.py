@@ -1,0 +1,33 @@
+"""Every feature's router and start-up hook, in dependency order; the app mounts them all."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import ModuleType
+
+from fastapi import APIRouter
+
+from cowrite.collab import endpoints as collab
+from cowrite.documents import endpoints as documents
+from cowrite.files import endpoints as files
+from cowrite.presence import endpoints as presence
+from cowrite.search import endpoints as search
+from cowrite.state import Startup
+from cowrite.versions import endpoints as versions
+from cowrite.workspaces import endpoints as workspaces
+
+
+@dataclass(frozen=True, slots=True)
+class Feature:
+    router: APIRouter
+    startup: Startup | None
+
+
+def _feature(module: ModuleType) -> Feature:
+    return Feature(router=module.router, startup=getattr(module, "startup", None))
+
+
+FEATURES = [
+    _feature(module)
+    for module in (workspaces, documents, versions, search, files, presence, collab)
+]

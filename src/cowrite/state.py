@@ -1,0 +1,44 @@
+"""The typed state a running app holds, built by the lifespan and reached through dependencies."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from cowrite.config import Settings
+from cowrite.kit.events import EventHub
+
+if TYPE_CHECKING:
+    from cowrite.auth.passwords import PasswordHasher
+    from cowrite.auth.throttle import LoginThrottle
+    from cowrite.auth.tokens import TokenService
+    from cowrite.broker.base import Broker
+    from cowrite.observability import Metrics
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    engine: AsyncEngine
+    session_factory: async_sessionmaker[AsyncSession]
+    events: EventHub
+    broker: Broker
+    passwords: PasswordHasher
+    tokens: TokenService
+    throttle: LoginThrottle
+    process_id: str
+    metrics: Metrics
+    # Filled by the features that own them (files, presence, co-editing) during start-up.
+    storage: Any = None
+    presence: Any = None
+    collab: Any = None
+    background: list[Any] = field(default_factory=list)
+
+
+# A feature plugs into start-up with a coroutine that receives the state and an exit stack for
+# its own clean-up (background tasks, sockets, rooms); the stack unwinds at shutdown.
+Startup = Callable[[AppState, AsyncExitStack], Awaitable[None]]

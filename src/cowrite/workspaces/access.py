@@ -1,0 +1,38 @@
+"""Who may do what in a workspace: the one place a role is read for an authorization decision."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cowrite.kit.errors import Forbidden, NotFound
+from cowrite.models import Membership, Workspace
+from cowrite.workspaces.roles import Role
+
+
+async def role_in_workspace(
+    session: AsyncSession, user_id: uuid.UUID, workspace_id: uuid.UUID
+) -> Role | None:
+    """The caller's role in a live workspace, or None (not a member, or the workspace is gone)."""
+    result = await session.execute(
+        select(Membership.role)
+        .join(Workspace, Workspace.id == Membership.workspace_id)
+        .where(
+            Membership.workspace_id == workspace_id,
+            Membership.user_id == user_id,
+            Workspace.deleted_at.is_(None),
+        )
+    )
+    role = result.scalar_one_or_none()
+    return None if role is None else Role(role)
+
+
+def require_role(role: Role | None, minimum: Role, what: str = "Workspace") -> Role:
+    """Non-members learn nothing (404); members below the minimum are refused (403)."""
+    if role is None:
+        raise NotFound(f"{what} not found", code="not_found")
+    if not role.at_least(minimum):
+        raise Forbidden(f"Requires the {minimum.value} role", code="forbidden")
+    return role

@@ -1,0 +1,118 @@
+"""Shared fixtures: every database test runs on SQLite and on PostgreSQL.
+
+`COWRITE_TEST_REQUIRE_SERVICES=1` (set by CI) turns a missing PostgreSQL or Redis into a failure
+instead of a skip.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from cowrite.app import create_app
+from cowrite.config import Settings
+from tests.support.databases import (
+    REQUIRE_SERVICES,
+    TestDatabase,
+    create_database,
+    drop_database,
+    postgres_available,
+)
+from tests.support.factories import UserCtx, make_user
+from tests.support.server import ServerProcess
+
+BACKENDS = ["sqlite", "postgres"]
+TEST_SECRET = "test-secret-key-that-is-long-enough-for-hs256-0123456789"
+
+
+async def _require_backend(backend: str) -> None:
+    if backend != "postgres":
+        return
+    problem = await postgres_available()
+    if problem:
+        if REQUIRE_SERVICES:
+            pytest.fail(problem)
+        pytest.skip(problem)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+async def database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[TestDatabase]:
+    """One migrated database per backend for the whole run."""
+    backend: str = request.param
+    await _require_backend(backend)
+    db = await create_database(backend, tmp_path_factory.mktemp(f"db-{backend}"))
+    yield db
+    await drop_database(db)
+
+
+@pytest.fixture
+async def db(database: TestDatabase) -> AsyncIterator[TestDatabase]:
+    """The run's database, emptied after each test."""
+    yield database
+    await database.clean()
+
+
+def make_settings(url: str, data_dir: Path, **overrides: object) -> Settings:
+    """Settings for tests: cheap password hashing (the real cost is tested on its own)."""
+    values: dict[str, object] = {
+        "database_url": url,
+        "data_dir": data_dir,
+        "secret_key": TEST_SECRET,
+        "password_hash_memory_kib": 64,
+        "password_hash_time_cost": 1,
+        **overrides,
+    }
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def settings(db: TestDatabase, tmp_path: Path) -> Settings:
+    return make_settings(db.url, tmp_path / "data")
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://cowrite.test") as c:
+        yield c
+
+
+@pytest.fixture
+async def user(client: httpx.AsyncClient) -> UserCtx:
+    return await make_user(client)
+
+
+def server_env(db: TestDatabase, data_dir: Path, **extra: str) -> dict[str, str]:
+    return {
+        "COWRITE_DATABASE_URL": db.url,
+        "COWRITE_DATA_DIR": str(data_dir),
+        "COWRITE_SECRET_KEY": TEST_SECRET,
+        "COWRITE_PASSWORD_HASH_MEMORY_KIB": "64",
+        "COWRITE_PASSWORD_HASH_TIME_COST": "1",
+        "COWRITE_LOG_LEVEL": "warning",
+        **extra,
+    }
+
+
+@pytest.fixture
+def server(db: TestDatabase, tmp_path: Path) -> Iterator[ServerProcess]:
+    """A real `cowrite serve` over this test's database."""
+    process = ServerProcess(env=server_env(db, tmp_path / "data"), workdir=tmp_path)
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()
