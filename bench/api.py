@@ -9,8 +9,10 @@ import urllib.request
 import uuid
 from typing import Any
 
+from bench.procs import BenchError
 
-class ApiError(RuntimeError):
+
+class ApiError(BenchError):
     """A REST call answered with an unexpected status."""
 
 

@@ -26,8 +26,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--servers", default="", help="comma-separated servers (default: all)")
     parser.add_argument("--no-install", action="store_true", help="do not install the peers")
     parser.add_argument("--logs", type=Path, default=None, help="directory for server logs")
-    parser.add_argument("--traces", type=Path, default=DEFAULT_TRACES,
-                        help="directory of the editing traces (*.json.gz)")
+    parser.add_argument(
+        "--traces",
+        type=Path,
+        default=DEFAULT_TRACES,
+        help="directory of the editing traces (*.json.gz)",
+    )
     args = parser.parse_args(argv)
     args.workloads = [w for w in args.only.split(",") if w] or names
     unknown = set(args.workloads) - set(names)

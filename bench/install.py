@@ -22,15 +22,21 @@ def node_peers() -> None:
     target = PEERS / "node"
     target.mkdir(parents=True, exist_ok=True)
     lock = target / "package-lock.json"
-    if (target / "node_modules").exists() and lock.exists() and filecmp.cmp(
-        lock, LOAD_DIR / "package-lock.json", shallow=False
+    if (
+        (target / "node_modules").exists()
+        and lock.exists()
+        and filecmp.cmp(lock, LOAD_DIR / "package-lock.json", shallow=False)
     ):
         return
     say("installing the Node load tools and @y/websocket-server")
     for name in ("package.json", "package-lock.json"):
         shutil.copy(LOAD_DIR / name, target / name)
-    subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--ignore-scripts"], cwd=target,
-                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        ["npm", "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
+        cwd=target,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def pycrdt_peer() -> None:
@@ -57,9 +63,8 @@ def wrk() -> bool:
         say("wrk is missing and cannot be installed here: the REST workload will be skipped")
         return False
     say("installing wrk")
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-    subprocess.run(["apt-get", "update", "-qq"], check=False, **quiet)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=False, **quiet)
+    for argv in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "wrk"]):
+        subprocess.run(argv, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return shutil.which("wrk") is not None
 
 

@@ -1,4 +1,4 @@
-"""The servers under test: the Node reference, pycrdt-websocket and cowrite (SQLite or PostgreSQL)."""
+"""The servers under test: the Node reference, pycrdt-websocket, cowrite (SQLite or PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ class Target:
     """One server kind, started fresh for each run of a workload step."""
 
     name = ""
-    # Whether the first client should create a room alone (pycrdt-websocket drops simultaneous joiners).
+    # Whether the first client creates a room alone (pycrdt-websocket drops simultaneous joiners).
     first_alone = False
 
     def __init__(self, logs: Path) -> None:
@@ -76,7 +76,9 @@ class NodeReference(Target):
     name = "node-ref"
 
     def unavailable(self) -> str | None:
-        return None if (NODE_MODULES / "@y" / "websocket-server").exists() else "n/a (not installed)"
+        return (
+            None if (NODE_MODULES / "@y" / "websocket-server").exists() else "n/a (not installed)"
+        )
 
     def start(self) -> None:
         self.port = free_port()
@@ -98,7 +100,10 @@ class PycrdtWebsocket(Target):
 
     def start(self) -> None:
         self.port = free_port()
-        argv = [str(PEERS / "pycrdt" / "bin" / "python"), str(BENCH_DIR / "peers" / "pycrdt_server.py")]
+        argv = [
+            str(PEERS / "pycrdt" / "bin" / "python"),
+            str(BENCH_DIR / "peers" / "pycrdt_server.py"),
+        ]
         self.server = Server([*argv, str(self.port)], log=self.logs / "pycrdt.log")
         self.server.start()
         self.server.wait_http(self.http_base, timeout=30)
@@ -166,16 +171,22 @@ class Cowrite(Target):
             self.database = "bench_" + uuid.uuid4().hex[:12]
             subprocess.run([*PG_ADMIN, f"CREATE DATABASE {self.database}"], check=True)
             if self.redis_db is not None:
-                subprocess.run(["redis-cli", "-n", str(self.redis_db), "flushdb"], check=False,
-                               capture_output=True)
+                subprocess.run(
+                    ["redis-cli", "-n", str(self.redis_db), "flushdb"],
+                    check=False,
+                    capture_output=True,
+                )
         self.port = free_port()
         self.server = self.launch(self.port)
         self.api = CowriteApi(self.http_base)
+        self.workspace_id = ""
         try:
             self.api.sign_up()
             self.workspace_id = self.api.create_workspace()
         except OSError as exc:
             raise BenchError(f"cowrite setup failed: {exc}") from exc
+        except BenchError:
+            pass  # accounts or workspaces missing: features() reports what is there
 
     def start_second(self) -> int:
         """Start one more process over the same database (scale-out); returns its port."""
@@ -193,6 +204,9 @@ class Cowrite(Target):
         """What this build of cowrite serves, probed once per backend."""
         if self.name not in self._features:
             found: set[str] = set()
+            if not self.workspace_id:
+                self._features[self.name] = found
+                return found
             paths = http_paths(self.http_base)
             if "/api/v1/search" in paths:
                 found.add("search")
@@ -213,8 +227,11 @@ class Cowrite(Target):
         self.extra = []
         super().stop()
         if self.database:
-            subprocess.run([*PG_ADMIN, f"DROP DATABASE IF EXISTS {self.database} WITH (FORCE)"],
-                           check=False, capture_output=True)
+            subprocess.run(
+                [*PG_ADMIN, f"DROP DATABASE IF EXISTS {self.database} WITH (FORCE)"],
+                check=False,
+                capture_output=True,
+            )
             self.database = ""
         if self.data_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
@@ -222,6 +239,9 @@ class Cowrite(Target):
 
 
 def yjs_targets(logs: Path) -> list[Target]:
-    return [NodeReference(logs), PycrdtWebsocket(logs), Cowrite(logs, "sqlite"),
-            Cowrite(logs, "postgres")]
-
+    return [
+        NodeReference(logs),
+        PycrdtWebsocket(logs),
+        Cowrite(logs, "sqlite"),
+        Cowrite(logs, "postgres"),
+    ]

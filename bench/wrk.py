@@ -34,15 +34,27 @@ def lua_request(method: str, body: str, headers: Mapping[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_wrk(url: str, *, connections: int, seconds: float, script: str | None = None
-            ) -> WrkResult:
+def run_wrk(url: str, *, connections: int, seconds: float, script: str | None = None) -> WrkResult:
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
         lua.write(script or "")
         lua.flush()
-        argv = ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency", "-s", lua.name,
-                url]
-        done = subprocess.run(pinned(LOAD_CORE, argv), capture_output=True, text=True,
-                              timeout=seconds + 60, check=False)
+        argv = [
+            "wrk",
+            "-t1",
+            f"-c{connections}",
+            f"-d{seconds:g}s",
+            "--latency",
+            "-s",
+            lua.name,
+            url,
+        ]
+        done = subprocess.run(
+            pinned(LOAD_CORE, argv),
+            capture_output=True,
+            text=True,
+            timeout=seconds + 60,
+            check=False,
+        )
     out = done.stdout
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
     p50 = re.search(r"^\s+50%\s+(\S+)", out, re.M)

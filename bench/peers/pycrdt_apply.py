@@ -17,7 +17,7 @@ def main() -> None:
     trace = json.loads(gzip.decompress(open(sys.argv[1], "rb").read()))  # noqa: SIM115
     limit = int(sys.argv[2])
     txns = trace["txns"][:limit] if limit else trace["txns"]
-    doc = Doc()
+    doc: Doc = Doc()
     text = doc.get("content", type=Text)
     edits = 0
     start = time.perf_counter()
@@ -31,8 +31,11 @@ def main() -> None:
                 edits += 1
     seconds = time.perf_counter() - start
     matches = None if limit else str(text) == trace["endContent"]
-    print(json.dumps({"edits": edits, "seconds": seconds, "edits_per_s": edits / seconds,
-                      "matches": matches}))
+    print(
+        json.dumps(
+            {"edits": edits, "seconds": seconds, "edits_per_s": edits / seconds, "matches": matches}
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""pycrdt-websocket served by uvicorn with its defaults: the Python peer of the y-websocket protocol.
+"""pycrdt-websocket under uvicorn with its defaults: the Python peer of the y-websocket protocol.
 
 Run with the peer's own interpreter: `python pycrdt_server.py PORT`.
 """

@@ -37,12 +37,13 @@ Workload = Callable[[Context], Outcome]
 
 def registry() -> dict[str, Workload]:
     """Workloads by name, in the order they run."""
-    from bench.workloads import coedit, idle, presence, rest, single
+    from bench.workloads import coedit, durability, idle, presence, rest, single
 
     return {
         "coedit": coedit.run,
         "presence": presence.run,
         "idle": idle.run,
         "rest": rest.run,
+        "durability": durability.run,
         "single": single.run,
     }

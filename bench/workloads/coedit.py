@@ -29,8 +29,9 @@ class Step:
         return f"{WRITERS}x{self.rate}x{self.listeners} ({nominal / 1000:g} k/s)"
 
 
-def run_step(target: Target, step: Step, duration: float, extra: dict[str, Any] | None = None
-             ) -> dict[str, Any]:
+def run_step(
+    target: Target, step: Step, duration: float, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """One load run against a freshly started server."""
     with target:
         room = target.new_room()
@@ -88,8 +89,11 @@ def run(ctx: Context) -> Outcome:
     steps = [Step(r, n) for r, n in (QUICK_STEPS if ctx.quick else FULL_STEPS)]
     duration = 3.0 if ctx.quick else 8.0
     rows = {s.label: Row("1 co-editing", s.label) for s in steps}
-    capacity = Row("1 co-editing", "capacity: deliveries/s with p99 ≤ 100 ms, no loss",
-                   budget=f"cowrite ≥ {fmt_count(BUDGET)}")
+    capacity = Row(
+        "1 co-editing",
+        "capacity: deliveries/s with p99 ≤ 100 ms, no loss",
+        budget=f"cowrite ≥ {fmt_count(BUDGET)}",
+    )
     raw: dict[str, Any] = {}
     met: dict[str, bool | None] = {}
     for target in yjs_targets(ctx.logs):

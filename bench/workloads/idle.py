@@ -29,8 +29,10 @@ def measure(target: Target, stages: list[int]) -> dict[str, Any]:
                 samples[int(name.split(":", 1)[1])] = rss_bytes(target.pids())
 
         report = run_node_load(
-            "idle.cjs", {"url": url, "stages": [BASELINE, *stages], "hold": 2.5},
-            timeout=600, on_phase=on_phase,
+            "idle.cjs",
+            {"url": url, "stages": [BASELINE, *stages], "hold": 2.5},
+            timeout=600,
+            on_phase=on_phase,
         )
     report["rss_bytes"] = samples
     return report
@@ -48,8 +50,12 @@ def per_connection(report: dict[str, Any], stage: int) -> float | None:
 
 def run(ctx: Context) -> Outcome:
     stages = [500] if ctx.quick else [1000, 5000, 10000]
-    rows = {n: Row("6 idle sockets", f"{n:,} connections: RSS growth per socket",
-                   budget="cowrite ≤ 12 KB") for n in stages}
+    rows = {
+        n: Row(
+            "6 idle sockets", f"{n:,} connections: RSS growth per socket", budget="cowrite ≤ 12 KB"
+        )
+        for n in stages
+    }
     raw: dict[str, Any] = {}
     met: dict[str, bool | None] = {}
     for target in [NodeReference(ctx.logs), Cowrite(ctx.logs, "sqlite")]:
@@ -71,7 +77,8 @@ def run(ctx: Context) -> Outcome:
         for stage, row in rows.items():
             value = per_connection(report, stage)
             opened = next((s for s in report["stages"] if s["target"] == stage), None)
-            short = "" if opened and opened["open"] == stage else f" ({opened and opened['open']} open)"
+            count = opened["open"] if opened else 0
+            short = "" if count == stage else f" ({count:,} open)"
             row.values[target.name] = "—" if value is None else f"{value / 1024:.1f} KB{short}"
             ok = ok and value is not None and value <= BUDGET_BYTES and not short
         if isinstance(target, Cowrite):

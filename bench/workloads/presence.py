@@ -26,13 +26,21 @@ class Case:
         return f"{self.clients:,} clients x {HZ} Hz, {room}"
 
 
-def measure(target: Cowrite, case: Case, duration: float, ports: list[int] | None = None
-            ) -> dict[str, Any]:
+def measure(
+    target: Cowrite, case: Case, duration: float, ports: list[int] | None = None
+) -> dict[str, Any]:
     """One presence run; `ports` lists the processes to spread clients over (default: one)."""
     rooms = [target.new_room() for _ in range(case.rooms)]
     urls = [f"ws://127.0.0.1:{p}/ws" for p in (ports or [target.port])]
-    config = {"urls": urls, "tokens": [target.api.token], "rooms": rooms,
-              "clients": case.clients, "hz": HZ, "duration": duration, "grace": 3}
+    config = {
+        "urls": urls,
+        "tokens": [target.api.token],
+        "rooms": rooms,
+        "clients": case.clients,
+        "hz": HZ,
+        "duration": duration,
+        "grace": 3,
+    }
     sampler = PhaseSampler(target.pids)
     report = run_node_load("presence.cjs", config, timeout=duration + 240, on_phase=sampler)
     report["server_cpu_pct"] = sampler.cpu_pct

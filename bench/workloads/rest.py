@@ -32,8 +32,19 @@ def hello_ceiling(ctx: Context, seconds: float) -> WrkResult:
     if importlib.util.find_spec("uvicorn") is None:
         raise BenchError("uvicorn is not installed beside the harness")
     port = free_port()
-    argv = [sys.executable, "-m", "uvicorn", "bench.peers.hello_app:app", "--host", "127.0.0.1",
-            "--port", str(port), "--log-level", "warning", "--no-access-log"]
+    argv = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "bench.peers.hello_app:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
     server = Server(argv, cwd=BENCH_DIR.parent, log=ctx.logs / "hello.log")
     server.start()
     try:
@@ -47,12 +58,17 @@ def measure_cowrite(target: Cowrite, seconds: float) -> dict[str, WrkResult]:
     with target:
         doc = target.api.create_document(target.workspace_id, "rest bench", PARAGRAPH * 12)
         auth = {"Authorization": f"Bearer {target.api.token}"}
-        get = run_wrk(f"{target.http_base}/api/v1/documents/{doc}", connections=CONNECTIONS,
-                      seconds=seconds, script=lua_request("GET", "", auth))
+        get = run_wrk(
+            f"{target.http_base}/api/v1/documents/{doc}",
+            connections=CONNECTIONS,
+            seconds=seconds,
+            script=lua_request("GET", "", auth),
+        )
         body = json.dumps({"title": "created by wrk", "content": PARAGRAPH})
         create = run_wrk(
             f"{target.http_base}/api/v1/workspaces/{target.workspace_id}/documents",
-            connections=CONNECTIONS, seconds=seconds,
+            connections=CONNECTIONS,
+            seconds=seconds,
             script=lua_request("POST", body, {**auth, "Content-Type": "application/json"}),
         )
     return {"get": get, "create": create}
@@ -61,8 +77,9 @@ def measure_cowrite(target: Cowrite, seconds: float) -> dict[str, WrkResult]:
 def run(ctx: Context) -> Outcome:
     seconds = 3.0 if ctx.quick else 10.0
     conc = f"{CONNECTIONS} connections"
-    get_row = Row("7 REST", f"document GET, {conc}",
-                  budget=f"cowrite ≥ {SHARE_BUDGET:.0%} of {CEILING}")
+    get_row = Row(
+        "7 REST", f"document GET, {conc}", budget=f"cowrite ≥ {SHARE_BUDGET:.0%} of {CEILING}"
+    )
     create_row = Row("7 REST", f"document create, {conc}")
     raw: dict[str, Any] = {}
     try:

@@ -27,8 +27,9 @@ def pycrdt_ceiling(trace: Path, limit: int) -> dict[str, Any]:
     if importlib.util.find_spec("pycrdt") is None:
         python = str(BENCH_DIR / ".peers" / "pycrdt" / "bin" / "python")
     argv = [python, str(BENCH_DIR / "peers" / "pycrdt_apply.py"), str(trace), str(limit)]
-    done = subprocess.run(pinned(SERVER_CORE, argv), capture_output=True, text=True, timeout=600,
-                          check=False)
+    done = subprocess.run(
+        pinned(SERVER_CORE, argv), capture_output=True, text=True, timeout=600, check=False
+    )
     if done.returncode != 0:
         raise BenchError(f"pycrdt_apply failed: {done.stderr[-300:]}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -48,8 +49,14 @@ def wait_rest_content(target: Cowrite, room: str, length: int, timeout: float = 
 def measure(target: Target, trace: Path, limit: int) -> dict[str, Any]:
     with target:
         room = target.new_room()
-        config = {"base": target.yjs_base, "room": room, "params": target.params,
-                  "file": str(trace), "limit": limit, "timeout": 300}
+        config = {
+            "base": target.yjs_base,
+            "room": room,
+            "params": target.params,
+            "file": str(trace),
+            "limit": limit,
+            "timeout": 300,
+        }
         sampler = PhaseSampler(target.pids)
         report = run_node_load("single.cjs", config, timeout=420, on_phase=sampler)
         report["server_cpu_pct"] = sampler.cpu_pct
