@@ -37,7 +37,7 @@ Workload = Callable[[Context], Outcome]
 
 def registry() -> dict[str, Workload]:
     """Workloads by name, in the order they run."""
-    from bench.workloads import coedit, durability, idle, presence, rest, single
+    from bench.workloads import coedit, durability, idle, multi, presence, rest, single
 
     return {
         "coedit": coedit.run,
@@ -46,4 +46,5 @@ def registry() -> dict[str, Workload]:
         "rest": rest.run,
         "durability": durability.run,
         "single": single.run,
+        "multi": multi.run,
     }
