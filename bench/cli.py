@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import datetime as dt
 import sys
 import tempfile
@@ -10,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import install
-from bench.procs import BENCH_DIR, raise_file_limit
+from bench.procs import BENCH_DIR, LOAD_CORE, raise_file_limit
 from bench.report import Row, machine, markdown_table, write_json
 from bench.workloads import Context, registry
 
@@ -45,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     started = dt.datetime.now(dt.UTC)
     host = machine()
     raise_file_limit()
+    os.sched_setaffinity(0, {int(LOAD_CORE)})  # the harness is part of the load
     if not args.no_install:
         install.everything()
     logs = args.logs or Path(tempfile.mkdtemp(prefix="cowrite-bench-logs-"))

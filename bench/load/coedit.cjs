@@ -2,7 +2,7 @@
 // Co-editing capacity load: W official Yjs writers type markers at R edits/s each into
 // Y.Text('content'); L light listeners (raw sockets) scan the frames they receive for the markers.
 // Usage: node coedit.cjs '<json>' with {base, room, params, writers, rate, listeners, duration,
-// grace, firstAlone, listenerBase?, listenerParams?}. Prints one JSON line.
+// grace, firstAlone, writerBases?, listenerBases?}. Prints one JSON line.
 
 const WebSocket = require('ws')
 const Y = require('yjs')
@@ -32,6 +32,9 @@ async function main () {
   const maxSeq = Math.ceil(cfg.rate * cfg.duration) + 16
   const seen = new Uint8Array(L * W * maxSeq)
   const hist = new Histogram()
+  // With several server processes: deliveries whose writer and listener use different ones.
+  const crossHist = new Histogram()
+  const writerBaseCount = cfg.writerBases ? cfg.writerBases.length : 1
   let delivered = 0
   let duplicates = 0
   let typing = false
@@ -47,8 +50,8 @@ async function main () {
   const writerFailures = writerResults.filter((r) => r.status === 'rejected').length
 
   // Listeners: raw sockets that ask for the whole document once, then only read.
-  const listenerBases = cfg.listenerBases || [cfg.listenerBase || cfg.base]
-  const urlFor = (i) => withQuery(`${listenerBases[i % listenerBases.length]}/${cfg.room}`, cfg.listenerParams || cfg.params)
+  const listenerBases = cfg.listenerBases || [cfg.base]
+  const urlFor = (i) => withQuery(`${listenerBases[i % listenerBases.length]}/${cfg.room}`, cfg.params)
   const isStep2 = (data) => data.length > 1 && data[0] === 0 && data[1] === 1
   const results = await inBatches(L, cfg.connectBatch || 50, async (i) => {
     const ws = await openSocket(urlFor(i), isStep2, 30000, (s) => s.send(SYNC_STEP1_EMPTY))
@@ -62,6 +65,7 @@ async function main () {
         seen[k] = 1
         delivered++
         hist.add(t - sent)
+        if (w % writerBaseCount !== i % listenerBases.length) crossHist.add(t - sent)
       })
     })
     ws.on('error', () => {})
@@ -116,6 +120,7 @@ async function main () {
     duplicates,
     loss: expected > 0 ? 1 - delivered / expected : null,
     latency_ms: hist.summary(),
+    cross_process_latency_ms: crossHist.summary(),
     writer_failures: writerFailures,
     listener_failures: listenerFailures,
     client_cpu_pct: clientCpu

@@ -43,11 +43,12 @@ async function main () {
   const results = await inBatches(cfg.clients, 50, connect)
   const clients = results.filter((r) => r.status === 'fulfilled').map((r) => r.value)
   const failures = cfg.clients - clients.length
-  const byConnection = new Map(clients.map((c, k) => [c.connectionId, k]))
+  const byConnection = new Map(clients.map((c) => [c.connectionId, c.i]))
   const roomSize = new Map()
   for (const c of clients) roomSize.set(c.room, (roomSize.get(c.room) || 0) + 1)
   const maxSeq = Math.ceil(cfg.hz * cfg.duration) + 4
   const hist = new Histogram()
+  const crossHist = new Histogram() // sender and receiver on different server processes
   let delivered = 0
   let duplicates = 0
   let measuring = false
@@ -65,7 +66,9 @@ async function main () {
       if (bits[seq]) { duplicates++; return }
       bits[seq] = 1
       delivered++
-      hist.add(nowMs() - T0 - ev.cursor.column / 10)
+      const latency = nowMs() - T0 - ev.cursor.column / 10
+      hist.add(latency)
+      if (sender % cfg.urls.length !== c.i % cfg.urls.length) crossHist.add(latency)
     }
   }
   await sleep(500)
@@ -106,6 +109,7 @@ async function main () {
     duplicates,
     delivered_share: expected ? delivered / expected : null,
     latency_ms: hist.summary(),
+    cross_process_latency_ms: crossHist.summary(),
     join_failures: failures,
     closed_early: closedEarly,
     client_cpu_pct: clientCpu

@@ -9,6 +9,7 @@ import gzip
 import json
 import sys
 import time
+from typing import Any
 
 from pycrdt import Doc, Text
 
@@ -17,7 +18,7 @@ def main() -> None:
     trace = json.loads(gzip.decompress(open(sys.argv[1], "rb").read()))  # noqa: SIM115
     limit = int(sys.argv[2])
     txns = trace["txns"][:limit] if limit else trace["txns"]
-    doc: Doc = Doc()
+    doc: Doc[Any] = Doc()
     text = doc.get("content", type=Text)
     edits = 0
     start = time.perf_counter()

@@ -37,7 +37,17 @@ Workload = Callable[[Context], Outcome]
 
 def registry() -> dict[str, Workload]:
     """Workloads by name, in the order they run."""
-    from bench.workloads import coedit, durability, idle, multi, presence, rest, single
+    from bench.workloads import (
+        coedit,
+        durability,
+        idle,
+        multi,
+        presence,
+        rest,
+        scaleout,
+        search,
+        single,
+    )
 
     return {
         "coedit": coedit.run,
@@ -47,4 +57,6 @@ def registry() -> dict[str, Workload]:
         "durability": durability.run,
         "single": single.run,
         "multi": multi.run,
+        "search": search.run,
+        "scaleout": scaleout.run,
     }

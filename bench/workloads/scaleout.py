@@ -1,0 +1,125 @@
+"""Workload 9: co-editing and presence on two cowrite processes + Redis beside one process."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.procs import BenchError, PhaseSampler, run_node_load
+from bench.report import Row
+from bench.servers import Cowrite
+from bench.workloads import Context, Outcome
+from bench.workloads.coedit import WRITERS, Step, deliveries_per_s, passed
+from bench.workloads.common import skip_reason, verdict
+from bench.workloads.presence import Case
+from bench.workloads.presence import measure as presence_measure
+
+REDIS_DB = 11
+CROSS_BUDGET_MS = 5.0
+FULL_STEPS = [Step(20, 200), Step(40, 400), Step(80, 800)]
+QUICK_STEPS = [Step(10, 50)]
+
+
+def coedit_run(target: Cowrite, step: Step, duration: float, two: bool) -> dict[str, Any]:
+    with target:
+        ports = [target.port, target.start_second()] if two else [target.port]
+        bases = [f"ws://127.0.0.1:{p}/ws/yjs" for p in ports]
+        config = {
+            "base": bases[0],
+            "writerBases": bases,
+            "listenerBases": bases,
+            "room": target.new_room(),
+            "params": target.params,
+            "writers": WRITERS,
+            "rate": step.rate,
+            "listeners": step.listeners,
+            "duration": duration,
+            "grace": 5,
+            "firstAlone": True,
+        }
+        sampler = PhaseSampler(target.pids)
+        report = run_node_load("coedit.cjs", config, timeout=duration + 180, on_phase=sampler)
+        report["server_cpu_pct"] = sampler.cpu_pct
+    return report
+
+
+def presence_run(target: Cowrite, case: Case, duration: float, two: bool) -> dict[str, Any]:
+    with target:
+        ports = [target.port, target.start_second()] if two else [target.port]
+        return presence_measure(target, case, duration, ports)
+
+
+def ladder(target: Cowrite, steps: list[Step], duration: float, two: bool) -> list[dict[str, Any]]:
+    reports = []
+    for step in steps:
+        report = coedit_run(target, step, duration, two)
+        reports.append(report)
+        if not passed(report):
+            break
+    return reports
+
+
+def capacity(reports: list[dict[str, Any]]) -> float:
+    return max((deliveries_per_s(r) for r in reports if passed(r)), default=0.0)
+
+
+def p99(summary: dict[str, Any]) -> str:
+    return "—" if summary["p99"] is None else f"{summary['p99']:,.1f} ms"
+
+
+def run(ctx: Context) -> Outcome:
+    quick = ctx.quick
+    duration = 3.0 if quick else 8.0
+    steps = QUICK_STEPS if quick else FULL_STEPS
+    case = Case(20, 2) if quick else Case(200, 10)
+    one, two = "1 process", "2 processes + Redis"
+    cap_row = Row("9 scale-out", f"co-editing capacity ({len(steps)}-step ladder), cowrite-pg")
+    co_row = Row(
+        "9 scale-out",
+        "co-editing p99: all / across processes",
+        budget="cross-process adds ≤ 5 ms",
+    )
+    pr_row = Row("9 scale-out", f"presence {case.label}: p99 all / across processes")
+    rows = [cap_row, co_row, pr_row]
+    raw: dict[str, Any] = {}
+    single = Cowrite(ctx.logs, "postgres")
+    double = Cowrite(ctx.logs, "postgres", redis_db=REDIS_DB)
+    if not ctx.wanted(single):
+        return Outcome(rows=[])
+    reason = skip_reason(single, "yjs")
+    if reason:
+        for row in rows:
+            row.values[one] = row.values[two] = reason
+        return Outcome(rows=rows)
+    try:
+        singles = ladder(single, steps, duration, two=False)
+        doubles = ladder(double, steps, duration, two=True)
+    except BenchError as exc:
+        cap_row.values[two] = f"error: {str(exc)[:60]}"
+        return Outcome(rows=rows)
+    raw["coedit"] = {one: singles, two: doubles}
+    c1, c2 = capacity(singles), capacity(doubles)
+    cap_row.values[one] = f"{c1:,.0f} deliveries/s"
+    ratio = f" (x{c2 / c1:.2f})" if c1 else ""
+    cap_row.values[two] = f"{c2:,.0f} deliveries/s{ratio}"
+    last1, last2 = singles[0], doubles[0]
+    co_row.case = f"co-editing p99 at {steps[0].label}: all / across processes"
+    co_row.values[one] = p99(last1["latency_ms"])
+    co_row.values[two] = f"{p99(last2['latency_ms'])} / {p99(last2['cross_process_latency_ms'])}"
+    added = None
+    if last1["latency_ms"]["p99"] is not None and last2["cross_process_latency_ms"]["p99"]:
+        added = last2["cross_process_latency_ms"]["p99"] - last1["latency_ms"]["p99"]
+    co_row.verdict = verdict({"cowrite-pg": None if added is None else added <= CROSS_BUDGET_MS})
+    reason = skip_reason(single, "presence")
+    if reason:
+        pr_row.values[one] = pr_row.values[two] = reason
+        return Outcome(rows=rows, raw=raw)
+    try:
+        p1 = presence_run(single, case, duration, two=False)
+        p2 = presence_run(double, case, duration, two=True)
+    except BenchError as exc:
+        pr_row.values[two] = f"error: {str(exc)[:60]}"
+        return Outcome(rows=rows, raw=raw)
+    raw["presence"] = {one: p1, two: p2}
+    pr_row.values[one] = p99(p1["latency_ms"])
+    pr_row.values[two] = f"{p99(p2['latency_ms'])} / {p99(p2['cross_process_latency_ms'])}"
+    return Outcome(rows=rows, raw=raw)
