@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import os
 import datetime as dt
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -27,6 +27,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--servers", default="", help="comma-separated servers (default: all)")
     parser.add_argument("--no-install", action="store_true", help="do not install the peers")
     parser.add_argument("--logs", type=Path, default=None, help="directory for server logs")
+    parser.add_argument(
+        "--results", type=Path, default=BENCH_DIR / "results", help="where the JSON record goes"
+    )
     parser.add_argument(
         "--traces",
         type=Path,
@@ -61,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         outcome = workloads[name](ctx)
         rows.extend(outcome.rows)
         raw[name] = outcome.raw
-        path = write_json(rows, raw, "quick" if args.quick else "full", started, host)
+        mode = "quick" if args.quick else "full"
+        path = write_json(args.results, rows, raw, mode, started, host)
     print(markdown_table(rows))
     print(f"\nsaved {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")
     print(f"server logs in {logs}", file=sys.stderr)

@@ -84,10 +84,15 @@ def markdown_table(rows: list[Row]) -> str:
 
 
 def write_json(
-    rows: list[Row], raw: dict[str, Any], mode: str, started: dt.datetime, host: dict[str, Any]
+    out_dir: Path,
+    rows: list[Row],
+    raw: dict[str, Any],
+    mode: str,
+    started: dt.datetime,
+    host: dict[str, Any],
 ) -> Path:
-    out_dir = BENCH_DIR / "results"
-    out_dir.mkdir(exist_ok=True)
+    """Write (and rewrite, as workloads finish) the run's record; returns its path."""
+    out_dir.mkdir(parents=True, exist_ok=True)
     stamp = started.strftime("%Y%m%dT%H%M%SZ")
     path = out_dir / f"{stamp}-{mode}.json"
     record = {
