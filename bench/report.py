@@ -25,6 +25,10 @@ class Row:
     verdict: str = ""
 
 
+# The column for reference points that are not protocol servers (bare stack, in-process, LIKE).
+BASELINE = "ceiling / baseline"
+
+
 def fmt_ms(value: object) -> str:
     return "—" if value is None else f"{float(str(value)):,.1f} ms"
 

@@ -200,6 +200,10 @@ class Cowrite(Target):
     def new_room(self) -> str:
         return self.api.create_document(self.workspace_id, "bench " + uuid.uuid4().hex[:6])
 
+    def known_features(self) -> set[str] | None:
+        """The features probed earlier in this run, or None when not probed yet."""
+        return self._features.get(self.name)
+
     def features(self) -> set[str]:
         """What this build of cowrite serves, probed once per backend."""
         if self.name not in self._features:

@@ -14,6 +14,9 @@ def skip_reason(target: Target, feature: str) -> str | None:
     if reason:
         return reason
     if isinstance(target, Cowrite):
+        known = target.known_features()
+        if known is not None:
+            return None if feature in known else MISSING
         try:
             with target:
                 if feature not in target.features():

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.procs import BenchError, run_node_load
-from bench.report import Row
+from bench.report import BASELINE, Row
 from bench.servers import PG_ADMIN, Cowrite
 from bench.workloads import Context, Outcome
 from bench.workloads.common import skip_reason
@@ -176,5 +176,5 @@ def run(ctx: Context) -> Outcome:
         p50, p95 = percentiles(result["search_ms"])
         row.values[target.name] = f"{p50:,.1f} / {p95:,.1f} ms ({result['hits']:,} hits)"
         l50, l95 = percentiles(result["like_ms"])
-        row.values[f"LIKE scan ({target.backend})"] = f"{l50:,.1f} / {l95:,.1f} ms"
+        row.values[BASELINE] = f"LIKE scan: {l50:,.1f} / {l95:,.1f} ms"
     return Outcome(rows=rows, raw=raw)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.procs import BENCH_DIR, SERVER_CORE, BenchError, PhaseSampler, pinned, run_node_load
-from bench.report import Row
+from bench.report import BASELINE, Row
 from bench.servers import Cowrite, Target, yjs_targets
 from bench.workloads import Context, Outcome
 from bench.workloads.common import skip_reason
@@ -90,9 +90,10 @@ def run(ctx: Context) -> Outcome:
     try:
         ceiling = pycrdt_ceiling(trace, limit)
         raw[CEILING] = ceiling
-        row.values[CEILING] = f"{ceiling['edits_per_s']:,.0f} edits/s ({ceiling['seconds']:.1f} s)"
+        rate = f"{ceiling['edits_per_s']:,.0f} edits/s ({ceiling['seconds']:.1f} s)"
+        row.values[BASELINE] = f"{CEILING}: {rate}"
     except (BenchError, subprocess.TimeoutExpired) as exc:
-        row.values[CEILING] = f"error: {str(exc)[:60]}"
+        row.values[BASELINE] = f"{CEILING}: error: {str(exc)[:60]}"
     for target in yjs_targets(ctx.logs):
         if not ctx.wanted(target):
             continue
