@@ -77,13 +77,18 @@ def columns(rows: list[Row]) -> list[str]:
     return seen
 
 
+def _cell(text: str) -> str:
+    return " ".join(text.replace("|", "/").split()) or "—"
+
+
 def markdown_table(rows: list[Row]) -> str:
     cols = columns(rows)
     head = ["workload", "case", *cols, "budget", "verdict"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in rows:
         cells = [row.workload, row.case, *(row.values.get(c, "—") for c in cols)]
-        lines.append("| " + " | ".join([*cells, row.budget or "—", row.verdict or "—"]) + " |")
+        cells += [row.budget, row.verdict]
+        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     return "\n".join(lines)
 
 

@@ -66,8 +66,17 @@ class Target:
         self.start()
         return self
 
-    def __exit__(self, *_exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *_rest: object) -> None:
+        exit_code = self.exit_code()
         self.stop()
+        if exit_code is not None and (exc_type is None or issubclass(exc_type, BenchError)):
+            raise BenchError(f"server crashed during the run (exit {exit_code})")
+
+    def exit_code(self) -> int | None:
+        """The exit code of a server process that has died on its own, else None."""
+        servers = [self.server, *getattr(self, "extra", [])]
+        codes = [s.proc.poll() for s in servers if s and s.proc]
+        return next((c for c in codes if c is not None), None)
 
 
 class NodeReference(Target):
