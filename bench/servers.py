@@ -225,7 +225,11 @@ class Cowrite(Target):
                 found.add("search")
             if any(p.startswith("/api/v1/documents") for p in paths):
                 found.add("rest")
-            doc = self.new_room()
+            try:
+                doc = self.new_room()
+            except BenchError:
+                self._features[self.name] = found
+                return found
             query = f"?token={self.api.token}"
             if websocket_accepts("127.0.0.1", self.port, f"/ws/yjs/{doc}{query}"):
                 found.add("yjs")
