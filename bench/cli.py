@@ -7,6 +7,7 @@ import datetime as dt
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     workloads = registry()
     for name in args.workloads:
         install.say(f"workload {name}")
+        begun = time.monotonic()
         outcome = workloads[name](ctx)
+        install.say(f"workload {name} took {time.monotonic() - begun:.0f} s")
         rows.extend(outcome.rows)
         raw[name] = outcome.raw
         mode = "quick" if args.quick else "full"
