@@ -1,6 +1,7 @@
 'use strict'
 // Durability lag seen from outside: one Yjs writer types markers while a poller reads the
-// document over REST and records when each marker first shows up there.
+// document over REST and records when each marker first shows up there. The send times are
+// reported too, so the harness can match them with what it sees in the database.
 // Usage: node durability.cjs '<json>' with {base, room, params, rate, duration, grace, pollMs,
 // restUrl, token}.
 
@@ -66,7 +67,14 @@ async function main () {
   await poller
   phase('end')
   provider.destroy()
-  emit({ sent: total, persisted: hist.count, latency_ms: hist.summary(), polls, poll_errors: pollErrors })
+  emit({
+    sent: total,
+    persisted: hist.count,
+    latency_ms: hist.summary(),
+    polls,
+    poll_errors: pollErrors,
+    sent_at_ms: sentAt
+  })
   process.exit(0)
 }
 

@@ -1,12 +1,15 @@
-"""Workload 4: durability lag — from an edit's arrival to its being readable back as committed."""
+"""Workload 4: durability lag — from an edit being typed to its row in the database (and REST)."""
 
 from __future__ import annotations
 
 import re
+import statistics
 import urllib.request
+from pathlib import Path
 from typing import Any
 
-from bench.procs import BenchError, PhaseSampler, run_node_load
+from bench.dbpoll import UpdateLogWatcher
+from bench.procs import BenchError, run_node_load
 from bench.report import Row
 from bench.servers import Cowrite
 from bench.workloads import Context, Outcome
@@ -42,6 +45,13 @@ def server_histogram(target: Cowrite) -> dict[str, float] | None:
         return None
 
 
+def watcher_for(target: Cowrite) -> UpdateLogWatcher:
+    if target.backend == "sqlite":
+        assert target.data_dir is not None
+        return UpdateLogWatcher(sqlite_path=Path(target.data_dir) / "cowrite.db")
+    return UpdateLogWatcher(pg_dsn=f"postgresql://postgres@127.0.0.1:5432/{target.database}")
+
+
 def measure(target: Cowrite, duration: float) -> dict[str, Any]:
     with target:
         room = target.new_room()
@@ -56,30 +66,53 @@ def measure(target: Cowrite, duration: float) -> dict[str, Any]:
             "token": target.api.token,
             "restUrl": f"{target.http_base}/api/v1/documents/{room}",
         }
-        sampler = PhaseSampler(target.pids)
-        report = run_node_load("durability.cjs", config, timeout=duration + 120, on_phase=sampler)
-        report["server_cpu_pct"] = sampler.cpu_pct
+        watcher = watcher_for(target)
+
+        def on_phase(name: str) -> None:
+            if name == "start":
+                watcher.start()
+
+        try:
+            report = run_node_load(
+                "durability.cjs", config, timeout=duration + 120, on_phase=on_phase
+            )
+        finally:
+            watcher.stop()
         report["server_histogram_ms"] = server_histogram(target)
+    sent: list[float] = report.pop("sent_at_ms")
+    lags = [watcher.seen_ms[i] - t for i, t in enumerate(sent) if i in watcher.seen_ms]
+    report["db"] = {
+        "seen": len(lags),
+        "polls": watcher.polls,
+        "error": watcher.error,
+        "latency_ms": summarize(lags),
+    }
     return report
 
 
-def cell(report: dict[str, Any]) -> str:
-    lat = report["latency_ms"]
-    if lat["p99"] is None:
-        return "never readable back"
-    missing = report["sent"] - report["persisted"]
-    gap = f" · {missing} never seen" if missing else ""
-    hist = report.get("server_histogram_ms")
-    own = f" · server histogram p99 ≤ {hist['p99']:g} ms" if hist else ""
-    return f"p99 {lat['p99']:,.0f} · p50 {lat['p50']:,.0f} ms{gap}{own}"
+def summarize(samples: list[float]) -> dict[str, float | None]:
+    if len(samples) < 2:
+        return {"p50": samples[0] if samples else None, "p99": samples[0] if samples else None}
+    cuts = statistics.quantiles(samples, n=100, method="inclusive")
+    return {"p50": cuts[49], "p99": cuts[98]}
+
+
+def lag_cell(latency: dict[str, Any], seen: int, sent: int, extra: str = "") -> str:
+    if latency["p99"] is None:
+        return "never seen"
+    gap = f" · {sent - seen} never seen" if seen < sent else ""
+    return f"p99 {latency['p99']:,.0f} · p50 {latency['p50']:,.0f} ms{gap}{extra}"
 
 
 def run(ctx: Context) -> Outcome:
     duration = 3.0 if ctx.quick else 10.0
-    row = Row(
+    db_row = Row(
         "4 durability lag",
-        f"{RATE} edits/s, REST polled every {POLL_MS} ms",
+        f"{RATE} edits/s: edit → in the update log (database polled every 5 ms)",
         budget="cowrite p99 ≤ 100 ms",
+    )
+    rest_row = Row(
+        "4 durability lag", f"same edits: edit → in REST content (polled every {POLL_MS} ms)"
     )
     raw: dict[str, Any] = {}
     met: dict[str, bool | None] = {}
@@ -87,19 +120,28 @@ def run(ctx: Context) -> Outcome:
         if not ctx.wanted(target):
             continue
         reason = skip_reason(target, "yjs")
+        if not reason and not UpdateLogWatcher.available(target.backend):
+            reason = "n/a (no database driver)"
         if reason:
-            row.values[target.name] = reason
+            db_row.values[target.name] = rest_row.values[target.name] = reason
             continue
         try:
             report = measure(target, duration)
         except BenchError as exc:
-            row.values[target.name] = f"error: {str(exc)[:60]}"
+            db_row.values[target.name] = f"error: {str(exc)[:60]}"
             continue
         raw[target.name] = report
-        row.values[target.name] = cell(report)
-        p99 = report["latency_ms"]["p99"]
-        met[target.name] = (
-            p99 is not None and p99 <= P99_BUDGET_MS and report["persisted"] == report["sent"]
+        db = report["db"]
+        hist = report.get("server_histogram_ms")
+        own = f" · server histogram p99 ≤ {hist['p99']:g} ms" if hist else ""
+        err = f" · poll error: {db['error'][:40]}" if db["error"] else ""
+        db_row.values[target.name] = lag_cell(
+            db["latency_ms"], db["seen"], report["sent"], own + err
         )
-    row.verdict = verdict(met)
-    return Outcome(rows=[row], raw=raw)
+        rest_row.values[target.name] = lag_cell(
+            report["latency_ms"], report["persisted"], report["sent"]
+        )
+        p99 = db["latency_ms"]["p99"]
+        met[target.name] = p99 is not None and p99 <= P99_BUDGET_MS and db["seen"] == report["sent"]
+    db_row.verdict = verdict(met)
+    return Outcome(rows=[db_row, rest_row], raw=raw)
