@@ -8,7 +8,7 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from bench.procs import LOAD_CORE, BenchError, pinned
+from bench.procs import LOAD_CORE, BenchError, CpuWindow, pinned
 
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
@@ -19,6 +19,7 @@ class WrkResult:
     p50_ms: float
     p99_ms: float
     errors: int
+    server_cpu_pct: float | None = None
 
 
 def _ms(text: str) -> float:
@@ -34,7 +35,14 @@ def lua_request(method: str, body: str, headers: Mapping[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_wrk(url: str, *, connections: int, seconds: float, script: str | None = None) -> WrkResult:
+def run_wrk(
+    url: str,
+    *,
+    connections: int,
+    seconds: float,
+    script: str | None = None,
+    server_pids: list[int] | None = None,
+) -> WrkResult:
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
         lua.write(script or "")
         lua.flush()
@@ -48,6 +56,7 @@ def run_wrk(url: str, *, connections: int, seconds: float, script: str | None = 
             lua.name,
             url,
         ]
+        window = CpuWindow(server_pids) if server_pids else None
         done = subprocess.run(
             pinned(LOAD_CORE, argv),
             capture_output=True,
@@ -65,4 +74,5 @@ def run_wrk(url: str, *, connections: int, seconds: float, script: str | None = 
     sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     if sock:
         errors += sum(int(g) for g in sock.groups())
-    return WrkResult(float(rps.group(1)), _ms(p50.group(1)), _ms(p99.group(1)), errors)
+    cpu = window.percent() if window else None
+    return WrkResult(float(rps.group(1)), _ms(p50.group(1)), _ms(p99.group(1)), errors, cpu)

@@ -25,7 +25,8 @@ PARAGRAPH = (
 
 def cell(result: WrkResult) -> str:
     errors = f" · {result.errors:,} errors" if result.errors else ""
-    return f"{result.requests_per_s:,.0f} req/s · p99 {result.p99_ms:,.1f} ms{errors}"
+    cpu = f" · cpu {result.server_cpu_pct:.0f} %" if result.server_cpu_pct is not None else ""
+    return f"{result.requests_per_s:,.0f} req/s · p99 {result.p99_ms:,.1f} ms{errors}{cpu}"
 
 
 def hello_ceiling(ctx: Context, seconds: float) -> WrkResult:
@@ -49,7 +50,12 @@ def hello_ceiling(ctx: Context, seconds: float) -> WrkResult:
     server.start()
     try:
         server.wait_http(f"http://127.0.0.1:{port}/")
-        return run_wrk(f"http://127.0.0.1:{port}/", connections=CONNECTIONS, seconds=seconds)
+        return run_wrk(
+            f"http://127.0.0.1:{port}/",
+            connections=CONNECTIONS,
+            seconds=seconds,
+            server_pids=server.pids(),
+        )
     finally:
         server.stop()
 
@@ -63,6 +69,7 @@ def measure_cowrite(target: Cowrite, seconds: float) -> dict[str, WrkResult]:
             connections=CONNECTIONS,
             seconds=seconds,
             script=lua_request("GET", "", auth),
+            server_pids=target.pids(),
         )
         body = json.dumps({"title": "created by wrk", "content": PARAGRAPH})
         create = run_wrk(
@@ -70,6 +77,7 @@ def measure_cowrite(target: Cowrite, seconds: float) -> dict[str, WrkResult]:
             connections=CONNECTIONS,
             seconds=seconds,
             script=lua_request("POST", body, {**auth, "Content-Type": "application/json"}),
+            server_pids=target.pids(),
         )
     return {"get": get, "create": create}
 
