@@ -13,7 +13,7 @@ from typing import Any
 
 from bench import install
 from bench.procs import BENCH_DIR, LOAD_CORE, raise_file_limit
-from bench.report import Row, machine, markdown_table, write_json
+from bench.report import Row, machine, markdown_table, update_document, write_json
 from bench.workloads import Context, registry
 
 # The project's shared data sits beside the repository checkout.
@@ -26,6 +26,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="small version of each workload")
     parser.add_argument("--only", default="", help=f"comma-separated workloads: {','.join(names)}")
     parser.add_argument("--servers", default="", help="comma-separated servers (default: all)")
+    parser.add_argument("--write-doc", action="store_true", help="put the table into BENCHMARKS.md")
     parser.add_argument("--no-install", action="store_true", help="do not install the peers")
     parser.add_argument("--logs", type=Path, default=None, help="directory for server logs")
     parser.add_argument(
@@ -69,7 +70,10 @@ def main(argv: list[str] | None = None) -> int:
         raw[name] = outcome.raw
         mode = "quick" if args.quick else "full"
         path = write_json(args.results, rows, raw, mode, started, host)
-    print(markdown_table(rows))
+    table = markdown_table(rows)
+    print(table)
+    if args.write_doc:
+        update_document(BENCH_DIR.parent / "BENCHMARKS.md", table, path, host)
     print(f"\nsaved {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")
     print(f"server logs in {logs}", file=sys.stderr)
     return 0

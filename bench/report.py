@@ -117,3 +117,22 @@ def write_json(
     tmp.write_text(json.dumps(record, indent=1, default=str))
     tmp.replace(path)
     return path
+
+
+TABLE_START = "<!-- bench-table:start -->"
+TABLE_END = "<!-- bench-table:end -->"
+
+
+def update_document(doc: Path, table: str, record_path: Path, host: dict[str, Any]) -> None:
+    """Put the table, and where it came from, between the markers of BENCHMARKS.md."""
+    text = doc.read_text()
+    if TABLE_START not in text or TABLE_END not in text:
+        raise ValueError(f"{doc.name} has no {TABLE_START} ... {TABLE_END} section")
+    head, rest = text.split(TABLE_START, 1)
+    _, tail = rest.split(TABLE_END, 1)
+    load = ", ".join(f"{x:.1f}" for x in host["load_average_at_start"])
+    meta = (
+        f"Run `{record_path.name}` (revision {git_revision()}): {host['cpu']}, "
+        f"{host['cores']} cores, {host['memory_gib']} GiB, load average at start {load}."
+    )
+    doc.write_text(f"{head}{TABLE_START}\n{meta}\n\n{table}\n{TABLE_END}{tail}")
