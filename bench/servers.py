@@ -253,12 +253,3 @@ class Cowrite(Target):
         if self.data_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
             self.data_dir = None
-
-
-def yjs_targets(logs: Path) -> list[Target]:
-    return [
-        NodeReference(logs),
-        PycrdtWebsocket(logs),
-        Cowrite(logs, "sqlite"),
-        Cowrite(logs, "postgres"),
-    ]

@@ -112,6 +112,7 @@ async function main () {
   emit({
     writers: W,
     rate: cfg.rate,
+    duration: cfg.duration,
     listeners: L,
     sent,
     achieved_rate: Math.round((sent / W / typingSeconds) * 10) / 10,

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.report import Row
-from bench.servers import Target
+from bench.servers import Cowrite, NodeReference, PycrdtWebsocket, Target
 
 
 @dataclass
@@ -20,6 +20,18 @@ class Context:
 
     def wanted(self, target: Target) -> bool:
         return self.servers is None or target.name in self.servers
+
+    def cowrites(self, *, both: bool = False) -> list[Cowrite]:
+        """cowrite on SQLite and PostgreSQL; quick mode keeps to SQLite unless `both`."""
+        backends = ["sqlite", "postgres"] if both or not self.quick else ["sqlite"]
+        return [Cowrite(self.logs, b) for b in backends]
+
+    def yjs_targets(self, *, pycrdt: bool = True) -> list[Target]:
+        """Servers of the y-websocket protocol: the peers, then cowrite."""
+        peers: list[Target] = [NodeReference(self.logs)]
+        if pycrdt:
+            peers.append(PycrdtWebsocket(self.logs))
+        return [*peers, *self.cowrites()]
 
     def trace(self, name: str) -> Path | None:
         path = self.traces / f"{name}.json.gz"

@@ -7,7 +7,7 @@ from typing import Any
 
 from bench.procs import BenchError, PhaseSampler, run_node_load
 from bench.report import Row, fmt_count
-from bench.servers import Cowrite, Target, yjs_targets
+from bench.servers import Cowrite, Target
 from bench.workloads import Context, Outcome
 from bench.workloads.common import pct, skip_reason, verdict
 
@@ -87,7 +87,7 @@ def cell(report: dict[str, Any]) -> str:
 
 def run(ctx: Context) -> Outcome:
     steps = [Step(r, n) for r, n in (QUICK_STEPS if ctx.quick else FULL_STEPS)]
-    duration = 3.0 if ctx.quick else 8.0
+    duration = 2.0 if ctx.quick else 8.0
     rows = {s.label: Row("1 co-editing", s.label) for s in steps}
     capacity = Row(
         "1 co-editing",
@@ -96,7 +96,7 @@ def run(ctx: Context) -> Outcome:
     )
     raw: dict[str, Any] = {}
     met: dict[str, bool | None] = {}
-    for target in yjs_targets(ctx.logs):
+    for target in ctx.yjs_targets():
         if not ctx.wanted(target):
             continue
         reason = skip_reason(target, "yjs")

@@ -105,7 +105,7 @@ def lag_cell(latency: dict[str, Any], seen: int, sent: int, extra: str = "") -> 
 
 
 def run(ctx: Context) -> Outcome:
-    duration = 3.0 if ctx.quick else 10.0
+    duration = 2.0 if ctx.quick else 10.0
     db_row = Row(
         "4 durability lag",
         f"{RATE} edits/s: edit → in the update log (database polled every 5 ms)",
@@ -116,7 +116,7 @@ def run(ctx: Context) -> Outcome:
     )
     raw: dict[str, Any] = {}
     met: dict[str, bool | None] = {}
-    for target in [Cowrite(ctx.logs, "sqlite"), Cowrite(ctx.logs, "postgres")]:
+    for target in ctx.cowrites(both=True):
         if not ctx.wanted(target):
             continue
         reason = skip_reason(target, "yjs")

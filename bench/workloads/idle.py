@@ -16,7 +16,7 @@ BUDGET_BYTES = 12 * 1024
 BASELINE = 10
 
 
-def measure(target: Target, stages: list[int]) -> dict[str, Any]:
+def measure(target: Target, stages: list[int], hold: float) -> dict[str, Any]:
     with target:
         room = target.new_room()
         query = urllib.parse.urlencode(target.params)
@@ -30,7 +30,7 @@ def measure(target: Target, stages: list[int]) -> dict[str, Any]:
 
         report = run_node_load(
             "idle.cjs",
-            {"url": url, "stages": [BASELINE, *stages], "hold": 2.5},
+            {"url": url, "stages": [BASELINE, *stages], "hold": hold},
             timeout=600,
             on_phase=on_phase,
         )
@@ -49,7 +49,7 @@ def per_connection(report: dict[str, Any], stage: int) -> float | None:
 
 
 def run(ctx: Context) -> Outcome:
-    stages = [500] if ctx.quick else [1000, 5000, 10000]
+    stages = [300] if ctx.quick else [1000, 5000, 10000]
     rows = {
         n: Row(
             "6 idle sockets", f"{n:,} connections: RSS growth per socket", budget="cowrite ≤ 12 KB"
@@ -67,7 +67,7 @@ def run(ctx: Context) -> Outcome:
                 row.values[target.name] = reason
             continue
         try:
-            report = measure(target, stages)
+            report = measure(target, stages, hold=1.5 if ctx.quick else 2.5)
         except BenchError as exc:
             for row in rows.values():
                 row.values[target.name] = f"error: {str(exc)[:60]}"

@@ -7,13 +7,13 @@ from typing import Any
 
 from bench.procs import BenchError, PhaseSampler, run_node_load
 from bench.report import Row
-from bench.servers import Cowrite, Target, yjs_targets
+from bench.servers import Cowrite, Target
 from bench.workloads import Context, Outcome
 from bench.workloads.common import skip_reason, verdict
 from bench.workloads.single import wait_rest_content
 
 SPEED = 1000  # transactions/s over all agents: accelerated, the traces carry no usable timing
-QUICK_TXNS = 2000
+QUICK_TXNS = 1000
 
 
 def measure(target: Target, trace: Path, limit: int) -> dict[str, Any]:
@@ -73,7 +73,7 @@ def run(ctx: Context) -> Outcome:
             continue
         met: dict[str, bool | None] = {}
         raw[name] = {}
-        for target in yjs_targets(ctx.logs):
+        for target in ctx.yjs_targets(pycrdt=not ctx.quick):
             if not ctx.wanted(target):
                 continue
             reason = skip_reason(target, "yjs")

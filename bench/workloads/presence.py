@@ -66,7 +66,7 @@ def cell(report: dict[str, Any]) -> str:
 
 def run(ctx: Context) -> Outcome:
     cases = [Case(20, 1)] if ctx.quick else [Case(100, 1), Case(1000, 100)]
-    duration = 3.0 if ctx.quick else 10.0
+    duration = 2.0 if ctx.quick else 10.0
     rows = {c.label: Row("5 presence", c.label, budget="cowrite p99 ≤ 50 ms") for c in cases}
     raw: dict[str, Any] = {}
     met: dict[str, bool | None] = {}

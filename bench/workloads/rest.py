@@ -83,7 +83,7 @@ def measure_cowrite(target: Cowrite, seconds: float) -> dict[str, WrkResult]:
 
 
 def run(ctx: Context) -> Outcome:
-    seconds = 3.0 if ctx.quick else 10.0
+    seconds = 2.0 if ctx.quick else 10.0
     conc = f"{CONNECTIONS} connections"
     get_row = Row(
         "7 REST", f"document GET, {conc}", budget=f"cowrite ≥ {SHARE_BUDGET:.0%} of {CEILING}"
@@ -98,7 +98,7 @@ def run(ctx: Context) -> Outcome:
         ceiling = None
         get_row.values[BASELINE] = f"{CEILING}: error: {str(exc)[:60]}"
     met: dict[str, bool | None] = {}
-    for target in [Cowrite(ctx.logs, "sqlite"), Cowrite(ctx.logs, "postgres")]:
+    for target in ctx.cowrites():
         if not ctx.wanted(target):
             continue
         reason = skip_reason(target, "rest")

@@ -22,7 +22,7 @@ from bench.workloads.common import skip_reason
 
 CORPUS = "seph-blog1"
 FULL_DOCS = 100_000
-QUICK_DOCS = 300
+QUICK_DOCS = 100
 SEED_SECONDS = {True: 60.0, False: 300.0}
 STOPWORDS = {
     "with",
@@ -130,7 +130,7 @@ def search_latencies(target: Cowrite, queries: list[str], rounds: int) -> tuple[
 
 def measure(ctx: Context, target: Cowrite, queries: list[str], corpus: Path) -> dict[str, Any]:
     count = QUICK_DOCS if ctx.quick else FULL_DOCS
-    rounds = 3 if ctx.quick else 20
+    rounds = 2 if ctx.quick else 20
     with target:
         config = {
             "http": target.http_base,
@@ -156,7 +156,7 @@ def run(ctx: Context) -> Outcome:
         return Outcome(rows=[Row("8 search", "p50 / p95", {"all": "n/a (corpus not found)"})])
     queries = pick_queries(corpus)
     raw["queries"] = queries
-    for target in [Cowrite(ctx.logs, "sqlite"), Cowrite(ctx.logs, "postgres")]:
+    for target in ctx.cowrites():
         if not ctx.wanted(target):
             continue
         row = Row("8 search", f"{target.name}: p50 / p95 of {len(queries)} query forms")

@@ -12,13 +12,13 @@ from typing import Any
 
 from bench.procs import BENCH_DIR, SERVER_CORE, BenchError, PhaseSampler, pinned, run_node_load
 from bench.report import BASELINE, Row
-from bench.servers import Cowrite, Target, yjs_targets
+from bench.servers import Cowrite, Target
 from bench.workloads import Context, Outcome
 from bench.workloads.common import skip_reason
 
 TRACE = "automerge-paper"
 CEILING = "pycrdt in-process"
-QUICK_TXNS = 20_000
+QUICK_TXNS = 5_000
 
 
 def pycrdt_ceiling(trace: Path, limit: int) -> dict[str, Any]:
@@ -94,7 +94,7 @@ def run(ctx: Context) -> Outcome:
         row.values[BASELINE] = f"{CEILING}: {rate}"
     except (BenchError, subprocess.TimeoutExpired) as exc:
         row.values[BASELINE] = f"{CEILING}: error: {str(exc)[:60]}"
-    for target in yjs_targets(ctx.logs):
+    for target in ctx.yjs_targets(pycrdt=not ctx.quick):
         if not ctx.wanted(target):
             continue
         reason = skip_reason(target, "yjs")
