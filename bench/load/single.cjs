@@ -18,6 +18,14 @@ async function main () {
   const doc = new Y.Doc()
   const provider = new WebsocketProvider(cfg.base, cfg.room, doc, { WebSocketPolyfill: WebSocket, params: cfg.params, disableBc: true })
   await new Promise((resolve) => provider.once('sync', resolve))
+  // A server may close a client that sends too fast (e.g. 1008, rate); the provider then
+  // reconnects and resyncs. Count those closes so the table shows them.
+  const closes = {}
+  const onClose = (event) => {
+    const code = event ? event.code : 'no close frame'
+    closes[code] = (closes[code] || 0) + 1
+  }
+  provider.on('connection-close', onClose)
   const text = doc.getText('content')
   const url = withQuery(`${cfg.base}/${cfg.room}`, cfg.params)
 
@@ -44,6 +52,7 @@ async function main () {
   const clientCpu = cpu.percent()
   phase('end')
   const disconnects = provider.wsconnected ? 0 : 1
+  provider.off('connection-close', onClose)
   provider.destroy()
   emit({
     edits,
@@ -54,6 +63,7 @@ async function main () {
     client_matches: text.toString() === expected,
     server_matches: serverText === expected,
     disconnected: disconnects,
+    closes,
     client_cpu_pct: clientCpu,
     expected_length: expected.length
   })

@@ -71,6 +71,10 @@ def cell(report: dict[str, Any]) -> str:
         checks.append("server text differs")
     if report.get("rest_matches") is False:
         checks.append("REST content differs")
+    closes = report.get("closes") or {}
+    if closes:
+        codes = ", ".join(f"{n} x {code}" for code, n in sorted(closes.items()))
+        checks.append(f"server closed the client ({codes}), it reconnected")
     suffix = f" · {', '.join(checks)}" if checks else ""
     return (
         f"{report['edits_per_s']:,.0f} edits/s ({report['seconds']:.1f} s) · cpu "
