@@ -68,8 +68,12 @@ def git_revision() -> str:
     return done.stdout.strip() or "unknown"
 
 
+PREFERRED = ["node-ref", "pycrdt-websocket", "cowrite-sqlite", "cowrite-pg", BASELINE]
+
+
 def columns(rows: list[Row]) -> list[str]:
-    seen: list[str] = []
+    present = {name for row in rows for name in row.values}
+    seen: list[str] = [name for name in PREFERRED if name in present]
     for row in rows:
         for name in row.values:
             if name not in seen:

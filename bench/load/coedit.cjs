@@ -34,6 +34,7 @@ async function main () {
   const hist = new Histogram()
   // With several server processes: deliveries whose writer and listener use different ones.
   const crossHist = new Histogram()
+  const sameHist = new Histogram()
   const writerBaseCount = cfg.writerBases ? cfg.writerBases.length : 1
   let delivered = 0
   let duplicates = 0
@@ -66,6 +67,7 @@ async function main () {
         delivered++
         hist.add(t - sent)
         if (w % writerBaseCount !== i % listenerBases.length) crossHist.add(t - sent)
+        else sameHist.add(t - sent)
       })
     })
     ws.on('error', () => {})
@@ -122,6 +124,7 @@ async function main () {
     loss: expected > 0 ? 1 - delivered / expected : null,
     latency_ms: hist.summary(),
     cross_process_latency_ms: crossHist.summary(),
+    same_process_latency_ms: sameHist.summary(),
     writer_failures: writerFailures,
     listener_failures: listenerFailures,
     client_cpu_pct: clientCpu

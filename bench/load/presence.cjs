@@ -49,6 +49,7 @@ async function main () {
   const maxSeq = Math.ceil(cfg.hz * cfg.duration) + 4
   const hist = new Histogram()
   const crossHist = new Histogram() // sender and receiver on different server processes
+  const sameHist = new Histogram()
   let delivered = 0
   let duplicates = 0
   let measuring = false
@@ -69,6 +70,7 @@ async function main () {
       const latency = nowMs() - T0 - ev.cursor.column / 10
       hist.add(latency)
       if (sender % cfg.urls.length !== c.i % cfg.urls.length) crossHist.add(latency)
+      else sameHist.add(latency)
     }
   }
   await sleep(500)
@@ -110,6 +112,7 @@ async function main () {
     delivered_share: expected ? delivered / expected : null,
     latency_ms: hist.summary(),
     cross_process_latency_ms: crossHist.summary(),
+    same_process_latency_ms: sameHist.summary(),
     join_failures: failures,
     closed_early: closedEarly,
     client_cpu_pct: clientCpu

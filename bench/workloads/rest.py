@@ -23,10 +23,14 @@ PARAGRAPH = (
 )
 
 
-def cell(result: WrkResult) -> str:
+def cell(result: WrkResult, ceiling: WrkResult | None = None) -> str:
     errors = f" · {result.errors:,} errors" if result.errors else ""
     cpu = f" · cpu {result.server_cpu_pct:.0f} %" if result.server_cpu_pct is not None else ""
-    return f"{result.requests_per_s:,.0f} req/s · p99 {result.p99_ms:,.1f} ms{errors}{cpu}"
+    share = ""
+    if ceiling is not None:
+        share = f" ({result.requests_per_s / ceiling.requests_per_s:.0%} of the ceiling)"
+    rate = f"{result.requests_per_s:,.0f} req/s{share}"
+    return f"{rate} · p99 {result.p99_ms:,.1f} ms{errors}{cpu}"
 
 
 def hello_ceiling(ctx: Context, seconds: float) -> WrkResult:
@@ -112,8 +116,7 @@ def run(ctx: Context) -> Outcome:
             continue
         raw[target.name] = {k: v.__dict__ for k, v in results.items()}
         get, create = results["get"], results["create"]
-        share = f" ({get.requests_per_s / ceiling.requests_per_s:.0%})" if ceiling else ""
-        get_row.values[target.name] = cell(get) + share
+        get_row.values[target.name] = cell(get, ceiling)
         create_row.values[target.name] = cell(create)
         if ceiling:
             met[target.name] = (
