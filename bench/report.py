@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import json
 import os
 import platform
@@ -54,18 +55,27 @@ def machine() -> dict[str, Any]:
         "node": node.stdout.strip(),
         "load_average_at_start": os.getloadavg(),
         "pinning": "server on core 0, load generator on core 1 (taskset)",
+        "cowrite_revision": cowrite_revision(),
     }
 
 
-def git_revision() -> str:
+def git_revision(where: Path = BENCH_DIR) -> str:
     done = subprocess.run(
         ["git", "describe", "--always", "--dirty"],
-        cwd=BENCH_DIR,
+        cwd=where,
         capture_output=True,
         text=True,
         check=False,
     )
     return done.stdout.strip() or "unknown"
+
+
+def cowrite_revision() -> str:
+    """The revision of the cowrite package under test (it may be installed from another tree)."""
+    spec = importlib.util.find_spec("cowrite")
+    if spec is None or spec.origin is None:
+        return "not installed"
+    return git_revision(Path(spec.origin).parent)
 
 
 PREFERRED = ["node-ref", "pycrdt-websocket", "cowrite-sqlite", "cowrite-pg", BASELINE]
@@ -136,7 +146,8 @@ def update_document(doc: Path, table: str, record_path: Path, host: dict[str, An
     _, tail = rest.split(TABLE_END, 1)
     load = ", ".join(f"{x:.1f}" for x in host["load_average_at_start"])
     meta = (
-        f"Run `{record_path.name}` (revision {git_revision()}): {host['cpu']}, "
+        f"Run `{record_path.name}` (bench {git_revision()}, cowrite {host['cowrite_revision']}): "
+        f"{host['cpu']}, "
         f"{host['cores']} cores, {host['memory_gib']} GiB, load average at start {load}."
     )
     doc.write_text(f"{head}{TABLE_START}\n{meta}\n\n{table}\n{TABLE_END}{tail}")
