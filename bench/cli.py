@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -51,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     started = dt.datetime.now(dt.UTC)
     host = machine()
     raise_file_limit()
+    # Stopped from outside: unwind, so every server this run started is stopped too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     os.sched_setaffinity(0, {int(LOAD_CORE)})  # the harness is part of the load
     if not args.no_install:
         install.everything()

@@ -63,7 +63,11 @@ class Target:
             self.server = None
 
     def __enter__(self) -> Target:
-        self.start()
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, *_rest: object) -> None:

@@ -57,15 +57,21 @@ class CpuMeter {
 /** A marker carried inside inserted text: \x01writer:seq:sentMs\x02 (ASCII, so UTF-8 keeps it whole). */
 const marker = (writer, seq) => `\u0001${writer}:${seq}:${nowMs().toFixed(2)}\u0002`
 
-/** Calls onMarker(writer, seq, sentMs) for every marker found in a raw binary frame. */
+/** Calls onMarker(writer, seq, sentMs) for every marker found in a raw binary frame. A frame
+ * holds other 0x01 and 0x02 bytes too (lengths, ids), so each 0x02 is paired with the nearest
+ * 0x01 before it and the text between must parse as three numbers. */
 function scanMarkers (buf, onMarker) {
-  let i = buf.indexOf(1)
-  while (i !== -1) {
-    const end = buf.indexOf(2, i + 1)
-    if (end === -1 || end - i > 64) return
-    const parts = buf.toString('latin1', i + 1, end).split(':')
-    if (parts.length === 3) onMarker(Number(parts[0]), Number(parts[1]), Number(parts[2]))
-    i = buf.indexOf(1, end + 1)
+  let end = buf.indexOf(2)
+  while (end !== -1) {
+    const start = buf.lastIndexOf(1, end)
+    if (start !== -1 && end - start <= 64) {
+      const parts = buf.toString('latin1', start + 1, end).split(':')
+      if (parts.length === 3) {
+        const [w, seq, sent] = parts.map(Number)
+        if (Number.isInteger(w) && Number.isInteger(seq) && Number.isFinite(sent)) onMarker(w, seq, sent)
+      }
+    }
+    end = buf.indexOf(2, end + 1)
   }
 }
 
