@@ -30,10 +30,6 @@ class Row:
 BASELINE = "ceiling / baseline"
 
 
-def fmt_ms(value: object) -> str:
-    return "—" if value is None else f"{float(str(value)):,.1f} ms"
-
-
 def fmt_count(value: float) -> str:
     return f"{value:,.0f}"
 
