@@ -76,6 +76,8 @@ def crossing(one: dict[str, Any], two: dict[str, Any]) -> tuple[str, float | Non
         p99(two["same_process_latency_ms"]),
         p99(two["cross_process_latency_ms"]),
     )
+    if not two["cross_process_latency_ms"]["count"]:
+        cross_text = "nothing delivered"
     detail = f"same {same_text} / across {cross_text}"
     return both(p99(one["latency_ms"]), detail + adds), added
 
