@@ -1,0 +1,1 @@
+"""Peer servers and ceilings that the benchmarks run beside cowrite."""

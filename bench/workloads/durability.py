@@ -1,0 +1,147 @@
+"""Workload 4: durability lag — from an edit being typed to its row in the database (and REST)."""
+
+from __future__ import annotations
+
+import re
+import statistics
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from bench.dbpoll import UpdateLogWatcher
+from bench.procs import BenchError, run_node_load
+from bench.report import Row
+from bench.servers import Cowrite
+from bench.workloads import Context, Outcome
+from bench.workloads.common import skip_reason, verdict
+
+P99_BUDGET_MS = 100.0
+RATE = 20
+POLL_MS = 10
+HISTOGRAM = "cowrite_yjs_commit_lag_seconds"
+
+
+def histogram_quantiles(metrics: str, name: str) -> dict[str, float] | None:
+    """p50/p99 (upper bucket bounds, ms) of a Prometheus histogram, summed over its labels."""
+    buckets: dict[float, float] = {}
+    for match in re.finditer(rf'^{name}_bucket{{[^}}]*le="([^"]+)"[^}}]*}} (\S+)$', metrics, re.M):
+        bound = float("inf") if match.group(1) == "+Inf" else float(match.group(1))
+        buckets[bound] = buckets.get(bound, 0.0) + float(match.group(2))
+    if not buckets or buckets.get(float("inf"), 0.0) == 0:
+        return None
+    total = buckets[float("inf")]
+    out = {}
+    for q in (0.5, 0.99):
+        bound = next(b for b in sorted(buckets) if buckets[b] >= q * total)
+        out[f"p{int(q * 100)}"] = bound * 1000
+    return out
+
+
+def server_histogram(target: Cowrite) -> dict[str, float] | None:
+    try:
+        with urllib.request.urlopen(f"{target.http_base}/metrics", timeout=10) as resp:
+            return histogram_quantiles(resp.read().decode(), HISTOGRAM)
+    except OSError:
+        return None
+
+
+def watcher_for(target: Cowrite) -> UpdateLogWatcher:
+    if target.backend == "sqlite":
+        assert target.data_dir is not None
+        return UpdateLogWatcher(sqlite_path=Path(target.data_dir) / "cowrite.db")
+    return UpdateLogWatcher(pg_dsn=f"postgresql://postgres@127.0.0.1:5432/{target.database}")
+
+
+def measure(target: Cowrite, duration: float) -> dict[str, Any]:
+    with target:
+        room = target.new_room()
+        config = {
+            "base": target.yjs_base,
+            "room": room,
+            "params": target.params,
+            "rate": RATE,
+            "duration": duration,
+            "grace": 5,
+            "pollMs": POLL_MS,
+            "token": target.api.token,
+            "restUrl": f"{target.http_base}/api/v1/documents/{room}",
+        }
+        watcher = watcher_for(target)
+
+        def on_phase(name: str) -> None:
+            if name == "start":
+                watcher.start()
+
+        try:
+            report = run_node_load(
+                "durability.cjs", config, timeout=duration + 120, on_phase=on_phase
+            )
+        finally:
+            watcher.stop()
+        report["server_histogram_ms"] = server_histogram(target)
+    sent: list[float] = report.pop("sent_at_ms")
+    lags = [watcher.seen_ms[i] - t for i, t in enumerate(sent) if i in watcher.seen_ms]
+    report["db"] = {
+        "seen": len(lags),
+        "polls": watcher.polls,
+        "error": watcher.error,
+        "latency_ms": summarize(lags),
+    }
+    return report
+
+
+def summarize(samples: list[float]) -> dict[str, float | None]:
+    if len(samples) < 2:
+        return {"p50": samples[0] if samples else None, "p99": samples[0] if samples else None}
+    cuts = statistics.quantiles(samples, n=100, method="inclusive")
+    return {"p50": cuts[49], "p99": cuts[98]}
+
+
+def lag_cell(latency: dict[str, Any], seen: int, sent: int, extra: str = "") -> str:
+    if latency["p99"] is None:
+        return "never seen"
+    gap = f" · {sent - seen} never seen" if seen < sent else ""
+    return f"p99 {latency['p99']:,.0f} · p50 {latency['p50']:,.0f} ms{gap}{extra}"
+
+
+def run(ctx: Context) -> Outcome:
+    duration = 2.0 if ctx.quick else 10.0
+    db_row = Row(
+        "4 durability lag",
+        f"{RATE} edits/s: edit → in the update log (database polled every 5 ms)",
+        budget="cowrite p99 ≤ 100 ms",
+    )
+    rest_row = Row(
+        "4 durability lag", f"same edits: edit → in REST content (polled every {POLL_MS} ms)"
+    )
+    raw: dict[str, Any] = {}
+    met: dict[str, bool | None] = {}
+    for target in ctx.cowrites(both=True):
+        if not ctx.wanted(target):
+            continue
+        reason = skip_reason(target, "yjs")
+        if not reason and not UpdateLogWatcher.available(target.backend):
+            reason = "n/a (no database driver)"
+        if reason:
+            db_row.values[target.name] = rest_row.values[target.name] = reason
+            continue
+        try:
+            report = measure(target, duration)
+        except BenchError as exc:
+            db_row.values[target.name] = f"error: {str(exc)[:60]}"
+            continue
+        raw[target.name] = report
+        db = report["db"]
+        hist = report.get("server_histogram_ms")
+        own = f" · server histogram p99 ≤ {hist['p99']:g} ms" if hist else ""
+        err = f" · poll error: {db['error'][:40]}" if db["error"] else ""
+        db_row.values[target.name] = lag_cell(
+            db["latency_ms"], db["seen"], report["sent"], own + err
+        )
+        rest_row.values[target.name] = lag_cell(
+            report["latency_ms"], report["persisted"], report["sent"]
+        )
+        p99 = db["latency_ms"]["p99"]
+        met[target.name] = p99 is not None and p99 <= P99_BUDGET_MS and db["seen"] == report["sent"]
+    db_row.verdict = verdict(met)
+    return Outcome(rows=[db_row, rest_row], raw=raw)
