@@ -65,6 +65,13 @@ class Settings(BaseSettings):
     yjs_content_sync_seconds: float = 2.0
     yjs_repair_interval_seconds: float = 5.0
 
+    # scale-out (Redis broker, shared throttle, presence across processes)
+    redis_key_prefix: str = "cowrite:"
+    broker_ping_interval_seconds: float = 2.0
+    broker_max_backoff_seconds: float = 5.0
+    # Test hook: the share of incoming broker messages to drop, to prove that repair heals.
+    test_broker_drop_rate: float = 0.0
+
     # transport
     ws_per_message_deflate: bool = False
 
