@@ -5,11 +5,14 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cowrite.kit.clock import utcnow
 from cowrite.models.base import Base, CreatedMixin, IdMixin
+
+# The roles of cowrite.workspaces.roles.Role, as SQL (models import no domain code).
+ROLE_VALUES = "('viewer', 'editor', 'admin', 'owner')"
 
 
 class Workspace(IdMixin, CreatedMixin, Base):
@@ -26,6 +29,7 @@ class Workspace(IdMixin, CreatedMixin, Base):
 
 class Membership(Base):
     __tablename__ = "memberships"
+    __table_args__ = (CheckConstraint(f"role IN {ROLE_VALUES}", name="role"),)
 
     workspace_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True

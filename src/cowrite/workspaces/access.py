@@ -29,6 +29,23 @@ async def role_in_workspace(
     return None if role is None else Role(role)
 
 
+async def workspace_with_role(
+    session: AsyncSession, user_id: uuid.UUID, workspace_id: uuid.UUID
+) -> tuple[Workspace, Role] | None:
+    """A live workspace and the caller's role in it, in one query; None for non-members."""
+    result = await session.execute(
+        select(Workspace, Membership.role)
+        .join(Membership, Membership.workspace_id == Workspace.id)
+        .where(
+            Workspace.id == workspace_id,
+            Membership.user_id == user_id,
+            Workspace.deleted_at.is_(None),
+        )
+    )
+    row = result.first()
+    return None if row is None else (row[0], Role(row[1]))
+
+
 def require_role(role: Role | None, minimum: Role, what: str = "Workspace") -> Role:
     """Non-members learn nothing (404); members below the minimum are refused (403)."""
     if role is None:

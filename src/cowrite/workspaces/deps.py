@@ -11,28 +11,34 @@ from fastapi import Depends
 
 from cowrite.auth.deps import CurrentUser, Principal
 from cowrite.deps import DbSession
+from cowrite.kit.errors import NotFound
 from cowrite.models import Workspace
-from cowrite.workspaces.access import require_role, role_in_workspace
+from cowrite.workspaces.access import require_role, workspace_with_role
 from cowrite.workspaces.roles import Role
 
 
 @dataclass(frozen=True, slots=True)
 class WorkspaceAccess:
+    """The caller, the live workspace of the path and the caller's role in it (checked)."""
+
     principal: Principal
     workspace: Workspace
     role: Role
 
 
 def workspace_access(minimum: Role) -> Callable[..., Awaitable[WorkspaceAccess]]:
+    """A dependency: 404 for non-members and deleted workspaces, 403 below `minimum`."""
+
     async def dependency(
         workspace_id: uuid.UUID, principal: CurrentUser, session: DbSession
     ) -> WorkspaceAccess:
-        role = require_role(
-            await role_in_workspace(session, principal.user_id, workspace_id), minimum
+        found = await workspace_with_role(session, principal.user_id, workspace_id)
+        if found is None:
+            raise NotFound("Workspace not found", code="not_found")
+        workspace, role = found
+        return WorkspaceAccess(
+            principal=principal, workspace=workspace, role=require_role(role, minimum)
         )
-        workspace = await session.get(Workspace, workspace_id)
-        assert workspace is not None  # role_in_workspace joined it
-        return WorkspaceAccess(principal=principal, workspace=workspace, role=role)
 
     return dependency
 

@@ -1,7 +1,149 @@
-"""HTTP and WebSocket routes of this feature (being built)."""
+"""/api/v1/workspaces: workspaces, their members and ownership."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
+from typing import Annotated
 
-router = APIRouter()
+from fastapi import APIRouter, Depends, Response, status
+
+from cowrite.auth.deps import CurrentUser
+from cowrite.deps import DbSession
+from cowrite.kit.pagination import Page, PageParams, page_params
+from cowrite.workspaces import service
+from cowrite.workspaces.deps import WorkspaceAdmin, WorkspaceOwner, WorkspaceViewer
+from cowrite.workspaces.outbox import PendingEvents
+from cowrite.workspaces.schemas import (
+    MemberCreate,
+    MemberOut,
+    MemberUpdate,
+    OwnershipTransfer,
+    WorkspaceCreate,
+    WorkspaceOut,
+    WorkspaceUpdate,
+)
+
+router = APIRouter(prefix="/api/v1/workspaces", tags=["workspaces"])
+
+Paging = Annotated[PageParams, Depends(page_params)]
+
+
+def _workspace_out(view: service.WorkspaceView) -> WorkspaceOut:
+    workspace = view.workspace
+    return WorkspaceOut(
+        id=workspace.id,
+        name=workspace.name,
+        description=workspace.description,
+        role=view.role,
+        created_at=workspace.created_at,
+        updated_at=workspace.updated_at,
+    )
+
+
+def _member_out(view: service.MemberView) -> MemberOut:
+    return MemberOut(
+        user_id=view.user.id,
+        email=view.user.email,
+        full_name=view.user.full_name,
+        role=view.role,
+        joined_at=view.membership.joined_at,
+    )
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=WorkspaceOut)
+async def create_workspace(
+    body: WorkspaceCreate, principal: CurrentUser, session: DbSession
+) -> WorkspaceOut:
+    view = await service.create_workspace(session, principal.user_id, body.name, body.description)
+    return _workspace_out(view)
+
+
+@router.get("", response_model=Page[WorkspaceOut])
+async def list_workspaces(
+    principal: CurrentUser, session: DbSession, paging: Paging
+) -> Page[WorkspaceOut]:
+    views, next_cursor = await service.list_workspaces(
+        session, principal.user_id, paging.limit, paging.cursor
+    )
+    return Page(items=[_workspace_out(view) for view in views], next_cursor=next_cursor)
+
+
+@router.get("/{workspace_id}", response_model=WorkspaceOut)
+async def get_workspace(access: WorkspaceViewer) -> WorkspaceOut:
+    return _workspace_out(service.WorkspaceView(access.workspace, access.role))
+
+
+@router.patch("/{workspace_id}", response_model=WorkspaceOut)
+async def update_workspace(
+    body: WorkspaceUpdate, access: WorkspaceAdmin, session: DbSession
+) -> WorkspaceOut:
+    workspace = await service.update_workspace(
+        session, access.workspace, body.model_dump(exclude_unset=True)
+    )
+    return _workspace_out(service.WorkspaceView(workspace, access.role))
+
+
+@router.delete("/{workspace_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_workspace(
+    access: WorkspaceOwner, session: DbSession, events: PendingEvents
+) -> Response:
+    await service.delete_workspace(session, access.workspace, events)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/{workspace_id}/members", response_model=Page[MemberOut])
+async def list_members(
+    access: WorkspaceViewer, session: DbSession, paging: Paging
+) -> Page[MemberOut]:
+    views, next_cursor = await service.list_members(
+        session, access.workspace.id, paging.limit, paging.cursor
+    )
+    return Page(items=[_member_out(view) for view in views], next_cursor=next_cursor)
+
+
+@router.post(
+    "/{workspace_id}/members", status_code=status.HTTP_201_CREATED, response_model=MemberOut
+)
+async def add_member(
+    body: MemberCreate, access: WorkspaceAdmin, session: DbSession, events: PendingEvents
+) -> MemberOut:
+    view = await service.add_member(
+        session, access.workspace.id, access.principal.user_id, body.email, body.role, events
+    )
+    return _member_out(view)
+
+
+@router.patch("/{workspace_id}/members/{user_id}", response_model=MemberOut)
+async def change_member_role(
+    user_id: uuid.UUID,
+    body: MemberUpdate,
+    access: WorkspaceAdmin,
+    session: DbSession,
+    events: PendingEvents,
+) -> MemberOut:
+    view = await service.change_role(
+        session, access.workspace.id, access.principal.user_id, user_id, body.role, events
+    )
+    return _member_out(view)
+
+
+@router.delete("/{workspace_id}/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def remove_member(
+    user_id: uuid.UUID, access: WorkspaceViewer, session: DbSession, events: PendingEvents
+) -> Response:
+    """Remove a member (admin+), or leave when `user_id` is your own."""
+    await service.remove_member(
+        session, access.workspace.id, access.principal.user_id, user_id, events
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/{workspace_id}/transfer-ownership", response_model=WorkspaceOut)
+async def transfer_ownership(
+    body: OwnershipTransfer, access: WorkspaceOwner, session: DbSession, events: PendingEvents
+) -> WorkspaceOut:
+    """Make another member an owner; the caller becomes an admin."""
+    view = await service.transfer_ownership(
+        session, access.workspace, access.principal.user_id, body.user_id, events
+    )
+    return _workspace_out(view)

@@ -52,6 +52,9 @@ def upgrade() -> None:
         ),
         sa.Column("role", sa.String(16), nullable=False),
         sa.Column("joined_at", TS, nullable=False),
+        sa.CheckConstraint(
+            "role IN ('viewer', 'editor', 'admin', 'owner')", name="ck_memberships_role"
+        ),
     )
     op.create_index("ix_memberships_user_id", "memberships", ["user_id"])
 
