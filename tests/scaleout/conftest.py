@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -9,9 +10,10 @@ import pytest
 from fastapi import FastAPI
 
 from cowrite.app import create_app
-from tests.conftest import make_settings
+from tests.conftest import make_settings, server_env
 from tests.support.databases import TestDatabase
 from tests.support.redis import RedisServer, redis_server
+from tests.support.server import ServerProcess
 
 __all__ = ["redis_server"]
 
@@ -38,3 +40,49 @@ async def redis_apps(
             return app, client
 
         yield start
+
+
+@dataclass
+class Cluster:
+    """Two `cowrite serve` processes over one PostgreSQL database and the test's own Redis."""
+
+    servers: list[ServerProcess]
+    redis: RedisServer
+
+    @property
+    def a(self) -> ServerProcess:
+        return self.servers[0]
+
+    @property
+    def b(self) -> ServerProcess:
+        return self.servers[1]
+
+
+# Short timeouts so that failures heal within a test's few seconds.
+CLUSTER_SETTINGS = {
+    "COWRITE_PRESENCE_TIMEOUT_SECONDS": "2",
+    "COWRITE_YJS_REPAIR_INTERVAL_SECONDS": "0.5",
+    "COWRITE_BROKER_PING_INTERVAL_SECONDS": "0.5",
+    "COWRITE_BROKER_MAX_BACKOFF_SECONDS": "0.3",
+}
+
+
+@pytest.fixture
+def cluster_env(db: TestDatabase, redis_server: RedisServer, tmp_path: Path) -> dict[str, str]:
+    return server_env(
+        db, tmp_path / "data", COWRITE_REDIS_URL=redis_server.url, **CLUSTER_SETTINGS
+    )
+
+
+@pytest.fixture
+def cluster(
+    cluster_env: dict[str, str], redis_server: RedisServer, tmp_path: Path
+) -> Iterator[Cluster]:
+    servers = [ServerProcess(env=cluster_env, workdir=tmp_path) for _ in range(2)]
+    try:
+        for server in servers:
+            server.start()
+        yield Cluster(servers, redis_server)
+    finally:
+        for server in servers:
+            server.stop()
