@@ -19,8 +19,9 @@ from cowrite.auth.passwords import PasswordHasher
 from cowrite.auth.throttle import LoginThrottle, MemoryLoginThrottle
 from cowrite.auth.tokens import TokenService
 from cowrite.broker.base import Broker
-from cowrite.broker.bridge import EventBridge
+from cowrite.broker.bridge import EventBridge, EventJournal
 from cowrite.broker.memory import MemoryBroker
+from cowrite.broker.redis import RedisBroker, RedisEventJournal
 from cowrite.config import Settings
 from cowrite.db import create_engine, create_session_factory
 from cowrite.features import FEATURES
@@ -40,7 +41,6 @@ def _broker_and_throttle(settings: Settings, process_id: str) -> tuple[Broker, L
     if not settings.redis_url:
         return MemoryBroker(process_id), MemoryLoginThrottle(window, lockout)
     from cowrite.auth.throttle_redis import RedisLoginThrottle
-    from cowrite.broker.redis import RedisBroker
 
     broker = RedisBroker(
         process_id,
@@ -52,6 +52,13 @@ def _broker_and_throttle(settings: Settings, process_id: str) -> tuple[Broker, L
     )
     throttle = RedisLoginThrottle(broker.redis, window, lockout, prefix=settings.redis_key_prefix)
     return broker, throttle
+
+
+def _event_journal(state: AppState) -> EventJournal | None:
+    """Where events wait for a process that was cut off from the broker (Redis only)."""
+    if isinstance(state.broker, RedisBroker):
+        return RedisEventJournal(state.broker.redis, state.settings.redis_key_prefix + "events")
+    return None
 
 
 def build_state(settings: Settings, metrics: Metrics | None = None) -> AppState:
@@ -133,7 +140,9 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
             stack.push_async_callback(app_state.engine.dispose)
             await app_state.broker.start()
             stack.push_async_callback(app_state.broker.close)
-            bridge = EventBridge(app_state.events, app_state.broker)
+            bridge = EventBridge(
+                app_state.events, app_state.broker, journal=_event_journal(app_state)
+            )
             await bridge.start()
             stack.push_async_callback(bridge.close)
             for feature in FEATURES:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from redis.asyncio import Redis
 
 from cowrite.broker.bridge import EventBridge, decode_event, encode_event
 from cowrite.broker.memory import MemoryBroker, MemoryBus
+from cowrite.broker.redis import RedisEventJournal
 from cowrite.kit.events import (
     DocumentTrashed,
     EventHub,
@@ -16,7 +18,7 @@ from cowrite.kit.events import (
     WorkspaceDeleted,
 )
 from tests.broker.conftest import BrokerFactory
-from tests.support.redis import eventually
+from tests.support.redis import RedisServer, eventually
 
 EVENTS = [
     MembershipChanged(workspace_id=uuid.uuid4(), user_id=uuid.uuid4(), role="editor"),
@@ -114,3 +116,31 @@ async def test_events_cross_processes_over_redis(make_broker: BrokerFactory) -> 
     await hubs[1].emit(EVENTS[0])
     await eventually(lambda: len(seen[0]) == 2)
     assert seen[0] == seen[1] == [EVENTS[3], EVENTS[0]]
+
+
+@pytest.mark.redis
+async def test_a_process_cut_off_from_redis_catches_up_once(
+    make_broker: BrokerFactory, redis_server: RedisServer
+) -> None:
+    hubs = [EventHub(), EventHub()]
+    seen = [recorder(hub) for hub in hubs]
+    brokers = [make_broker("sender"), make_broker("receiver")]
+    for hub, broker in zip(hubs, brokers, strict=True):
+        await broker.start()
+        journal = RedisEventJournal(broker.redis, "cowrite:events")
+        await EventBridge(hub, broker, journal=journal).start()
+    receiver = brokers[1]
+    connections = receiver.connections
+
+    admin = Redis.from_url(redis_server.url)
+    try:
+        await admin.client_kill_filter(_type="pubsub")  # every subscriber connection drops
+    finally:
+        await admin.aclose()
+    await hubs[0].emit(EVENTS[3])  # published while nobody listens
+    await eventually(lambda: receiver.connected and receiver.connections > connections)
+    await eventually(lambda: len(seen[1]) == 1)
+    await hubs[0].emit(EVENTS[4])
+    await eventually(lambda: len(seen[1]) == 2)
+    assert seen[1] == [EVENTS[3], EVENTS[4]]
+    assert seen[0] == [EVENTS[3], EVENTS[4]]

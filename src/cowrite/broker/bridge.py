@@ -3,7 +3,9 @@
 A local event is published once on the `events` channel; an event from another process is
 emitted on the local hub and, being marked as inbound, is not published again (the broker never
 echoes, so nothing loops). Events that cannot be sent while the broker is away wait in a bounded
-outbox and go out, in order, when it reconnects: a revocation must not be forgotten.
+outbox and go out, in order, when it reconnects: a revocation must not be forgotten. With a
+journal (Redis), every event is also kept for a while under an id, so a process whose broker
+connection dropped reads what it missed when it reconnects; ids make each event count once.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import time
 import uuid
-from collections import deque
-from typing import Any
+from collections import OrderedDict, deque
+from typing import Any, Protocol
 
 import orjson
 
@@ -63,25 +66,56 @@ def decode_event(data: bytes) -> object:
     return cls(**values)
 
 
+class EventJournal(Protocol):
+    """Recent events kept where a process that was cut off can read what it missed."""
+
+    async def append(self, data: bytes) -> str | None:
+        """Keep an event; its entry id ("<ms>-<seq>"), or None when the journal is away."""
+        ...
+
+    async def read_since(self, milliseconds: int) -> list[tuple[str, bytes]]:
+        """The entries kept since a time (the journal's clock), oldest first."""
+        ...
+
+
+def _entry_ms(entry_id: str) -> int:
+    return int(entry_id.split("-", 1)[0]) if entry_id else 0
+
+
 class EventBridge:
-    def __init__(self, events: EventHub, broker: Broker, *, outbox_limit: int = 10_000) -> None:
+    def __init__(
+        self,
+        events: EventHub,
+        broker: Broker,
+        *,
+        journal: EventJournal | None = None,
+        outbox_limit: int = 10_000,
+        catch_up_slack_ms: int = 5_000,
+    ) -> None:
         self.events = events
         self.broker = broker
+        self.journal = journal
         self._inbound: set[int] = set()  # ids of the remote events being re-emitted right now
-        self._outbox: deque[bytes] = deque(maxlen=outbox_limit)
+        # (journal entry id or "", encoded event) that could not be sent yet, in order.
+        self._outbox: deque[tuple[str, bytes]] = deque(maxlen=outbox_limit)
         self._flushing = asyncio.Lock()
+        self._seen: OrderedDict[str, None] = OrderedDict()  # journal ids already handled
+        self._seen_limit = outbox_limit
+        self._started_ms = int(time.time() * 1000)
+        self._last_seen_ms = self._started_ms
+        self._slack_ms = catch_up_slack_ms
 
     async def start(self) -> None:
         for cls in BRIDGED_EVENTS.values():
             self.events.subscribe(cls, self._forward)
         await self.broker.subscribe(EVENTS_CHANNEL, self._receive)
-        self.broker.add_reconnect_hook(self.flush)
+        self.broker.add_reconnect_hook(self.reconnected)
 
     async def close(self) -> None:
         for cls in BRIDGED_EVENTS.values():
             self.events.unsubscribe(cls, self._forward)
         await self.broker.unsubscribe(EVENTS_CHANNEL, self._receive)
-        self.broker.remove_reconnect_hook(self.flush)
+        self.broker.remove_reconnect_hook(self.reconnected)
         if self._outbox:
             log.warning("%d events were never sent to other processes", len(self._outbox))
 
@@ -92,24 +126,49 @@ class EventBridge:
     async def _forward(self, event: object) -> None:
         if id(event) in self._inbound:
             return
-        data = encode_event(event)
-        if self._outbox:
-            self._outbox.append(data)  # keep the order behind what is already waiting
-            await self.flush()
-        elif not await self.broker.publish(EVENTS_CHANNEL, data):
-            if len(self._outbox) == self._outbox.maxlen:
-                log.error("event outbox full: the oldest event is dropped")
-            self._outbox.append(data)
+        if len(self._outbox) == self._outbox.maxlen:
+            log.error("event outbox full: the oldest event is dropped")
+        self._outbox.append(("", encode_event(event)))
+        await self.flush()
 
     async def flush(self) -> None:
-        """Send what waited while the broker was away (also the broker's reconnect hook)."""
+        """Send what is waiting, in order; stops at the first thing that cannot go yet."""
         async with self._flushing:
             while self._outbox:
-                if not await self.broker.publish(EVENTS_CHANNEL, self._outbox[0]):
+                entry_id, data = self._outbox[0]
+                if self.journal is not None and not entry_id:
+                    entry_id = await self.journal.append(data) or ""
+                    if not entry_id:
+                        return
+                    self._mark_seen(entry_id)
+                    self._outbox[0] = (entry_id, data)
+                if not await self.broker.publish(EVENTS_CHANNEL, entry_id.encode() + b"|" + data):
                     return
                 self._outbox.popleft()
 
-    async def _receive(self, data: bytes) -> None:
+    async def reconnected(self) -> None:
+        """The broker's reconnect hook: send what waited, then read what was missed."""
+        await self.flush()
+        if self.journal is None:
+            return
+        since = max(self._started_ms, self._last_seen_ms - self._slack_ms)
+        try:
+            entries = await self.journal.read_since(since)
+        except Exception:
+            log.exception("could not read the missed events")
+            return
+        for entry_id, data in entries:
+            await self._handle(entry_id, data)
+
+    async def _receive(self, message: bytes) -> None:
+        entry_id, _, data = message.partition(b"|")
+        await self._handle(entry_id.decode(), data)
+
+    async def _handle(self, entry_id: str, data: bytes) -> None:
+        if entry_id:
+            if entry_id in self._seen:
+                return
+            self._mark_seen(entry_id)
         try:
             event = decode_event(data)
         except (ValueError, KeyError, TypeError):
@@ -120,3 +179,9 @@ class EventBridge:
             await self.events.emit(event)
         finally:
             self._inbound.discard(id(event))
+
+    def _mark_seen(self, entry_id: str) -> None:
+        self._seen[entry_id] = None
+        if len(self._seen) > self._seen_limit:
+            self._seen.popitem(last=False)
+        self._last_seen_ms = max(self._last_seen_ms, _entry_ms(entry_id))

@@ -307,3 +307,28 @@ class RedisBroker:
         if now - self._warned_at > 5:
             self._warned_at = now
             log.warning("%s: %r", message, exc)
+
+
+class RedisEventJournal:
+    """The bridge's journal: a capped Redis stream of recent events."""
+
+    def __init__(self, redis: Redis, key: str, *, max_entries: int = 10_000) -> None:
+        self.redis = redis
+        self.key = key
+        self.max_entries = max_entries
+
+    async def append(self, data: bytes) -> str | None:
+        try:
+            entry_id = await self.redis.xadd(
+                self.key, {b"e": data}, maxlen=self.max_entries, approximate=True
+            )
+        except REDIS_ERRORS:
+            return None
+        return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+
+    async def read_since(self, milliseconds: int) -> list[tuple[str, bytes]]:
+        entries: Any = await self.redis.xrange(self.key, min=f"{milliseconds}-0", max="+")
+        return [
+            (entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id), fields[b"e"])
+            for entry_id, fields in entries or ()
+        ]
