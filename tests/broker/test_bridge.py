@@ -67,10 +67,10 @@ class FlakyBroker(MemoryBroker):
         super().__init__(node_id, bus)
         self.down = False
 
-    async def publish(self, channel: str, data: bytes) -> bool:
+    async def try_publish(self, channel: str, data: bytes) -> bool:
         if self.down:
             return False
-        return await super().publish(channel, data)
+        return await super().try_publish(channel, data)
 
     async def come_back(self) -> None:
         self.down = False

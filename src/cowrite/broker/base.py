@@ -22,8 +22,12 @@ class Broker(Protocol):
 
     async def close(self) -> None: ...
 
-    async def publish(self, channel: str, data: bytes) -> bool:
-        """Hand a message to the other processes; False when it could not be sent now."""
+    async def publish(self, channel: str, data: bytes) -> None:
+        """Hand a message to the other processes, best effort; never raises."""
+        ...
+
+    async def try_publish(self, channel: str, data: bytes) -> bool:
+        """Like publish, but False when the message could not be handed over now."""
         ...
 
     async def subscribe(self, channel: str, handler: MessageHandler) -> None: ...

@@ -34,7 +34,10 @@ class MemoryBroker:
             self.bus.nodes.remove(self)
         self._handlers.clear()
 
-    async def publish(self, channel: str, data: bytes) -> bool:
+    async def publish(self, channel: str, data: bytes) -> None:
+        await self.try_publish(channel, data)
+
+    async def try_publish(self, channel: str, data: bytes) -> bool:
         for node in list(self.bus.nodes):
             if node is not self:
                 await node._deliver(channel, data)

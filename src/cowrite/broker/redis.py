@@ -113,7 +113,10 @@ class RedisBroker:
 
     # --- publishing -------------------------------------------------------------------------
 
-    async def publish(self, channel: str, data: bytes) -> bool:
+    async def publish(self, channel: str, data: bytes) -> None:
+        await self.try_publish(channel, data)
+
+    async def try_publish(self, channel: str, data: bytes) -> bool:
         if not self._connected.is_set():
             return False
         try:
