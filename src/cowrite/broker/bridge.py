@@ -142,7 +142,8 @@ class EventBridge:
                         return
                     self._mark_seen(entry_id)
                     self._outbox[0] = (entry_id, data)
-                if not await self.broker.try_publish(EVENTS_CHANNEL, entry_id.encode() + b"|" + data):
+                message = entry_id.encode() + b"|" + data
+                if not await self.broker.try_publish(EVENTS_CHANNEL, message):
                     return
                 self._outbox.popleft()
 
