@@ -1,4 +1,4 @@
-"""cowrite serve | db upgrade | db current | user create | cleanup."""
+"""cowrite serve | db upgrade | db current | user create | cleanup | purge-trash."""
 
 from __future__ import annotations
 
@@ -133,6 +133,26 @@ def _cleanup_command(_args: argparse.Namespace) -> int:
     return 0
 
 
+async def _purge_trash(older_than_days: float | None) -> int:
+    from datetime import timedelta
+
+    from cowrite.db import create_engine, create_session_factory
+    from cowrite.documents.service import purge_trash
+
+    settings = Settings()
+    days = settings.trash_retention_days if older_than_days is None else older_than_days
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        return await purge_trash(create_session_factory(engine), timedelta(days=days))
+    finally:
+        await engine.dispose()
+
+
+def _purge_trash_command(args: argparse.Namespace) -> int:
+    print(f"purged {asyncio.run(_purge_trash(args.older_than_days))} documents from the trash")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cowrite", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -156,6 +176,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     cleanup = commands.add_parser("cleanup", help="close stale sessions and presence")
     cleanup.set_defaults(handler=_cleanup_command)
+
+    purge = commands.add_parser(
+        "purge-trash", help="delete documents that have been in the trash for too long"
+    )
+    purge.add_argument(
+        "--older-than-days",
+        type=float,
+        default=None,
+        help="age in the trash (default: COWRITE_TRASH_RETENTION_DAYS)",
+    )
+    purge.set_defaults(handler=_purge_trash_command)
     return parser
 
 

@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     max_document_bytes: int = 5 * 1024 * 1024
     version_fold_seconds: int = 60
     trash_retention_days: int = 30
+    trash_purge_interval_seconds: float = 3600.0
 
     # files
     max_upload_bytes: int = 25 * 1024 * 1024

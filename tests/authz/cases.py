@@ -12,8 +12,8 @@ Kinds of case and what each caller must get (unless `overrides` says otherwise):
 - `"workspace"` (the default): a route acting on something inside workspace A.
   anonymous 401; outsider and other_workspace 404; members below `minimum` 403; members at or
   above `minimum` get `status`. With `mixed`, the route is also called with ids from two
-  workspaces in one request (see below). A route taking two or more `*_id` path parameters must
-  define `mixed`.
+  workspaces in one request (see below). A route with two or more `*_id` path parameters must
+  have a case with `mixed`; give one wherever a request names two objects (path, query or body).
 - `"user"`: a route about the caller (`/api/v1/users/me...`, `GET /api/v1/workspaces`):
   anonymous 401, every signed-in caller `status`. If its path has parameters, each signed-in
   caller also calls it with ids that belong to someone else (setup run with `ctx.actor` set to
@@ -28,6 +28,11 @@ caller (or, for the foreign-id call, another user) for user and public cases. `c
 user about to call (None when anonymous). Its `Target` gives the path parameters (`workspace_id`
 defaults to workspace A), and optionally a JSON body, query parameters, multipart files or form
 data, and extra headers. Without `setup`, the request is made with just the defaults.
+
+Each workspace case is also run once in a deleted workspace: its setup runs in a copy of A
+(`ctx.team` / `ctx.workspace_id` point at the copy), the copy and any workspace the setup made
+with `ctx.new_team_workspace()` are deleted, and the owner's call must answer 404. So a setup
+must create what it needs through `ctx.team` and `ctx.workspace_id`, never through `ctx.world`.
 
 `mixed` is a setup for one more call, made by `ctx.team.owner`, who is an owner of both workspace
 A and workspace B: its Target mixes ids of the two workspaces in one request (a member of B
@@ -116,12 +121,17 @@ class World:
 
 @dataclass
 class Ctx:
-    """What a setup coroutine gets: the world, who it acts as, and who will call."""
+    """What a setup coroutine gets: the world, who it acts as, and who will call.
+
+    `team` is workspace A (the world's), except in the deleted-workspace run where it is a copy
+    of A made for that run; setups should always go through `ctx.team` / `ctx.workspace_id`."""
 
     world: World
     actor: UserCtx
     caller: UserCtx | None
     caller_name: str
+    scope: Team | None = None  # a copy of workspace A standing in for it, when set
+    made_workspaces: list[str] = field(default_factory=list)
 
     @property
     def client(self) -> httpx.AsyncClient:
@@ -129,11 +139,11 @@ class Ctx:
 
     @property
     def team(self) -> Team:
-        return self.world.team
+        return self.scope or self.world.team
 
     @property
     def workspace_id(self) -> str:
-        return self.world.team.workspace_id
+        return self.team.workspace_id
 
     @property
     def other_workspace_id(self) -> str:
@@ -168,7 +178,9 @@ class Ctx:
     async def new_team_workspace(self) -> str:
         """A new workspace with the team in the same roles: for calls that change the workspace
         itself or the caller's own membership."""
-        return await add_team(self.client, self.team)
+        workspace_id = await add_team(self.client, self.team)
+        self.made_workspaces.append(workspace_id)
+        return workspace_id
 
     async def new_login(self, user: UserCtx | None = None) -> dict[str, Any]:
         """A fresh login of `user` (default the actor): its token pair and its `login_id`."""

@@ -62,6 +62,8 @@ async def hand_over_to_b(ctx: Ctx) -> Target:
 CASES = [
     Case("POST", "/api/v1/workspaces", kind="user", status=201, setup=new_workspace),
     Case("GET", "/api/v1/workspaces", kind="user"),
+    Case("POST", "/api/v1/workspaces/", kind="user", status=201, setup=new_workspace),
+    Case("GET", "/api/v1/workspaces/", kind="user"),
     Case("GET", WS),
     Case("PATCH", WS, minimum=Role.ADMIN, setup=rename),
     Case("DELETE", WS, minimum=Role.OWNER, status=204, setup=disposable_workspace),

@@ -299,6 +299,22 @@ async def test_transfer_ownership(
     assert again.status_code == 403
 
 
+async def test_transfer_to_a_co_owner_steps_the_caller_down(
+    client: httpx.AsyncClient, team: Team, events: list[object]
+) -> None:
+    await set_role(client, team.workspace_id, team.owner, team.admin, "owner")
+    events.clear()
+    response = await client.post(
+        f"{API}/{team.workspace_id}/transfer-ownership",
+        json={"user_id": str(team.admin.id)},
+        headers=team.owner.headers,
+    )
+    assert response.status_code == 200
+    roles = await roles_of(client, team, as_user=team.admin)
+    assert (roles[team.admin.email], roles[team.owner.email]) == ("owner", "admin")
+    assert events == [changed(team, team.owner, "admin")]
+
+
 async def test_transfer_ownership_errors(client: httpx.AsyncClient, team: Team) -> None:
     url = f"{API}/{team.workspace_id}/transfer-ownership"
     for user_id, status, code in [

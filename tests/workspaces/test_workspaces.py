@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
+from cowrite.db import unit_of_work
 from cowrite.kit.events import WorkspaceDeleted
+from cowrite.models import Membership, User, Workspace
 from tests.support.factories import UserCtx, make_user
 from tests.support.workspaces import Team, add_member, make_workspace
 
@@ -32,6 +36,16 @@ async def test_create_makes_the_creator_owner(client: httpx.AsyncClient, user: U
     assert me["user_id"] == str(user.id)
     assert me["email"] == user.email
     assert me["role"] == "owner"
+
+
+async def test_collection_answers_with_a_trailing_slash_too(
+    client: httpx.AsyncClient, user: UserCtx
+) -> None:
+    created = await client.post(f"{API}/", json={"name": "Slash"}, headers=user.headers)
+    assert created.status_code == 201
+    listed = await client.get(f"{API}/", headers=user.headers)
+    assert listed.status_code == 200
+    assert [item["id"] for item in listed.json()["items"]] == [created.json()["id"]]
 
 
 async def test_list_shows_only_my_workspaces_with_my_role(
@@ -137,7 +151,7 @@ async def test_update_by_admin_and_partial(client: httpx.AsyncClient, team: Team
 
     response = await client.patch(url, json={"description": None}, headers=team.owner.headers)
     assert response.status_code == 200
-    assert response.json() == {**response.json(), "name": "Renamed", "description": None}
+    assert (response.json()["name"], response.json()["description"]) == ("Renamed", None)
 
     response = await client.patch(url, json={"name": "By editor"}, headers=team.editor.headers)
     assert response.status_code == 403
@@ -211,3 +225,49 @@ async def test_unknown_or_malformed_ids(
     assert response.status_code == status
     if status == 404:
         assert response.json() == {"detail": "Workspace not found", "code": "not_found"}
+
+
+async def _page_all(client: httpx.AsyncClient, url: str, user: UserCtx, limit: int) -> list[str]:
+    seen: list[str] = []
+    cursor: str | None = None
+    while True:
+        params: dict[str, str | int] = {"limit": limit, **({"cursor": cursor} if cursor else {})}
+        body = (await client.get(url, params=params, headers=user.headers)).json()
+        key = "user_id" if url.endswith("/members") else "id"
+        seen += [item[key] for item in body["items"]]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return seen
+
+
+async def test_pages_hold_when_timestamps_tie(
+    app: FastAPI, client: httpx.AsyncClient, user: UserCtx
+) -> None:
+    """Rows made in the same microsecond are ordered by id, so no page skips or repeats one."""
+    moment = datetime(2026, 1, 2, 3, 4, 5, 123456, tzinfo=UTC)
+    workspace_ids = [uuid.uuid4() for _ in range(5)]
+    user_ids = [uuid.uuid4() for _ in range(4)]
+    async with unit_of_work(app.state.cowrite.session_factory) as session:
+        session.add_all(
+            Workspace(id=workspace_id, name="Tie", created_at=moment)
+            for workspace_id in workspace_ids
+        )
+        session.add_all(
+            User(id=member_id, email=f"{member_id}@example.com", full_name="T", password_hash="-")
+            for member_id in user_ids
+        )
+        await session.flush()
+        session.add_all(
+            Membership(workspace_id=workspace_id, user_id=user.id, role="viewer", joined_at=moment)
+            for workspace_id in workspace_ids
+        )
+        session.add_all(
+            Membership(
+                workspace_id=workspace_ids[0], user_id=member_id, role="editor", joined_at=moment
+            )
+            for member_id in user_ids
+        )
+    listed = await _page_all(client, API, user, limit=2)
+    assert sorted(listed) == sorted(str(workspace_id) for workspace_id in workspace_ids)
+    members = await _page_all(client, f"{API}/{workspace_ids[0]}/members", user, limit=2)
+    assert sorted(members) == sorted(str(member_id) for member_id in [*user_ids, user.id])

@@ -7,11 +7,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Query
 
 from cowrite.auth.deps import CurrentUser, Principal
 from cowrite.deps import DbSession
 from cowrite.documents.access import document_grant
+from cowrite.kit.errors import Forbidden
 from cowrite.models import Document
 from cowrite.workspaces.roles import Role
 
@@ -47,3 +48,37 @@ TrashedDocumentEditor = Annotated[
 TrashedDocumentAdmin = Annotated[
     DocumentAccess, Depends(document_access(Role.ADMIN, allow_trashed=True))
 ]
+
+
+async def _deletion_access(
+    document_id: uuid.UUID,
+    principal: CurrentUser,
+    session: DbSession,
+    permanent: Annotated[bool, Query()] = False,
+) -> DocumentAccess:
+    """Moving to the trash takes an editor; deleting for good (from the trash) an admin."""
+    if permanent:
+        grant = await document_grant(
+            session, principal.user_id, document_id, Role.ADMIN, allow_trashed=True
+        )
+    else:
+        grant = await document_grant(session, principal.user_id, document_id, Role.EDITOR)
+    return DocumentAccess(principal=principal, document=grant.document, role=grant.role)
+
+
+async def _restore_access(
+    document_id: uuid.UUID, principal: CurrentUser, session: DbSession
+) -> DocumentAccess:
+    """Editors restore what they trashed themselves; admins restore anything."""
+    grant = await document_grant(
+        session, principal.user_id, document_id, Role.EDITOR, allow_trashed=True
+    )
+    document = grant.document
+    trashed_by_other = document.deleted_at is not None and document.deleted_by != principal.user_id
+    if trashed_by_other and not grant.role.at_least(Role.ADMIN):
+        raise Forbidden("Only an admin may restore what someone else trashed")
+    return DocumentAccess(principal=principal, document=document, role=grant.role)
+
+
+DocumentDeletion = Annotated[DocumentAccess, Depends(_deletion_access)]
+RestorableDocument = Annotated[DocumentAccess, Depends(_restore_access)]

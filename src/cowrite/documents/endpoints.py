@@ -1,7 +1,140 @@
-"""HTTP and WebSocket routes of this feature (being built)."""
+"""/api/v1/workspaces/{id}/documents, /api/v1/documents/{id}, tags; the trash purge job."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import asyncio
+import contextlib
+import logging
+from contextlib import AsyncExitStack
+from datetime import timedelta
+from typing import Annotated
 
-router = APIRouter()
+from fastapi import APIRouter, Depends, Query, Response, status
+
+from cowrite.deps import DbSession, State
+from cowrite.documents import service
+from cowrite.documents.deps import (
+    DocumentDeletion,
+    DocumentEditor,
+    DocumentViewer,
+    RestorableDocument,
+)
+from cowrite.documents.schemas import (
+    DocumentCreate,
+    DocumentOut,
+    DocumentSummary,
+    DocumentUpdate,
+    TagOut,
+)
+from cowrite.kit.pagination import Page, PageParams, page_params
+from cowrite.state import AppState
+from cowrite.workspaces.deps import WorkspaceEditor, WorkspaceViewer
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(tags=["documents"])
+
+
+@router.post(
+    "/api/v1/workspaces/{workspace_id}/documents",
+    status_code=status.HTTP_201_CREATED,
+    response_model=DocumentOut,
+)
+async def create_document(
+    body: DocumentCreate, access: WorkspaceEditor, state: State, session: DbSession
+) -> DocumentOut:
+    return await service.create_document(
+        state,
+        session,
+        access.workspace.id,
+        access.principal.user_id,
+        body.title,
+        body.content,
+        body.tags,
+    )
+
+
+@router.get("/api/v1/workspaces/{workspace_id}/documents", response_model=Page[DocumentSummary])
+async def list_documents(
+    access: WorkspaceViewer,
+    session: DbSession,
+    params: Annotated[PageParams, Depends(page_params)],
+    tag: Annotated[str | None, Query(max_length=256)] = None,
+    trashed: bool = False,
+) -> Page[DocumentSummary]:
+    return await service.list_documents(
+        session, access.workspace.id, trashed=trashed, tag=tag, params=params
+    )
+
+
+@router.get("/api/v1/workspaces/{workspace_id}/tags", response_model=list[TagOut])
+async def list_tags(access: WorkspaceViewer, session: DbSession) -> list[TagOut]:
+    return await service.tag_counts(session, access.workspace.id)
+
+
+@router.get("/api/v1/documents/{document_id}", response_model=DocumentOut)
+async def get_document(access: DocumentViewer, session: DbSession) -> DocumentOut:
+    return await service.view(session, access.document)
+
+
+@router.patch("/api/v1/documents/{document_id}", response_model=DocumentOut)
+async def update_document(
+    body: DocumentUpdate, access: DocumentEditor, state: State, session: DbSession
+) -> DocumentOut:
+    return await service.update_document(
+        state,
+        session,
+        access.document,
+        access.principal.user_id,
+        title=body.title,
+        content=body.content,
+        tags=body.tags,
+        base_version=body.base_version,
+    )
+
+
+@router.delete("/api/v1/documents/{document_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_document(
+    access: DocumentDeletion,
+    state: State,
+    session: DbSession,
+    permanent: bool = False,
+) -> Response:
+    """Move to the trash, or with `permanent=true` (admin, from the trash) delete for good."""
+    if permanent:
+        await service.delete_permanently(session, access.document)
+    else:
+        await service.trash(state, session, access.document, access.principal.user_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/api/v1/documents/{document_id}/restore", response_model=DocumentOut)
+async def restore_document(access: RestorableDocument, session: DbSession) -> DocumentOut:
+    return await service.restore(session, access.document)
+
+
+async def _purge_forever(state: AppState) -> None:
+    settings = state.settings
+    while True:
+        try:
+            purged = await service.purge_trash(
+                state.session_factory, timedelta(days=settings.trash_retention_days)
+            )
+            if purged:
+                log.info("purged %d documents from the trash", purged)
+        except Exception:
+            log.exception("trash purge failed")
+        await asyncio.sleep(settings.trash_purge_interval_seconds)
+
+
+async def startup(state: AppState, stack: AsyncExitStack) -> None:
+    """Run the trash purge in the background for as long as the app lives."""
+    task = asyncio.create_task(_purge_forever(state), name="cowrite-trash-purge")
+    state.background.append(task)
+
+    async def stop() -> None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    stack.push_async_callback(stop)

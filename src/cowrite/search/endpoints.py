@@ -1,7 +1,34 @@
-"""HTTP and WebSocket routes of this feature (being built)."""
+"""/api/v1/search: full-text search over the caller's live documents."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
-router = APIRouter()
+from fastapi import APIRouter, Query
+
+from cowrite.deps import DbSession
+from cowrite.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from cowrite.search import service
+from cowrite.search.deps import SearchAccess
+from cowrite.search.schemas import SearchOut
+
+router = APIRouter(tags=["search"])
+
+
+@router.get("/api/v1/search", response_model=SearchOut)
+async def search(
+    scope: SearchAccess,
+    session: DbSession,
+    q: Annotated[str, Query(min_length=1, max_length=500)],
+    tag: Annotated[str | None, Query(max_length=256)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+) -> SearchOut:
+    """Words must all match, "quoted words" as a phrase, -word excludes, OR offers a choice."""
+    return await service.search(
+        session,
+        scope.principal.user_id,
+        q,
+        workspace_id=scope.workspace_id,
+        tag=tag,
+        limit=limit,
+    )

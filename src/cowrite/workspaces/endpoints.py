@@ -50,7 +50,15 @@ def _member_out(view: service.MemberView) -> MemberOut:
     )
 
 
+# The contract writes the collection routes as `POST /` and `GET /`: they answer with the slash
+# too, rather than redirecting (a client that does not follow a 307 would fail on it).
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=WorkspaceOut)
+@router.post(
+    "/",
+    status_code=status.HTTP_201_CREATED,
+    response_model=WorkspaceOut,
+    include_in_schema=False,
+)
 async def create_workspace(
     body: WorkspaceCreate, principal: CurrentUser, session: DbSession
 ) -> WorkspaceOut:
@@ -59,6 +67,7 @@ async def create_workspace(
 
 
 @router.get("", response_model=Page[WorkspaceOut])
+@router.get("/", response_model=Page[WorkspaceOut], include_in_schema=False)
 async def list_workspaces(
     principal: CurrentUser, session: DbSession, paging: Paging
 ) -> Page[WorkspaceOut]:

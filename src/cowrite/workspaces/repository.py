@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cowrite.models import Membership, User, Workspace
@@ -106,3 +106,20 @@ async def count_owners(session: AsyncSession, workspace_id: uuid.UUID) -> int:
 async def user_by_email(session: AsyncSession, email: str) -> User | None:
     result = await session.execute(select(User).where(User.email == email))
     return result.scalar_one_or_none()
+
+
+async def purge_deleted_workspaces(
+    session: AsyncSession, deleted_before: datetime, limit: int
+) -> list[uuid.UUID]:
+    """Remove up to `limit` workspaces soft-deleted before the given time, for good. Their
+    memberships, documents and file rows go with them (ON DELETE CASCADE)."""
+    result = await session.execute(
+        select(Workspace.id)
+        .where(Workspace.deleted_at.is_not(None), Workspace.deleted_at < deleted_before)
+        .order_by(Workspace.deleted_at)
+        .limit(limit)
+    )
+    ids = list(result.scalars())
+    if ids:
+        await session.execute(delete(Workspace).where(Workspace.id.in_(ids)))
+    return ids

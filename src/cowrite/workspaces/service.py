@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -86,6 +86,15 @@ async def delete_workspace(
     workspace.deleted_at = utcnow()
     await session.flush()
     outbox.add(WorkspaceDeleted(workspace_id=workspace.id))
+
+
+async def purge_deleted_workspaces(
+    session: AsyncSession, retention_days: int, limit: int = 100
+) -> list[uuid.UUID]:
+    """For the maintenance job: remove workspaces deleted over `retention_days` ago. Blobs of
+    their files are left to the storage clean-up, which removes blobs that have no row."""
+    deleted_before = utcnow() - timedelta(days=retention_days)
+    return await repository.purge_deleted_workspaces(session, deleted_before, limit)
 
 
 async def list_members(
@@ -217,9 +226,10 @@ async def transfer_ownership(
     if user_id == actor_id:
         raise Conflict("You already own this workspace", code="transfer_to_self")
     target = await _target(session, workspace.id, user_id)
-    target.membership.role = Role.OWNER.value
+    if target.role is not Role.OWNER:  # handing over to a co-owner only steps the caller down
+        target.membership.role = Role.OWNER.value
+        outbox.add(MembershipChanged(workspace_id=workspace.id, user_id=user_id, role="owner"))
     caller.role = Role.ADMIN.value
     await session.flush()
-    outbox.add(MembershipChanged(workspace_id=workspace.id, user_id=user_id, role="owner"))
     outbox.add(MembershipChanged(workspace_id=workspace.id, user_id=actor_id, role="admin"))
     return WorkspaceView(workspace, Role.ADMIN)

@@ -98,9 +98,88 @@ def upgrade() -> None:
         sa.Column("source", sa.String(16), nullable=False),
         sa.UniqueConstraint("document_id", "number", name="uq_document_versions_document_id"),
     )
+    if op.get_bind().dialect.name == "postgresql":
+        _postgres_search_up()
+    else:
+        _sqlite_search_up()
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP INDEX IF EXISTS ix_documents_search_vector")
+        op.execute("ALTER TABLE documents DROP COLUMN IF EXISTS search_vector")
+        op.execute("DROP FUNCTION IF EXISTS cowrite_search_vector(text, text)")
+    else:
+        for action in ("insert", "update", "delete"):
+            op.execute(f"DROP TRIGGER IF EXISTS documents_search_{action}")
+        op.execute("DROP TABLE IF EXISTS documents_fts")
+        op.execute("DROP TABLE IF EXISTS documents_fts_map")
     op.drop_table("document_versions")
     op.drop_table("document_tags")
     op.drop_table("documents")
+
+
+# Full-text search is kept current by the database itself, so every writer (REST, co-editing)
+# is indexed with no extra call. Both backends see the same words: runs of letters and digits,
+# lower-cased, no stemming and no stop words, so a query matches the same documents on both.
+
+# PostgreSQL: text is reduced to letters and digits before parsing (as FTS5's unicode61 tokenizer
+# does); the title is weighted A, the body B. A tsvector holds at most 1 MB, so a body whose
+# vector would overflow is indexed by its leading part instead of failing the write.
+_PG_SEARCH_FUNCTION = r"""
+CREATE FUNCTION cowrite_search_vector(title text, body text) RETURNS tsvector
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    head tsvector := setweight(
+        to_tsvector('simple', regexp_replace(coalesce(title, ''), '[^[:alnum:]]+', ' ', 'g')), 'A');
+BEGIN
+    RETURN head || setweight(
+        to_tsvector('simple', regexp_replace(coalesce(body, ''), '[^[:alnum:]]+', ' ', 'g')), 'B');
+EXCEPTION WHEN program_limit_exceeded THEN
+    RETURN head || setweight(
+        to_tsvector('simple', regexp_replace(left(body, 200000), '[^[:alnum:]]+', ' ', 'g')), 'B');
+END
+$$
+"""
+
+
+def _postgres_search_up() -> None:
+    op.execute(_PG_SEARCH_FUNCTION)
+    op.execute(
+        "ALTER TABLE documents ADD COLUMN search_vector tsvector "
+        "GENERATED ALWAYS AS (cowrite_search_vector(title, content)) STORED"
+    )
+    op.execute("CREATE INDEX ix_documents_search_vector ON documents USING gin (search_vector)")
+
+
+# SQLite: an FTS5 table keyed through a small map, because a rowid of `documents` (whose key is
+# a UUID) may change on VACUUM while the map's INTEGER PRIMARY KEY never does.
+_SQLITE_SEARCH = [
+    """CREATE TABLE documents_fts_map (
+        fts_rowid INTEGER PRIMARY KEY,
+        document_id CHAR(32) NOT NULL UNIQUE
+    )""",
+    """CREATE VIRTUAL TABLE documents_fts USING fts5(
+        title, content, tokenize = 'unicode61 remove_diacritics 0'
+    )""",
+    """CREATE TRIGGER documents_search_insert AFTER INSERT ON documents BEGIN
+        INSERT INTO documents_fts_map (document_id) VALUES (new.id);
+        INSERT INTO documents_fts (rowid, title, content)
+            VALUES (last_insert_rowid(), new.title, new.content);
+    END""",
+    """CREATE TRIGGER documents_search_update AFTER UPDATE OF title, content ON documents
+    WHEN old.title IS NOT new.title OR old.content IS NOT new.content BEGIN
+        UPDATE documents_fts SET title = new.title, content = new.content
+            WHERE rowid = (SELECT fts_rowid FROM documents_fts_map WHERE document_id = new.id);
+    END""",
+    """CREATE TRIGGER documents_search_delete AFTER DELETE ON documents BEGIN
+        DELETE FROM documents_fts
+            WHERE rowid = (SELECT fts_rowid FROM documents_fts_map WHERE document_id = old.id);
+        DELETE FROM documents_fts_map WHERE document_id = old.id;
+    END""",
+]
+
+
+def _sqlite_search_up() -> None:
+    for statement in _SQLITE_SEARCH:
+        op.execute(statement)

@@ -1,0 +1,95 @@
+"""Request and response bodies of the document and tag endpoints."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+MAX_TAG_LENGTH = 64
+MAX_TAGS = 32
+
+
+def normalize_tag(value: str) -> str:
+    """Tags match case-insensitively and ignore surrounding and repeated whitespace."""
+    return " ".join(value.replace("\x00", "").split()).lower()
+
+
+def storable_text(value: str) -> str:
+    """Text both databases can store: no NUL characters, no unpaired surrogates."""
+    if "\x00" in value:
+        raise ValueError("Text may not contain NUL characters")
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        raise ValueError("Text is not valid Unicode") from None
+    return value
+
+
+def _valid_tag(value: str) -> str:
+    tag = normalize_tag(storable_text(value))
+    if not tag:
+        raise ValueError("A tag may not be empty")
+    if len(tag) > MAX_TAG_LENGTH:
+        raise ValueError(f"A tag has at most {MAX_TAG_LENGTH} characters")
+    return tag
+
+
+def _unique_tags(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+Tag = Annotated[str, StringConstraints(max_length=4 * MAX_TAG_LENGTH), AfterValidator(_valid_tag)]
+Tags = Annotated[list[Tag], Field(max_length=MAX_TAGS), AfterValidator(_unique_tags)]
+Title = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
+    AfterValidator(storable_text),
+]
+# The byte limit is a setting, checked by the service (413); this only bounds parsing.
+Content = Annotated[
+    str, StringConstraints(max_length=64 * 1024 * 1024), AfterValidator(storable_text)
+]
+
+
+class StrictBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DocumentCreate(StrictBody):
+    title: Title
+    content: Content = ""
+    tags: Tags = Field(default_factory=list)
+
+
+class DocumentUpdate(StrictBody):
+    title: Title | None = None
+    content: Content | None = None
+    tags: Tags | None = None
+    base_version: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
+
+
+class DocumentSummary(BaseModel):
+    """A document in a list: everything but its content."""
+
+    id: uuid.UUID
+    workspace_id: uuid.UUID
+    title: str
+    tags: list[str]
+    version: int
+    created_by: uuid.UUID | None
+    updated_by: uuid.UUID | None
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None
+
+
+class DocumentOut(DocumentSummary):
+    content: str
+
+
+class TagOut(BaseModel):
+    name: str
+    count: int

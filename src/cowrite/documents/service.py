@@ -1,0 +1,226 @@
+"""Documents: create, edit (merging into live co-editing), trash, restore, delete, purge."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from cowrite.db import unit_of_work
+from cowrite.documents import repository
+from cowrite.documents.schemas import DocumentOut, DocumentSummary, TagOut, normalize_tag
+from cowrite.kit.clock import utcnow
+from cowrite.kit.errors import BadRequest, Conflict, PayloadTooLarge
+from cowrite.kit.events import DocumentTrashed
+from cowrite.kit.pagination import Page, PageParams, decode_cursor, next_cursor_for
+from cowrite.models import Document
+from cowrite.state import AppState
+from cowrite.versions.service import record_version
+
+log = logging.getLogger(__name__)
+
+
+def _summary(document: Document, tags: list[str]) -> DocumentSummary:
+    return DocumentSummary(
+        id=document.id,
+        workspace_id=document.workspace_id,
+        title=document.title,
+        tags=tags,
+        version=document.version,
+        created_by=document.created_by,
+        updated_by=document.updated_by,
+        created_at=document.created_at,
+        updated_at=document.updated_at,
+        deleted_at=document.deleted_at,
+    )
+
+
+async def view(session: AsyncSession, document: Document) -> DocumentOut:
+    tags = (await repository.tags_of(session, [document.id])).get(document.id, [])
+    return DocumentOut(**_summary(document, tags).model_dump(), content=document.content)
+
+
+def _check_size(state: AppState, content: str) -> None:
+    limit = state.settings.max_document_bytes
+    if len(content) > limit or len(content.encode()) > limit:
+        raise PayloadTooLarge(
+            f"Document content is larger than {limit} bytes", code="document_too_large"
+        )
+
+
+async def create_document(
+    state: AppState,
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    author_id: uuid.UUID,
+    title: str,
+    content: str,
+    tags: Sequence[str],
+) -> DocumentOut:
+    _check_size(state, content)
+    now = utcnow()
+    document = Document(
+        workspace_id=workspace_id,
+        title=title,
+        content=content,
+        version=1,
+        created_by=author_id,
+        updated_by=author_id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(document)
+    await session.flush()
+    await repository.replace_tags(session, document, tags)
+    await record_version(
+        session, document, author_id, fold_seconds=state.settings.version_fold_seconds
+    )
+    return await view(session, document)
+
+
+async def update_document(
+    state: AppState,
+    session: AsyncSession,
+    document: Document,
+    author_id: uuid.UUID,
+    *,
+    title: str | None = None,
+    content: str | None = None,
+    tags: Sequence[str] | None = None,
+    base_version: int | None = None,
+    label: str | None = None,
+    source: str = "rest",
+) -> DocumentOut:
+    """Apply the given fields; a stale `base_version` is refused. Title or content changes make
+    a version (labelled ones always do); REST content merges into the live co-editing session."""
+    if content is not None:
+        _check_size(state, content)
+    document = await repository.lock(session, document)
+    if base_version is not None and base_version != document.version:
+        raise Conflict(
+            f"The document is at version {document.version}, not {base_version}",
+            code="version_conflict",
+        )
+    changed = False
+    text_changed = label is not None
+    if title is not None and title != document.title:
+        document.title = title
+        changed = text_changed = True
+    if content is not None and content != document.content:
+        if state.collab is not None:
+            content = await state.collab.replace_text(session, document.id, content, author_id)
+        document.content = content
+        changed = text_changed = True
+    if tags is not None:
+        current = (await repository.tags_of(session, [document.id])).get(document.id, [])
+        if sorted(current) != sorted(tags):
+            await repository.replace_tags(session, document, tags)
+            changed = True
+    if changed:
+        document.version += 1
+        document.updated_at = utcnow()
+        document.updated_by = author_id
+        await session.flush()
+    if text_changed:
+        await record_version(
+            session,
+            document,
+            author_id,
+            source=source,
+            label=label,
+            fold_seconds=state.settings.version_fold_seconds,
+        )
+    return await view(session, document)
+
+
+async def trash(
+    state: AppState, session: AsyncSession, document: Document, user_id: uuid.UUID
+) -> None:
+    document.deleted_at = utcnow()
+    document.deleted_by = user_id
+    await session.flush()
+    await state.events.emit(
+        DocumentTrashed(document_id=document.id, workspace_id=document.workspace_id)
+    )
+
+
+async def restore(session: AsyncSession, document: Document) -> DocumentOut:
+    if document.deleted_at is None:
+        raise Conflict("The document is not in the trash", code="not_in_trash")
+    document.deleted_at = None
+    document.deleted_by = None
+    await session.flush()
+    return await view(session, document)
+
+
+async def delete_permanently(session: AsyncSession, document: Document) -> None:
+    if document.deleted_at is None:
+        raise Conflict("Move the document to the trash first", code="not_in_trash")
+    await repository.delete_document(session, document.id)
+
+
+def _after(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+    if cursor is None:
+        return None
+    value, row_id = decode_cursor(cursor)
+    try:
+        return datetime.fromisoformat(str(value)), row_id
+    except ValueError:
+        raise BadRequest("Invalid cursor", code="invalid_cursor") from None
+
+
+async def list_documents(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    *,
+    trashed: bool,
+    tag: str | None,
+    params: PageParams,
+) -> Page[DocumentSummary]:
+    rows = await repository.page(
+        session,
+        workspace_id,
+        trashed=trashed,
+        tag=normalize_tag(tag) if tag is not None else None,
+        limit=params.limit,
+        after=_after(params.cursor),
+    )
+
+    def key(document: Document) -> tuple[datetime, uuid.UUID]:
+        sort = document.deleted_at if trashed else document.updated_at
+        assert sort is not None
+        return sort, document.id
+
+    items, next_cursor = next_cursor_for(rows, params.limit, key)
+    tags = await repository.tags_of(session, [item.id for item in items])
+    return Page(
+        items=[_summary(item, tags.get(item.id, [])) for item in items], next_cursor=next_cursor
+    )
+
+
+async def tag_counts(session: AsyncSession, workspace_id: uuid.UUID) -> list[TagOut]:
+    return [
+        TagOut(name=name, count=count)
+        for name, count in await repository.tag_counts(session, workspace_id)
+    ]
+
+
+async def purge_trash(
+    session_factory: async_sessionmaker[AsyncSession],
+    retention: timedelta,
+    *,
+    batch_size: int = 200,
+) -> int:
+    """Delete documents trashed longer ago than `retention`, in short transactions; returns how
+    many went."""
+    cutoff = utcnow() - retention
+    purged = 0
+    while True:
+        async with unit_of_work(session_factory) as session:
+            ids = await repository.trashed_before(session, cutoff, batch_size)
+            purged += await repository.delete_documents(session, ids)
+        if len(ids) < batch_size:
+            return purged

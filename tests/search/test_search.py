@@ -1,0 +1,262 @@
+"""Full-text search over REST, the same answers on SQLite (FTS5) and PostgreSQL (tsvector)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from tests.search.corpus import FIXED_QUERIES, Doc, build_corpus, expected, generated_queries
+from tests.support.documents import create_document, delete_workspace
+from tests.support.workspaces import Team, add_member, make_workspace
+
+SEARCH = "/api/v1/search"
+
+
+async def search(
+    client: httpx.AsyncClient, user: Any, q: str, **params: Any
+) -> list[dict[str, Any]]:
+    response = await client.get(SEARCH, params={"q": q, **params}, headers=user.headers)
+    assert response.status_code == 200, (q, response.text)
+    items: list[dict[str, Any]] = response.json()["items"]
+    return items
+
+
+async def load_corpus(client: httpx.AsyncClient, team: Team, docs: list[Doc]) -> dict[str, str]:
+    """Create the corpus; return document id -> corpus key."""
+    keys = {}
+    for doc in docs:
+        created = await create_document(
+            client, team.editor, team.workspace_id, doc.title, doc.content, list(doc.tags)
+        )
+        keys[created["id"]] = doc.key
+    return keys
+
+
+@pytest.fixture
+async def corpus(client: httpx.AsyncClient, team: Team) -> dict[str, str]:
+    return await load_corpus(client, team, build_corpus())
+
+
+async def found_keys(
+    client: httpx.AsyncClient, team: Team, keys: dict[str, str], q: str, **params: Any
+) -> set[str]:
+    items = await search(client, team.viewer, q, limit=200, **params)
+    return {keys[item["document_id"]] for item in items}
+
+
+async def test_fixed_queries_find_exactly_the_expected_documents(
+    client: httpx.AsyncClient, team: Team, corpus: dict[str, str]
+) -> None:
+    docs = build_corpus()
+    wrong = {}
+    for q, want in FIXED_QUERIES:
+        assert expected(q, docs) == want, q  # the reference agrees with the hand-checked answer
+        got = await found_keys(client, team, corpus, q)
+        if got != want:
+            wrong[q] = sorted(got)
+    assert wrong == {}
+
+
+async def test_generated_queries_match_the_reference_on_this_backend(
+    client: httpx.AsyncClient, team: Team, corpus: dict[str, str]
+) -> None:
+    docs = build_corpus()
+    mismatches = {}
+    nonempty = 0
+    for q in generated_queries():
+        want = expected(q, docs)
+        nonempty += bool(want)
+        got = await found_keys(client, team, corpus, q)
+        if got != want:
+            mismatches[q] = (sorted(got - want), sorted(want - got))
+    assert mismatches == {}
+    assert nonempty > 20  # the generated queries do find things
+
+
+async def test_title_matches_rank_above_body_matches(client: httpx.AsyncClient, team: Team) -> None:
+    body = await create_document(
+        client, team.editor, team.workspace_id, "Weekly notes", "we discussed the walrus plan"
+    )
+    title = await create_document(
+        client, team.editor, team.workspace_id, "Walrus plan", "we discussed the budget"
+    )
+    items = await search(client, team.viewer, "walrus")
+    assert [item["document_id"] for item in items] == [title["id"], body["id"]]
+    assert items[0]["score"] > items[1]["score"] > 0
+    assert items[0]["title"] == "Walrus plan"
+    assert items[0]["workspace_id"] == str(team.workspace_id)
+
+
+async def test_snippets_highlight_matches_and_escape_markup(
+    client: httpx.AsyncClient, team: Team
+) -> None:
+    await create_document(
+        client,
+        team.editor,
+        team.workspace_id,
+        "Page",
+        "intro text. <img src=x onerror=alert(1)> the Narwhal swims & dives deep. outro",
+    )
+    [item] = await search(client, team.viewer, "narwhal")
+    assert "<mark>Narwhal</mark>" in item["snippet"]
+    assert "<img" not in item["snippet"]
+    assert "&amp;" in item["snippet"]
+
+
+async def test_the_index_follows_edits_and_permanent_deletes(
+    client: httpx.AsyncClient, team: Team
+) -> None:
+    document = await create_document(client, team.editor, team.workspace_id, "Zoo", "otter")
+    url = f"/api/v1/documents/{document['id']}"
+    response = await client.patch(url, json={"content": "beaver"}, headers=team.editor.headers)
+    assert response.status_code == 200
+    assert await search(client, team.viewer, "otter") == []
+    assert [i["document_id"] for i in await search(client, team.viewer, "beaver")] == [
+        document["id"]
+    ]
+    response = await client.patch(url, json={"title": "Aquarium"}, headers=team.editor.headers)
+    assert [i["title"] for i in await search(client, team.viewer, "aquarium")] == ["Aquarium"]
+    assert await search(client, team.viewer, "zoo") == []
+
+
+async def test_only_live_documents_of_my_live_workspaces(
+    app: FastAPI, client: httpx.AsyncClient, team: Team
+) -> None:
+    mine = await create_document(client, team.editor, team.workspace_id, "Mine", "pelican")
+    other_ws = (await make_workspace(client, team.outsider, name="Elsewhere"))["id"]
+    response = await client.post(
+        f"/api/v1/workspaces/{other_ws}/documents",
+        json={"title": "Theirs", "content": "pelican"},
+        headers=team.outsider.headers,
+    )
+    assert response.status_code == 201
+    trashed = await create_document(client, team.editor, team.workspace_id, "Binned", "pelican")
+    await client.delete(f"/api/v1/documents/{trashed['id']}", headers=team.editor.headers)
+
+    assert [i["document_id"] for i in await search(client, team.viewer, "pelican")] == [mine["id"]]
+    assert len(await search(client, team.outsider, "pelican")) == 1
+
+    # A second workspace of the viewer's: both show; then one is deleted.
+    await add_member(client, other_ws, team.outsider, team.viewer, "viewer")
+    assert len(await search(client, team.viewer, "pelican")) == 2
+    await delete_workspace(client, team.outsider, other_ws)
+    assert [i["document_id"] for i in await search(client, team.viewer, "pelican")] == [mine["id"]]
+
+
+async def test_workspace_and_tag_filters(
+    app: FastAPI, client: httpx.AsyncClient, team: Team
+) -> None:
+    a = await create_document(client, team.editor, team.workspace_id, "A", "heron", ["Birds"])
+    await create_document(client, team.editor, team.workspace_id, "B", "heron", ["fish"])
+    other_ws = (await make_workspace(client, team.viewer, name="Viewer's own"))["id"]
+    response = await client.post(
+        f"/api/v1/workspaces/{other_ws}/documents",
+        json={"title": "C", "content": "heron"},
+        headers=team.viewer.headers,
+    )
+    assert response.status_code == 201
+
+    assert len(await search(client, team.viewer, "heron")) == 3
+    in_team = await search(client, team.viewer, "heron", workspace_id=str(team.workspace_id))
+    assert len(in_team) == 2
+    tagged = await search(client, team.viewer, "heron", tag=" BIRDS ")
+    assert [i["document_id"] for i in tagged] == [a["id"]]
+    assert await search(client, team.viewer, "heron", tag="no such tag") == []
+    assert len(await search(client, team.viewer, "heron", limit=1)) == 1
+
+    hidden = await client.get(
+        SEARCH, params={"q": "heron", "workspace_id": str(other_ws)}, headers=team.admin.headers
+    )
+    assert hidden.status_code == 404
+    unknown = await client.get(
+        SEARCH, params={"q": "heron", "workspace_id": str(uuid.uuid4())}, headers=team.admin.headers
+    )
+    assert unknown.status_code == 404
+
+
+# Queries full of engine syntax, and whether they should find the one document "heron and egret".
+HOSTILE = [
+    ('"', False),
+    ('""', False),
+    ('"unbalanced phrase', False),
+    ('"heron and', True),
+    ("(((", False),
+    (")))", False),
+    ("( heron", True),
+    ("heron )", True),
+    ("((heron) OR (x)", True),
+    ("*", False),
+    ("heron*", True),
+    ("title:heron", False),
+    ("content : heron", False),
+    ("heron : egret", True),
+    ("NEAR(heron egret)", False),
+    ("heron NEAR egret", False),
+    ("heron NEAR/2 egret", False),
+    ("^heron", True),
+    ("heron AND egret", True),
+    ("heron NOT egret", False),
+    ("heron & egret | !egret", True),
+    ("heron <-> egret", True),
+    ("heron <2> egret", False),
+    ("'heron'", True),
+    ("heron' OR '1'='1", True),
+    ("'; DROP TABLE documents; --", False),
+    ("-", False),
+    ("--", False),
+    ("- -heron", False),
+    ("heron -egret", False),
+    ("OR OR OR", False),
+    ("\\", False),
+    ("%_%", False),
+    ("\u0000", False),
+    ("heron\u0000and", True),
+    ("🦩 heron", True),
+    ("heron 🦩", True),
+    ("a" * 500, False),
+    (" ".join(["heron"] * 80), True),
+    ("{title}: heron", False),
+    ("heron:*", True),
+    ("heron:A", False),
+    ("heron:A egret", False),
+]
+
+
+async def test_hostile_queries_get_a_clean_answer(client: httpx.AsyncClient, team: Team) -> None:
+    document = await create_document(
+        client, team.editor, team.workspace_id, "Birds", "heron and egret"
+    )
+    wrong = {}
+    for q, finds in HOSTILE:
+        response = await client.get(SEARCH, params={"q": q}, headers=team.viewer.headers)
+        assert response.status_code == 200, (q, response.text)
+        ids = [item["document_id"] for item in response.json()["items"]]
+        if ids != ([document["id"]] if finds else []):
+            wrong[q] = ids
+    assert wrong == {}
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"q": ""},
+        {"q": "x" * 501},
+        {"q": "x", "limit": 0},
+        {"q": "x", "limit": 201},
+        {"q": "x", "workspace_id": "nope"},
+    ],
+)
+async def test_malformed_search_requests_get_422(
+    client: httpx.AsyncClient, team: Team, params: dict[str, Any]
+) -> None:
+    response = await client.get(SEARCH, params=params, headers=team.viewer.headers)
+    assert response.status_code == 422
+
+
+async def test_search_needs_a_login(client: httpx.AsyncClient) -> None:
+    assert (await client.get(SEARCH, params={"q": "x"})).status_code == 401
