@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     redis_key_prefix: str = "cowrite:"
     broker_ping_interval_seconds: float = 2.0
     broker_max_backoff_seconds: float = 5.0
+    # SIGTERM while the database is away: how long to keep trying to save accepted edits.
+    shutdown_save_seconds: float = 10.0
     # Test hook: the share of incoming broker messages to drop, to prove that repair heals.
     test_broker_drop_rate: float = 0.0
 
