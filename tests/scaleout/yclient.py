@@ -66,6 +66,10 @@ class YClient:
         return str(self.text)
 
     @property
+    def close_code(self) -> int | None:
+        return None if self._socket is None else self._socket.close_code
+
+    @property
     def connected(self) -> bool:
         return self._reader is not None and not self._reader.done()
 
