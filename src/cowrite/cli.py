@@ -1,4 +1,4 @@
-"""cowrite serve | db upgrade | db current | user create | cleanup | purge-trash."""
+"""cowrite serve | db upgrade | db current | user create | cleanup | purge-trash | files-gc."""
 
 from __future__ import annotations
 
@@ -153,6 +153,39 @@ def _purge_trash_command(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _files_gc(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from cowrite.db import create_engine, create_session_factory
+    from cowrite.files.maintenance import collect_garbage
+    from cowrite.storage import create_blob_store
+
+    settings = Settings()
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        report = await collect_garbage(
+            create_session_factory(engine),
+            create_blob_store(settings),
+            grace=timedelta(seconds=args.grace_seconds),
+            prune_rows=args.prune_rows,
+            dry_run=args.dry_run,
+        )
+    finally:
+        await engine.dispose()
+    verb = "removed" if report.applied else "found"
+    print(f"{verb} {len(report.orphan_blobs)} blobs without a row")
+    rows_verb = "removed" if report.applied and args.prune_rows else "found"
+    print(f"{rows_verb} {len(report.rows_without_blob)} rows without a blob")
+    for file_id in report.rows_without_blob:
+        print(f"  {file_id}")
+    print(f"removed {report.incomplete_removed} abandoned partial uploads")
+    return 0
+
+
+def _files_gc_command(args: argparse.Namespace) -> int:
+    return asyncio.run(_files_gc(args))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cowrite", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -187,6 +220,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="age in the trash (default: COWRITE_TRASH_RETENTION_DAYS)",
     )
     purge.set_defaults(handler=_purge_trash_command)
+
+    files_gc = commands.add_parser(
+        "files-gc", help="find blobs without rows and rows without blobs; remove the orphans"
+    )
+    files_gc.add_argument("--dry-run", action="store_true", help="report, change nothing")
+    files_gc.add_argument(
+        "--prune-rows", action="store_true", help="also delete rows whose blob is gone"
+    )
+    files_gc.add_argument(
+        "--grace-seconds",
+        type=float,
+        default=3600.0,
+        help="leave blobs younger than this alone (uploads still being recorded)",
+    )
+    files_gc.set_defaults(handler=_files_gc_command)
     return parser
 
 

@@ -260,3 +260,18 @@ async def test_malformed_search_requests_get_422(
 
 async def test_search_needs_a_login(client: httpx.AsyncClient) -> None:
     assert (await client.get(SEARCH, params={"q": "x"})).status_code == 401
+
+
+async def test_a_body_too_rich_for_one_tsvector_is_still_saved_and_found(
+    client: httpx.AsyncClient, team: Team
+) -> None:
+    """2 MB of distinct words overflow PostgreSQL's 1 MB tsvector: the leading part is indexed."""
+    words = [uuid.uuid4().hex for _ in range(60_000)]
+    document = await create_document(
+        client, team.editor, team.workspace_id, "Hashes", " ".join(words)
+    )
+    found = await search(client, team.viewer, words[0])
+    assert [item["document_id"] for item in found] == [document["id"]]
+    assert [i["document_id"] for i in await search(client, team.viewer, "hashes")] == [
+        document["id"]
+    ]

@@ -32,7 +32,7 @@ async def test_create_makes_the_creator_owner(client: httpx.AsyncClient, user: U
 
     members = await client.get(f"{API}/{body['id']}/members", headers=user.headers)
     assert members.status_code == 200
-    [me] = members.json()["items"]
+    [me] = members.json()
     assert me["user_id"] == str(user.id)
     assert me["email"] == user.email
     assert me["role"] == "owner"
@@ -232,10 +232,13 @@ async def _page_all(client: httpx.AsyncClient, url: str, user: UserCtx, limit: i
     cursor: str | None = None
     while True:
         params: dict[str, str | int] = {"limit": limit, **({"cursor": cursor} if cursor else {})}
-        body = (await client.get(url, params=params, headers=user.headers)).json()
-        key = "user_id" if url.endswith("/members") else "id"
-        seen += [item[key] for item in body["items"]]
-        cursor = body["next_cursor"]
+        response = await client.get(url, params=params, headers=user.headers)
+        if url.endswith("/members"):  # a bare array; the next page's cursor is in a header
+            seen += [item["user_id"] for item in response.json()]
+            cursor = response.headers.get("X-Next-Cursor")
+        else:
+            seen += [item["id"] for item in response.json()["items"]]
+            cursor = response.json()["next_cursor"]
         if cursor is None:
             return seen
 

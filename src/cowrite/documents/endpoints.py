@@ -29,6 +29,7 @@ from cowrite.documents.schemas import (
 from cowrite.kit.pagination import Page, PageParams, page_params
 from cowrite.state import AppState
 from cowrite.workspaces.deps import WorkspaceEditor, WorkspaceViewer
+from cowrite.workspaces.outbox import PendingEvents
 
 log = logging.getLogger(__name__)
 
@@ -96,15 +97,15 @@ async def update_document(
 @router.delete("/api/v1/documents/{document_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_document(
     access: DocumentDeletion,
-    state: State,
     session: DbSession,
+    outbox: PendingEvents,
     permanent: bool = False,
 ) -> Response:
     """Move to the trash, or with `permanent=true` (admin, from the trash) delete for good."""
     if permanent:
         await service.delete_permanently(session, access.document)
     else:
-        await service.trash(state, session, access.document, access.principal.user_id)
+        await service.trash(session, access.document, access.principal.user_id, outbox)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

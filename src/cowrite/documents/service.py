@@ -19,6 +19,7 @@ from cowrite.kit.pagination import Page, PageParams, decode_cursor, next_cursor_
 from cowrite.models import Document
 from cowrite.state import AppState
 from cowrite.versions.service import record_version
+from cowrite.workspaces.outbox import EventOutbox
 
 log = logging.getLogger(__name__)
 
@@ -137,14 +138,13 @@ async def update_document(
 
 
 async def trash(
-    state: AppState, session: AsyncSession, document: Document, user_id: uuid.UUID
+    session: AsyncSession, document: Document, user_id: uuid.UUID, outbox: EventOutbox
 ) -> None:
+    """Into the trash; open sockets hear of it once the change is committed."""
     document.deleted_at = utcnow()
     document.deleted_by = user_id
     await session.flush()
-    await state.events.emit(
-        DocumentTrashed(document_id=document.id, workspace_id=document.workspace_id)
-    )
+    outbox.add(DocumentTrashed(document_id=document.id, workspace_id=document.workspace_id))
 
 
 async def restore(session: AsyncSession, document: Document) -> DocumentOut:

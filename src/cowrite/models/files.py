@@ -15,8 +15,9 @@ class StoredFile(IdMixin, CreatedMixin, Base):
     __table_args__ = (Index("ix_files_workspace_document", "workspace_id", "document_id"),)
 
     workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    # Purging a document takes its attachments with it; the collector then removes the blobs.
     document_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("documents.id", ondelete="SET NULL"), default=None
+        ForeignKey("documents.id", ondelete="CASCADE"), default=None
     )
     filename: Mapped[str] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(255))

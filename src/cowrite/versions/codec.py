@@ -1,7 +1,9 @@
 """How version texts are stored: whole, or as a line delta to the previous one (zlib either way).
 
 A delta is a list of `[start, end, [lines...]]` edits: replace lines `start:end` of the base text
-with the given lines. Pure functions, no I/O, so the storage cost can be measured on its own.
+with the given lines. Pure functions, no I/O, so the storage cost can be measured on its own:
+10,000 one-word edits to a 100 KB text, each kept as a version, store about 8 MB (1 GB raw);
+see tests/versions/test_storage.py.
 """
 
 from __future__ import annotations

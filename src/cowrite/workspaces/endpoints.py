@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
 from cowrite.auth.deps import CurrentUser
 from cowrite.deps import DbSession
-from cowrite.kit.pagination import Page, PageParams, page_params
+from cowrite.kit.pagination import MAX_LIMIT, Page, PageParams, page_params
 from cowrite.workspaces import service
 from cowrite.workspaces.deps import WorkspaceAdmin, WorkspaceOwner, WorkspaceViewer
 from cowrite.workspaces.outbox import PendingEvents
@@ -100,14 +100,19 @@ async def delete_workspace(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/{workspace_id}/members", response_model=Page[MemberOut])
+@router.get("/{workspace_id}/members", response_model=list[MemberOut])
 async def list_members(
-    access: WorkspaceViewer, session: DbSession, paging: Paging
-) -> Page[MemberOut]:
-    views, next_cursor = await service.list_members(
-        session, access.workspace.id, paging.limit, paging.cursor
-    )
-    return Page(items=[_member_out(view) for view in views], next_cursor=next_cursor)
+    access: WorkspaceViewer,
+    session: DbSession,
+    response: Response,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = MAX_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> list[MemberOut]:
+    """A bare array, as the contract gives it; a longer list continues from `X-Next-Cursor`."""
+    views, next_cursor = await service.list_members(session, access.workspace.id, limit, cursor)
+    if next_cursor:
+        response.headers["X-Next-Cursor"] = next_cursor
+    return [_member_out(view) for view in views]
 
 
 @router.post(

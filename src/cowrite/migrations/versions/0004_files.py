@@ -31,7 +31,7 @@ def upgrade() -> None:
             "document_id",
             sa.Uuid(),
             sa.ForeignKey(
-                "documents.id", ondelete="SET NULL", name="fk_files_document_id_documents"
+                "documents.id", ondelete="CASCADE", name="fk_files_document_id_documents"
             ),
             nullable=True,
         ),
