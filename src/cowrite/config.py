@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     ws_send_queue_max: int = 512
     session_touch_interval_seconds: float = 30.0
     cleanup_interval_seconds: float = 60.0
+    presence_typing_seconds: float = 5.0
+    ws_max_documents_per_connection: int = 20
 
     # co-editing (/ws/yjs)
     yjs_max_message_bytes: int = 10 * 1024 * 1024

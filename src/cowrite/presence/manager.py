@@ -1,0 +1,229 @@
+"""The connection manager: connections, document rooms, and fan-out (local and via the broker).
+
+Only the in-memory side lives here (no database): the presence service adds sessions and
+authorization around it. All the operations a caller needs: register / unregister, join /
+leave, send to one connection, send to all of a user's connections, broadcast to a room, list a
+room's users, tell whether a user is online.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from cowrite.broker.base import Broker
+from cowrite.kit.clock import utcnow
+from cowrite.presence.connection import Connection, EncodedEvent
+from cowrite.presence.protocol import encode, reply
+from cowrite.presence.rooms import LATEST_KINDS, Room, pack_events, unpack_events
+from cowrite.presence.store import PresenceEntry, PresenceStore
+
+log = logging.getLogger(__name__)
+
+
+class ConnectionManager:
+    def __init__(
+        self,
+        store: PresenceStore,
+        broker: Broker,
+        *,
+        process_id: str,
+        flush_interval: float,
+    ) -> None:
+        self.store = store
+        self.broker = broker
+        self.process_id = process_id
+        self.flush_interval = flush_interval
+        self.connections: dict[uuid.UUID, Connection] = {}
+        self.rooms: dict[uuid.UUID, Room] = {}
+        self._by_user: dict[uuid.UUID, set[uuid.UUID]] = {}
+        self._room_handlers: dict[uuid.UUID, Callable[[bytes], Awaitable[None]]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        # Store writes for cursor/selection, coalesced per tick like the events themselves.
+        self._store_changes: dict[tuple[uuid.UUID, uuid.UUID], dict[str, Any]] = {}
+
+    # -- connections -----------------------------------------------------------------------------
+
+    def register(self, connection: Connection) -> None:
+        self.connections[connection.id] = connection
+        self._by_user.setdefault(connection.user_id, set()).add(connection.id)
+
+    def unregister(self, connection: Connection) -> None:
+        self.connections.pop(connection.id, None)
+        ids = self._by_user.get(connection.user_id)
+        if ids is not None:
+            ids.discard(connection.id)
+            if not ids:
+                del self._by_user[connection.user_id]
+
+    def user_connections(self, user_id: uuid.UUID) -> list[Connection]:
+        return [
+            self.connections[c] for c in self._by_user.get(user_id, ()) if c in self.connections
+        ]
+
+    def is_online(self, user_id: uuid.UUID) -> bool:
+        return bool(self._by_user.get(user_id))
+
+    def send(self, connection_id: uuid.UUID, frame: str) -> bool:
+        connection = self.connections.get(connection_id)
+        if connection is None:
+            return False
+        connection.send(frame)
+        return True
+
+    def send_to_user(self, user_id: uuid.UUID, frame: str) -> int:
+        """To every device of a user; returns how many connections it went to."""
+        targets = self.user_connections(user_id)
+        for connection in targets:
+            connection.send(frame)
+        return len(targets)
+
+    # -- rooms -----------------------------------------------------------------------------------
+
+    async def join(
+        self, connection: Connection, entry: PresenceEntry, workspace_id: uuid.UUID
+    ) -> None:
+        """Put a connection into a document room; peers get `user_joined` on the next tick."""
+        document_id = entry.document_id
+        room = self.rooms.get(document_id)
+        if room is None:
+            room = Room(document_id, workspace_id)
+            self.rooms[document_id] = room
+            await self._open_channel(room)
+        await self.store.add(entry)
+        room.members[connection.id] = connection
+        connection.rooms.add(document_id)
+        self.queue(
+            document_id,
+            connection.id,
+            "user_joined",
+            {"type": "user_joined", "document_id": str(document_id), "user": entry.to_public()},
+        )
+
+    async def leave(
+        self, connection: Connection, document_id: uuid.UUID, reason: str | None = None
+    ) -> bool:
+        """Take a connection out of a room; peers get `user_left`. False when it was not in."""
+        room = self.rooms.get(document_id)
+        connection.rooms.discard(document_id)
+        if room is None or room.members.pop(connection.id, None) is None:
+            return False
+        self._store_changes.pop((document_id, connection.id), None)
+        await self.store.remove(document_id, connection.id)
+        body: dict[str, Any] = {
+            "type": "user_left",
+            "document_id": str(document_id),
+            "user_id": str(connection.user_id),
+            "connection_id": str(connection.id),
+        }
+        if reason is not None:
+            # The connection was taken out by the server: tell it too.
+            body["reason"] = reason
+            connection.send_event(EncodedEvent(connection.id, "", encode(body)))
+        self.queue(document_id, connection.id, "user_left", body)
+        return True
+
+    async def presence_list(self, document_id: uuid.UUID, ref: Any = None) -> str:
+        users = [entry.to_public() for entry in await self.store.list_document(document_id)]
+        return reply(
+            {"type": "presence_list", "document_id": str(document_id), "users": users}, ref
+        )
+
+    async def room_users(self, document_id: uuid.UUID) -> list[PresenceEntry]:
+        return await self.store.list_document(document_id)
+
+    def rooms_of_workspace(self, workspace_id: uuid.UUID) -> list[Room]:
+        return [room for room in self.rooms.values() if room.workspace_id == workspace_id]
+
+    # -- events ----------------------------------------------------------------------------------
+
+    def queue(
+        self, document_id: uuid.UUID, source: uuid.UUID, kind: str, body: dict[str, Any]
+    ) -> None:
+        """An event for a room's next tick (local members and other processes)."""
+        room = self.rooms.get(document_id)
+        if room is None:
+            # Nobody here: the other processes may still have members (external presence).
+            self._spawn(
+                self._publish(document_id, [EncodedEvent(source, _latest(kind), encode(body))])
+            )
+            return
+        room.queue(source, kind, body)
+        if not room.flush_scheduled:
+            room.flush_scheduled = True
+            asyncio.get_running_loop().call_later(self.flush_interval, self._flush, room)
+
+    def broadcast(self, document_id: uuid.UUID, body: dict[str, Any], source: uuid.UUID) -> None:
+        """Send an event to everyone in a room (but the source), on the next tick."""
+        self.queue(document_id, source, str(body.get("type", "")), body)
+
+    def note_state(
+        self, document_id: uuid.UUID, connection_id: uuid.UUID, changes: dict[str, Any]
+    ) -> None:
+        """Cursor/selection state for the store, written once per tick (latest wins)."""
+        self._store_changes.setdefault((document_id, connection_id), {}).update(changes)
+
+    def _flush(self, room: Room) -> None:
+        room.flush_scheduled = False
+        events = room.take_pending()
+        if self._store_changes:
+            changes, self._store_changes = self._store_changes, {}
+            self._spawn(self._write_store(changes))
+        if not events:
+            return
+        room.deliver(events)
+        self._spawn(self._publish(room.document_id, events))
+
+    async def _write_store(
+        self, changes: dict[tuple[uuid.UUID, uuid.UUID], dict[str, Any]]
+    ) -> None:
+        now = utcnow()
+        for (document_id, connection_id), values in changes.items():
+            await self.store.update(document_id, connection_id, {**values, "last_seen_at": now})
+
+    async def _publish(self, document_id: uuid.UUID, events: list[EncodedEvent]) -> None:
+        try:
+            await self.broker.publish(f"presence:{document_id}", pack_events(events))
+        except Exception:
+            log.exception("presence publish failed")
+
+    async def _open_channel(self, room: Room) -> None:
+        async def on_message(message: bytes) -> None:
+            current = self.rooms.get(room.document_id)
+            if current is not None:
+                current.deliver(unpack_events(message))
+
+        self._room_handlers[room.document_id] = on_message
+        await self.broker.subscribe(room.channel, on_message)
+
+    async def close_room_if_empty(self, document_id: uuid.UUID) -> None:
+        room = self.rooms.get(document_id)
+        if room is None or room.members:
+            return
+        if room.flush_scheduled:
+            # Let the last tick (the last user_left) reach the other processes first.
+            self._flush(room)
+        del self.rooms[document_id]
+        handler = self._room_handlers.pop(document_id, None)
+        if handler is not None:
+            await self.broker.unsubscribe(room.channel, handler)
+
+    def _spawn(self, coroutine: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self) -> None:
+        """Flush every room and wait for pending store writes and publishes (shutdown, tests)."""
+        for room in list(self.rooms.values()):
+            if room.flush_scheduled:
+                self._flush(room)
+        if self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+
+def _latest(kind: str) -> str:
+    return kind if kind in LATEST_KINDS else ""

@@ -1,0 +1,104 @@
+"""A document room: its local `/ws` members and the events waiting for the next flush tick.
+
+Events are collected for one tick (`presence_flush_interval_ms`), keeping only the latest
+cursor, selection and typing state per connection; the flush encodes each event once and hands
+the same string to every member's outbox (the sender's own connections excluded) and to the
+broker for the other processes.
+"""
+
+from __future__ import annotations
+
+import struct
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from cowrite.presence.connection import Connection, EncodedEvent, Tick
+from cowrite.presence.protocol import encode
+
+# Kinds whose latest value replaces earlier ones (pending in the room, and in slow outboxes).
+LATEST_KINDS = frozenset({"cursor_move", "selection_change", "typing"})
+
+_HEADER = struct.Struct("!B16sI")  # latest? , source connection id, length of the event
+_KIND_CODES = {"cursor_move": 1, "selection_change": 2, "typing": 3}
+_CODE_KINDS = {code: kind for kind, code in _KIND_CODES.items()}
+
+
+@dataclass(slots=True)
+class PendingEvent:
+    source: uuid.UUID
+    kind: str
+    body: dict[str, Any]
+
+
+class Room:
+    def __init__(self, document_id: uuid.UUID, workspace_id: uuid.UUID) -> None:
+        self.document_id = document_id
+        self.workspace_id = workspace_id
+        self.members: dict[uuid.UUID, Connection] = {}
+        self._pending: list[PendingEvent | None] = []
+        self._latest_at: dict[tuple[uuid.UUID, str], int] = {}
+        self.flush_scheduled = False
+
+    @property
+    def channel(self) -> str:
+        return f"presence:{self.document_id}"
+
+    def queue(self, source: uuid.UUID, kind: str, body: dict[str, Any]) -> None:
+        """Collect an event for the next tick; a later cursor/selection/typing of the same
+        connection replaces the earlier one."""
+        event = PendingEvent(source, kind, body)
+        if kind in LATEST_KINDS:
+            key = (source, kind)
+            index = self._latest_at.get(key)
+            if index is not None:
+                self._pending[index] = event
+                return
+            self._latest_at[key] = len(self._pending)
+        else:
+            # An event that must arrive closes the coalescing window of its source, so the
+            # peers see cursor → leave → (re)join in that order.
+            for latest in LATEST_KINDS:
+                self._latest_at.pop((source, latest), None)
+        self._pending.append(event)
+
+    def take_pending(self) -> list[EncodedEvent]:
+        """The tick's events, each encoded once."""
+        pending, self._pending = self._pending, []
+        self._latest_at.clear()
+        return [
+            EncodedEvent(e.source, e.kind if e.kind in LATEST_KINDS else "", encode(e.body))
+            for e in pending
+            if e is not None
+        ]
+
+    def deliver(self, events: list[EncodedEvent]) -> None:
+        """Hand the tick to every local member (each skips the events it sent itself)."""
+        if not events:
+            return
+        tick = Tick(events)
+        for member in self.members.values():
+            member.send_tick(tick)
+
+
+def pack_events(events: list[EncodedEvent]) -> bytes:
+    """The broker message for a tick: the same encoded events behind a small binary header."""
+    parts: list[bytes] = []
+    for event in events:
+        data = event.data.encode()
+        parts.append(_HEADER.pack(_KIND_CODES.get(event.kind, 0), event.source.bytes, len(data)))
+        parts.append(data)
+    return b"".join(parts)
+
+
+def unpack_events(message: bytes) -> list[EncodedEvent]:
+    events: list[EncodedEvent] = []
+    offset = 0
+    view = memoryview(message)
+    while offset < len(message):
+        code, source, length = _HEADER.unpack_from(view, offset)
+        offset += _HEADER.size
+        data = bytes(view[offset : offset + length]).decode()
+        offset += length
+        events.append(EncodedEvent(uuid.UUID(bytes=source), _CODE_KINDS.get(code, ""), data))
+    return events

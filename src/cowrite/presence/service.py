@@ -1,0 +1,389 @@
+"""The presence service (`state.presence`): the manager plus sessions, authorization, domain
+events and the background sweeps. Socket handlers and other features talk to this."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from contextlib import AsyncExitStack
+from typing import Any
+
+from cowrite.db import unit_of_work
+from cowrite.documents.access import document_grant
+from cowrite.kit.errors import AppError
+from cowrite.kit.events import DocumentTrashed, LoginsRevoked, MembershipChanged, WorkspaceDeleted
+from cowrite.maintenance import close_stale_sessions, stale_session_age, touch_process_sessions
+from cowrite.presence import sessions
+from cowrite.presence.connection import Connection
+from cowrite.presence.manager import ConnectionManager
+from cowrite.presence.protocol import ClientMessage, ProtocolError, encode, reply
+from cowrite.presence.shutdown import install_shutdown_hook
+from cowrite.presence.store import MemoryPresenceStore, PresenceEntry, PresenceStore
+from cowrite.state import AppState
+from cowrite.workspaces.roles import Role
+
+log = logging.getLogger(__name__)
+
+CLOSE_GOING_AWAY = 1001
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_TIMEOUT = 4408
+
+
+class PresenceService:
+    def __init__(self, state: AppState, store: PresenceStore | None = None) -> None:
+        self.state = state
+        self.settings = state.settings
+        self.store: PresenceStore = store or MemoryPresenceStore()
+        self.manager = ConnectionManager(
+            self.store,
+            state.broker,
+            process_id=state.process_id,
+            flush_interval=state.settings.presence_flush_interval_ms / 1000,
+        )
+        self._typing: dict[tuple[uuid.UUID, uuid.UUID], asyncio.TimerHandle] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._writes: set[asyncio.Task[None]] = set()
+        # Set at shutdown: sessions are then closed in one statement, not one per socket.
+        self._stopping = False
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    async def start(self, stack: AsyncExitStack) -> None:
+        async with unit_of_work(self.state.session_factory) as session:
+            closed = await close_stale_sessions(session, stale_session_age(self.settings))
+        if closed:
+            log.info("closed %d sessions left by stopped processes", closed)
+        events = self.state.events
+        events.subscribe(MembershipChanged, self.on_membership_changed)
+        events.subscribe(WorkspaceDeleted, self.on_workspace_deleted)
+        events.subscribe(DocumentTrashed, self.on_document_trashed)
+        events.subscribe(LoginsRevoked, self.on_logins_revoked)
+        self._tasks = [
+            asyncio.create_task(self._sweep_timeouts(), name="presence-timeouts"),
+            asyncio.create_task(self._maintain_sessions(), name="presence-sessions"),
+        ]
+        stack.push_async_callback(self.stop)
+        stack.callback(install_shutdown_hook(asyncio.get_running_loop(), self.close_all))
+
+    async def close_all(self) -> None:
+        """Close every socket with 1001 (the server is going away)."""
+        self._stopping = True
+        await asyncio.gather(
+            *(
+                c.aclose(CLOSE_GOING_AWAY, "server shutting down")
+                for c in list(self.manager.connections.values())
+            ),
+            return_exceptions=True,
+        )
+
+    async def stop(self) -> None:
+        """Shutdown: close every socket with 1001 and mark this process's sessions inactive."""
+        self._stopping = True
+        events = self.state.events
+        events.unsubscribe(MembershipChanged, self.on_membership_changed)
+        events.unsubscribe(WorkspaceDeleted, self.on_workspace_deleted)
+        events.unsubscribe(DocumentTrashed, self.on_document_trashed)
+        events.unsubscribe(LoginsRevoked, self.on_logins_revoked)
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        connections = list(self.manager.connections.values())
+        for connection in connections:
+            for document_id in list(connection.rooms):
+                await self.manager.leave(connection, document_id)
+        await self.manager.drain()
+        await asyncio.gather(
+            *(c.aclose(CLOSE_GOING_AWAY, "server shutting down") for c in connections),
+            return_exceptions=True,
+        )
+        await self.store.remove_process(self.state.process_id)
+        for handle in self._typing.values():
+            handle.cancel()
+        with contextlib.suppress(Exception):
+            async with unit_of_work(self.state.session_factory) as session:
+                await close_stale_sessions(session, 0, process_id=self.state.process_id)
+
+    # -- connections -----------------------------------------------------------------------------
+
+    async def connect(self, connection: Connection, user_agent: str, client_address: str) -> None:
+        async with unit_of_work(self.state.session_factory) as session:
+            await sessions.open_session(
+                session,
+                connection_id=connection.id,
+                user_id=connection.user_id,
+                login_id=connection.login_id,
+                channel="ws",
+                user_agent=user_agent,
+                client_address=client_address,
+                device_type=connection.device_type,
+                process_id=self.state.process_id,
+            )
+        self.manager.register(connection)
+        connection.send(
+            encode(
+                {
+                    "type": "connected",
+                    "connection_id": str(connection.id),
+                    "session_id": str(connection.login_id),
+                    "user_id": str(connection.user_id),
+                }
+            )
+        )
+
+    async def disconnect(self, connection: Connection) -> None:
+        for document_id in list(connection.rooms):
+            self._stop_typing_timer(connection.id, document_id)
+            await self.manager.leave(connection, document_id)
+            await self.manager.close_room_if_empty(document_id)
+        self.manager.unregister(connection)
+        await connection.finish()
+        if self._stopping:
+            return
+        try:
+            async with unit_of_work(self.state.session_factory) as session:
+                await sessions.close_session(session, connection.id)
+        except Exception:
+            # The periodic clean-up closes it later; a socket ending never raises.
+            log.exception("could not close session %s", connection.id)
+
+    async def close_connection(self, connection: Connection, code: int, reason: str) -> None:
+        await connection.aclose(code, reason)
+
+    # -- messages --------------------------------------------------------------------------------
+
+    async def handle(self, connection: Connection, message: ClientMessage) -> None:
+        kind = message.type
+        if kind == "heartbeat":
+            connection.send(reply({"type": "heartbeat_ack"}, message.ref))
+            return
+        if kind == "hello":
+            connection.batch = message.batch
+            connection.send(reply({"type": "hello_ack", "batch": message.batch}, message.ref))
+            return
+        if kind == "auth":
+            raise ProtocolError("invalid_message", "Already authenticated", message.ref)
+        document_id = message.document_id
+        assert document_id is not None  # every other type carries one (checked by the parser)
+        if kind == "join_document":
+            await self.join(connection, document_id, message.ref)
+            return
+        if document_id not in connection.rooms:
+            raise ProtocolError("not_joined", "Join the document first", message.ref)
+        if kind == "leave_document":
+            await self.leave(connection, document_id)
+            if message.ref is not None:
+                connection.send(
+                    reply({"type": "left", "document_id": str(document_id)}, message.ref)
+                )
+            return
+        body = self._event(connection, document_id, kind)
+        if kind == "cursor_move":
+            body["cursor"] = message.cursor
+            self.manager.note_state(document_id, connection.id, {"cursor": message.cursor})
+        elif kind == "selection_change":
+            body["selection"] = message.selection
+            self.manager.note_state(document_id, connection.id, {"selection": message.selection})
+        elif kind in ("editing_start", "editing_stop"):
+            await self.store.update(
+                document_id, connection.id, {"is_editing": kind == "editing_start"}
+            )
+        elif kind == "typing":
+            body["is_typing"] = message.is_typing
+            self._restart_typing_timer(connection, document_id, message.is_typing)
+        self.manager.queue(document_id, connection.id, kind, body)
+
+    async def join(self, connection: Connection, document_id: uuid.UUID, ref: Any) -> None:
+        if document_id in connection.rooms:
+            connection.send(await self.manager.presence_list(document_id, ref))
+            return
+        if len(connection.rooms) >= self.settings.ws_max_documents_per_connection:
+            raise ProtocolError(
+                "too_many_documents",
+                f"A connection may be in at most {self.settings.ws_max_documents_per_connection}"
+                " documents",
+                ref,
+            )
+        try:
+            async with unit_of_work(self.state.session_factory) as session:
+                grant = await document_grant(session, connection.user_id, document_id, Role.VIEWER)
+                await sessions.set_location(
+                    session, connection.id, grant.document.workspace_id, document_id
+                )
+        except AppError:
+            raise ProtocolError("not_found", "Document not found", ref) from None
+        if connection.closed:
+            return
+        entry = PresenceEntry(
+            connection_id=connection.id,
+            user_id=connection.user_id,
+            full_name=connection.full_name,
+            session_id=connection.login_id,
+            device_type=connection.device_type,
+            document_id=document_id,
+            channel="ws",
+            process_id=self.state.process_id,
+        )
+        await self.manager.join(connection, entry, grant.document.workspace_id)
+        connection.send(await self.manager.presence_list(document_id, ref))
+
+    async def leave(
+        self, connection: Connection, document_id: uuid.UUID, reason: str | None = None
+    ) -> None:
+        self._stop_typing_timer(connection.id, document_id)
+        if not await self.manager.leave(connection, document_id, reason):
+            return
+        await self.manager.close_room_if_empty(document_id)
+        if reason is None:
+            await self._record_leave(connection.id)
+        else:
+            # Taken out by a domain event, which may be emitted inside the transaction that
+            # caused it (on SQLite that one holds the write lock): record it after, not now.
+            task = asyncio.create_task(self._record_leave(connection.id))
+            self._writes.add(task)
+            task.add_done_callback(self._writes.discard)
+
+    async def _record_leave(self, connection_id: uuid.UUID) -> None:
+        try:
+            async with unit_of_work(self.state.session_factory) as session:
+                await sessions.set_location(session, connection_id, None, None)
+        except Exception:
+            log.exception("could not record leave of %s", connection_id)
+
+    @staticmethod
+    def _event(connection: Connection, document_id: uuid.UUID, kind: str) -> dict[str, Any]:
+        return {
+            "type": kind,
+            "document_id": str(document_id),
+            "user_id": str(connection.user_id),
+            "connection_id": str(connection.id),
+            "full_name": connection.full_name,
+        }
+
+    # -- typing expires by itself ----------------------------------------------------------------
+
+    def _restart_typing_timer(
+        self, connection: Connection, document_id: uuid.UUID, is_typing: bool
+    ) -> None:
+        self._stop_typing_timer(connection.id, document_id)
+        if is_typing:
+            self._typing[(connection.id, document_id)] = asyncio.get_running_loop().call_later(
+                self.settings.presence_typing_seconds, self._typing_expired, connection, document_id
+            )
+
+    def _stop_typing_timer(self, connection_id: uuid.UUID, document_id: uuid.UUID) -> None:
+        handle = self._typing.pop((connection_id, document_id), None)
+        if handle is not None:
+            handle.cancel()
+
+    def _typing_expired(self, connection: Connection, document_id: uuid.UUID) -> None:
+        self._typing.pop((connection.id, document_id), None)
+        if document_id in connection.rooms:
+            body = self._event(connection, document_id, "typing")
+            body["is_typing"] = False
+            self.manager.queue(document_id, connection.id, "typing", body)
+
+    # -- presence of other channels (Yjs sockets) ------------------------------------------------
+
+    async def track_external(self, entry: PresenceEntry) -> None:
+        """A Yjs connection entered a document: it shows in presence lists and `/ws` rooms."""
+        if not entry.process_id:
+            entry.process_id = self.state.process_id
+        await self.store.add(entry)
+        self.manager.queue(
+            entry.document_id,
+            entry.connection_id,
+            "user_joined",
+            {
+                "type": "user_joined",
+                "document_id": str(entry.document_id),
+                "user": entry.to_public(),
+            },
+        )
+
+    async def untrack_external(self, document_id: uuid.UUID, connection_id: uuid.UUID) -> None:
+        entry = await self.store.remove(document_id, connection_id)
+        if entry is None:
+            return
+        self.manager.queue(
+            document_id,
+            connection_id,
+            "user_left",
+            {
+                "type": "user_left",
+                "document_id": str(document_id),
+                "user_id": str(entry.user_id),
+                "connection_id": str(connection_id),
+            },
+        )
+
+    async def document_presence(self, document_id: uuid.UUID) -> list[PresenceEntry]:
+        return await self.store.list_document(document_id)
+
+    # -- domain events ---------------------------------------------------------------------------
+
+    async def _evict(
+        self, connections: list[Connection], document_ids: set[uuid.UUID], why: str
+    ) -> None:
+        for connection in connections:
+            for document_id in list(connection.rooms & document_ids):
+                await self.leave(connection, document_id, reason=why)
+
+    async def on_membership_changed(self, event: MembershipChanged) -> None:
+        if event.role is not None:
+            return
+        rooms = {room.document_id for room in self.manager.rooms_of_workspace(event.workspace_id)}
+        await self._evict(self.manager.user_connections(event.user_id), rooms, "access_revoked")
+
+    async def on_workspace_deleted(self, event: WorkspaceDeleted) -> None:
+        for room in self.manager.rooms_of_workspace(event.workspace_id):
+            await self._evict(list(room.members.values()), {room.document_id}, "workspace_deleted")
+
+    async def on_document_trashed(self, event: DocumentTrashed) -> None:
+        room = self.manager.rooms.get(event.document_id)
+        if room is not None:
+            await self._evict(list(room.members.values()), {room.document_id}, "document_trashed")
+
+    async def on_logins_revoked(self, event: LoginsRevoked) -> None:
+        revoked = set(event.login_ids)
+        for connection in self.manager.user_connections(event.user_id):
+            if connection.login_id in revoked:
+                connection.close_soon(CLOSE_UNAUTHENTICATED, "login revoked")
+
+    # -- background ------------------------------------------------------------------------------
+
+    async def _sweep_timeouts(self) -> None:
+        """Close connections silent for longer than the presence timeout."""
+        timeout = self.settings.presence_timeout_seconds
+        period = max(0.05, min(1.0, timeout / 4))
+        while True:
+            await asyncio.sleep(period)
+            cutoff = time.monotonic() - timeout
+            for connection in list(self.manager.connections.values()):
+                if connection.last_activity < cutoff and not connection.closed:
+                    connection.close_soon(CLOSE_TIMEOUT, "presence timeout")
+
+    async def _maintain_sessions(self) -> None:
+        """Keep this process's sessions fresh (one UPDATE per interval, however many sockets)
+        and close the sessions that stopped processes left behind."""
+        touch_every = self.settings.session_touch_interval_seconds
+        cleanup_every = self.settings.cleanup_interval_seconds
+        last_cleanup = time.monotonic()
+        while True:
+            await asyncio.sleep(touch_every)
+            try:
+                async with unit_of_work(self.state.session_factory) as session:
+                    await touch_process_sessions(session, self.state.process_id)
+                    if time.monotonic() - last_cleanup >= cleanup_every:
+                        last_cleanup = time.monotonic()
+                        await close_stale_sessions(
+                            session,
+                            stale_session_age(self.settings),
+                            exclude_process_id=self.state.process_id,
+                        )
+            except Exception:
+                log.exception("presence session maintenance failed")
