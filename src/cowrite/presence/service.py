@@ -52,10 +52,15 @@ class PresenceService:
     # -- lifecycle -------------------------------------------------------------------------------
 
     async def start(self, stack: AsyncExitStack) -> None:
-        async with unit_of_work(self.state.session_factory) as session:
-            closed = await close_stale_sessions(session, stale_session_age(self.settings))
-        if closed:
-            log.info("closed %d sessions left by stopped processes", closed)
+        try:
+            async with unit_of_work(self.state.session_factory) as session:
+                closed = await close_stale_sessions(session, stale_session_age(self.settings))
+            if closed:
+                log.info("closed %d sessions left by stopped processes", closed)
+        except Exception:
+            # The app still starts (and /ready reports the database); the periodic clean-up
+            # does this later.
+            log.exception("could not close stale sessions at start-up")
         events = self.state.events
         events.subscribe(MembershipChanged, self.on_membership_changed)
         events.subscribe(WorkspaceDeleted, self.on_workspace_deleted)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 
@@ -105,23 +106,29 @@ async def serve_socket(websocket: WebSocket, state: AppState) -> None:
         await presence.disconnect(connection)
 
 
+async def _refuse(websocket: WebSocket, code: int, reason: str) -> None:
+    """Close during the handshake; a client that already left is no error."""
+    with contextlib.suppress(Exception):
+        await websocket.close(code, reason)
+
+
 async def _open(websocket: WebSocket, state: AppState) -> Connection | None:
     """Accept, check the origin, authenticate: the connection, or None once closed."""
     settings = state.settings
     await websocket.accept()
     if not origin_allowed(websocket, settings.allowed_origins):
-        await websocket.close(CLOSE_FORBIDDEN, "origin not allowed")
+        await _refuse(websocket, CLOSE_FORBIDDEN, "origin not allowed")
         return None
     token = websocket.query_params.get("token")
     if not token:
         try:
             token = await _first_frame_token(websocket, settings.ws_auth_timeout_seconds)
         except TimeoutError:
-            await websocket.close(CLOSE_AUTH_TIMEOUT, "authentication timeout")
+            await _refuse(websocket, CLOSE_AUTH_TIMEOUT, "authentication timeout")
             return None
     principal = await _authenticate(state, token) if token else None
     if principal is None:
-        await websocket.close(CLOSE_UNAUTHENTICATED, "not authenticated")
+        await _refuse(websocket, CLOSE_UNAUTHENTICATED, "not authenticated")
         return None
     # Only plain values are kept: the ORM user stays behind with its session.
     return Connection(
