@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     yjs_room_grace_seconds: float = 2.0
     yjs_content_sync_seconds: float = 2.0
     yjs_repair_interval_seconds: float = 5.0
+    yjs_send_queue_max: int = 1024
+    yjs_rate_per_second: float = 2000.0
+    yjs_rate_burst: int = 4000
 
     # scale-out (Redis broker, shared throttle, presence across processes)
     redis_key_prefix: str = "cowrite:"

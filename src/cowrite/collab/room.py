@@ -1,0 +1,295 @@
+"""One shared document in memory and the peers editing it, apart from any transport.
+
+Updates that arrive within one tick are merged into a single update and fanned out as one frame,
+encoded once: every peer gets the same bytes, except a sender, which gets the merge of the others'
+updates (or nothing). Peers take frames without blocking (`Peer.send`), so a slow socket never
+holds up the room. Everything here is synchronous and runs on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from pycrdt import Doc, Text, merge_updates
+
+from cowrite.collab import protocol
+from cowrite.collab.protocol import (
+    AwarenessEntry,
+    AwarenessMessage,
+    Message,
+    ProtocolError,
+    QueryAwareness,
+    SyncStep1,
+    SyncStep2,
+    SyncUpdate,
+)
+from cowrite.collab.updates import check_update
+
+TEXT_NAME = "content"
+FAN_OUT_CHUNK = 64  # peers served per event-loop turn
+
+
+class Peer(Protocol):
+    """A recipient of a room's frames: a socket, a fake in tests."""
+
+    connection_id: uuid.UUID
+    user_id: uuid.UUID | None
+    login_id: uuid.UUID | None
+    can_write: bool
+    awareness_ids: set[int]
+
+    def send(self, frame: bytes) -> None:
+        """Queue a frame; never blocks (a peer that falls behind closes itself)."""
+        ...
+
+    def request_close(self, code: int, reason: str) -> None:
+        """Close soon with this code; frames after it are dropped."""
+        ...
+
+
+class RoomListener(Protocol):
+    """Where a room reports what it accepted: the update log, the broker, content sync."""
+
+    def update_accepted(self, room: Room, update: bytes, author_id: uuid.UUID | None) -> None: ...
+
+    def frame_ready(self, room: Room, frame: bytes) -> None:
+        """A merged update or awareness frame produced locally, for the other processes."""
+        ...
+
+
+@dataclass(slots=True)
+class _FanOut:
+    peers: list[Peer]
+    frame: bytes
+    personal: dict[Peer, bytes | None]
+    index: int = 0
+
+
+class Room:
+    def __init__(
+        self,
+        document_id: uuid.UUID,
+        workspace_id: uuid.UUID,
+        listener: RoomListener,
+        *,
+        tick_seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.document_id = document_id
+        self.workspace_id = workspace_id
+        self.doc: Doc = Doc()
+        self.text = self.doc.get(TEXT_NAME, type=Text)
+        self.peers: set[Peer] = set()
+        self.listener = listener
+        self.tick_seconds = tick_seconds
+        self.clock = clock
+        self.last_author: uuid.UUID | None = None
+        self.changed = False
+        # (update, sender, made in this process): only local changes go to the broker.
+        self._pending: list[tuple[bytes, Peer | None, bool]] = []
+        self._pending_awareness: dict[int, tuple[AwarenessEntry, bool]] = {}
+        self._awareness: dict[int, AwarenessEntry] = {}
+        self._awareness_clock: dict[int, int] = {}
+        self._awareness_owner: dict[int, Peer] = {}
+        self._tick: asyncio.TimerHandle | None = None
+        self._jobs: deque[_FanOut] = deque()
+
+    # -- loading ------------------------------------------------------------------------------
+
+    def load(self, updates: list[bytes]) -> None:
+        """Fill the document from stored state (snapshot first, then log rows)."""
+        if updates:
+            self.doc.apply_update(updates[0] if len(updates) == 1 else merge_updates(*updates))
+
+    # -- peers --------------------------------------------------------------------------------
+
+    def join(self, peer: Peer) -> None:
+        """Add a peer and open the handshake: our state vector, and who else is here."""
+        self.peers.add(peer)
+        peer.send(protocol.sync_step1(self.doc.get_state()))
+        if self._awareness:
+            peer.send(self.awareness_frame())
+
+    def leave(self, peer: Peer) -> None:
+        """Remove a peer and tell the others its awareness states are gone (no ghosts)."""
+        self.peers.discard(peer)
+        for client_id in peer.awareness_ids:
+            if self._awareness_owner.get(client_id) is peer:
+                del self._awareness_owner[client_id]
+            if client_id in self._awareness:
+                del self._awareness[client_id]
+                clock = self._awareness_clock.get(client_id, 0) + 1
+                self._awareness_clock[client_id] = clock
+                entry = AwarenessEntry(client_id, clock, protocol.NULL_STATE)
+                self._pending_awareness[client_id] = (entry, True)
+        peer.awareness_ids.clear()
+        if self._pending_awareness:
+            self._schedule()
+
+    def awareness_frame(self) -> bytes:
+        return protocol.awareness_message(protocol.encode_awareness(list(self._awareness.values())))
+
+    # -- messages -----------------------------------------------------------------------------
+
+    def receive(self, peer: Peer, message: Message) -> None:
+        """Handle one message from a local peer; `ProtocolError` means refuse it."""
+        if isinstance(message, SyncUpdate | SyncStep2):
+            if message.update != protocol.EMPTY_UPDATE and peer.can_write:
+                self.apply_update(message.update, peer, peer.user_id)
+        elif isinstance(message, SyncStep1):
+            try:
+                missing = self.doc.get_update(message.state_vector)
+            except ValueError as exc:
+                raise ProtocolError("invalid state vector") from exc
+            peer.send(protocol.sync_step2(missing))
+        elif isinstance(message, AwarenessMessage):
+            self.apply_awareness(message.payload, peer, local=True)
+        elif isinstance(message, QueryAwareness):
+            peer.send(self.awareness_frame())
+
+    def apply_update(
+        self,
+        update: bytes,
+        origin: Peer | None,
+        author_id: uuid.UUID | None,
+        *,
+        integrated: bool = False,
+    ) -> None:
+        """Validate, apply and queue for fan-out an update made here (a peer, or REST);
+        `integrated` when it was made on this room's document already."""
+        if not integrated:
+            self._integrate(update)
+        self.listener.update_accepted(self, update, author_id)
+        self.last_author = author_id
+        self.changed = True
+        self._pending.append((update, origin, True))
+        self._schedule()
+
+    def apply_remote(self, frame: bytes) -> None:
+        """A frame another process produced: apply and fan out here; it is logged there."""
+        for message in protocol.parse_frame(frame):
+            if isinstance(message, SyncUpdate | SyncStep2):
+                self._integrate(message.update)
+                self.changed = True
+                self._pending.append((message.update, None, False))
+                self._schedule()
+            elif isinstance(message, AwarenessMessage):
+                self.apply_awareness(message.payload, None, local=False)
+
+    def _integrate(self, update: bytes) -> None:
+        check_update(update, TEXT_NAME)
+        try:
+            self.doc.apply_update(update)
+        except Exception as exc:
+            raise ProtocolError("update refused by the document") from exc
+
+    def apply_awareness(self, payload: bytes, owner: Peer | None, *, local: bool) -> None:
+        """Yjs' rule: a newer clock wins; an equal clock only to remove a state."""
+        for entry in protocol.decode_awareness(payload):
+            client_id = entry.client_id
+            current_owner = self._awareness_owner.get(client_id)
+            if owner is not None and current_owner is not None and current_owner is not owner:
+                continue  # another connection's client id: not yours to change
+            known = self._awareness_clock.get(client_id)
+            present = client_id in self._awareness
+            if known is not None and not (
+                known < entry.clock or (known == entry.clock and entry.removed and present)
+            ):
+                continue
+            self._awareness_clock[client_id] = entry.clock
+            if entry.removed:
+                self._awareness.pop(client_id, None)
+                if current_owner is not None:
+                    current_owner.awareness_ids.discard(client_id)
+                    del self._awareness_owner[client_id]
+            else:
+                self._awareness[client_id] = entry
+                if owner is not None:
+                    self._awareness_owner[client_id] = owner
+                    owner.awareness_ids.add(client_id)
+            self._pending_awareness[client_id] = (entry, local)
+        if self._pending_awareness:
+            self._schedule()
+
+    # -- fan-out ------------------------------------------------------------------------------
+
+    def _schedule(self) -> None:
+        if self._tick is None:
+            loop = asyncio.get_running_loop()
+            self._tick = loop.call_later(self.tick_seconds, self.flush)
+
+    def flush(self) -> None:
+        """Send what arrived since the last tick: one merged update, one awareness frame."""
+        if self._tick is not None:
+            self._tick.cancel()
+            self._tick = None
+        pending, self._pending = self._pending, []
+        if pending:
+            self._fan_out_updates(pending)
+        if self._pending_awareness:
+            pending_awareness, self._pending_awareness = self._pending_awareness, {}
+            entries = [entry for entry, _ in pending_awareness.values()]
+            frame = protocol.awareness_message(protocol.encode_awareness(entries))
+            self._send_to_all(frame, {})
+            local = [entry for entry, is_local in pending_awareness.values() if is_local]
+            if local:
+                if len(local) != len(entries):
+                    frame = protocol.awareness_message(protocol.encode_awareness(local))
+                self.listener.frame_ready(self, frame)
+
+    def _send_to_all(self, frame: bytes, personal: dict[Peer, bytes | None]) -> None:
+        """Queue one frame for every peer (`personal` overrides it for some); sent in order."""
+        self._jobs.append(_FanOut(list(self.peers), frame, personal))
+        if len(self._jobs) == 1:
+            self._run_jobs()
+
+    def _run_jobs(self) -> None:
+        """Send queued fan-outs a chunk of peers at a time, so one big room does not hold the
+        event loop (and the update log's commits) for a whole pass."""
+        budget = FAN_OUT_CHUNK
+        jobs = self._jobs
+        while jobs:
+            job = jobs[0]
+            end = min(len(job.peers), job.index + budget)
+            frame, personal = job.frame, job.personal
+            for peer in job.peers[job.index : end]:
+                if personal and peer in personal:
+                    own = personal[peer]
+                    if own is not None:
+                        peer.send(own)
+                else:
+                    peer.send(frame)
+            budget -= end - job.index
+            job.index = end
+            if end == len(job.peers):
+                jobs.popleft()
+            if budget <= 0 and jobs:
+                asyncio.get_running_loop().call_soon(self._run_jobs)
+                return
+
+    def _fan_out_updates(self, pending: list[tuple[bytes, Peer | None, bool]]) -> None:
+        updates = [update for update, _, _ in pending]
+        merged = updates[0] if len(updates) == 1 else merge_updates(*updates)
+        frame = protocol.sync_update(merged)
+        senders = {origin for _, origin, _ in pending if origin is not None}
+        personal: dict[Peer, bytes | None] = {}
+        for sender in senders:
+            others = [update for update, origin, _ in pending if origin is not sender]
+            if not others:
+                personal[sender] = None
+            elif len(others) == 1:
+                personal[sender] = protocol.sync_update(others[0])
+            else:
+                personal[sender] = protocol.sync_update(merge_updates(*others))
+        self._send_to_all(frame, personal)
+        local = [update for update, _, is_local in pending if is_local]
+        if local:
+            if len(local) != len(pending):
+                frame = protocol.sync_update(local[0] if len(local) == 1 else merge_updates(*local))
+            self.listener.frame_ready(self, frame)

@@ -1,0 +1,165 @@
+"""A room over fake peers: per-tick merged fan-out, refusals, awareness without ghosts."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+from pycrdt import Doc, Map
+
+from cowrite.collab import protocol
+from cowrite.collab.protocol import AwarenessEntry, ProtocolError, SyncUpdate, parse_frame
+from cowrite.collab.room import Room
+from cowrite.collab.updates import ForeignRootError
+from tests.collab.fakes import FakeListener, FakePeer, edit
+
+
+def _room(listener: FakeListener | None = None) -> Room:
+    return Room(uuid.uuid4(), uuid.uuid4(), listener or FakeListener(), tick_seconds=60)
+
+
+async def test_a_tick_of_updates_goes_out_as_one_frame_without_echo() -> None:
+    listener = FakeListener()
+    room = _room(listener)
+    alice, bob, carol = FakePeer(), FakePeer(), FakePeer()
+    for peer in (alice, bob, carol):
+        room.join(peer)
+        peer.frames.clear()
+    _, first = edit(None, 0, "hello")
+    room.receive(alice, SyncUpdate(first))
+    _, second = edit(None, 0, "world")
+    room.receive(bob, SyncUpdate(second))
+    room.flush()
+    assert len(carol.frames) == 1  # both updates, merged into one frame
+    assert sorted(carol.text()) == sorted("helloworld")
+    assert alice.text() == "world"  # only what alice did not write herself
+    assert bob.text() == "hello"
+    assert [author for _, author in listener.accepted] == [alice.user_id, bob.user_id]
+    assert len(listener.published) == 1
+
+
+async def test_joining_sends_the_state_vector_and_answers_sync_step1() -> None:
+    room = _room()
+    writer = FakePeer()
+    room.join(writer)
+    _, update = edit(None, 0, "existing")
+    room.receive(writer, SyncUpdate(update))
+    room.flush()
+    newcomer = FakePeer()
+    room.join(newcomer)
+    assert isinstance(parse_frame(newcomer.frames[0])[0], protocol.SyncStep1)
+    room.receive(newcomer, protocol.SyncStep1(b"\x00"))
+    assert newcomer.text() == "existing"
+
+
+async def test_a_viewer_updates_are_not_applied_stored_or_relayed() -> None:
+    listener = FakeListener()
+    room = _room(listener)
+    viewer, editor = FakePeer(can_write=False), FakePeer()
+    room.join(viewer)
+    room.join(editor)
+    editor.frames.clear()
+    _, update = edit(None, 0, "sneaky")
+    room.receive(viewer, SyncUpdate(update))
+    room.flush()
+    assert str(room.text) == ""
+    assert listener.accepted == []
+    assert editor.frames == []
+
+
+async def test_bad_updates_are_refused_and_leave_the_document_untouched() -> None:
+    room = _room()
+    peer = FakePeer()
+    room.join(peer)
+    _, good = edit(None, 0, "keep")
+    room.receive(peer, SyncUpdate(good))
+    with pytest.raises(ProtocolError):
+        room.receive(peer, SyncUpdate(b"\x01\x05garbage"))
+    other: Doc = Doc()
+    other.get("meta", type=Map)["x"] = 1
+    with pytest.raises(ForeignRootError):
+        room.receive(peer, SyncUpdate(other.get_update()))
+    assert str(room.text) == "keep"
+    assert list(room.doc.keys()) == ["content"]
+
+
+async def test_awareness_is_relayed_and_removed_when_its_peer_leaves() -> None:
+    room = _room()
+    alice, bob = FakePeer(), FakePeer()
+    room.join(alice)
+    room.join(bob)
+    state = AwarenessEntry(42, 1, b'{"user":{"name":"Alice"}}')
+    room.receive(alice, protocol.AwarenessMessage(protocol.encode_awareness([state])))
+    room.flush()
+    relayed = parse_frame(bob.frames[-1])[0]
+    assert isinstance(relayed, protocol.AwarenessMessage)
+    assert protocol.decode_awareness(relayed.payload) == [state]
+    carol = FakePeer()
+    room.join(carol)  # a newcomer is told who is here
+    assert protocol.AwarenessMessage(protocol.encode_awareness([state])) in [
+        message for frame in carol.frames for message in parse_frame(frame)
+    ]
+    room.leave(alice)
+    room.flush()
+    removal = parse_frame(bob.frames[-1])[0]
+    assert isinstance(removal, protocol.AwarenessMessage)
+    assert protocol.decode_awareness(removal.payload) == [AwarenessEntry(42, 2, b"null")]
+
+
+async def test_a_peer_cannot_overwrite_another_peers_awareness() -> None:
+    room = _room()
+    alice, mallory = FakePeer(), FakePeer()
+    room.join(alice)
+    room.join(mallory)
+    room.receive(
+        alice,
+        protocol.AwarenessMessage(
+            protocol.encode_awareness([AwarenessEntry(42, 1, b'{"name":"Alice"}')])
+        ),
+    )
+    room.receive(
+        mallory,
+        protocol.AwarenessMessage(protocol.encode_awareness([AwarenessEntry(42, 5, b"null")])),
+    )
+    room.flush()
+    assert 42 in alice.awareness_ids and 42 not in mallory.awareness_ids
+    room.receive(mallory, protocol.QueryAwareness())
+    answer = parse_frame(mallory.frames[-1])[0]
+    assert isinstance(answer, protocol.AwarenessMessage)
+    assert protocol.decode_awareness(answer.payload)[0].state == b'{"name":"Alice"}'
+
+
+async def test_frames_from_other_processes_are_applied_but_not_republished() -> None:
+    listener = FakeListener()
+    room = _room(listener)
+    peer = FakePeer()
+    room.join(peer)
+    peer.frames.clear()
+    _, update = edit(None, 0, "remote")
+    room.apply_remote(protocol.sync_update(update))
+    room.flush()
+    assert peer.text() == "remote"
+    assert listener.published == [] and listener.accepted == []
+
+
+async def test_a_large_room_is_served_in_chunks_and_every_peer_gets_every_tick_in_order() -> None:
+    room = _room()
+    peers = [FakePeer() for _ in range(300)]
+    for peer in peers:
+        room.join(peer)
+        peer.frames.clear()
+    state = None
+    for word in ("one ", "two ", "three "):
+        client, update = edit(state, 0, word)
+        state = client.get_update()
+        room.apply_remote(protocol.sync_update(update))
+        room.flush()
+    served_at_once = [peer for peer in peers if peer.frames]
+    assert 0 < len(served_at_once) < len(peers)  # the rest wait for the next loop turns
+    for _ in range(20):
+        await asyncio.sleep(0)
+    first = served_at_once[0].frames
+    assert len(first) == 3
+    assert all(peer.frames == first for peer in peers)
+    assert peers[-1].text() == str(room.text)
