@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute
+from starlette.types import ASGIApp
 
 from cowrite import __version__
 from cowrite.auth.endpoints import auth_router, users_router
@@ -30,6 +32,7 @@ from cowrite.kit.errors import AppError
 from cowrite.kit.events import EventHub
 from cowrite.kit.schemas import ERROR_RESPONSES
 from cowrite.observability import Metrics, RequestLogMiddleware
+from cowrite.sockets import DirectSockets, Endpoint, direct_socket_routes
 from cowrite.state import AppState
 
 log = logging.getLogger(__name__)
@@ -160,6 +163,22 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
     app.add_middleware(RequestLogMiddleware, metrics=metrics)
     _install_error_handlers(app)
     app.include_router(health_router)
-    for router in [auth_router, users_router, *(feature.router for feature in FEATURES)]:
+    routers = [auth_router, users_router, *(feature.router for feature in FEATURES)]
+    for router in routers:
         app.include_router(router, responses=ERROR_RESPONSES)
+    direct = direct_socket_routes(route for router in routers for route in router.routes)
+    if direct:
+        app.build_middleware_stack = _with_direct_sockets(app, direct)  # type: ignore[method-assign]
     return app
+
+
+def _with_direct_sockets(
+    app: FastAPI, direct: list[tuple[BaseRoute, Endpoint]]
+) -> Callable[[], ASGIApp]:
+    """Sockets bypass the middleware stack (see cowrite.sockets); HTTP keeps all of it."""
+    build = app.build_middleware_stack
+
+    def build_stack() -> ASGIApp:
+        return DirectSockets(build(), app, direct)
+
+    return build_stack

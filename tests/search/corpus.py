@@ -1,5 +1,6 @@
 """A small fixed corpus, the queries run against it, and a plain-Python reading of the query
-language: both engines must answer exactly what the reference answers."""
+language: both engines must answer exactly what the reference answers (the corpus is smaller
+than `repository.CANDIDATES`, the bound past which only some matches are ranked)."""
 
 from __future__ import annotations
 

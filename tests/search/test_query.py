@@ -6,7 +6,15 @@ import re
 
 import pytest
 
-from cowrite.search.query import MAX_TERMS, Term, parse, to_fts5, to_tsquery
+from cowrite.search.query import (
+    MAX_TERMS,
+    Term,
+    parse,
+    to_fts5,
+    to_fts5_loose,
+    to_tsquery,
+    to_tsquery_loose,
+)
 
 
 def test_words_phrases_exclusions_and_or() -> None:
@@ -74,3 +82,13 @@ def test_rendered_queries_hold_only_quoted_letters_digits_and_our_operators(text
     for term in [t for clause in query.clauses for t in clause] + query.excluded:
         for word in term.words:
             assert re.fullmatch(r"[^\W_]+", word)
+
+
+def test_loose_queries_take_phrases_apart_and_leave_exclusions_out() -> None:
+    query = parse('alpha "bravo charlie" -delta golf OR "hotel india"')
+    assert to_fts5_loose(query) == (
+        '"alpha" AND ("bravo" AND "charlie") AND ("golf" OR ("hotel" AND "india"))'
+    )
+    assert to_tsquery_loose(query) == (
+        "'alpha' & ('bravo' & 'charlie') & ('golf' | ('hotel' & 'india'))"
+    )

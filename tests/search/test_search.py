@@ -9,6 +9,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from cowrite.search import repository
 from tests.search.corpus import FIXED_QUERIES, Doc, build_corpus, expected, generated_queries
 from tests.support.documents import create_document, delete_workspace
 from tests.support.workspaces import Team, add_member, make_workspace
@@ -52,6 +53,8 @@ async def test_fixed_queries_find_exactly_the_expected_documents(
     client: httpx.AsyncClient, team: Team, corpus: dict[str, str]
 ) -> None:
     docs = build_corpus()
+    # Every match is ranked (no bound applies), so both engines must answer exactly.
+    assert len(docs) < repository.CANDIDATES
     wrong = {}
     for q, want in FIXED_QUERIES:
         assert expected(q, docs) == want, q  # the reference agrees with the hand-checked answer
@@ -275,3 +278,32 @@ async def test_a_body_too_rich_for_one_tsvector_is_still_saved_and_found(
     assert [i["document_id"] for i in await search(client, team.viewer, "hashes")] == [
         document["id"]
     ]
+
+
+async def test_a_frequent_query_ranks_a_bounded_set_of_its_matches(
+    client: httpx.AsyncClient, team: Team, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past `CANDIDATES` matches only that many are ranked; every answer still truly matches."""
+    monkeypatch.setattr(repository, "CANDIDATES", 4)
+    phrase, scattered, trashed = [], [], []
+    for i in range(6):
+        made = await create_document(client, team.editor, team.workspace_id, f"P{i}", "red kite")
+        phrase.append(made["id"])
+        made = await create_document(client, team.editor, team.workspace_id, f"S{i}", "kite red")
+        scattered.append(made["id"])
+    for i in range(5):
+        made = await create_document(client, team.editor, team.workspace_id, f"T{i}", "red kite")
+        await client.delete(f"/api/v1/documents/{made['id']}", headers=team.editor.headers)
+        trashed.append(made["id"])
+
+    found = [item["document_id"] for item in await search(client, team.viewer, "kite", limit=50)]
+    assert len(found) == 4 and set(found) <= set(phrase + scattered)
+    # The phrase is checked on the candidates of its words: never a document without it.
+    exact = [item["document_id"] for item in await search(client, team.viewer, '"red kite"')]
+    assert 0 < len(exact) <= 4 and set(exact) <= set(phrase)
+    # Trashed documents take no candidate's place, and below the bound the answer is complete.
+    monkeypatch.setattr(repository, "CANDIDATES", 12)
+    found = [item["document_id"] for item in await search(client, team.viewer, "kite", limit=50)]
+    assert sorted(found) == sorted(phrase + scattered)
+    exact = [item["document_id"] for item in await search(client, team.viewer, '"red kite"')]
+    assert sorted(exact) == sorted(phrase)

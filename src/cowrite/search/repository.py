@@ -39,37 +39,76 @@ def _filters(workspace_id: uuid.UUID | None, tag: str | None) -> str:
     return sql
 
 
+# Ranking every match of a frequent word costs time in proportion to the corpus, so the engine
+# ranks at most CANDIDATES of the caller's matches, taken in the index's own cheap order (on
+# SQLite the newest first). Fewer matches than that are all ranked: the answer is exact.
+CANDIDATES = 1000
+
+# Live documents of the caller's live workspaces; the workspaces are looked up once, not per row.
 _SCOPE = """
-    JOIN memberships ms ON ms.workspace_id = d.workspace_id AND ms.user_id = :user_id
-    JOIN workspaces w ON w.id = d.workspace_id AND w.deleted_at IS NULL
-    WHERE d.deleted_at IS NULL {filters}
+    WHERE d.deleted_at IS NULL AND d.workspace_id IN (
+        SELECT ms.workspace_id FROM memberships ms
+        JOIN workspaces w ON w.id = ms.workspace_id AND w.deleted_at IS NULL
+        WHERE ms.user_id = :user_id) {filters}
+"""
+
+# FTS5 walks its matches in rowid order, so (1) the rowid of the CANDIDATES-th newest match of
+# the loose query (phrases taken apart) bounds (2) the exact query to a rowid range it seeks
+# into. bm25 is taken over the loose query: for a phrase it would count the phrase's matches in
+# the whole corpus first. Snippets are cut for the top rows only.
+_SQLITE_ROWS = """
+    JOIN documents_fts_map m ON m.fts_rowid = f.rowid
+    JOIN documents d ON d.id = m.document_id
 """
 
 _SQLITE = """
-SELECT d.id AS document_id, d.workspace_id AS workspace_id, d.title AS title,
-       snippet(documents_fts, 1, :mark_start, :mark_end, :ellipsis, :tokens) AS snippet,
-       -bm25(documents_fts, :title_weight, 1.0) AS score
-FROM documents_fts
-JOIN documents_fts_map m ON m.fts_rowid = documents_fts.rowid
-JOIN documents d ON d.id = m.document_id
-WHERE documents_fts MATCH :query AND documents_fts.rowid IN (
-    SELECT documents_fts.rowid FROM documents_fts
-    JOIN documents_fts_map m ON m.fts_rowid = documents_fts.rowid
-    JOIN documents d ON d.id = m.document_id
-    {scope} AND documents_fts MATCH :query
-    ORDER BY bm25(documents_fts, :title_weight, 1.0), d.id
+WITH bound(low) AS (
+    SELECT min(rowid) FROM (
+        SELECT f.rowid FROM documents_fts f {rows} {scope} AND documents_fts MATCH :loose
+        ORDER BY f.rowid DESC LIMIT :candidates
+    )
+),
+top AS (
+    SELECT f.rowid AS fts_rowid, d.id AS id, -bm25(documents_fts, :title_weight, 1.0) AS score
+    FROM documents_fts f {rows} {scope}
+        AND documents_fts MATCH :loose AND f.rowid >= (SELECT low FROM bound) {exact}
+    ORDER BY score DESC, d.id
     LIMIT :limit
 )
-ORDER BY score DESC, d.id
+SELECT d.id AS document_id, d.workspace_id AS workspace_id, d.title AS title,
+       snippet(documents_fts, 1, :mark_start, :mark_end, :ellipsis, :tokens) AS snippet,
+       top.score AS score
+FROM top
+JOIN documents_fts f ON f.rowid = top.fts_rowid
+JOIN documents d ON d.id = top.id
+WHERE documents_fts MATCH :loose
+ORDER BY top.score DESC, d.id
 """
 
+# Only needed when the loose query is looser than the query (phrases, exclusions).
+_SQLITE_EXACT = """
+        AND +f.rowid IN (
+            SELECT rowid FROM documents_fts
+            WHERE documents_fts MATCH :query AND rowid >= (SELECT low FROM bound)
+        )
+"""
+
+# PostgreSQL: the GIN index answers the loose query without rechecking rows; the exact query
+# (phrases, weights, exclusions), when it differs, and ts_rank then read only the candidates'
+# vectors. The candidates are materialized so the planner cannot run the exact query over the
+# whole table.
 _POSTGRES = """
-WITH q AS (SELECT to_tsquery('simple', :query) AS query),
+WITH q AS (
+    SELECT to_tsquery('simple', :query) AS query, to_tsquery('simple', :loose) AS loose
+),
+candidates AS MATERIALIZED (
+    SELECT d.id, d.search_vector FROM q, documents d {scope} AND d.search_vector @@ q.loose
+    LIMIT :candidates
+),
 top AS (
-    SELECT d.id, ts_rank(d.search_vector, q.query) AS score
-    FROM q, documents d
-    {scope} AND d.search_vector @@ q.query
-    ORDER BY score DESC, d.id
+    SELECT c.id, ts_rank(c.search_vector, q.query) AS score
+    FROM q, candidates c {exact}
+    ORDER BY score DESC, c.id
     LIMIT :limit
 )
 SELECT d.id AS document_id, d.workspace_id AS workspace_id, d.title AS title,
@@ -90,24 +129,34 @@ async def search(
     *,
     dialect: str,
     engine_query: str,
+    loose_query: str,
     user_id: uuid.UUID,
     workspace_id: uuid.UUID | None,
     tag: str | None,
     limit: int,
 ) -> list[Hit]:
     scope = _SCOPE.format(filters=_filters(workspace_id, tag))
-    params: dict[str, object] = {"query": engine_query, "user_id": user_id, "limit": limit}
+    params: dict[str, object] = {
+        "query": engine_query,
+        "loose": loose_query,
+        "user_id": user_id,
+        "limit": limit,
+        "candidates": CANDIDATES,
+    }
     binds = [bindparam("user_id", type_=Uuid())]
     if workspace_id is not None:
         params["workspace_id"] = workspace_id
         binds.append(bindparam("workspace_id", type_=Uuid()))
     if tag is not None:
         params["tag"] = tag
+    # Words alone (no phrase, no exclusion) make a loose query that is the query itself.
+    exact = engine_query != loose_query
     if dialect == "postgresql":
-        sql = _POSTGRES.format(scope=scope)
+        recheck = "WHERE c.search_vector @@ q.query" if exact else ""
+        sql = _POSTGRES.format(scope=scope, exact=recheck)
         params |= {"headline_chars": HEADLINE_CHARS, "options": _HEADLINE_OPTIONS}
     else:
-        sql = _SQLITE.format(scope=scope)
+        sql = _SQLITE.format(rows=_SQLITE_ROWS, scope=scope, exact=_SQLITE_EXACT if exact else "")
         params |= {
             "mark_start": MARK_START,
             "mark_end": MARK_END,

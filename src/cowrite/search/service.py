@@ -36,13 +36,17 @@ async def search(
     if parsed.empty:
         return SearchOut(items=[])
     dialect = session.get_bind().dialect.name
-    engine_query = (
-        search_query.to_tsquery(parsed) if dialect == "postgresql" else search_query.to_fts5(parsed)
-    )
+    if dialect == "postgresql":
+        engine_query = search_query.to_tsquery(parsed)
+        loose_query = search_query.to_tsquery_loose(parsed)
+    else:
+        engine_query = search_query.to_fts5(parsed)
+        loose_query = search_query.to_fts5_loose(parsed)
     hits = await repository.search(
         session,
         dialect=dialect,
         engine_query=engine_query,
+        loose_query=loose_query,
         user_id=user_id,
         workspace_id=workspace_id,
         tag=normalize_tag(tag) if tag is not None else None,

@@ -114,6 +114,7 @@ def downgrade() -> None:
             op.execute(f"DROP TRIGGER IF EXISTS documents_search_{action}")
         op.execute("DROP TABLE IF EXISTS documents_fts")
         op.execute("DROP TABLE IF EXISTS documents_fts_map")
+        op.execute("DROP INDEX IF EXISTS ix_documents_search_scope")
     op.drop_table("document_versions")
     op.drop_table("document_tags")
     op.drop_table("documents")
@@ -177,6 +178,8 @@ _SQLITE_SEARCH = [
             WHERE rowid = (SELECT fts_rowid FROM documents_fts_map WHERE document_id = old.id);
         DELETE FROM documents_fts_map WHERE document_id = old.id;
     END""",
+    # Search checks every candidate's workspace and trash state: from this index, not the rows.
+    "CREATE INDEX ix_documents_search_scope ON documents (id, deleted_at, workspace_id)",
 ]
 
 
