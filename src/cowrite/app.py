@@ -18,9 +18,12 @@ from starlette.types import ASGIApp
 from cowrite import __version__
 from cowrite.auth.endpoints import auth_router, users_router
 from cowrite.auth.passwords import PasswordHasher
-from cowrite.auth.throttle import MemoryLoginThrottle
+from cowrite.auth.throttle import LoginThrottle, MemoryLoginThrottle
 from cowrite.auth.tokens import TokenService
+from cowrite.broker.base import Broker
+from cowrite.broker.bridge import EventBridge, EventJournal
 from cowrite.broker.memory import MemoryBroker
+from cowrite.broker.redis import RedisBroker, RedisEventJournal
 from cowrite.config import Settings
 from cowrite.db import create_engine, create_session_factory
 from cowrite.features import FEATURES
@@ -35,9 +38,36 @@ from cowrite.state import AppState
 log = logging.getLogger(__name__)
 
 
+def _broker_and_throttle(settings: Settings, process_id: str) -> tuple[Broker, LoginThrottle]:
+    """Redis when configured (shared by every process), else this process's memory."""
+    window, lockout = settings.login_failure_window_seconds, settings.login_max_lockout_seconds
+    if not settings.redis_url:
+        return MemoryBroker(process_id), MemoryLoginThrottle(window, lockout)
+    from cowrite.auth.throttle_redis import RedisLoginThrottle
+
+    broker = RedisBroker(
+        process_id,
+        settings.redis_url,
+        prefix=settings.redis_key_prefix,
+        drop_rate=settings.test_broker_drop_rate,
+        ping_interval=settings.broker_ping_interval_seconds,
+        max_backoff=settings.broker_max_backoff_seconds,
+    )
+    throttle = RedisLoginThrottle(broker.redis, window, lockout, prefix=settings.redis_key_prefix)
+    return broker, throttle
+
+
+def _event_journal(state: AppState) -> EventJournal | None:
+    """Where events wait for a process that was cut off from the broker (Redis only)."""
+    if isinstance(state.broker, RedisBroker):
+        return RedisEventJournal(state.broker.redis, state.settings.redis_key_prefix + "events")
+    return None
+
+
 def build_state(settings: Settings, metrics: Metrics | None = None) -> AppState:
     engine = create_engine(settings.resolved_database_url)
     process_id = f"{os.uname().nodename}:{os.getpid()}:{secrets.token_hex(4)}"
+    broker, throttle = _broker_and_throttle(settings, process_id)
     return AppState(
         settings=settings,
         engine=engine,
@@ -48,7 +78,7 @@ def build_state(settings: Settings, metrics: Metrics | None = None) -> AppState:
             else None
         ),
         events=EventHub(),
-        broker=MemoryBroker(process_id),
+        broker=broker,
         passwords=PasswordHasher(
             settings.password_hash_memory_kib, settings.password_hash_time_cost
         ),
@@ -57,9 +87,7 @@ def build_state(settings: Settings, metrics: Metrics | None = None) -> AppState:
             settings.access_token_ttl_seconds,
             settings.refresh_token_ttl_seconds,
         ),
-        throttle=MemoryLoginThrottle(
-            settings.login_failure_window_seconds, settings.login_max_lockout_seconds
-        ),
+        throttle=throttle,
         process_id=process_id,
         metrics=metrics or Metrics(),
     )
@@ -123,6 +151,11 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
                 stack.push_async_callback(reader_engine.dispose)
             await app_state.broker.start()
             stack.push_async_callback(app_state.broker.close)
+            bridge = EventBridge(
+                app_state.events, app_state.broker, journal=_event_journal(app_state)
+            )
+            await bridge.start()
+            stack.push_async_callback(bridge.close)
             for feature in FEATURES:
                 if feature.startup is not None:
                     await feature.startup(app_state, stack)

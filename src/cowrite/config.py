@@ -71,6 +71,15 @@ class Settings(BaseSettings):
     yjs_rate_per_second: float = 2000.0
     yjs_rate_burst: int = 4000
 
+    # scale-out (Redis broker, shared throttle, presence across processes)
+    redis_key_prefix: str = "cowrite:"
+    broker_ping_interval_seconds: float = 2.0
+    broker_max_backoff_seconds: float = 5.0
+    # SIGTERM while the database is away: how long to keep trying to save accepted edits.
+    shutdown_save_seconds: float = 10.0
+    # Test hook: the share of incoming broker messages to drop, to prove that repair heals.
+    test_broker_drop_rate: float = 0.0
+
     # transport
     ws_per_message_deflate: bool = False
 

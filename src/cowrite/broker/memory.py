@@ -6,7 +6,7 @@ import inspect
 import logging
 from collections import defaultdict
 
-from cowrite.broker.base import MessageHandler
+from cowrite.broker.base import MessageHandler, ReconnectHook
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +23,7 @@ class MemoryBroker:
         self.node_id = node_id
         self.bus = bus or MemoryBus()
         self._handlers: dict[str, list[MessageHandler]] = defaultdict(list)
+        self._reconnect_hooks: list[ReconnectHook] = []
 
     async def start(self) -> None:
         if self not in self.bus.nodes:
@@ -34,9 +35,13 @@ class MemoryBroker:
         self._handlers.clear()
 
     async def publish(self, channel: str, data: bytes) -> None:
+        await self.try_publish(channel, data)
+
+    async def try_publish(self, channel: str, data: bytes) -> bool:
         for node in list(self.bus.nodes):
             if node is not self:
                 await node._deliver(channel, data)
+        return True
 
     async def _deliver(self, channel: str, data: bytes) -> None:
         for handler in list(self._handlers.get(channel, ())):
@@ -59,3 +64,11 @@ class MemoryBroker:
 
     async def ping(self) -> bool:
         return True
+
+    def add_reconnect_hook(self, hook: ReconnectHook) -> None:
+        # An in-process bus never disconnects, so the hooks never run; kept for the contract.
+        self._reconnect_hooks.append(hook)
+
+    def remove_reconnect_hook(self, hook: ReconnectHook) -> None:
+        if hook in self._reconnect_hooks:
+            self._reconnect_hooks.remove(hook)

@@ -16,6 +16,7 @@ from cowrite.auth.deps import principal_from_token
 from cowrite.collab import sessions
 from cowrite.collab.connection import RateLimit, SocketPeer
 from cowrite.collab.protocol import ProtocolError, parse_frame
+from cowrite.collab.repair import start_repair
 from cowrite.collab.room import Room
 from cowrite.collab.service import (
     CLOSE_FORBIDDEN,
@@ -46,6 +47,7 @@ async def startup(state: AppState, stack: AsyncExitStack) -> None:
     await service.start()
     state.collab = service
     stack.push_async_callback(service.close)
+    await start_repair(service, stack)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ log grows past the threshold are compacted after the flush.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import logging
 import time
@@ -52,6 +53,7 @@ class UpdateLog:
         compact_threshold: int,
         commit_lag: Histogram,
         version_fold_seconds: int,
+        save_within: float = 10.0,
     ) -> None:
         self.session_factory = session_factory
         self.engine = engine
@@ -62,6 +64,7 @@ class UpdateLog:
         self.flush_interval = flush_interval
         self.compact_threshold = compact_threshold
         self.commit_lag = commit_lag
+        self.save_within = save_within
         self._updates: list[_Accepted] = []
         self._contents: dict[uuid.UUID, tuple[str, uuid.UUID | None]] = {}
         self._rows: dict[uuid.UUID, int] = {}
@@ -90,12 +93,48 @@ class UpdateLog:
         self._task = asyncio.create_task(self._run(), name="yjs-update-log")
 
     async def close(self) -> None:
+        """Commit what is left; while the database is away keep trying for `save_within`
+        seconds, then log exactly what could not be saved instead of exiting as if it were."""
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
-        await self.flush()
+        deadline = time.monotonic() + self.save_within
+        delay = self.flush_interval
+        while True:
+            try:
+                await self.flush()
+                break
+            except Exception as exc:
+                if time.monotonic() + delay > deadline:
+                    self._report_unsaved(exc)
+                    break
+                log.warning("database unavailable at shutdown; retrying: %r", exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 1.0)
         await self._drop_connection()
+
+    def _report_unsaved(self, error: BaseException) -> None:
+        """One error line per document with what was accepted but never committed."""
+        documents = {accepted.document_id for accepted in self._updates} | self._contents.keys()
+        for document_id in sorted(documents, key=str):
+            updates = [a.update for a in self._updates if a.document_id == document_id]
+            merged = merge_updates(*updates) if len(updates) > 1 else (updates or [b""])[0]
+            content = self._contents.get(document_id)
+            fields = {
+                "document_id": str(document_id),
+                "updates": len(updates),
+                "update_bytes": sum(len(update) for update in updates),
+                # The merged Yjs update, so an operator can apply it by hand later.
+                "merged_update_b64": base64.b64encode(merged).decode() if updates else None,
+                "content_chars": None if content is None else len(content[0]),
+            }
+            log.error(
+                "NOT SAVED: Yjs updates of document %s were accepted but never committed: %r",
+                document_id,
+                error,
+                extra={"fields": fields},
+            )
 
     async def _drop_connection(self) -> None:
         connection, self._connection = self._connection, None
@@ -114,6 +153,7 @@ class UpdateLog:
             raise
 
     async def _run(self) -> None:
+        failures = 0
         while True:
             await self._wake.wait()
             self._wake.clear()
@@ -124,9 +164,17 @@ class UpdateLog:
                 await self.flush()
                 await self._compact_due()
             except Exception:
-                log.exception("flushing the Yjs update log failed; retrying")
-                await asyncio.sleep(self.flush_interval)
+                # The database is away: keep everything in memory and retry with back-off,
+                # logging the first failure and then only now and then.
+                failures += 1
+                if failures == 1 or failures % 50 == 0:
+                    log.exception("flushing the Yjs update log failed (%d); retrying", failures)
+                await asyncio.sleep(min(self.flush_interval * 2 ** min(failures, 10), 2.0))
                 self._wake.set()
+            else:
+                if failures:
+                    log.warning("the Yjs update log is saving again after %d failures", failures)
+                failures = 0
 
     async def flush(self) -> None:
         """Commit everything appended so far (waits for a flush already under way)."""

@@ -74,6 +74,7 @@ class CollabService:
             compact_threshold=settings.yjs_compact_threshold,
             commit_lag=state.metrics.yjs_commit_lag,
             version_fold_seconds=settings.version_fold_seconds,
+            save_within=settings.shutdown_save_seconds,
         )
         self.rooms: dict[uuid.UUID, Room] = {}
         self._loading: dict[uuid.UUID, asyncio.Future[Room]] = {}

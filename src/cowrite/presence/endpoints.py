@@ -11,6 +11,7 @@ from cowrite.documents.deps import DocumentViewer
 from cowrite.presence.schemas import DocumentPresenceOut, PresenceUserOut
 from cowrite.presence.service import PresenceService
 from cowrite.presence.socket import serve_socket
+from cowrite.presence.store_redis import presence_store
 from cowrite.state import AppState
 
 router = APIRouter()
@@ -41,6 +42,6 @@ router.add_websocket_route("/ws", presence_socket)
 
 
 async def startup(state: AppState, stack: AsyncExitStack) -> None:
-    service = PresenceService(state)
+    service = PresenceService(state, await presence_store(state, stack))
     state.presence = service
     await service.start(stack)

@@ -1,0 +1,312 @@
+"""The presence store on Redis, shared by every process (scale-out).
+
+Each connection's entry is its own key with an expiry, indexed per document (oldest first) and
+per process. Each process keeps a liveness key that its heartbeat refreshes, together with its
+own entries (so a Redis restart heals within one beat). Entries of a process whose liveness key
+expired are hidden at once and reaped by the first live process that notices: it removes them
+through the presence service, which tells every room `user_left`. While Redis is away the store
+answers from this process's own entries and keeps serving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AsyncExitStack, suppress
+from dataclasses import replace
+from typing import Any
+
+import orjson
+from redis.asyncio import Redis
+
+from cowrite.broker.redis import REDIS_ERRORS
+from cowrite.presence.store import MUTABLE_FIELDS, MemoryPresenceStore, PresenceEntry, PresenceStore
+from cowrite.state import AppState
+
+log = logging.getLogger(__name__)
+
+DeadEntryHandler = Callable[[uuid.UUID, uuid.UUID], Awaitable[Any]]
+
+# KEYS[1]: the document index. ARGV[1]: entry key prefix, ARGV[2]: liveness key prefix.
+# The entries of live processes, oldest first; index members whose entry expired are dropped.
+_LIST = """
+local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
+local out, alive = {}, {}
+for _, conn in ipairs(ids) do
+  local value = redis.call('GET', ARGV[1] .. conn)
+  if not value then
+    redis.call('ZREM', KEYS[1], conn)
+  else
+    local pid = cjson.decode(value)['process_id']
+    if alive[pid] == nil then
+      alive[pid] = redis.call('EXISTS', ARGV[2] .. pid) == 1
+    end
+    if alive[pid] then
+      out[#out + 1] = value
+    end
+  end
+end
+return out
+"""
+
+
+def _dumps(entry: PresenceEntry) -> bytes:
+    return orjson.dumps(entry.to_record())
+
+
+def _loads(value: bytes | str) -> PresenceEntry:
+    return PresenceEntry.from_record(orjson.loads(value))
+
+
+class RedisPresenceStore:
+    def __init__(
+        self,
+        redis: Redis,
+        process_id: str,
+        *,
+        timeout: float,
+        prefix: str = "cowrite:",
+        on_dead_entry: DeadEntryHandler | None = None,
+    ) -> None:
+        self.redis = redis
+        self.process_id = process_id
+        self.on_dead_entry = on_dead_entry
+        base = f"{prefix}presence:"
+        self._entry = base + "e:"
+        self._doc = base + "d:"
+        self._proc = base + "p:"
+        self._alive = base + "alive:"
+        self._procs = base + "procs"
+        # A process is dead after missing three beats, well inside the presence timeout.
+        self.beat_seconds = max(0.05, timeout / 4)
+        self.alive_ttl_ms = max(150, int(timeout * 750))
+        self.entry_ttl_ms = max(1000, int(timeout * 2000))  # outlives liveness: reapable
+        self.reap_seconds = max(0.05, timeout / 8)
+        # This process's own entries (the source of every beat), in join order.
+        self._own: dict[tuple[uuid.UUID, uuid.UUID], PresenceEntry] = {}
+        self._list = redis.register_script(_LIST)
+        self._tasks: list[asyncio.Task[None]] = []
+        self._warned_at = 0.0
+
+    # -- keys -----------------------------------------------------------------------------------
+
+    def _entry_key(self, document_id: uuid.UUID, connection_id: uuid.UUID) -> str:
+        return f"{self._entry}{document_id}:{connection_id}"
+
+    def _owner(self, entry: PresenceEntry) -> str:
+        return entry.process_id or self.process_id
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start beating and reaping; a Redis that is away now is retried by the next beats."""
+        self._tasks = [
+            asyncio.create_task(self._every(self.beat_seconds, self.beat), name="presence-beat"),
+            asyncio.create_task(self._every(self.reap_seconds, self.reap), name="presence-reap"),
+        ]
+        try:
+            await self.beat()
+        except REDIS_ERRORS as exc:
+            self._warn("presence: redis unavailable at start; retrying", exc)
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        with suppress(*REDIS_ERRORS):
+            await self.redis.delete(self._alive + self.process_id)
+
+    async def _every(self, seconds: float, work: Callable[[], Awaitable[Any]]) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                await work()
+            except REDIS_ERRORS as exc:
+                self._warn("presence: redis unavailable", exc)
+            except Exception:
+                log.exception("presence store background work failed")
+
+    async def beat(self) -> None:
+        """Say this process is alive and (re)write its entries: heals a restarted Redis."""
+        entries = list(self._own.values())
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.set(self._alive + self.process_id, b"1", px=self.alive_ttl_ms)
+            pipe.sadd(self._procs, self.process_id)
+            for entry in entries:
+                self._write(pipe, entry, only_new_in_index=True)
+            await pipe.execute()
+
+    def _write(self, pipe: Any, entry: PresenceEntry, *, only_new_in_index: bool) -> None:
+        owner = self._owner(entry)
+        doc_key = f"{self._doc}{entry.document_id}"
+        proc_key = self._proc + owner
+        score = time.time() * 1000
+        pipe.set(
+            self._entry_key(entry.document_id, entry.connection_id),
+            _dumps(entry),
+            px=self.entry_ttl_ms,
+        )
+        pipe.zadd(doc_key, {str(entry.connection_id): score}, nx=only_new_in_index)
+        pipe.pexpire(doc_key, self.entry_ttl_ms)
+        pipe.sadd(proc_key, f"{entry.document_id}:{entry.connection_id}")
+        pipe.pexpire(proc_key, self.entry_ttl_ms)
+
+    # -- the PresenceStore protocol -------------------------------------------------------------
+
+    async def add(self, entry: PresenceEntry) -> None:
+        if not entry.process_id:
+            entry = replace(entry, process_id=self.process_id)
+        if entry.process_id == self.process_id:
+            self._own[(entry.document_id, entry.connection_id)] = replace(entry)
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                self._write(pipe, entry, only_new_in_index=False)
+                pipe.sadd(self._procs, entry.process_id)
+                await pipe.execute()
+        except REDIS_ERRORS as exc:
+            self._warn("presence: redis unavailable; the next beat writes it", exc)
+
+    async def update(
+        self, document_id: uuid.UUID, connection_id: uuid.UUID, changes: Mapping[str, Any]
+    ) -> None:
+        entry = self._own.get((document_id, connection_id))
+        key = self._entry_key(document_id, connection_id)
+        try:
+            if entry is None:  # another process's entry: read, change, write back
+                value = await self.redis.get(key)
+                if value is None:
+                    return
+                entry = _loads(value)
+            for name, change in changes.items():
+                if name in MUTABLE_FIELDS:
+                    setattr(entry, name, change)
+            await self.redis.set(key, _dumps(entry), xx=True, keepttl=True)
+        except REDIS_ERRORS as exc:
+            self._warn("presence: redis unavailable; the next beat writes it", exc)
+
+    async def remove(
+        self, document_id: uuid.UUID, connection_id: uuid.UUID
+    ) -> PresenceEntry | None:
+        local = self._own.pop((document_id, connection_id), None)
+        key = self._entry_key(document_id, connection_id)
+        try:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.get(key)
+                pipe.delete(key)
+                pipe.zrem(f"{self._doc}{document_id}", str(connection_id))
+                value, deleted, _ = await pipe.execute()
+        except REDIS_ERRORS as exc:
+            self._warn("presence: redis unavailable; the entry expires by itself", exc)
+            return local
+        stored = _loads(value) if value is not None and deleted else None
+        entry = local or stored
+        if entry is not None:
+            member = f"{document_id}:{connection_id}"
+            with suppress(*REDIS_ERRORS):
+                await self.redis.srem(self._proc + self._owner(entry), member)
+        # Only the caller that actually removed it gets it back (a reaper race has one winner).
+        return local if local is not None else stored
+
+    async def list_document(self, document_id: uuid.UUID) -> list[PresenceEntry]:
+        try:
+            values = await self._list(
+                keys=[f"{self._doc}{document_id}"],
+                args=[f"{self._entry}{document_id}:", self._alive],
+            )
+        except REDIS_ERRORS as exc:
+            self._warn("presence: redis unavailable; listing this process's entries", exc)
+            return [replace(e) for e in self._own.values() if e.document_id == document_id]
+        return [_loads(value) for value in values]
+
+    async def remove_process(self, process_id: str) -> list[PresenceEntry]:
+        removed: list[PresenceEntry] = []
+        if process_id == self.process_id:
+            removed, self._own = list(self._own.values()), {}
+        try:
+            members = await self.redis.smembers(self._proc + process_id)
+            stored: list[PresenceEntry] = []
+            for member in members:
+                text = member.decode() if isinstance(member, bytes) else str(member)
+                document_id, connection_id = (uuid.UUID(part) for part in text.split(":"))
+                entry = await self.remove(document_id, connection_id)
+                if entry is not None:
+                    stored.append(entry)
+            await self.redis.delete(self._proc + process_id, self._alive + process_id)
+            await self.redis.srem(self._procs, process_id)
+        except REDIS_ERRORS as exc:
+            self._warn("presence: redis unavailable while removing a process", exc)
+            return removed
+        known = {(entry.document_id, entry.connection_id) for entry in removed}
+        return removed + [e for e in stored if (e.document_id, e.connection_id) not in known]
+
+    # -- dead processes -------------------------------------------------------------------------
+
+    async def reap(self) -> int:
+        """Remove the entries of processes whose liveness key expired; returns how many."""
+        others = [
+            pid.decode() if isinstance(pid, bytes) else str(pid)
+            for pid in await self.redis.smembers(self._procs)
+        ]
+        others = [pid for pid in others if pid != self.process_id]
+        if not others:
+            return 0
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for pid in others:
+                pipe.exists(self._alive + pid)
+            alive = await pipe.execute()
+        reaped = 0
+        for pid, is_alive in zip(others, alive, strict=True):
+            # SREM answers 1 to one caller only: that process does the reaping.
+            if is_alive or not await self.redis.srem(self._procs, pid):
+                continue
+            members = await self.redis.smembers(self._proc + pid)
+            for member in members:
+                text = member.decode() if isinstance(member, bytes) else str(member)
+                document_id, connection_id = (uuid.UUID(part) for part in text.split(":"))
+                if self.on_dead_entry is not None:
+                    await self.on_dead_entry(document_id, connection_id)
+                else:
+                    await self.remove(document_id, connection_id)
+                reaped += 1
+            await self.redis.delete(self._proc + pid)
+            log.info("removed %d presence entries of the stopped process %s", len(members), pid)
+        return reaped
+
+    def _warn(self, message: str, exc: BaseException) -> None:
+        now = time.monotonic()
+        if now - self._warned_at > 5:
+            self._warned_at = now
+            log.warning("%s: %r", message, exc)
+
+
+async def presence_store(state: AppState, stack: AsyncExitStack) -> PresenceStore:
+    """The store for this deployment: Redis when configured (shared), else this process's memory.
+
+    Dead processes' entries are removed through `state.presence.untrack_external`, so every room
+    hears `user_left` for them.
+    """
+    if not state.settings.redis_url:
+        return MemoryPresenceStore()
+    redis: Redis = state.broker.redis  # type: ignore[attr-defined]  # RedisBroker with a Redis URL
+
+    async def on_dead_entry(document_id: uuid.UUID, connection_id: uuid.UUID) -> None:
+        if state.presence is not None:
+            await state.presence.untrack_external(document_id, connection_id)
+        else:
+            await store.remove(document_id, connection_id)
+
+    store = RedisPresenceStore(
+        redis,
+        state.process_id,
+        timeout=state.settings.presence_timeout_seconds,
+        prefix=state.settings.redis_key_prefix,
+        on_dead_entry=on_dead_entry,
+    )
+    await store.start()
+    state.broker.add_reconnect_hook(store.beat)
+    stack.push_async_callback(store.close)
+    return store

@@ -1,0 +1,82 @@
+"""A raw y-websocket client in Python: edits `Y.Text("content")` and follows the others.
+
+It keeps its document across reconnects, like the official provider: after a reconnect the
+sync handshake sends the server whatever the server lacks, so nothing typed is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import websockets
+from pycrdt import (
+    Doc,
+    Text,
+    YMessageType,
+    YSyncMessageType,
+    create_sync_message,
+    create_update_message,
+    handle_sync_message,
+)
+
+
+class YClient:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.doc: Doc = Doc()
+        self.text = self.doc.get("content", type=Text)
+        self.synced = asyncio.Event()
+        self._socket: websockets.ClientConnection | None = None
+        self._reader: asyncio.Task[None] | None = None
+
+    async def connect(self, ws_url: str, document_id: str, token: str) -> YClient:
+        await self.close()
+        self.synced = asyncio.Event()
+        self._socket = await websockets.connect(
+            f"{ws_url}/ws/yjs/{document_id}?token={token}", max_size=None, compression=None
+        )
+        await self._socket.send(create_sync_message(self.doc))
+        self._reader = asyncio.create_task(self._read(self._socket))
+        await asyncio.wait_for(self.synced.wait(), 10)
+        return self
+
+    async def _read(self, socket: websockets.ClientConnection) -> None:
+        with contextlib.suppress(websockets.ConnectionClosed):
+            async for frame in socket:
+                if not isinstance(frame, bytes) or not frame or frame[0] != YMessageType.SYNC:
+                    continue  # awareness is not what these tests look at
+                reply = handle_sync_message(frame[1:], self.doc)
+                if reply is not None:
+                    await socket.send(reply)
+                if frame[1] == YSyncMessageType.SYNC_STEP2:
+                    self.synced.set()
+
+    async def type(self, chunk: str) -> None:
+        """Append text as a user would, and send the change."""
+        before = self.doc.get_state()
+        self.text += chunk
+        update = self.doc.get_update(before)
+        if self._socket is not None:
+            with contextlib.suppress(websockets.ConnectionClosed):
+                await self._socket.send(create_update_message(update))
+
+    @property
+    def content(self) -> str:
+        return str(self.text)
+
+    @property
+    def close_code(self) -> int | None:
+        return None if self._socket is None else self._socket.close_code
+
+    @property
+    def connected(self) -> bool:
+        return self._reader is not None and not self._reader.done()
+
+    async def close(self) -> None:
+        if self._socket is not None:
+            await self._socket.close()
+            self._socket = None
+        if self._reader is not None:
+            await asyncio.gather(self._reader, return_exceptions=True)
+            self._reader = None
