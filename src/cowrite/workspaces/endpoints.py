@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from contextlib import AsyncExitStack
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
@@ -10,8 +11,10 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from cowrite.auth.deps import CurrentUser
 from cowrite.deps import DbSession
 from cowrite.kit.pagination import MAX_LIMIT, Page, PageParams, page_params
+from cowrite.state import AppState
 from cowrite.workspaces import service
 from cowrite.workspaces.deps import WorkspaceAdmin, WorkspaceOwner, WorkspaceViewer
+from cowrite.workspaces.jobs import start_workspace_purge
 from cowrite.workspaces.outbox import PendingEvents
 from cowrite.workspaces.schemas import (
     MemberCreate,
@@ -161,3 +164,8 @@ async def transfer_ownership(
         session, access.workspace, access.principal.user_id, body.user_id, events
     )
     return _workspace_out(view)
+
+
+async def startup(state: AppState, stack: AsyncExitStack) -> None:
+    """Purge workspaces soft-deleted longer ago than the trash retention, in the background."""
+    await start_workspace_purge(state, stack)
