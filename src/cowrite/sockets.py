@@ -53,7 +53,9 @@ class DirectSockets:
             for route, endpoint in self.routes:
                 match, child = route.matches(scope)
                 if match is Match.FULL:
-                    scope = {**scope, **child, "app": self.owner}
+                    # In place, as Starlette's router does: a copy would live as long as the socket.
+                    scope.update(child)
+                    scope["app"] = self.owner
                     await endpoint(WebSocket(scope, receive, send), **child["path_params"])
                     return
         await self.app(scope, receive, send)

@@ -8,6 +8,7 @@ import logging
 import uuid
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from urllib.parse import parse_qs
 
 from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect
@@ -61,10 +62,25 @@ class _Admission:
     can_write: bool
 
 
+def _query_token(websocket: WebSocket) -> str | None:
+    """`?token=`, read from the scope without caching parsed parameters on the socket."""
+    query = parse_qs(websocket.scope.get("query_string", b"").decode("latin-1"))
+    values = query.get("token")
+    return values[-1] if values else None
+
+
+def _header(websocket: WebSocket, name: bytes) -> str:
+    """One request header, read from the scope without caching a Headers object on the socket."""
+    for key, value in websocket.scope.get("headers", ()):
+        if key.lower() == name:
+            return str(value.decode("latin-1"))
+    return ""
+
+
 async def _admit(state: AppState, websocket: WebSocket, document_id: str) -> _Admission | int:
     """Who is connecting and what they may do (their session row written in the same
     transaction), or the close code that refuses them."""
-    token = websocket.query_params.get("token")
+    token = _query_token(websocket)
     if not token:
         return CLOSE_UNAUTHENTICATED
     try:
@@ -72,7 +88,7 @@ async def _admit(state: AppState, websocket: WebSocket, document_id: str) -> _Ad
     except ValueError:
         return CLOSE_NOT_FOUND
     connection_id = uuid.uuid4()
-    user_agent = websocket.headers.get("user-agent", "")
+    user_agent = _header(websocket, b"user-agent")
     device = device_type(user_agent)
     try:
         async with unit_of_work(state.session_factory) as session:
@@ -121,16 +137,9 @@ async def yjs_socket(websocket: WebSocket, document_id: str) -> None:
         await sessions.close_yjs_session(state, admission.connection_id, None)
         await websocket.close(CLOSE_NOT_FOUND)
         return
-
-    async def send_bytes(frame: bytes) -> None:
-        await websocket.send({"type": "websocket.send", "bytes": frame})
-
-    async def close(code: int, reason: str) -> None:
-        await websocket.close(code, reason)
-
     peer = SocketPeer(
-        send_bytes,
-        close,
+        websocket.send_bytes,
+        websocket.close,
         connection_id=admission.connection_id,
         user_id=admission.user_id,
         login_id=admission.login_id,
@@ -146,22 +155,47 @@ async def yjs_socket(websocket: WebSocket, document_id: str) -> None:
         device=admission.device,
         document_id=admission.document_id,
     )
+    del admission
     state.metrics.ws_connections.labels("yjs").inc()
     service.join(room, peer)
-    reader = asyncio.create_task(_read(websocket, room, peer, state))
-    closed = asyncio.create_task(peer.closed.wait())
     try:
-        await asyncio.wait({reader, closed}, return_when=asyncio.FIRST_COMPLETED)
+        await _read_until_closed(websocket, room, peer, state)
     finally:
+        peer.on_close = None
         service.leave(room, peer)
         peer.request_close(1000, "")
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(peer.finished.wait(), CLOSE_TIMEOUT)
-        for task in (reader, closed):
-            task.cancel()
-        await asyncio.gather(reader, closed, return_exceptions=True)
+            await asyncio.wait_for(peer.wait_finished(), CLOSE_TIMEOUT)
         state.metrics.ws_connections.labels("yjs").dec()
         await sessions.close_yjs_session(state, peer.connection_id, room.document_id)
+
+
+async def _read_until_closed(
+    websocket: WebSocket, room: Room, peer: SocketPeer, state: AppState
+) -> None:
+    """Read in this task, with no helper task or event per socket while it is idle: a close
+    requested from elsewhere (the room, a revocation, shutdown) interrupts the pending
+    receive by cancelling this task, and the cancellation is taken back here."""
+    task = asyncio.current_task()
+    assert task is not None
+    interrupted = False
+
+    def interrupt() -> None:
+        nonlocal interrupted
+        if asyncio.current_task() is task:
+            return  # the reader closed it itself and stops on its own
+        interrupted = True
+        task.cancel()
+
+    peer.on_close = interrupt
+    try:
+        await _read(websocket, room, peer, state)
+    except asyncio.CancelledError:
+        if not interrupted:
+            raise
+        task.uncancel()
+    finally:
+        peer.on_close = None
 
 
 async def _read(websocket: WebSocket, room: Room, peer: SocketPeer, state: AppState) -> None:
@@ -169,7 +203,7 @@ async def _read(websocket: WebSocket, room: Room, peer: SocketPeer, state: AppSt
     settings = state.settings
     max_bytes = settings.yjs_max_message_bytes
     rate = RateLimit(settings.yjs_rate_per_second, settings.yjs_rate_burst)
-    while True:
+    while not peer.closing:
         try:
             message = await websocket.receive()
         except (WebSocketDisconnect, RuntimeError):
