@@ -8,7 +8,6 @@ import logging
 import uuid
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from urllib.parse import parse_qs
 
 from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect
@@ -30,6 +29,7 @@ from cowrite.db import unit_of_work
 from cowrite.documents.access import document_grant
 from cowrite.kit.errors import AppError, NotFound, Unauthorized
 from cowrite.kit.useragent import device_type
+from cowrite.sockets import header_value, query_value
 from cowrite.state import AppState
 from cowrite.workspaces.roles import Role
 
@@ -62,25 +62,10 @@ class _Admission:
     can_write: bool
 
 
-def _query_token(websocket: WebSocket) -> str | None:
-    """`?token=`, read from the scope without caching parsed parameters on the socket."""
-    query = parse_qs(websocket.scope.get("query_string", b"").decode("latin-1"))
-    values = query.get("token")
-    return values[-1] if values else None
-
-
-def _header(websocket: WebSocket, name: bytes) -> str:
-    """One request header, read from the scope without caching a Headers object on the socket."""
-    for key, value in websocket.scope.get("headers", ()):
-        if key.lower() == name:
-            return str(value.decode("latin-1"))
-    return ""
-
-
 async def _admit(state: AppState, websocket: WebSocket, document_id: str) -> _Admission | int:
     """Who is connecting and what they may do (their session row written in the same
     transaction), or the close code that refuses them."""
-    token = _query_token(websocket)
+    token = query_value(websocket, "token")
     if not token:
         return CLOSE_UNAUTHENTICATED
     try:
@@ -88,7 +73,7 @@ async def _admit(state: AppState, websocket: WebSocket, document_id: str) -> _Ad
     except ValueError:
         return CLOSE_NOT_FOUND
     connection_id = uuid.uuid4()
-    user_agent = _header(websocket, b"user-agent")
+    user_agent = header_value(websocket, "user-agent") or ""
     device = device_type(user_agent)
     try:
         async with unit_of_work(state.session_factory) as session:
