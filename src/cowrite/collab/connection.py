@@ -180,6 +180,8 @@ class SocketPeer:
 class RateLimit:
     """Token bucket over messages: `burst` at once, `rate` per second after."""
 
+    __slots__ = ("burst", "rate", "stamp", "tokens")
+
     def __init__(self, rate: float, burst: int) -> None:
         self.rate = rate
         self.burst = float(burst)

@@ -158,9 +158,12 @@ async def yjs_socket(websocket: WebSocket, document_id: str) -> None:
 async def _read_until_closed(
     websocket: WebSocket, room: Room, peer: SocketPeer, state: AppState
 ) -> None:
-    """Read in this task, with no helper task or event per socket while it is idle: a close
-    requested from elsewhere (the room, a revocation, shutdown) interrupts the pending
-    receive by cancelling this task, and the cancellation is taken back here."""
+    """Feed the client's frames to the room until it leaves or breaks the rules.
+
+    Reads in this task, with no helper task or event per socket while it is idle (and in one
+    frame: each awaiting frame costs memory per socket): a close requested from elsewhere (the
+    room, a revocation, shutdown) interrupts the pending receive by cancelling this task, and
+    the cancellation is taken back here."""
     task = asyncio.current_task()
     assert task is not None
     interrupted = False
@@ -172,45 +175,40 @@ async def _read_until_closed(
         interrupted = True
         task.cancel()
 
+    settings = state.settings
+    max_bytes = settings.yjs_max_message_bytes
+    rate = RateLimit(settings.yjs_rate_per_second, settings.yjs_rate_burst)
     peer.on_close = interrupt
     try:
-        await _read(websocket, room, peer, state)
+        while not peer.closing:
+            try:
+                message = await websocket.receive()
+            except (WebSocketDisconnect, RuntimeError):
+                return
+            if message["type"] == "websocket.disconnect":
+                return
+            data = message.get("bytes")
+            if data is None:
+                peer.request_close(CLOSE_UNSUPPORTED, "binary y-protocols frames only")
+                return
+            if len(data) > max_bytes:
+                peer.request_close(CLOSE_TOO_BIG, "message too big")
+                return
+            if not rate.allow():
+                peer.request_close(CLOSE_POLICY, "too many messages")
+                return
+            try:
+                for item in parse_frame(data):
+                    room.receive(peer, item)
+            except ForeignRootError as exc:
+                peer.request_close(CLOSE_UNSUPPORTED, str(exc))
+                return
+            except ProtocolError as exc:
+                peer.request_close(CLOSE_INVALID, str(exc))
+                return
     except asyncio.CancelledError:
         if not interrupted:
             raise
         task.uncancel()
     finally:
         peer.on_close = None
-
-
-async def _read(websocket: WebSocket, room: Room, peer: SocketPeer, state: AppState) -> None:
-    """Feed the client's frames to the room until it leaves or breaks the rules."""
-    settings = state.settings
-    max_bytes = settings.yjs_max_message_bytes
-    rate = RateLimit(settings.yjs_rate_per_second, settings.yjs_rate_burst)
-    while not peer.closing:
-        try:
-            message = await websocket.receive()
-        except (WebSocketDisconnect, RuntimeError):
-            return
-        if message["type"] == "websocket.disconnect":
-            return
-        data = message.get("bytes")
-        if data is None:
-            peer.request_close(CLOSE_UNSUPPORTED, "binary y-protocols frames only")
-            return
-        if len(data) > max_bytes:
-            peer.request_close(CLOSE_TOO_BIG, "message too big")
-            return
-        if not rate.allow():
-            peer.request_close(CLOSE_POLICY, "too many messages")
-            return
-        try:
-            for item in parse_frame(data):
-                room.receive(peer, item)
-        except ForeignRootError as exc:
-            peer.request_close(CLOSE_UNSUPPORTED, str(exc))
-            return
-        except ProtocolError as exc:
-            peer.request_close(CLOSE_INVALID, str(exc))
-            return
