@@ -11,12 +11,34 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.routing import BaseRoute, Match, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 Endpoint = Callable[..., Awaitable[None]]
+
+
+def query_value(websocket: WebSocket, name: str) -> str | None:
+    """One query parameter (the last if repeated, as Starlette's `query_params` gives), read
+    from the scope: `websocket.query_params` would stay cached on the socket for its life."""
+    raw = websocket.scope.get("query_string", b"").decode("latin-1")
+    found = None
+    for key, value in parse_qsl(raw, keep_blank_values=True):
+        if key == name:
+            found = value
+    return found
+
+
+def header_value(websocket: WebSocket, name: str) -> str | None:
+    """One request header (the first, as Starlette's `headers.get` gives), read from the scope
+    without caching a `Headers` object on the socket."""
+    wanted = name.lower().encode("latin-1")
+    for key, value in websocket.scope.get("headers", ()):
+        if key.lower() == wanted:
+            return str(value.decode("latin-1"))
+    return None
 
 
 def direct_socket_routes(routes: Iterable[BaseRoute]) -> list[tuple[BaseRoute, Endpoint]]:
@@ -53,7 +75,9 @@ class DirectSockets:
             for route, endpoint in self.routes:
                 match, child = route.matches(scope)
                 if match is Match.FULL:
-                    scope = {**scope, **child, "app": self.owner}
+                    # In place, as Starlette's router does: a copy would live as long as the socket.
+                    scope.update(child)
+                    scope["app"] = self.owner
                     await endpoint(WebSocket(scope, receive, send), **child["path_params"])
                     return
         await self.app(scope, receive, send)

@@ -6,6 +6,10 @@ a peer drives the send coroutine itself, in place, and only a send that does sus
 on by future callbacks, while later frames queue behind it. That saves a task switch per
 recipient per tick; a peer whose queue passes `queue_limit` is closed, never waited for.
 The send coroutine must only await futures (true of ASGI servers' send); it runs outside a task.
+
+Thousands of these sit idle at once, so a peer holds no asyncio primitives while quiet: the
+outgoing queue is made on first use, the owner learns of a requested close through a plain
+callback, and a future for "nothing more will be sent" exists only while someone awaits it.
 """
 
 from __future__ import annotations
@@ -24,6 +28,25 @@ SendCoroutine = Coroutine[Any, Any, None]
 
 
 class SocketPeer:
+    __slots__ = (
+        "_busy",
+        "_close",
+        "_close_sent",
+        "_finished",
+        "_frames",
+        "_queue_limit",
+        "_send_bytes",
+        "_waiter",
+        "awareness_ids",
+        "can_write",
+        "close_code",
+        "close_reason",
+        "connection_id",
+        "login_id",
+        "on_close",
+        "user_id",
+    )
+
     def __init__(
         self,
         send_bytes: Callable[[bytes], SendCoroutine],
@@ -42,11 +65,12 @@ class SocketPeer:
         self.awareness_ids: set[int] = set()
         self.close_code: int | None = None
         self.close_reason = ""
-        self.closed = asyncio.Event()  # a close was requested
-        self.finished = asyncio.Event()  # nothing more will be sent
+        self.on_close: Callable[[], None] | None = None  # told once when a close is requested
+        self._finished = False  # nothing more will be sent
+        self._waiter: asyncio.Future[None] | None = None
         self._send_bytes = send_bytes
         self._close = close
-        self._frames: deque[bytes] = deque()
+        self._frames: deque[bytes] | None = None
         self._busy = False  # a send is suspended; new frames queue behind it
         self._close_sent = False
         self._queue_limit = queue_limit
@@ -55,6 +79,8 @@ class SocketPeer:
         if self.close_code is not None:
             return
         if self._busy:
+            if self._frames is None:
+                self._frames = deque()
             if len(self._frames) >= self._queue_limit:
                 self.request_close(SLOW_CLIENT, "client is too slow")
                 return
@@ -62,22 +88,50 @@ class SocketPeer:
             return
         self._pump(self._send_bytes(frame))
 
+    @property
+    def closing(self) -> bool:
+        """A close was requested (by the room, the reader, or a lost connection)."""
+        return self.close_code is not None
+
+    @property
+    def finished(self) -> bool:
+        return self._finished
+
+    async def wait_finished(self) -> None:
+        """Until nothing more will be sent (the close frame is out, or the client is gone)."""
+        if self._finished:
+            return
+        if self._waiter is None:
+            self._waiter = asyncio.get_running_loop().create_future()
+        await asyncio.shield(self._waiter)
+
     def request_close(self, code: int, reason: str) -> None:
         if self.close_code is not None:
             return
         self.close_code = code
         self.close_reason = reason
-        self._frames.clear()
-        self.closed.set()
+        self._frames = None
+        self._closed()
         if not self._busy:
             self._send_close()
+
+    def _closed(self) -> None:
+        callback, self.on_close = self.on_close, None
+        if callback is not None:
+            callback()
+
+    def _finish(self) -> None:
+        self._finished = True
+        waiter, self._waiter = self._waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def _send_close(self) -> None:
         if self._close_sent or self.close_code is None:
             return
         self._close_sent = True
         if self.close_code == CONNECTION_LOST:
-            self.finished.set()
+            self._finish()
             return
         self._pump(self._close(self.close_code, self.close_reason))
 
@@ -89,7 +143,7 @@ class SocketPeer:
             except StopIteration:
                 if self._close_sent:
                     self._busy = False
-                    self.finished.set()
+                    self._finish()
                     return
                 if self.close_code is not None:
                     self._busy = False
@@ -97,6 +151,7 @@ class SocketPeer:
                     return
                 if not self._frames:
                     self._busy = False
+                    self._frames = None
                     return
                 coro = self._send_bytes(self._frames.popleft())
                 continue
@@ -114,16 +169,18 @@ class SocketPeer:
 
     def _lost(self) -> None:
         """The client went away mid-send: nothing more can be said to it."""
-        self._frames.clear()
+        self._frames = None
         self._close_sent = True
         if self.close_code is None:
             self.close_code = CONNECTION_LOST
-            self.closed.set()
-        self.finished.set()
+            self._closed()
+        self._finish()
 
 
 class RateLimit:
     """Token bucket over messages: `burst` at once, `rate` per second after."""
+
+    __slots__ = ("burst", "rate", "stamp", "tokens")
 
     def __init__(self, rate: float, burst: int) -> None:
         self.rate = rate

@@ -29,6 +29,7 @@ from cowrite.db import unit_of_work
 from cowrite.documents.access import document_grant
 from cowrite.kit.errors import AppError, NotFound, Unauthorized
 from cowrite.kit.useragent import device_type
+from cowrite.sockets import header_value, query_value
 from cowrite.state import AppState
 from cowrite.workspaces.roles import Role
 
@@ -64,7 +65,7 @@ class _Admission:
 async def _admit(state: AppState, websocket: WebSocket, document_id: str) -> _Admission | int:
     """Who is connecting and what they may do (their session row written in the same
     transaction), or the close code that refuses them."""
-    token = websocket.query_params.get("token")
+    token = query_value(websocket, "token")
     if not token:
         return CLOSE_UNAUTHENTICATED
     try:
@@ -72,7 +73,7 @@ async def _admit(state: AppState, websocket: WebSocket, document_id: str) -> _Ad
     except ValueError:
         return CLOSE_NOT_FOUND
     connection_id = uuid.uuid4()
-    user_agent = websocket.headers.get("user-agent", "")
+    user_agent = header_value(websocket, "user-agent") or ""
     device = device_type(user_agent)
     try:
         async with unit_of_work(state.session_factory) as session:
@@ -121,16 +122,9 @@ async def yjs_socket(websocket: WebSocket, document_id: str) -> None:
         await sessions.close_yjs_session(state, admission.connection_id, None)
         await websocket.close(CLOSE_NOT_FOUND)
         return
-
-    async def send_bytes(frame: bytes) -> None:
-        await websocket.send({"type": "websocket.send", "bytes": frame})
-
-    async def close(code: int, reason: str) -> None:
-        await websocket.close(code, reason)
-
     peer = SocketPeer(
-        send_bytes,
-        close,
+        websocket.send_bytes,
+        websocket.close,
         connection_id=admission.connection_id,
         user_id=admission.user_id,
         login_id=admission.login_id,
@@ -146,52 +140,75 @@ async def yjs_socket(websocket: WebSocket, document_id: str) -> None:
         device=admission.device,
         document_id=admission.document_id,
     )
+    del admission
     state.metrics.ws_connections.labels("yjs").inc()
     service.join(room, peer)
-    reader = asyncio.create_task(_read(websocket, room, peer, state))
-    closed = asyncio.create_task(peer.closed.wait())
     try:
-        await asyncio.wait({reader, closed}, return_when=asyncio.FIRST_COMPLETED)
+        await _read_until_closed(websocket, room, peer, state)
     finally:
+        peer.on_close = None
         service.leave(room, peer)
         peer.request_close(1000, "")
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(peer.finished.wait(), CLOSE_TIMEOUT)
-        for task in (reader, closed):
-            task.cancel()
-        await asyncio.gather(reader, closed, return_exceptions=True)
+            await asyncio.wait_for(peer.wait_finished(), CLOSE_TIMEOUT)
         state.metrics.ws_connections.labels("yjs").dec()
         await sessions.close_yjs_session(state, peer.connection_id, room.document_id)
 
 
-async def _read(websocket: WebSocket, room: Room, peer: SocketPeer, state: AppState) -> None:
-    """Feed the client's frames to the room until it leaves or breaks the rules."""
+async def _read_until_closed(
+    websocket: WebSocket, room: Room, peer: SocketPeer, state: AppState
+) -> None:
+    """Feed the client's frames to the room until it leaves or breaks the rules.
+
+    Reads in this task, with no helper task or event per socket while it is idle (and in one
+    frame: each awaiting frame costs memory per socket): a close requested from elsewhere (the
+    room, a revocation, shutdown) interrupts the pending receive by cancelling this task, and
+    the cancellation is taken back here."""
+    task = asyncio.current_task()
+    assert task is not None
+    interrupted = False
+
+    def interrupt() -> None:
+        nonlocal interrupted
+        if asyncio.current_task() is task:
+            return  # the reader closed it itself and stops on its own
+        interrupted = True
+        task.cancel()
+
     settings = state.settings
     max_bytes = settings.yjs_max_message_bytes
     rate = RateLimit(settings.yjs_rate_per_second, settings.yjs_rate_burst)
-    while True:
-        try:
-            message = await websocket.receive()
-        except (WebSocketDisconnect, RuntimeError):
-            return
-        if message["type"] == "websocket.disconnect":
-            return
-        data = message.get("bytes")
-        if data is None:
-            peer.request_close(CLOSE_UNSUPPORTED, "binary y-protocols frames only")
-            return
-        if len(data) > max_bytes:
-            peer.request_close(CLOSE_TOO_BIG, "message too big")
-            return
-        if not rate.allow():
-            peer.request_close(CLOSE_POLICY, "too many messages")
-            return
-        try:
-            for item in parse_frame(data):
-                room.receive(peer, item)
-        except ForeignRootError as exc:
-            peer.request_close(CLOSE_UNSUPPORTED, str(exc))
-            return
-        except ProtocolError as exc:
-            peer.request_close(CLOSE_INVALID, str(exc))
-            return
+    peer.on_close = interrupt
+    try:
+        while not peer.closing:
+            try:
+                message = await websocket.receive()
+            except (WebSocketDisconnect, RuntimeError):
+                return
+            if message["type"] == "websocket.disconnect":
+                return
+            data = message.get("bytes")
+            if data is None:
+                peer.request_close(CLOSE_UNSUPPORTED, "binary y-protocols frames only")
+                return
+            if len(data) > max_bytes:
+                peer.request_close(CLOSE_TOO_BIG, "message too big")
+                return
+            if not rate.allow():
+                peer.request_close(CLOSE_POLICY, "too many messages")
+                return
+            try:
+                for item in parse_frame(data):
+                    room.receive(peer, item)
+            except ForeignRootError as exc:
+                peer.request_close(CLOSE_UNSUPPORTED, str(exc))
+                return
+            except ProtocolError as exc:
+                peer.request_close(CLOSE_INVALID, str(exc))
+                return
+    except asyncio.CancelledError:
+        if not interrupted:
+            raise
+        task.uncancel()
+    finally:
+        peer.on_close = None

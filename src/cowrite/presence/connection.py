@@ -113,7 +113,7 @@ class Connection:
         self._close_code: int | None = None
         self._close_reason = ""
         # Called when the close frame cannot be sent (the socket handler then ends the socket).
-        self.on_abort: Callable[[], None] | None = None
+        self.on_abort: Callable[[], object] | None = None
 
     # -- queueing (synchronous: a room's flush never awaits a reader) ----------------------------
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
 from contextlib import AsyncExitStack
+from typing import Any
 
 from fastapi import APIRouter, WebSocket
 
@@ -32,8 +34,9 @@ async def document_presence(access: DocumentViewer, state: State) -> DocumentPre
     )
 
 
-async def presence_socket(websocket: WebSocket) -> None:
-    await serve_socket(websocket, get_state(websocket))
+def presence_socket(websocket: WebSocket) -> Coroutine[Any, Any, None]:
+    # Hands back the handler's coroutine rather than awaiting it: one frame less per socket.
+    return serve_socket(websocket, get_state(websocket))
 
 
 # A plain Starlette route: no dependency solving, no per-socket exit stacks (memory per idle

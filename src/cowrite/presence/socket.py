@@ -17,6 +17,7 @@ from cowrite.kit.useragent import device_type
 from cowrite.presence.connection import Connection
 from cowrite.presence.protocol import ProtocolError, error_frame, parse_frame
 from cowrite.presence.service import CLOSE_UNAUTHENTICATED, PresenceService
+from cowrite.sockets import header_value, query_value
 from cowrite.state import AppState
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ def _too_big(text: str, limit: int) -> bool:
 
 def origin_allowed(websocket: WebSocket, allowed: list[str]) -> bool:
     """Browsers send Origin; other clients don't. Checked only when origins are configured."""
-    origin = websocket.headers.get("origin")
+    origin = header_value(websocket, "origin")
     if origin is None or not allowed or "*" in allowed:
         return True
     return origin.rstrip("/") in {item.rstrip("/") for item in allowed}
@@ -90,12 +91,8 @@ async def serve_socket(websocket: WebSocket, state: AppState) -> None:
         return
     reader = asyncio.current_task()
     if reader is not None:
-
-        def abort() -> None:
-            reader.cancel()
-
-        connection.on_abort = abort
-    user_agent = websocket.headers.get("user-agent", "")
+        connection.on_abort = reader.cancel
+    user_agent = header_value(websocket, "user-agent") or ""
     client = websocket.client.host if websocket.client else ""
     await presence.connect(connection, user_agent, client)
     try:
@@ -119,7 +116,7 @@ async def _open(websocket: WebSocket, state: AppState) -> Connection | None:
     if not origin_allowed(websocket, settings.allowed_origins):
         await _refuse(websocket, CLOSE_FORBIDDEN, "origin not allowed")
         return None
-    token = websocket.query_params.get("token")
+    token = query_value(websocket, "token")
     if not token:
         try:
             token = await _first_frame_token(websocket, settings.ws_auth_timeout_seconds)
@@ -137,7 +134,7 @@ async def _open(websocket: WebSocket, state: AppState) -> Connection | None:
         user_id=principal.user_id,
         login_id=principal.login_id,
         full_name=principal.user.full_name,
-        device_type=device_type(websocket.headers.get("user-agent", "")),
+        device_type=device_type(header_value(websocket, "user-agent") or ""),
         queue_max=settings.ws_send_queue_max,
     )
 
