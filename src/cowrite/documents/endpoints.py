@@ -17,7 +17,7 @@ from cowrite.documents import service
 from cowrite.documents.deps import (
     DocumentDeletion,
     DocumentEditor,
-    DocumentViewer,
+    DocumentReader,
     RestorableDocument,
 )
 from cowrite.documents.schemas import (
@@ -75,8 +75,8 @@ async def list_tags(access: WorkspaceViewer, session: DbSession) -> list[TagOut]
 
 
 @router.get("/api/v1/documents/{document_id}", response_model=DocumentOut)
-async def get_document(access: DocumentViewer, session: DbSession) -> DocumentOut:
-    return await service.view(session, access.document)
+async def get_document(access: DocumentReader, session: DbSession) -> DocumentOut:
+    return await service.view(session, access.document, access.tags)
 
 
 @router.patch("/api/v1/documents/{document_id}", response_model=DocumentOut)

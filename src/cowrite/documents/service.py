@@ -39,12 +39,17 @@ def _summary(document: Document, tags: list[str]) -> DocumentSummary:
     )
 
 
-async def view(session: AsyncSession, document: Document) -> DocumentOut:
+async def view(
+    session: AsyncSession, document: Document, tags: list[str] | None = None
+) -> DocumentOut:
+    """The document as the API shows it; `tags` when the caller already loaded them."""
+    if tags is None:
+        tags = await repository.tags_of_one(session, document.id)
     return DocumentOut(
         id=document.id,
         workspace_id=document.workspace_id,
         title=document.title,
-        tags=await repository.tags_of_one(session, document.id),
+        tags=tags,
         version=document.version,
         created_by=document.created_by,
         updated_by=document.updated_by,
