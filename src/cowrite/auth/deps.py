@@ -43,10 +43,10 @@ class Principal:
 async def principal_from_token(state: AppState, session: AsyncSession, token: str) -> Principal:
     """Decode an access token and confirm its login is still live (logout ends it at once)."""
     claims = state.tokens.decode(token, ACCESS)
-    found = await repository.active_login_with_user(session, claims.login_id, claims.user_id)
-    if found is None:
+    user = await repository.user_of_active_login(session, claims.login_id, claims.user_id)
+    if user is None:
         raise Unauthorized("Login has ended", code="invalid_token")
-    return Principal(user=found[1], login_id=claims.login_id)
+    return Principal(user=user, login_id=claims.login_id)
 
 
 async def current_principal(
