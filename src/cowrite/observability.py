@@ -80,6 +80,22 @@ class RequestLogMiddleware:
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
+        # Looking up a labelled child takes a lock and builds a key; the set of (method,
+        # route template, status) is small and fixed, so each child is looked up once.
+        self._counters: dict[tuple[str, str, int], Any] = {}
+        self._timers: dict[tuple[str, str], Any] = {}
+
+    def _observe(self, method: str, template: str, status: int, duration: float) -> None:
+        counter = self._counters.get((method, template, status))
+        if counter is None:
+            counter = self.metrics.requests.labels(method, template, str(status))
+            self._counters[(method, template, status)] = counter
+        counter.inc()
+        timer = self._timers.get((method, template))
+        if timer is None:
+            timer = self.metrics.latency.labels(method, template)
+            self._timers[(method, template)] = timer
+        timer.observe(duration)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -101,8 +117,7 @@ class RequestLogMiddleware:
             route = scope.get("route")
             template = getattr(route, "path", None) or "<unmatched>"
             method = scope["method"]
-            self.metrics.requests.labels(method, template, str(status)).inc()
-            self.metrics.latency.labels(method, template).observe(duration)
+            self._observe(method, template, status, duration)
             if request_log.isEnabledFor(logging.INFO):
                 request_log.info(
                     "request",

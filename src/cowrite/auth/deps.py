@@ -9,15 +9,25 @@ from typing import Annotated
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import HTTPConnection
 
 from cowrite.auth import repository
 from cowrite.auth.tokens import ACCESS
-from cowrite.deps import DbSession, State
+from cowrite.deps import DbSession, get_state
 from cowrite.kit.errors import Unauthorized
 from cowrite.models import User
 from cowrite.state import AppState
 
 bearer = HTTPBearer(auto_error=False)
+
+
+async def app_state(connection: HTTPConnection) -> AppState:
+    """The app's state. Async on purpose: FastAPI runs a plain `def` dependency in a worker
+    thread, a hop that costs more than the lookup itself on every authenticated request."""
+    return get_state(connection)
+
+
+LiveState = Annotated[AppState, Depends(app_state)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,14 +43,14 @@ class Principal:
 async def principal_from_token(state: AppState, session: AsyncSession, token: str) -> Principal:
     """Decode an access token and confirm its login is still live (logout ends it at once)."""
     claims = state.tokens.decode(token, ACCESS)
-    found = await repository.active_login_with_user(session, claims.login_id, claims.user_id)
-    if found is None:
+    user = await repository.user_of_active_login(session, claims.login_id, claims.user_id)
+    if user is None:
         raise Unauthorized("Login has ended", code="invalid_token")
-    return Principal(user=found[1], login_id=claims.login_id)
+    return Principal(user=user, login_id=claims.login_id)
 
 
 async def current_principal(
-    state: State,
+    state: LiveState,
     session: DbSession,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cowrite.kit.clock import utcnow
@@ -22,22 +22,27 @@ async def user_by_id(session: AsyncSession, user_id: uuid.UUID) -> User | None:
     return await session.get(User, user_id)
 
 
-async def active_login_with_user(
-    session: AsyncSession, login_id: uuid.UUID, user_id: uuid.UUID
-) -> tuple[Login, User] | None:
-    """The login and its user in one query, if the login is still live."""
-    result = await session.execute(
-        select(Login, User)
-        .join(User, User.id == Login.user_id)
-        .where(
-            Login.id == login_id,
-            Login.user_id == user_id,
-            Login.revoked_at.is_(None),
-            Login.expires_at > utcnow(),
-        )
+# Built once: every authenticated request runs it, and a prebuilt statement skips compiling.
+_USER_OF_ACTIVE_LOGIN = (
+    select(User)
+    .join(Login, Login.user_id == User.id)
+    .where(
+        Login.id == bindparam("login_id"),
+        Login.user_id == bindparam("user_id"),
+        Login.revoked_at.is_(None),
+        Login.expires_at > bindparam("now"),
     )
-    row = result.first()
-    return None if row is None else (row[0], row[1])
+)
+
+
+async def user_of_active_login(
+    session: AsyncSession, login_id: uuid.UUID, user_id: uuid.UUID
+) -> User | None:
+    """The login's user in one query, if the login is still live."""
+    result = await session.execute(
+        _USER_OF_ACTIVE_LOGIN, {"login_id": login_id, "user_id": user_id, "now": utcnow()}
+    )
+    return result.scalars().first()
 
 
 async def login_by_id(session: AsyncSession, login_id: uuid.UUID) -> Login | None:

@@ -22,23 +22,34 @@ class DocumentAccess:
     principal: Principal
     document: Document
     role: Role
+    # The document's tags, sorted, when the dependency was asked to load them.
+    tags: list[str] | None = None
 
 
 def document_access(
-    minimum: Role, *, allow_trashed: bool = False
+    minimum: Role, *, allow_trashed: bool = False, with_tags: bool = False
 ) -> Callable[..., Awaitable[DocumentAccess]]:
     async def dependency(
         document_id: uuid.UUID, principal: CurrentUser, session: DbSession
     ) -> DocumentAccess:
         grant = await document_grant(
-            session, principal.user_id, document_id, minimum, allow_trashed=allow_trashed
+            session,
+            principal.user_id,
+            document_id,
+            minimum,
+            allow_trashed=allow_trashed,
+            with_tags=with_tags,
         )
-        return DocumentAccess(principal=principal, document=grant.document, role=grant.role)
+        return DocumentAccess(
+            principal=principal, document=grant.document, role=grant.role, tags=grant.tags
+        )
 
     return dependency
 
 
 DocumentViewer = Annotated[DocumentAccess, Depends(document_access(Role.VIEWER))]
+# A viewer's access that also brings the document's tags, in the same query.
+DocumentReader = Annotated[DocumentAccess, Depends(document_access(Role.VIEWER, with_tags=True))]
 DocumentEditor = Annotated[DocumentAccess, Depends(document_access(Role.EDITOR))]
 DocumentAdmin = Annotated[DocumentAccess, Depends(document_access(Role.ADMIN))]
 # For routes that act on the trash (restore, permanent delete).

@@ -11,12 +11,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from cowrite.deps import DbSession, State
+from cowrite.auth.deps import LiveState
+from cowrite.deps import DbSession
 from cowrite.documents import service
 from cowrite.documents.deps import (
     DocumentDeletion,
     DocumentEditor,
-    DocumentViewer,
+    DocumentReader,
     RestorableDocument,
 )
 from cowrite.documents.schemas import (
@@ -42,7 +43,7 @@ router = APIRouter(tags=["documents"])
     response_model=DocumentOut,
 )
 async def create_document(
-    body: DocumentCreate, access: WorkspaceEditor, state: State, session: DbSession
+    body: DocumentCreate, access: WorkspaceEditor, state: LiveState, session: DbSession
 ) -> DocumentOut:
     return await service.create_document(
         state,
@@ -74,13 +75,13 @@ async def list_tags(access: WorkspaceViewer, session: DbSession) -> list[TagOut]
 
 
 @router.get("/api/v1/documents/{document_id}", response_model=DocumentOut)
-async def get_document(access: DocumentViewer, session: DbSession) -> DocumentOut:
-    return await service.view(session, access.document)
+async def get_document(access: DocumentReader, session: DbSession) -> DocumentOut:
+    return await service.view(session, access.document, access.tags)
 
 
 @router.patch("/api/v1/documents/{document_id}", response_model=DocumentOut)
 async def update_document(
-    body: DocumentUpdate, access: DocumentEditor, state: State, session: DbSession
+    body: DocumentUpdate, access: DocumentEditor, state: LiveState, session: DbSession
 ) -> DocumentOut:
     return await service.update_document(
         state,

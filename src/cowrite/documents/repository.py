@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import and_, bindparam, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cowrite.models import Document, DocumentTag
@@ -38,6 +38,19 @@ async def tags_of(
     for document_id, name in result:
         tags[document_id].append(name)
     return tags
+
+
+_TAGS_OF_ONE = (
+    select(DocumentTag.name)
+    .where(DocumentTag.document_id == bindparam("document_id"))
+    .order_by(DocumentTag.name)
+)
+
+
+async def tags_of_one(session: AsyncSession, document_id: uuid.UUID) -> list[str]:
+    """One document's tags, sorted; a statement built once for the single-document hot path."""
+    result = await session.execute(_TAGS_OF_ONE, {"document_id": document_id})
+    return list(result.scalars())
 
 
 async def replace_tags(session: AsyncSession, document: Document, names: Sequence[str]) -> None:

@@ -39,9 +39,25 @@ def _summary(document: Document, tags: list[str]) -> DocumentSummary:
     )
 
 
-async def view(session: AsyncSession, document: Document) -> DocumentOut:
-    tags = (await repository.tags_of(session, [document.id])).get(document.id, [])
-    return DocumentOut(**_summary(document, tags).model_dump(), content=document.content)
+async def view(
+    session: AsyncSession, document: Document, tags: list[str] | None = None
+) -> DocumentOut:
+    """The document as the API shows it; `tags` when the caller already loaded them."""
+    if tags is None:
+        tags = await repository.tags_of_one(session, document.id)
+    return DocumentOut(
+        id=document.id,
+        workspace_id=document.workspace_id,
+        title=document.title,
+        tags=tags,
+        version=document.version,
+        created_by=document.created_by,
+        updated_by=document.updated_by,
+        created_at=document.created_at,
+        updated_at=document.updated_at,
+        deleted_at=document.deleted_at,
+        content=document.content,
+    )
 
 
 def _check_size(state: AppState, content: str) -> None:

@@ -4,12 +4,33 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cowrite.kit.errors import Forbidden, NotFound
 from cowrite.models import Membership, Workspace
 from cowrite.workspaces.roles import Role
+
+# Built once: authorization runs these on most requests, and a prebuilt statement is served
+# from SQLAlchemy's compiled cache without rebuilding its cache key.
+_ROLE_IN_WORKSPACE = (
+    select(Membership.role)
+    .join(Workspace, Workspace.id == Membership.workspace_id)
+    .where(
+        Membership.workspace_id == bindparam("workspace_id"),
+        Membership.user_id == bindparam("user_id"),
+        Workspace.deleted_at.is_(None),
+    )
+)
+_WORKSPACE_WITH_ROLE = (
+    select(Workspace, Membership.role)
+    .join(Membership, Membership.workspace_id == Workspace.id)
+    .where(
+        Workspace.id == bindparam("workspace_id"),
+        Membership.user_id == bindparam("user_id"),
+        Workspace.deleted_at.is_(None),
+    )
+)
 
 
 async def role_in_workspace(
@@ -17,13 +38,7 @@ async def role_in_workspace(
 ) -> Role | None:
     """The caller's role in a live workspace, or None (not a member, or the workspace is gone)."""
     result = await session.execute(
-        select(Membership.role)
-        .join(Workspace, Workspace.id == Membership.workspace_id)
-        .where(
-            Membership.workspace_id == workspace_id,
-            Membership.user_id == user_id,
-            Workspace.deleted_at.is_(None),
-        )
+        _ROLE_IN_WORKSPACE, {"workspace_id": workspace_id, "user_id": user_id}
     )
     role = result.scalar_one_or_none()
     return None if role is None else Role(role)
@@ -34,13 +49,7 @@ async def workspace_with_role(
 ) -> tuple[Workspace, Role] | None:
     """A live workspace and the caller's role in it, in one query; None for non-members."""
     result = await session.execute(
-        select(Workspace, Membership.role)
-        .join(Membership, Membership.workspace_id == Workspace.id)
-        .where(
-            Workspace.id == workspace_id,
-            Membership.user_id == user_id,
-            Workspace.deleted_at.is_(None),
-        )
+        _WORKSPACE_WITH_ROLE, {"workspace_id": workspace_id, "user_id": user_id}
     )
     row = result.first()
     return None if row is None else (row[0], Role(row[1]))
