@@ -33,8 +33,18 @@ async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-State = Annotated[AppState, Depends(get_state)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+async def _state_dependency(connection: HTTPConnection) -> AppState:
+    # Async on purpose: FastAPI runs a plain `def` dependency in a worker thread, a hop that
+    # costs more than the lookup itself on every request.
+    return get_state(connection)
+
+
+async def _settings_dependency(connection: HTTPConnection) -> Settings:
+    return get_settings(connection)
+
+
+State = Annotated[AppState, Depends(_state_dependency)]
+SettingsDep = Annotated[Settings, Depends(_settings_dependency)]
 # scope="function": the commit happens before the response is sent, so a client that reads
 # right after a write sees it.
 DbSession = Annotated[AsyncSession, Depends(get_db, scope="function")]

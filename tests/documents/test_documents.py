@@ -36,6 +36,14 @@ async def test_create_and_read_a_document(client: httpx.AsyncClient, team: Team)
     assert response.json() == created
 
 
+async def test_several_tags_read_back_in_one_order(client: httpx.AsyncClient, team: Team) -> None:
+    tags = ["zeta", "Alpha", "mid-year", "b 2", "b"]
+    created = await create_document(client, team.editor, team.workspace_id, "Tagged", "", tags)
+    assert created["tags"] == sorted({tag.lower() for tag in tags})
+    response = await client.get(doc_url(created["id"]), headers=team.viewer.headers)
+    assert response.json()["tags"] == created["tags"]
+
+
 async def test_who_may_create_and_read(client: httpx.AsyncClient, team: Team) -> None:
     url = f"/api/v1/workspaces/{team.workspace_id}/documents"
     body = {"title": "x"}

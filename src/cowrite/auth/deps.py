@@ -9,25 +9,15 @@ from typing import Annotated
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.requests import HTTPConnection
 
 from cowrite.auth import repository
 from cowrite.auth.tokens import ACCESS
-from cowrite.deps import DbSession, get_state
+from cowrite.deps import DbSession, State
 from cowrite.kit.errors import Unauthorized
 from cowrite.models import User
 from cowrite.state import AppState
 
 bearer = HTTPBearer(auto_error=False)
-
-
-async def app_state(connection: HTTPConnection) -> AppState:
-    """The app's state. Async on purpose: FastAPI runs a plain `def` dependency in a worker
-    thread, a hop that costs more than the lookup itself on every authenticated request."""
-    return get_state(connection)
-
-
-LiveState = Annotated[AppState, Depends(app_state)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +40,7 @@ async def principal_from_token(state: AppState, session: AsyncSession, token: st
 
 
 async def current_principal(
-    state: LiveState,
+    state: State,
     session: DbSession,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:

@@ -11,8 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from cowrite.auth.deps import LiveState
-from cowrite.deps import DbSession
+from cowrite.deps import DbSession, State
 from cowrite.documents import service
 from cowrite.documents.deps import (
     DocumentDeletion,
@@ -43,7 +42,7 @@ router = APIRouter(tags=["documents"])
     response_model=DocumentOut,
 )
 async def create_document(
-    body: DocumentCreate, access: WorkspaceEditor, state: LiveState, session: DbSession
+    body: DocumentCreate, access: WorkspaceEditor, state: State, session: DbSession
 ) -> DocumentOut:
     return await service.create_document(
         state,
@@ -81,7 +80,7 @@ async def get_document(access: DocumentReader, session: DbSession) -> DocumentOu
 
 @router.patch("/api/v1/documents/{document_id}", response_model=DocumentOut)
 async def update_document(
-    body: DocumentUpdate, access: DocumentEditor, state: LiveState, session: DbSession
+    body: DocumentUpdate, access: DocumentEditor, state: State, session: DbSession
 ) -> DocumentOut:
     return await service.update_document(
         state,
