@@ -10,11 +10,14 @@ const cfg = JSON.parse(process.argv[2])
 const T0 = nowMs()
 
 function connect (i) {
-  const url = `${cfg.urls[i % cfg.urls.length]}?token=${encodeURIComponent(cfg.tokens[i % cfg.tokens.length])}`
+  // Clients of one room alternate between the servers (i % urls alone would put every member of a
+  // room on the same server whenever the room count is a multiple of the server count).
+  const server = Math.floor(i / cfg.rooms.length) % cfg.urls.length
+  const url = `${cfg.urls[server]}?token=${encodeURIComponent(cfg.tokens[i % cfg.tokens.length])}`
   const room = cfg.rooms[i % cfg.rooms.length]
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { perMessageDeflate: false })
-    const client = { i, ws, room, connectionId: null, joined: false, onEvent: null }
+    const client = { i, server, ws, room, connectionId: null, joined: false, onEvent: null }
     const timer = setTimeout(() => { ws.terminate(); reject(new Error('join timeout')) }, 30000)
     ws.on('open', () => ws.send(JSON.stringify({ type: 'hello', batch: true })))
     ws.on('message', (data) => {
@@ -44,6 +47,7 @@ async function main () {
   const clients = results.filter((r) => r.status === 'fulfilled').map((r) => r.value)
   const failures = cfg.clients - clients.length
   const byConnection = new Map(clients.map((c) => [c.connectionId, c.i]))
+  const serverOf = new Map(clients.map((c) => [c.i, c.server]))
   const roomSize = new Map()
   for (const c of clients) roomSize.set(c.room, (roomSize.get(c.room) || 0) + 1)
   const maxSeq = Math.ceil(cfg.hz * cfg.duration) + 4
@@ -69,7 +73,7 @@ async function main () {
       delivered++
       const latency = nowMs() - T0 - ev.cursor.column / 10
       hist.add(latency)
-      if (sender % cfg.urls.length !== c.i % cfg.urls.length) crossHist.add(latency)
+      if (serverOf.get(sender) !== c.server) crossHist.add(latency)
       else sameHist.add(latency)
     }
   }

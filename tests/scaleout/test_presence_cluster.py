@@ -44,6 +44,24 @@ async def test_presence_shows_users_of_both_processes(cluster: Cluster, scene: S
     await editor_on_b.close()
 
 
+async def test_cursor_moves_cross_processes(cluster: Cluster, scene: Scene) -> None:
+    owner_on_a = await PresenceClient("owner").connect(cluster.a.ws_url, scene.owner.access_token)
+    await owner_on_a.join(scene.document_id)
+    editor_on_b = await PresenceClient("editor").connect(
+        cluster.b.ws_url, scene.editor.access_token
+    )
+    await editor_on_b.join(scene.document_id)
+    cursor = {"line": 4, "column": 2}
+    await owner_on_a.send(
+        {"type": "cursor_move", "document_id": scene.document_id, "cursor": cursor}
+    )
+    moved = await editor_on_b.next_event(lambda event: event["type"] == "cursor_move")
+    assert moved["user_id"] == str(scene.owner.id)
+    assert moved["cursor"] == cursor
+    await owner_on_a.close()
+    await editor_on_b.close()
+
+
 async def test_users_of_a_killed_process_vanish_everywhere(cluster: Cluster, scene: Scene) -> None:
     watcher_on_b = await PresenceClient("watcher").connect(
         cluster.b.ws_url, scene.editor.access_token
