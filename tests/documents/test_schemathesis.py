@@ -3,14 +3,11 @@ input, no 5xx and every response matches its schema."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 
+from tests.support.schemathesis import failure_output, run_schemathesis
 from tests.support.server import ServerProcess
 
 PASSWORD = "correct horse battery staple"
@@ -34,8 +31,6 @@ def _signed_in_owner_with_a_document(base_url: str) -> tuple[str, str, str]:
 
 
 def test_document_endpoints_hold_their_schema(server: ServerProcess, tmp_path: Path) -> None:
-    st = shutil.which("st", path=os.path.dirname(sys.executable)) or shutil.which("st")
-    assert st, "schemathesis is a dev dependency"
     authorization, workspace_id, document_id = _signed_in_owner_with_a_document(server.base_url)
     # Aim the generated requests at objects that exist, so they get past the 404s.
     config = tmp_path / "schemathesis.toml"
@@ -43,31 +38,12 @@ def test_document_endpoints_hold_their_schema(server: ServerProcess, tmp_path: P
         f'[parameters]\n"path.workspace_id" = "{workspace_id}"\n'
         f'"path.document_id" = "{document_id}"\n'
     )
-    result = subprocess.run(
-        [
-            st,
-            "--config-file",
-            str(config),
-            "run",
-            f"{server.base_url}/openapi.json",
-            "--include-path-regex",
-            "^/api/v1/(search|documents/|workspaces/[^/]+/(documents|tags))",
-            "--header",
-            f"Authorization: {authorization}",
-            "--checks",
-            "not_a_server_error,response_schema_conformance,content_type_conformance",
-            "--max-examples",
-            "25",
-            "--phases",
-            "examples,coverage,fuzzing",
-            "--seed",
-            "1",
-            "--generation-deterministic",
-            "--report-dir",
-            str(tmp_path / "report"),
-        ],
-        capture_output=True,
-        text=True,
+    result = run_schemathesis(
+        server.base_url,
+        tmp_path,
+        "^/api/v1/(search|documents/|workspaces/[^/]+/(documents|tags))",
+        token=authorization.removeprefix("Bearer "),
+        config=config,
         timeout=600,
     )
-    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    assert result.returncode == 0, failure_output(result)
