@@ -61,9 +61,11 @@ def _url(server: ServerProcess, document_id: object, token: str | None) -> str:
 
 
 async def _close_code(ws: ClientConnection, send: bytes | str | None = None) -> int | None:
-    if send is not None:
-        await ws.send(send)
     try:
+        if send is not None:
+            # The server may close while a big frame is still going out: the close code is
+            # then carried by the error the send raises.
+            await ws.send(send)
         async with asyncio.timeout(10):
             while True:
                 await ws.recv()
