@@ -63,6 +63,26 @@ async def test_publish_reaches_other_processes_but_never_echoes(
     assert queues["b"].empty()
 
 
+async def test_messages_published_without_waiting_all_arrive_in_order(
+    make_broker: BrokerFactory,
+) -> None:
+    a, b = make_broker("a"), make_broker("b")
+    for broker in (a, b):
+        await broker.start()
+    queue, handler = collector()
+    await b.subscribe("yjs:doc", handler)
+    own, own_handler = collector()
+    await a.subscribe("yjs:doc", own_handler)
+
+    for index in range(500):  # queued in one go: they leave in a few pipelined round trips
+        a.publish_soon("yjs:doc", str(index).encode())
+    received = [await next_item(queue) for _ in range(500)]
+    assert received == [str(index).encode() for index in range(500)]
+    a.publish_soon("yjs:doc", b"later")
+    assert await next_item(queue) == b"later"
+    assert own.empty()  # never echoed to the publisher
+
+
 async def test_channels_are_refcounted_and_only_hosted_rooms_are_subscribed(
     make_broker: BrokerFactory, redis_server: RedisServer
 ) -> None:

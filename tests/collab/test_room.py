@@ -6,7 +6,7 @@ import asyncio
 import uuid
 
 import pytest
-from pycrdt import Doc, Map
+from pycrdt import Doc, Map, Text
 
 from cowrite.collab import protocol
 from cowrite.collab.protocol import AwarenessEntry, ProtocolError, SyncUpdate, parse_frame
@@ -36,6 +36,31 @@ async def test_a_tick_of_updates_goes_out_as_one_frame_without_echo() -> None:
     assert alice.text() == "world"  # only what alice did not write herself
     assert bob.text() == "hello"
     assert [author for _, author in listener.accepted] == [alice.user_id, bob.user_id]
+    assert len(listener.published) == 1
+
+
+async def test_local_updates_reach_other_processes_on_the_next_loop_turn_not_the_tick() -> None:
+    listener = FakeListener()
+    room = _room(listener)  # a one-minute tick: nothing is fanned out locally in this test
+    alice, bob = FakePeer(), FakePeer()
+    for peer in (alice, bob):
+        room.join(peer)
+        peer.frames.clear()
+    _, first = edit(None, 0, "one")
+    _, second = edit(None, 0, "two")
+    room.receive(alice, SyncUpdate(first))
+    room.receive(bob, SyncUpdate(second))
+    room.apply_remote(protocol.sync_update(edit(None, 0, "remote")[1]))
+    assert listener.published == []
+    await asyncio.sleep(0)
+    assert len(listener.published) == 1  # both local updates merged; the remote one is not sent
+    sent = Doc()
+    for message in parse_frame(listener.published[0]):
+        assert isinstance(message, SyncUpdate)
+        sent.apply_update(message.update)
+    assert sorted(str(sent.get("content", type=Text))) == sorted("onetwo")
+    assert alice.frames == [] and bob.frames == []  # local peers still wait for the tick
+    room.flush()
     assert len(listener.published) == 1
 
 

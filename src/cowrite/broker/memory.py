@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 from collections import defaultdict
@@ -24,6 +25,7 @@ class MemoryBroker:
         self.bus = bus or MemoryBus()
         self._handlers: dict[str, list[MessageHandler]] = defaultdict(list)
         self._reconnect_hooks: list[ReconnectHook] = []
+        self._sending: set[asyncio.Task[bool]] = set()
 
     async def start(self) -> None:
         if self not in self.bus.nodes:
@@ -42,6 +44,13 @@ class MemoryBroker:
             if node is not self:
                 await node._deliver(channel, data)
         return True
+
+    def publish_soon(self, channel: str, data: bytes) -> None:
+        if len(self.bus.nodes) < 2 and self in self.bus.nodes:
+            return  # alone on the bus (the embedded default): nobody to tell
+        task = asyncio.ensure_future(self.try_publish(channel, data))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
 
     async def _deliver(self, channel: str, data: bytes) -> None:
         for handler in list(self._handlers.get(channel, ())):

@@ -11,6 +11,7 @@ published meanwhile is gone for good.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import inspect
 import logging
@@ -79,6 +80,10 @@ class RedisBroker:
         self._hook_tasks: set[asyncio.Task[None]] = set()
         self._conn: AbstractConnection | None = None
         self._send_lock = asyncio.Lock()
+        # publish_soon's queue, drained by one sender task in pipelines (while one round trip
+        # is out, the next messages gather for the following one).
+        self._outbox: list[tuple[str, bytes]] = []
+        self._sender: asyncio.Task[None] | None = None
         self._connected = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._warned_at = 0.0
@@ -99,6 +104,9 @@ class RedisBroker:
             log.warning("redis is not reachable yet; the broker keeps retrying in the background")
 
     async def close(self) -> None:
+        if self._sender is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._sender), 1.0)
         tasks = [*self._hook_tasks]
         if self._task is not None:
             tasks.append(self._task)
@@ -125,6 +133,30 @@ class RedisBroker:
             self._warn("redis publish failed", exc)
             return False
         return True
+
+    def publish_soon(self, channel: str, data: bytes) -> None:
+        if not self._connected.is_set():
+            return  # lost, as pub/sub loses it; the subscribers repair on reconnect
+        self._outbox.append((self._prefix + channel, self._tag + data))
+        if self._sender is None:
+            self._sender = asyncio.create_task(self._send_outbox(), name="redis-publish")
+
+    async def _send_outbox(self) -> None:
+        try:
+            while self._outbox:
+                batch, self._outbox = self._outbox, []
+                try:
+                    if len(batch) == 1:
+                        await self.redis.publish(*batch[0])
+                        continue
+                    async with self.redis.pipeline(transaction=False) as pipe:
+                        for key, payload in batch:
+                            pipe.publish(key, payload)
+                        await pipe.execute()
+                except REDIS_ERRORS as exc:
+                    self._warn("redis publish failed", exc)
+        finally:
+            self._sender = None
 
     async def ping(self) -> bool:
         if not self._connected.is_set():

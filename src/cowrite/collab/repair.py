@@ -5,22 +5,30 @@ drops whatever is published while a subscriber reconnects; a test hook drops a s
 purpose). Periodically, on every broker reconnect and soon after a room opens, each open room is
 compared with its stored state (snapshot + log):
 - what the database has and the room lacks is applied to the room and sent to its local peers;
-- what the room has and the database still lacks one pass later (its accepting process died
-  before its commit) is appended to the log here: a Yjs update applied twice is harmless.
+- what the room heard from another process and the database still lacks an interval later (its
+  accepting process died before its commit) is appended to the log here: a Yjs update applied
+  twice is harmless.
+
+Each room's stored state is mirrored here and kept current incrementally: a pass reads the log's
+row ids, fetches only rows it has not seen (and the snapshot only after a compaction), and works
+on those. A pass costs what changed since the last one, not the size of the document, so many
+busy rooms never stall the event loop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from pycrdt import Doc, Text, merge_updates
+from pycrdt import Doc, merge_updates
 
-from cowrite.collab import protocol, repository
-from cowrite.collab.room import TEXT_NAME, Room
+from cowrite.collab import repository
+from cowrite.collab.room import Room, apply_and_capture
 from cowrite.db import unit_of_work
 
 if TYPE_CHECKING:
@@ -29,53 +37,31 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def _read_varuint(data: bytes, position: int) -> tuple[int, int]:
-    value, shift = 0, 0
-    while True:
-        byte = data[position]
-        position += 1
-        value |= (byte & 0x7F) << shift
-        if byte < 0x80:
-            return value, position
-        shift += 7
+@dataclass(slots=True)
+class StoredMirror:
+    """What the database holds for one room, as far as this process has read it."""
+
+    doc: Doc = field(default_factory=Doc)
+    mark: int = -1  # the snapshot's compaction mark when it was last read
+    seen: set[int] = field(default_factory=set)  # log rows applied to `doc`
+    # Updates heard from other processes, with when they were taken from the room: checked
+    # against the database once they are an interval old.
+    heard: list[tuple[float, list[bytes]]] = field(default_factory=list)
 
 
-def decode_state_vector(vector: bytes) -> dict[int, int]:
-    """client id → clock, from Yjs' state vector encoding (the order of pairs is arbitrary)."""
-    count, position = _read_varuint(vector, 0)
-    clocks: dict[int, int] = {}
-    for _ in range(count):
-        client, position = _read_varuint(vector, position)
-        clocks[client], position = _read_varuint(vector, position)
-    return clocks
-
-
-def _covers(have: dict[int, int], other: dict[int, int]) -> bool:
-    return all(have.get(client, 0) >= clock for client, clock in other.items())
-
-
-def adds_anything(doc: Doc, text: Text, update: bytes) -> bool:
-    """Whether applying `update` would change `doc` (new items, or deletions that show)."""
-    probe: Doc = Doc()
-    probe.apply_update(doc.get_update())
-    probe_text = probe.get(TEXT_NAME, type=Text)
-    before = decode_state_vector(probe.get_state())
-    probe.apply_update(update)
-    return not _covers(before, decode_state_vector(probe.get_state())) or str(probe_text) != str(
-        text
-    )
+def merged(updates: list[bytes]) -> bytes:
+    return updates[0] if len(updates) == 1 else merge_updates(*updates)
 
 
 class RoomRepair:
     def __init__(self, service: CollabService, interval: float) -> None:
         self.service = service
         self.interval = interval
-        # Per room, what the database lacked at the last pass (written back if it still does).
-        self._lacking: dict[uuid.UUID, bytes] = {}
+        self._mirrors: dict[uuid.UUID, StoredMirror] = {}
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self._failing = False
-        self.repaired = 0  # updates applied to rooms from the database (observability, tests)
+        self.repaired = 0  # passes that applied stored updates to a room (observability, tests)
         self.written_back = 0  # updates this process persisted for a process that did not
 
     async def start(self, stack: AsyncExitStack) -> None:
@@ -125,42 +111,56 @@ class RoomRepair:
         if failed and not self._failing:
             log.warning("Yjs repair is failing; retrying every %.1f s", self.interval)
         self._failing = failed > 0
-        for document_id in [key for key in self._lacking if key not in self.service.rooms]:
-            del self._lacking[document_id]
+        for document_id in [key for key in self._mirrors if key not in self.service.rooms]:
+            del self._mirrors[document_id]
 
     async def repair(self, room: Room) -> None:
         async with self._lock:
+            document_id = room.document_id
+            mirror = self._mirrors.get(document_id)
             async with unit_of_work(self.service.state.session_factory) as session:
-                snapshot = await repository.snapshot_state(session, room.document_id)
-                rows = await repository.log_updates(session, room.document_id)
-            if snapshot is None:
-                return
-            stored: Doc = Doc()
-            stored.apply_update(merge_updates(snapshot, *rows) if rows else snapshot)
-            stored_text = stored.get(TEXT_NAME, type=Text)
-            if self.service.rooms.get(room.document_id) is not room:
+                position = await repository.log_position(session, document_id)
+                if position is None:
+                    return
+                mark, ids = position
+                snapshot = None
+                if mirror is None or mark != mirror.mark:
+                    snapshot = await repository.snapshot_state(session, document_id)
+                known = mirror.seen if mirror is not None else set()
+                rows = await repository.log_rows(session, [i for i in ids if i not in known])
+            if self.service.rooms.get(document_id) is not room:
                 return  # unloaded meanwhile
-            self._heal_room(room, stored)
-            self._write_back(room, stored, stored_text)
+            if mirror is None:
+                mirror = self._mirrors.setdefault(document_id, StoredMirror())
+            present = set(ids)
+            mirror.seen = {i for i in mirror.seen if i in present} | {i for i, _ in rows}
+            fresh = [data for _, data in rows]
+            if snapshot is not None:
+                mirror.mark = mark
+                fresh.insert(0, snapshot)
+            if fresh:
+                update = merged(fresh)
+                mirror.doc.apply_update(update)
+                if room.heal(update):
+                    self.repaired += 1
+            self._write_back(room, mirror)
 
-    def _heal_room(self, room: Room, stored: Doc) -> None:
-        missing = stored.get_update(room.doc.get_state())
-        if adds_anything(room.doc, room.text, missing):
-            room.apply_remote(protocol.sync_update(missing))
-            self.repaired += 1
-
-    def _write_back(self, room: Room, stored: Doc, stored_text: Text) -> None:
-        document_id = room.document_id
-        previous = self._lacking.pop(document_id, None)
-        if previous is not None and adds_anything(stored, stored_text, previous):
-            # Lacking for a whole interval: whoever accepted it will not write it.
-            self.service.log.append(document_id, previous, None)
-            self.written_back += 1
-            log.warning("persisted Yjs updates of %s that no process had saved", document_id)
+    def _write_back(self, room: Room, mirror: StoredMirror) -> None:
+        """Persist what the room heard an interval ago and the database still lacks."""
+        now = time.monotonic()
+        heard = room.take_heard()
+        if heard:
+            mirror.heard.append((now, heard))
+        due = [batch for taken, batch in mirror.heard if now - taken >= self.interval]
+        if not due:
             return
-        lacking = room.doc.get_update(stored.get_state())
-        if adds_anything(stored, stored_text, lacking):
-            self._lacking[document_id] = lacking
+        mirror.heard = [item for item in mirror.heard if now - item[0] < self.interval]
+        lacking = apply_and_capture(mirror.doc, merged([u for batch in due for u in batch]))
+        if lacking is not None:
+            # Lacking for a whole interval: whoever accepted it will not write it.
+            self.service.log.append(room.document_id, lacking, None)
+            self.written_back += 1
+            log.warning("persisted Yjs updates of %s that no process had saved", room.document_id)
 
 
 async def start_repair(service: CollabService, stack: AsyncExitStack) -> RoomRepair | None:

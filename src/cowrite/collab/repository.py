@@ -77,6 +77,35 @@ async def log_updates(session: AsyncSession, document_id: uuid.UUID) -> list[byt
     return list(result.scalars())
 
 
+async def log_position(
+    session: AsyncSession, document_id: uuid.UUID
+) -> tuple[int, list[int]] | None:
+    """The snapshot's compaction mark and the ids of the rows in the log; None without a
+    snapshot. Cheap enough to ask often: it reads no update data."""
+    mark = (
+        await session.execute(
+            select(YSnapshot.last_update_id).where(YSnapshot.document_id == document_id)
+        )
+    ).scalar_one_or_none()
+    if mark is None:
+        return None
+    ids = await session.execute(select(YUpdate.id).where(YUpdate.document_id == document_id))
+    return int(mark), [int(row_id) for row_id in ids.scalars()]
+
+
+async def log_rows(session: AsyncSession, ids: list[int]) -> list[tuple[int, bytes]]:
+    """(id, update) of the given log rows that still exist (compaction may have taken some)."""
+    found: list[tuple[int, bytes]] = []
+    for start in range(0, len(ids), 500):
+        result = await session.execute(
+            select(YUpdate.id, YUpdate.data)
+            .where(YUpdate.id.in_(ids[start : start + 500]))
+            .order_by(YUpdate.id)
+        )
+        found.extend((int(row.id), bytes(row.data)) for row in result)
+    return found
+
+
 async def append_updates(session: AsyncSession | AsyncConnection, rows: list[LogRow]) -> None:
     if not rows:
         return

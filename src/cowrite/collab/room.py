@@ -4,6 +4,9 @@ Updates that arrive within one tick are merged into a single update and fanned o
 encoded once: every peer gets the same bytes, except a sender, which gets the merge of the others'
 updates (or nothing). Peers take frames without blocking (`Peer.send`), so a slow socket never
 holds up the room. Everything here is synchronous and runs on the event loop.
+
+Updates made here go to the other processes sooner than the tick: merged per event-loop turn,
+so a remote peer waits for one tick (the receiving room's), not two.
 """
 
 from __future__ import annotations
@@ -33,6 +36,21 @@ from cowrite.collab.updates import check_update
 
 TEXT_NAME = "content"
 FAN_OUT_CHUNK = 64  # peers served per event-loop turn
+HEARD_MERGE_AT = 1000  # heard updates kept apart before they are merged into one
+
+
+def apply_and_capture(doc: Doc, update: bytes) -> bytes | None:
+    """Apply `update` to `doc`; the part of it that changed the document, or None if nothing did
+    (Yjs skips what a document already has, so this costs the update's size, not the doc's)."""
+    captured: list[bytes] = []
+    subscription = doc.observe(lambda event: captured.append(event.update))
+    try:
+        doc.apply_update(update)
+    finally:
+        doc.unobserve(subscription)
+    if not captured:
+        return None
+    return captured[0] if len(captured) == 1 else merge_updates(*captured)
 
 
 class Peer(Protocol):
@@ -91,9 +109,13 @@ class Room:
         self.clock = clock
         self.last_author: uuid.UUID | None = None
         self.changed = False
-        # (update, sender, made in this process): only local changes go to the broker.
-        self._pending: list[tuple[bytes, Peer | None, bool]] = []
+        # (update, the local peer that sent it): fanned out on the next tick.
+        self._pending: list[tuple[bytes, Peer | None]] = []
         self._pending_awareness: dict[int, tuple[AwarenessEntry, bool]] = {}
+        # Local updates not yet handed to the other processes (sent on the next loop turn).
+        self._outbound: list[bytes] = []
+        # Updates heard from other processes, until repair checks that the database has them.
+        self._heard: list[bytes] = []
         self._awareness: dict[int, AwarenessEntry] = {}
         self._awareness_clock: dict[int, int] = {}
         self._awareness_owner: dict[int, Peer] = {}
@@ -168,8 +190,18 @@ class Room:
         self.listener.update_accepted(self, update, author_id)
         self.last_author = author_id
         self.changed = True
-        self._pending.append((update, origin, True))
+        self._pending.append((update, origin))
         self._schedule()
+        if not self._outbound:
+            asyncio.get_running_loop().call_soon(self._send_outbound)
+        self._outbound.append(update)
+
+    def _send_outbound(self) -> None:
+        """Hand this loop turn's local updates, merged, to the other processes."""
+        outbound, self._outbound = self._outbound, []
+        if outbound:
+            merged = outbound[0] if len(outbound) == 1 else merge_updates(*outbound)
+            self.listener.frame_ready(self, protocol.sync_update(merged))
 
     def apply_remote(self, frame: bytes) -> None:
         """A frame another process produced: apply and fan out here; it is logged there."""
@@ -177,10 +209,29 @@ class Room:
             if isinstance(message, SyncUpdate | SyncStep2):
                 self._integrate(message.update)
                 self.changed = True
-                self._pending.append((message.update, None, False))
+                self._pending.append((message.update, None))
                 self._schedule()
+                self._heard.append(message.update)
+                if len(self._heard) >= HEARD_MERGE_AT:
+                    self._heard = [merge_updates(*self._heard)]
             elif isinstance(message, AwarenessMessage):
                 self.apply_awareness(message.payload, None, local=False)
+
+    def heal(self, stored: bytes) -> bool:
+        """Apply stored state (from the database) the room may lack; local peers get only what
+        it really lacked. True when something was missing."""
+        missing = apply_and_capture(self.doc, stored)
+        if missing is None:
+            return False
+        self.changed = True
+        self._pending.append((missing, None))
+        self._schedule()
+        return True
+
+    def take_heard(self) -> list[bytes]:
+        """The updates heard from other processes since the last call."""
+        heard, self._heard = self._heard, []
+        return heard
 
     def _integrate(self, update: bytes) -> None:
         check_update(update, TEXT_NAME)
@@ -229,6 +280,7 @@ class Room:
         if self._tick is not None:
             self._tick.cancel()
             self._tick = None
+        self._send_outbound()
         pending, self._pending = self._pending, []
         if pending:
             self._fan_out_updates(pending)
@@ -273,14 +325,14 @@ class Room:
                 asyncio.get_running_loop().call_soon(self._run_jobs)
                 return
 
-    def _fan_out_updates(self, pending: list[tuple[bytes, Peer | None, bool]]) -> None:
-        updates = [update for update, _, _ in pending]
+    def _fan_out_updates(self, pending: list[tuple[bytes, Peer | None]]) -> None:
+        updates = [update for update, _ in pending]
         merged = updates[0] if len(updates) == 1 else merge_updates(*updates)
         frame = protocol.sync_update(merged)
-        senders = {origin for _, origin, _ in pending if origin is not None}
+        senders = {origin for _, origin in pending if origin is not None}
         personal: dict[Peer, bytes | None] = {}
         for sender in senders:
-            others = [update for update, origin, _ in pending if origin is not sender]
+            others = [update for update, origin in pending if origin is not sender]
             if not others:
                 personal[sender] = None
             elif len(others) == 1:
@@ -288,8 +340,3 @@ class Room:
             else:
                 personal[sender] = protocol.sync_update(merge_updates(*others))
         self._send_to_all(frame, personal)
-        local = [update for update, _, is_local in pending if is_local]
-        if local:
-            if len(local) != len(pending):
-                frame = protocol.sync_update(local[0] if len(local) == 1 else merge_updates(*local))
-            self.listener.frame_ready(self, frame)

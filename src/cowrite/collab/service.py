@@ -226,7 +226,7 @@ class CollabService:
             )
 
     def frame_ready(self, room: Room, frame: bytes) -> None:
-        self._spawn(self.state.broker.publish(_channel(room.document_id), frame))
+        self.state.broker.publish_soon(_channel(room.document_id), frame)
 
     def _sync_content(self, room: Room) -> None:
         timer = self._content_timers.pop(room.document_id, None)
