@@ -7,16 +7,21 @@ Each scenario is bounded by short timeouts from the cluster settings (presence 2
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select
 
+from cowrite.db import create_engine
+from cowrite.models import YSnapshot
 from tests.scaleout.conftest import Cluster, cluster_env
 from tests.scaleout.scenes import Scene, make_scene
 from tests.scaleout.wsclient import PresenceClient
 from tests.scaleout.yclient import YClient
+from tests.support.databases import TestDatabase
 from tests.support.redis import RedisServer, eventually
 from tests.support.server import ServerProcess
 
@@ -162,11 +167,26 @@ async def test_sigkill_of_one_process_loses_no_one_and_nothing(
     await fresh.close()
 
 
-@pytest.fixture
+LOSSY = {
+    # Half of what crosses between the processes is dropped on arrival.
+    "half-lost": {"COWRITE_TEST_BROKER_DROP_RATE": "0.5"},
+    # Nothing crosses by pub/sub, and the log is compacted every few rows: every update reaches
+    # the other process from the database, across snapshot rewrites.
+    "all-lost-compacting": {
+        "COWRITE_TEST_BROKER_DROP_RATE": "1.0",
+        "COWRITE_YJS_COMPACT_THRESHOLD": "5",
+    },
+}
+
+
+@pytest.fixture(params=sorted(LOSSY))
 def lossy_cluster(
-    cluster_env: dict[str, str], redis_server: RedisServer, tmp_path: Path
+    request: pytest.FixtureRequest,
+    cluster_env: dict[str, str],
+    redis_server: RedisServer,
+    tmp_path: Path,
 ) -> Iterator[Cluster]:
-    env = {**cluster_env, "COWRITE_TEST_BROKER_DROP_RATE": "0.5"}
+    env = {**cluster_env, **LOSSY[request.param]}
     servers = [ServerProcess(env=env, workdir=tmp_path) for _ in range(2)]
     try:
         for server in servers:
@@ -177,8 +197,23 @@ def lossy_cluster(
             server.stop()
 
 
+async def compactions(db: TestDatabase, document_id: str) -> int:
+    """The last log row merged into the document's snapshot (0 while never compacted)."""
+    engine = create_engine(db.url)
+    try:
+        async with engine.connect() as connection:
+            mark = await connection.execute(
+                select(YSnapshot.last_update_id).where(
+                    YSnapshot.document_id == uuid.UUID(document_id)
+                )
+            )
+            return int(mark.scalar_one())
+    finally:
+        await engine.dispose()
+
+
 async def test_lost_broker_messages_heal_within_the_repair_interval(
-    lossy_cluster: Cluster,
+    lossy_cluster: Cluster, db: TestDatabase, request: pytest.FixtureRequest
 ) -> None:
     scene = await make_scene(lossy_cluster.a)
     on_a = await YClient("a").connect(
@@ -187,8 +222,9 @@ async def test_lost_broker_messages_heal_within_the_repair_interval(
     on_b = await YClient("b").connect(
         lossy_cluster.b.ws_url, scene.document_id, scene.editor.access_token
     )
-    # Half of what crosses between the processes is dropped on arrival.
     words_a, words_b = await asyncio.gather(type_words(on_a, "a", 30), type_words(on_b, "b", 30))
     await converged([on_a, on_b], words_a + words_b, within=10)
+    if "compacting" in request.node.callspec.id:
+        assert await compactions(db, scene.document_id) > 0
     await on_a.close()
     await on_b.close()
