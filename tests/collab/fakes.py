@@ -42,12 +42,16 @@ class FakePeer:
 class FakeListener:
     accepted: list[tuple[bytes, uuid.UUID | None]] = field(default_factory=list)
     published: list[bytes] = field(default_factory=list)
+    shared: bool = True  # other processes listen
 
     def update_accepted(self, room: Room, update: bytes, author_id: uuid.UUID | None) -> None:
         self.accepted.append((update, author_id))
 
     def frame_ready(self, room: Room, frame: bytes) -> None:
         self.published.append(frame)
+
+    def shares_updates(self) -> bool:
+        return self.shared
 
 
 def edit(base: bytes | None, index: int, value: str) -> tuple[Doc, bytes]:

@@ -64,6 +64,18 @@ async def test_local_updates_reach_other_processes_on_the_next_loop_turn_not_the
     assert len(listener.published) == 1
 
 
+async def test_a_process_alone_prepares_nothing_for_other_processes() -> None:
+    listener = FakeListener(shared=False)
+    room = _room(listener)
+    peer = FakePeer()
+    room.join(peer)
+    room.receive(FakePeer(), SyncUpdate(edit(None, 0, "alone")[1]))
+    await asyncio.sleep(0)
+    room.flush()
+    assert listener.published == []
+    assert peer.text() == "alone"
+
+
 async def test_joining_sends_the_state_vector_and_answers_sync_step1() -> None:
     room = _room()
     writer = FakePeer()

@@ -18,6 +18,11 @@ ReconnectHook = Callable[[], Awaitable[None]]
 class Broker(Protocol):
     node_id: str
 
+    @property
+    def has_peers(self) -> bool:
+        """Whether other processes may be listening (False: publishing would reach nobody)."""
+        ...
+
     async def start(self) -> None: ...
 
     async def close(self) -> None: ...

@@ -45,8 +45,12 @@ class MemoryBroker:
                 await node._deliver(channel, data)
         return True
 
+    @property
+    def has_peers(self) -> bool:
+        return any(node is not self for node in self.bus.nodes)
+
     def publish_soon(self, channel: str, data: bytes) -> None:
-        if len(self.bus.nodes) < 2 and self in self.bus.nodes:
+        if not self.has_peers:
             return  # alone on the bus (the embedded default): nobody to tell
         task = asyncio.ensure_future(self.try_publish(channel, data))
         self._sending.add(task)

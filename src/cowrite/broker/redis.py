@@ -90,6 +90,10 @@ class RedisBroker:
         self.connections = 0  # how many times the subscriber connected (tests and logs)
 
     @property
+    def has_peers(self) -> bool:
+        return True  # other processes come and go unseen: always publish
+
+    @property
     def connected(self) -> bool:
         return self._connected.is_set()
 

@@ -80,6 +80,10 @@ class RoomListener(Protocol):
         """A merged update or awareness frame produced locally, for the other processes."""
         ...
 
+    def shares_updates(self) -> bool:
+        """Whether other processes may be listening (else nothing is prepared for them)."""
+        ...
+
 
 @dataclass(slots=True)
 class _FanOut:
@@ -192,6 +196,8 @@ class Room:
         self.changed = True
         self._pending.append((update, origin))
         self._schedule()
+        if not self.listener.shares_updates():
+            return
         if not self._outbound:
             asyncio.get_running_loop().call_soon(self._send_outbound)
         self._outbound.append(update)

@@ -228,6 +228,9 @@ class CollabService:
     def frame_ready(self, room: Room, frame: bytes) -> None:
         self.state.broker.publish_soon(_channel(room.document_id), frame)
 
+    def shares_updates(self) -> bool:
+        return self.state.broker.has_peers
+
     def _sync_content(self, room: Room) -> None:
         timer = self._content_timers.pop(room.document_id, None)
         if timer is not None:
