@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 
 import pytest
 from redis.asyncio import Redis
@@ -150,6 +151,27 @@ async def test_outage_reconnects_resubscribes_and_runs_hooks(
     assert await host.ping()
     assert await publisher.try_publish("yjs:doc", b"after the outage")
     assert await next_item(queue) == b"after the outage"
+
+
+async def test_a_redis_that_goes_silent_is_noticed_and_reconnected(
+    make_broker: BrokerFactory, redis_server: RedisServer
+) -> None:
+    host = make_broker("host")
+    await host.start()
+    queue, handler = collector()
+    await host.subscribe("yjs:doc", handler)
+    connections = host.connections
+    assert redis_server.process is not None
+    redis_server.process.send_signal(signal.SIGSTOP)  # no reset, no answer: a dead link
+    try:
+        await eventually(lambda: not host.connected, within=5)
+    finally:
+        redis_server.process.send_signal(signal.SIGCONT)
+    await until_connected(host, connections)
+    publisher = make_broker("publisher")
+    await publisher.start()
+    assert await publisher.try_publish("yjs:doc", b"after the silence")
+    assert await next_item(queue) == b"after the silence"
 
 
 async def test_start_while_redis_is_down_does_not_fail_and_connects_later(

@@ -275,12 +275,20 @@ class RedisBroker:
 
     async def _read(self, conn: AbstractConnection) -> None:
         pinger = asyncio.create_task(self._ping_loop(conn))
+        loop = asyncio.get_running_loop()
+        window = self._ping_interval * 3
         try:
-            while True:
-                # Silence longer than a few pings means the link is dead without a reset.
-                async with asyncio.timeout(self._ping_interval * 3):
+            # Silence longer than a few pings means the link is dead without a reset. The
+            # deadline moves at most once per ping interval, not once per message.
+            async with asyncio.timeout_at(loop.time() + window) as silence:
+                moved_at = loop.time()
+                while True:
                     response = await conn.read_response(push_request=True)
-                await self._handle(response)
+                    now = loop.time()
+                    if now - moved_at >= self._ping_interval:
+                        silence.reschedule(now + window)
+                        moved_at = now
+                    await self._handle(response)
         finally:
             pinger.cancel()
             await asyncio.gather(pinger, return_exceptions=True)
