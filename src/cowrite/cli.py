@@ -47,7 +47,7 @@ def _serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         loop="uvloop",
         http="httptools",
-        ws="websockets-sansio",
+        ws=settings.uvicorn_ws,
         ws_per_message_deflate=settings.ws_per_message_deflate,
         ws_max_size=max(settings.yjs_max_message_bytes, settings.ws_max_frame_bytes) + 1024,
         log_config=None,
