@@ -297,23 +297,27 @@ class LeanWebSocketProtocol(asyncio.Protocol):
                 return
             first = data[pos]
             second = data[pos + 1]
-            length = second & 0x7F
-            head = 6
-            if length == 126:
-                head = 8
-            elif length == 127:
-                head = 14
-            if end - pos < head:
-                self._need = head
-                self._keep(data, pos)
-                return
-            if length == 126:
-                length = int.from_bytes(data[pos + 2 : pos + 4], "big")
-            elif length == 127:
-                length = int.from_bytes(data[pos + 2 : pos + 10], "big")
             opcode = first & 0x0F
+            length = second & 0x7F
             try:
-                self._check_header(first, second, opcode, length, max_size)
+                _check_bits(first, second, opcode)
+                head = 6
+                if length == 126:
+                    head = 8
+                elif length == 127:
+                    head = 14
+                if end - pos < head:
+                    self._need = head
+                    self._keep(data, pos)
+                    return
+                if length == 126:
+                    length = int.from_bytes(data[pos + 2 : pos + 4], "big")
+                elif length == 127:
+                    length = int.from_bytes(data[pos + 2 : pos + 10], "big")
+                    if length >> 63:
+                        raise ProtocolViolation(CLOSE_PROTOCOL_ERROR, "frame length out of range")
+                if opcode < 8 and length > max_size - self._fragment_size:
+                    raise ProtocolViolation(CLOSE_TOO_BIG, "message too big")
             except ProtocolViolation as exc:
                 self._fail(exc.code, exc.reason)
                 return
@@ -325,26 +329,6 @@ class LeanWebSocketProtocol(asyncio.Protocol):
             payload = frames.unmask(data[pos + head : pos + head + length], mask)
             pos += head + length
             self._frame(bool(first & 0x80), opcode, payload)
-        events = self._events
-        if events is not None and len(events) >= self._shared.max_queue:
-            self._pause_reading()
-
-    def _check_header(self, first: int, second: int, opcode: int, length: int, limit: int) -> None:
-        if first & 0x70:
-            raise ProtocolViolation(CLOSE_PROTOCOL_ERROR, "reserved bits set")
-        if not second & 0x80:
-            raise ProtocolViolation(CLOSE_PROTOCOL_ERROR, "unmasked client frame")
-        if opcode in frames.CONTROL_OPCODES:
-            if not first & 0x80:
-                raise ProtocolViolation(CLOSE_PROTOCOL_ERROR, "fragmented control frame")
-            if length > frames.MAX_CONTROL_PAYLOAD:
-                raise ProtocolViolation(CLOSE_PROTOCOL_ERROR, "control frame too long")
-        elif opcode not in frames.DATA_OPCODES:
-            raise ProtocolViolation(CLOSE_PROTOCOL_ERROR, f"unknown opcode {opcode}")
-        elif length >> 63:
-            raise ProtocolViolation(CLOSE_PROTOCOL_ERROR, "frame length out of range")
-        elif length > limit - self._fragment_size:
-            raise ProtocolViolation(CLOSE_TOO_BIG, "message too big")
 
     def _frame(self, fin: bool, opcode: int, payload: bytes) -> None:
         if opcode == OP_PING:
@@ -426,6 +410,8 @@ class LeanWebSocketProtocol(asyncio.Protocol):
         if self._events is None:
             self._events = deque()
         self._events.append(event)
+        if len(self._events) >= self._shared.max_queue and self._state == _OPEN:
+            self._pause_reading()  # the app is behind: let TCP hold the rest
 
     def _give_disconnect(self, code: int, reason: str) -> None:
         if self._final is None:
@@ -575,3 +561,18 @@ class LeanWebSocketProtocol(asyncio.Protocol):
         timer, self._close_timer = self._close_timer, None
         if timer is not None:
             timer.cancel()
+
+
+def _check_bits(first: int, second: int, opcode: int) -> None:
+    """The rules a frame's first two bytes must follow (RFC 6455 §5.2, §5.5)."""
+    if first & 0x70:
+        raise ProtocolViolation(CLOSE_PROTOCOL_ERROR, "reserved bits set")
+    if not second & 0x80:
+        raise ProtocolViolation(CLOSE_PROTOCOL_ERROR, "unmasked client frame")
+    if opcode in frames.CONTROL_OPCODES:
+        if not first & 0x80:
+            raise ProtocolViolation(CLOSE_PROTOCOL_ERROR, "fragmented control frame")
+        if second & 0x7F > frames.MAX_CONTROL_PAYLOAD:
+            raise ProtocolViolation(CLOSE_PROTOCOL_ERROR, "control frame too long")
+    elif opcode not in frames.DATA_OPCODES:
+        raise ProtocolViolation(CLOSE_PROTOCOL_ERROR, f"unknown opcode {opcode}")
