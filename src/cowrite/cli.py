@@ -6,20 +6,25 @@ import argparse
 import asyncio
 import getpass
 import sys
-
-from fastapi import FastAPI
+from typing import TYPE_CHECKING
 
 from cowrite.config import Settings
 
+if TYPE_CHECKING:
+    from cowrite.sockets import SocketFront
 
-def serve_app() -> FastAPI:
-    """The app factory uvicorn calls in every worker process."""
+
+def serve_app() -> SocketFront:
+    """The app factory uvicorn calls in every worker process: the app behind a front that
+    starts sockets straight in their endpoints (see cowrite.sockets)."""
     from cowrite.app import create_app
     from cowrite.observability import configure_logging
+    from cowrite.sockets import SocketFront, direct_socket_routes
 
     settings = Settings()
     configure_logging(settings.log_level)
-    return create_app(settings)
+    app = create_app(settings)
+    return SocketFront(app, direct_socket_routes(app.routes))
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -42,6 +47,7 @@ def _serve(args: argparse.Namespace) -> int:
     uvicorn.run(
         "cowrite.cli:serve_app",
         factory=True,
+        interface="asgi3",  # the front's __call__ is plain (it hands back coroutines)
         host=args.host,
         port=args.port,
         workers=args.workers,

@@ -29,7 +29,7 @@ from cowrite.db import unit_of_work
 from cowrite.documents.access import document_grant
 from cowrite.kit.errors import AppError, NotFound, Unauthorized
 from cowrite.kit.useragent import device_type
-from cowrite.sockets import header_value, query_value
+from cowrite.sockets import forget_handshake, header_value, query_value
 from cowrite.state import AppState
 from cowrite.workspaces.roles import Role
 
@@ -116,6 +116,7 @@ async def yjs_socket(websocket: WebSocket, document_id: str) -> None:
     if isinstance(admission, int):
         await websocket.close(admission)
         return
+    forget_handshake(websocket)
     try:
         room = await service.open_room(admission.document_id)
     except NotFound:
