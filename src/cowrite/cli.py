@@ -19,12 +19,11 @@ def serve_app() -> SocketFront:
     starts sockets straight in their endpoints (see cowrite.sockets)."""
     from cowrite.app import create_app
     from cowrite.observability import configure_logging
-    from cowrite.sockets import SocketFront, direct_socket_routes
+    from cowrite.sockets import SocketFront
 
     settings = Settings()
     configure_logging(settings.log_level)
-    app = create_app(settings)
-    return SocketFront(app, direct_socket_routes(app.routes))
+    return SocketFront(create_app(settings))
 
 
 def _serve(args: argparse.Namespace) -> int:
