@@ -143,6 +143,25 @@ def safe_header(name: bytes, value: bytes) -> bool:
     return not any(c in part for part in (name, value) for c in (b"\r", b"\n")) and b":" not in name
 
 
+def switching_response(
+    accept: bytes, subprotocol: str | None, headers: list[tuple[bytes, bytes]]
+) -> bytes:
+    """The 101 answer that opens the WebSocket, with the app's subprotocol and headers."""
+    lines = [
+        b"HTTP/1.1 101 Switching Protocols",
+        b"Upgrade: websocket",
+        b"Connection: Upgrade",
+        b"Sec-WebSocket-Accept: " + accept,
+    ]
+    if subprotocol:
+        lines.append(b"Sec-WebSocket-Protocol: " + subprotocol.encode("latin-1"))
+    for name, value in headers:
+        if not safe_header(name, value):
+            raise RuntimeError(f"invalid response header {name!r}")
+        lines.append(name + b": " + value)
+    return b"\r\n".join(lines) + b"\r\n\r\n"
+
+
 def http_response(status: int, headers: list[tuple[bytes, bytes]], body: bytes = b"") -> bytes:
     """A complete HTTP/1.1 response that ends the connection (for refused upgrades)."""
     try:

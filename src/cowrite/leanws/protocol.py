@@ -14,10 +14,9 @@ from collections import deque
 from collections.abc import Awaitable
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import unquote
 
 from uvicorn.config import Config
-from uvicorn.protocols.utils import ClientDisconnected, get_local_addr, get_remote_addr, is_ssl
+from uvicorn.protocols.utils import ClientDisconnected
 from uvicorn.server import ServerState
 
 from cowrite.leanws import frames
@@ -186,33 +185,9 @@ class LeanWebSocketProtocol(asyncio.Protocol):
             self._pause_reading()
         self._upgrade = upgrade
         self._state = _CONNECTING
-        self.scope = self._build_scope(upgrade)
+        self.scope = self._shared.scope_for(self.transport, upgrade)
         self._give({"type": "websocket.connect"})
         self._shared.start_app(self)
-
-    def _build_scope(self, upgrade: frames.UpgradeRequest) -> Message:
-        shared = self._shared
-        transport = self.transport
-        raw_path, _, query = upgrade.target.partition(b"?")
-        path = raw_path.decode("latin-1")
-        if "%" in path:
-            path = unquote(path)
-        return {
-            "type": "websocket",
-            "asgi": shared.asgi,
-            "http_version": "1.1",
-            "scheme": "wss" if is_ssl(transport) else "ws",
-            "server": shared.intern(get_local_addr(transport)),
-            "client": get_remote_addr(transport),
-            "root_path": shared.root_path,
-            "path": shared.root_path + path,
-            "raw_path": shared.root_path_bytes + raw_path,
-            "query_string": query,
-            "headers": upgrade.headers,
-            "subprotocols": upgrade.subprotocols,
-            "state": shared.app_state.copy(),
-            "extensions": shared.extensions,
-        }
 
     def _refuse(self, error: HandshakeError) -> None:
         self._shared.logger.info("refused WebSocket upgrade: %s", error.message)
@@ -228,23 +203,14 @@ class LeanWebSocketProtocol(asyncio.Protocol):
     def _accept(self, message: Message) -> None:
         upgrade = self._upgrade
         assert upgrade is not None
-        lines = [
-            b"HTTP/1.1 101 Switching Protocols",
-            b"Upgrade: websocket",
-            b"Connection: Upgrade",
-            b"Sec-WebSocket-Accept: " + upgrade.accept,
-        ]
-        subprotocol = message.get("subprotocol")
-        if subprotocol:
-            lines.append(b"Sec-WebSocket-Protocol: " + subprotocol.encode("latin-1"))
-        extra = list(message.get("headers") or ())
-        for name, value in [*self._shared.default_headers(), *extra]:
-            if not frames.safe_header(name, value):
-                raise RuntimeError(f"invalid response header {name!r}")
-            lines.append(name + b": " + value)
+        response = frames.switching_response(
+            upgrade.accept,
+            message.get("subprotocol"),
+            [*self._shared.default_headers(), *(message.get("headers") or ())],
+        )
         self._upgrade = None
         self._state = _OPEN
-        self.transport.write(b"\r\n".join(lines) + b"\r\n\r\n")
+        self.transport.write(response)
         self._shared.log_handshake(self, "[accepted]")
         self._shared.watch()
         buffered, self._buffer = self._buffer, None

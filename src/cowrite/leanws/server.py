@@ -8,9 +8,13 @@ import logging
 import math
 import weakref
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from uvicorn.config import Config
+from uvicorn.protocols.utils import get_local_addr, get_remote_addr, is_ssl
 from uvicorn.server import ServerState
+
+from cowrite.leanws.frames import UpgradeRequest
 
 if TYPE_CHECKING:
     from cowrite.leanws.protocol import LeanWebSocketProtocol
@@ -82,6 +86,29 @@ class Shared:
         if address is None:
             return None
         return self._addresses.setdefault(address, address)
+
+    def scope_for(self, transport: asyncio.Transport, upgrade: UpgradeRequest) -> dict[str, Any]:
+        """The ASGI scope of an accepted upgrade; the constant parts are shared, not copied."""
+        raw_path, _, query = upgrade.target.partition(b"?")
+        path = raw_path.decode("latin-1")
+        if "%" in path:
+            path = unquote(path)
+        return {
+            "type": "websocket",
+            "asgi": self.asgi,
+            "http_version": "1.1",
+            "scheme": "wss" if is_ssl(transport) else "ws",
+            "server": self.intern(get_local_addr(transport)),
+            "client": get_remote_addr(transport),
+            "root_path": self.root_path,
+            "path": self.root_path + path,
+            "raw_path": self.root_path_bytes + raw_path,
+            "query_string": query,
+            "headers": upgrade.headers,
+            "subprotocols": upgrade.subprotocols,
+            "state": self.app_state.copy(),
+            "extensions": self.extensions,
+        }
 
     def start_app(self, connection: LeanWebSocketProtocol) -> None:
         """Run the app on an upgraded connection as a task of its own (no wrapping coroutine:
