@@ -174,6 +174,20 @@ async def test_server_close_carries_code_and_reason_and_waits_for_the_answer(
     await client.aclose()
 
 
+async def test_messages_that_cross_the_servers_close_are_dropped_quietly(
+    live: LiveServer,
+) -> None:
+    client = await _open(live, "/bye")
+    frame = await client.read_frame()
+    assert frame.close_code == 4000
+    client.send_frame(OP_TEXT, b"half", fin=False)  # the client was mid-message
+    client.send_frame(OP_CONT, b" a message")
+    client.send_frame(OP_CLOSE, frame.payload)
+    assert await client.read_to_eof() == b""  # no error frame: just the end of the handshake
+    assert (await live.probe.disconnect_of("/bye"))["code"] == 4000
+    await client.aclose()
+
+
 async def test_a_dropped_connection_reaches_the_app_as_1006(live: LiveServer) -> None:
     client = await _open(live, "/echo/drop")
     client.writer.transport.abort()

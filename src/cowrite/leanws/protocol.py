@@ -307,6 +307,8 @@ class LeanWebSocketProtocol(asyncio.Protocol):
         if opcode == OP_CLOSE:
             self._on_close_frame(payload)
             return
+        if self._state != _OPEN:
+            return  # the app already closed: late messages (and their fragments) are dropped
         if opcode == OP_CONTINUATION:
             if self._fragments is None:
                 self._fail(CLOSE_PROTOCOL_ERROR, "continuation without a message")
@@ -327,8 +329,6 @@ class LeanWebSocketProtocol(asyncio.Protocol):
             self._fragment_opcode = opcode
             self._fragment_size = len(payload)
             return
-        if self._state != _OPEN:
-            return  # the app already closed: late messages are dropped
         if opcode == OP_TEXT:
             try:
                 text = payload.decode()
