@@ -84,7 +84,7 @@ class Settings(BaseSettings):
     ws_per_message_deflate: bool = False
     # "lean": cowrite's own RFC 6455 transport (little memory per idle socket, no deflate);
     # "websockets-sansio": uvicorn's, on the websockets library.
-    ws_impl: Literal["lean", "websockets-sansio"] = "websockets-sansio"
+    ws_impl: Literal["lean", "websockets-sansio"] = "lean"
 
     @field_validator("allowed_origins", mode="before")
     @classmethod
