@@ -8,7 +8,9 @@ measurable share of per-frame CPU and of memory per idle connection.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
+import weakref
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qsl
@@ -18,6 +20,24 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketState
 
 Endpoint = Callable[..., Awaitable[None]]
+
+# Sockets admitted (token checked, session written) at once per process. A burst of thousands of
+# handshakes would only queue for the database pool anyway, and running them all at once leaves
+# the process's memory at the burst's high-water mark (~4 KB per socket of a 1,000-socket burst,
+# kept as allocator fragmentation long after the sockets went idle).
+ADMISSIONS_AT_ONCE = 8
+_gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def admission_gate() -> asyncio.Semaphore:
+    """The running loop's bound on socket admissions in flight (made on first use)."""
+    loop = asyncio.get_running_loop()
+    gate = _gates.get(loop)
+    if gate is None:
+        gate = _gates[loop] = asyncio.Semaphore(ADMISSIONS_AT_ONCE)
+    return gate
 
 
 def query_value(websocket: WebSocket, name: str) -> str | None:
