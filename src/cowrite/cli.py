@@ -40,6 +40,12 @@ def _serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if settings.ws_per_message_deflate and settings.ws_impl == "lean":
+        print(
+            "COWRITE_WS_PER_MESSAGE_DEFLATE needs COWRITE_WS_IMPL=websockets-sansio: "
+            "the lean transport does not compress",
+            file=sys.stderr,
+        )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.resolved_secret_key  # noqa: B018  # generate the embedded secret before workers race
     asyncio.run(upgrade(settings.resolved_database_url))
