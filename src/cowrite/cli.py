@@ -6,20 +6,24 @@ import argparse
 import asyncio
 import getpass
 import sys
-
-from fastapi import FastAPI
+from typing import TYPE_CHECKING
 
 from cowrite.config import Settings
 
+if TYPE_CHECKING:
+    from cowrite.sockets import SocketFront
 
-def serve_app() -> FastAPI:
-    """The app factory uvicorn calls in every worker process."""
+
+def serve_app() -> SocketFront:
+    """The app factory uvicorn calls in every worker process: the app behind a front that
+    starts sockets straight in their endpoints (see cowrite.sockets)."""
     from cowrite.app import create_app
     from cowrite.observability import configure_logging
+    from cowrite.sockets import SocketFront
 
     settings = Settings()
     configure_logging(settings.log_level)
-    return create_app(settings)
+    return SocketFront(create_app(settings))
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -36,18 +40,25 @@ def _serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if settings.ws_per_message_deflate and settings.ws_impl == "lean":
+        print(
+            "COWRITE_WS_PER_MESSAGE_DEFLATE needs COWRITE_WS_IMPL=websockets-sansio: "
+            "the lean transport does not compress",
+            file=sys.stderr,
+        )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.resolved_secret_key  # noqa: B018  # generate the embedded secret before workers race
     asyncio.run(upgrade(settings.resolved_database_url))
     uvicorn.run(
         "cowrite.cli:serve_app",
         factory=True,
+        interface="asgi3",  # the front's __call__ is plain (it hands back coroutines)
         host=args.host,
         port=args.port,
         workers=args.workers,
         loop="uvloop",
         http="httptools",
-        ws="websockets-sansio",
+        ws=settings.uvicorn_ws,
         ws_per_message_deflate=settings.ws_per_message_deflate,
         ws_max_size=max(settings.yjs_max_message_bytes, settings.ws_max_frame_bytes) + 1024,
         log_config=None,

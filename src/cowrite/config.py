@@ -6,7 +6,7 @@ import os
 import secrets
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -82,6 +82,9 @@ class Settings(BaseSettings):
 
     # transport
     ws_per_message_deflate: bool = False
+    # "lean": cowrite's own RFC 6455 transport (little memory per idle socket, no deflate);
+    # "websockets-sansio": uvicorn's, on the websockets library.
+    ws_impl: Literal["lean", "websockets-sansio"] = "lean"
 
     @field_validator("allowed_origins", mode="before")
     @classmethod
@@ -89,6 +92,13 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
+
+    @property
+    def uvicorn_ws(self) -> str:
+        """uvicorn's `ws` option for the chosen transport."""
+        if self.ws_impl == "lean":
+            return "cowrite.leanws:LeanWebSocketProtocol"
+        return self.ws_impl
 
     @cached_property
     def resolved_database_url(self) -> str:

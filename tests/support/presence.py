@@ -17,6 +17,7 @@ import websockets
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from cowrite.config import Settings
 from cowrite.db import create_engine, create_session_factory, unit_of_work
 from cowrite.kit.clock import utcnow
 from cowrite.models import Document, Membership, UserSession, Workspace
@@ -253,7 +254,7 @@ class LiveApp:
             app,
             host="127.0.0.1",
             port=port,
-            ws="websockets-sansio",
+            ws=Settings().uvicorn_ws,  # the transport `cowrite serve` uses
             ws_per_message_deflate=False,
             lifespan="on",
             log_level="warning",

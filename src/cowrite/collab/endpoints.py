@@ -29,7 +29,7 @@ from cowrite.db import unit_of_work
 from cowrite.documents.access import document_grant
 from cowrite.kit.errors import AppError, NotFound, Unauthorized
 from cowrite.kit.useragent import device_type
-from cowrite.sockets import header_value, query_value
+from cowrite.sockets import admission_gate, forget_handshake, header_value, query_value
 from cowrite.state import AppState
 from cowrite.workspaces.roles import Role
 
@@ -76,7 +76,7 @@ async def _admit(state: AppState, websocket: WebSocket, document_id: str) -> _Ad
     user_agent = header_value(websocket, "user-agent") or ""
     device = device_type(user_agent)
     try:
-        async with unit_of_work(state.session_factory) as session:
+        async with admission_gate(), unit_of_work(state.session_factory) as session:
             principal = await principal_from_token(state, session, token)
             grant = await document_grant(session, principal.user_id, document_uuid, Role.VIEWER)
             await sessions.add_yjs_session(
@@ -116,6 +116,7 @@ async def yjs_socket(websocket: WebSocket, document_id: str) -> None:
     if isinstance(admission, int):
         await websocket.close(admission)
         return
+    forget_handshake(websocket)
     try:
         room = await service.open_room(admission.document_id)
     except NotFound:

@@ -1,0 +1,544 @@
+"""A lean WebSocket transport for uvicorn (`ws="cowrite.leanws:LeanWebSocketProtocol"`).
+
+Thousands of sockets sit idle for hours, so an idle one holds only this slotted object, its
+scope and its ASGI task: no queue, event or parser object per connection. Incoming messages go
+to a deque made on demand, `receive` hands the app one future only while it waits, a partial
+frame is the only thing buffered, sends write straight to the transport and wait only while it
+is paused, and one server-wide timer sends the keepalive pings. No per-message deflate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Awaitable
+from http import HTTPStatus
+from typing import Any
+
+from uvicorn.config import Config
+from uvicorn.protocols.utils import ClientDisconnected
+from uvicorn.server import ServerState
+
+from cowrite.leanws import frames
+from cowrite.leanws.frames import (
+    CLOSE_ABNORMAL,
+    CLOSE_INTERNAL_ERROR,
+    CLOSE_INVALID_DATA,
+    CLOSE_NORMAL,
+    CLOSE_PROTOCOL_ERROR,
+    CLOSE_SERVICE_RESTART,
+    CLOSE_TOO_BIG,
+    OP_BINARY,
+    OP_CLOSE,
+    OP_CONTINUATION,
+    OP_PING,
+    OP_PONG,
+    OP_TEXT,
+    HandshakeError,
+    ProtocolViolation,
+)
+from cowrite.leanws.server import Shared, shared_for
+
+Message = dict[str, Any]
+
+_HANDSHAKE = 0  # waiting for the upgrade request
+_CONNECTING = 1  # the app runs but has not accepted yet
+_RESPONDING = 2  # the app answers with a plain HTTP response instead
+_OPEN = 3
+_CLOSING = 4  # our close frame is out; waiting for the peer's
+_CLOSED = 5  # nothing more is written
+
+CLOSE_TIMEOUT = 10.0  # how long to wait for the peer's answer to our close frame
+_SMALL_FRAME = 1024  # below this a frame goes out as one joined buffer
+
+
+class LeanWebSocketProtocol(asyncio.Protocol):
+    """One server-side WebSocket connection: RFC 6455 framing and the ASGI websocket interface."""
+
+    __slots__ = (
+        "_buffer",
+        "_close_timer",
+        "_drain",
+        "_events",
+        "_final",
+        "_fragment_opcode",
+        "_fragment_size",
+        "_fragments",
+        "_need",
+        "_paused",
+        "_read_paused",
+        "_response",
+        "_shared",
+        "_state",
+        "_unanswered",
+        "_upgrade",
+        "_waiter",
+        "scope",
+        "transport",
+    )
+
+    def __init__(
+        self,
+        config: Config,
+        server_state: ServerState,
+        app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        self._shared: Shared = shared_for(config, server_state, app_state, _loop)
+        self.transport: asyncio.Transport = None  # type: ignore[assignment]  # set on connect
+        self.scope: Message | None = None
+        self._state = _HANDSHAKE
+        self._buffer: bytearray | None = None  # bytes of a frame (or head) not complete yet
+        self._need = 0  # how many buffered bytes the next step needs
+        self._events: deque[Message] | None = None
+        self._waiter: asyncio.Future[Message] | None = None
+        self._final: Message | None = None  # the disconnect event, once given to the app
+        self._fragments: list[bytes] | None = None
+        self._fragment_opcode = OP_BINARY
+        self._fragment_size = 0
+        self._paused = False
+        self._drain: list[asyncio.Future[None]] | None = None
+        self._read_paused = False
+        self._close_timer: asyncio.TimerHandle | None = None
+        self._upgrade: frames.UpgradeRequest | None = None
+        self._response: list[Any] | None = None  # [status, headers, body parts] of an HTTP answer
+        self._unanswered = 0  # keepalive sweeps since our unanswered ping
+
+    # -- asyncio.Protocol ------------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]  # a stream transport
+        self._shared.connections.add(self)  # type: ignore[arg-type]  # uvicorn's set of protocols
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._shared.connections.discard(self)
+        self._state = _CLOSED
+        self._cancel_close_timer()
+        self._fragments = None
+        self._buffer = None
+        self._give_disconnect(CLOSE_ABNORMAL, "")
+        self._paused = False
+        self._wake_senders()
+        if exc is None:
+            self.transport.close()
+
+    def eof_received(self) -> bool | None:
+        return None  # let the transport close
+
+    def pause_writing(self) -> None:
+        self._paused = True
+
+    def resume_writing(self) -> None:
+        self._paused = False
+        self._wake_senders()
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self._buffer
+        if buffer is not None:
+            buffer += data
+            if len(buffer) < self._need or self._state in (_CONNECTING, _RESPONDING):
+                return
+            data = bytes(buffer)
+            self._buffer = None
+            self._need = 0
+        state = self._state
+        if state == _HANDSHAKE:
+            self._on_head(data)
+        elif state in (_CONNECTING, _RESPONDING):
+            # Frames sent before the accept wait for it, and the client waits with them.
+            self._keep(data, 0)
+            self._pause_reading()
+        elif state != _CLOSED:
+            self._parse(data)
+
+    def shutdown(self) -> None:
+        """The server stops: close what is open with 1012 (the app says 1001 before this)."""
+        state = self._state
+        if state == _CLOSING:
+            self._cancel_close_timer()
+        elif state == _OPEN:
+            self._give_disconnect(CLOSE_SERVICE_RESTART, "")
+            self._write_frame(OP_CLOSE, frames.close_payload(CLOSE_SERVICE_RESTART, ""))
+        elif state in (_HANDSHAKE, _CONNECTING):
+            self._write_error(HTTPStatus.INTERNAL_SERVER_ERROR)
+        self._state = _CLOSED
+        self.transport.close()
+
+    # -- the opening handshake -------------------------------------------------------------------
+
+    def _on_head(self, data: bytes) -> None:
+        end = data.find(b"\r\n\r\n")
+        if end < 0:
+            if len(data) > frames.MAX_HEAD_BYTES:
+                self._refuse(HandshakeError(HTTPStatus.BAD_REQUEST, "request head too long"))
+                return
+            self._need = len(data) + 1
+            self._keep(data, 0)
+            return
+        try:
+            upgrade = frames.parse_upgrade(data[:end])
+        except HandshakeError as exc:
+            self._refuse(exc)
+            return
+        if end + 4 < len(data):
+            self._keep(data, end + 4)
+            self._pause_reading()
+        self._upgrade = upgrade
+        self._state = _CONNECTING
+        self.scope = self._shared.scope_for(self.transport, upgrade)
+        self._give({"type": "websocket.connect"})
+        self._shared.start_app(self)
+
+    def _refuse(self, error: HandshakeError) -> None:
+        self._shared.logger.info("refused WebSocket upgrade: %s", error.message)
+        body = f"Failed to open a WebSocket connection: {error.message}.\n".encode()
+        self.transport.write(frames.http_response(error.status, list(error.headers), body))
+        self._state = _CLOSED
+        self.transport.close()
+
+    def _write_error(self, status: int) -> None:
+        body = HTTPStatus(status).phrase.encode()
+        self.transport.write(frames.http_response(status, self._shared.default_headers(), body))
+
+    def _accept(self, message: Message) -> None:
+        upgrade = self._upgrade
+        assert upgrade is not None
+        response = frames.switching_response(
+            upgrade.accept,
+            message.get("subprotocol"),
+            [*self._shared.default_headers(), *(message.get("headers") or ())],
+        )
+        self._upgrade = None
+        self._state = _OPEN
+        self.transport.write(response)
+        self._shared.log_handshake(self, "[accepted]")
+        self._shared.watch()
+        buffered, self._buffer = self._buffer, None
+        self._need = 0
+        if self._read_paused and not self._events:
+            self._resume_reading()
+        if buffered:
+            self._parse(bytes(buffered))
+
+    def _respond_start(self, message: Message) -> None:
+        status = message["status"]
+        if not 100 <= status < 600:
+            raise RuntimeError(f"invalid HTTP status {status}")
+        headers = list(message.get("headers") or ())
+        if not all(frames.safe_header(name, value) for name, value in headers):
+            raise RuntimeError("invalid response header")
+        self._upgrade = None
+        self._state = _RESPONDING
+        self._response = [status, headers, []]
+
+    def _respond_body(self, message: Message) -> None:
+        response = self._response
+        assert response is not None
+        response[2].append(message.get("body", b""))
+        if message.get("more_body", False):
+            return
+        status, headers, parts = response
+        self._response = None
+        self._give_disconnect(CLOSE_ABNORMAL, "")
+        self.transport.write(frames.http_response(status, headers, b"".join(parts)))
+        self._shared.log_handshake(self, str(status))
+        self._state = _CLOSED
+        self.transport.close()
+
+    # -- incoming frames -------------------------------------------------------------------------
+
+    def _keep(self, data: bytes, start: int) -> None:
+        """Buffer the unparsed tail of `data` until `_need` bytes are there."""
+        self._buffer = bytearray(memoryview(data)[start:])
+
+    def _parse(self, data: bytes) -> None:
+        """Handle every complete frame in `data`; keep a partial one for later."""
+        end = len(data)
+        pos = 0
+        max_size = self._shared.max_size
+        while pos < end and self._state in (_OPEN, _CLOSING):
+            if end - pos < 2:
+                self._need = 2
+                self._keep(data, pos)
+                return
+            first = data[pos]
+            second = data[pos + 1]
+            opcode = first & 0x0F
+            length = second & 0x7F
+            try:
+                _check_bits(first, second, opcode)
+                head = 6
+                if length == 126:
+                    head = 8
+                elif length == 127:
+                    head = 14
+                if end - pos < head:
+                    self._need = head
+                    self._keep(data, pos)
+                    return
+                if length == 126:
+                    length = int.from_bytes(data[pos + 2 : pos + 4], "big")
+                elif length == 127:
+                    length = int.from_bytes(data[pos + 2 : pos + 10], "big")
+                    if length >> 63:
+                        raise ProtocolViolation(CLOSE_PROTOCOL_ERROR, "frame length out of range")
+                if opcode < 8 and length > max_size - self._fragment_size:
+                    raise ProtocolViolation(CLOSE_TOO_BIG, "message too big")
+            except ProtocolViolation as exc:
+                self._fail(exc.code, exc.reason)
+                return
+            if end - pos < head + length:
+                self._need = head + length
+                self._keep(data, pos)
+                return
+            mask = data[pos + head - 4 : pos + head]
+            payload = frames.unmask(data[pos + head : pos + head + length], mask)
+            pos += head + length
+            self._frame(bool(first & 0x80), opcode, payload)
+
+    def _frame(self, fin: bool, opcode: int, payload: bytes) -> None:
+        if opcode == OP_PING:
+            if self._state == _OPEN:
+                self._write_frame(OP_PONG, payload)
+            return
+        if opcode == OP_PONG:
+            self._unanswered = 0
+            return
+        if opcode == OP_CLOSE:
+            self._on_close_frame(payload)
+            return
+        if self._state != _OPEN:
+            return  # the app already closed: late messages (and their fragments) are dropped
+        if opcode == OP_CONTINUATION:
+            if self._fragments is None:
+                self._fail(CLOSE_PROTOCOL_ERROR, "continuation without a message")
+                return
+            self._fragments.append(payload)
+            self._fragment_size += len(payload)
+            if not fin:
+                return
+            payload = b"".join(self._fragments)
+            opcode = self._fragment_opcode
+            self._fragments = None
+            self._fragment_size = 0
+        elif self._fragments is not None:
+            self._fail(CLOSE_PROTOCOL_ERROR, "new message inside a fragmented one")
+            return
+        elif not fin:
+            self._fragments = [payload]
+            self._fragment_opcode = opcode
+            self._fragment_size = len(payload)
+            return
+        if opcode == OP_TEXT:
+            try:
+                text = payload.decode()
+            except UnicodeDecodeError:
+                self._fail(CLOSE_INVALID_DATA, "text frame is not UTF-8")
+                return
+            self._give({"type": "websocket.receive", "text": text})
+        else:
+            self._give({"type": "websocket.receive", "bytes": payload})
+
+    def _on_close_frame(self, payload: bytes) -> None:
+        try:
+            code, reason = frames.parse_close(payload)
+        except ProtocolViolation as exc:
+            self._fail(exc.code, exc.reason)
+            return
+        if self._state == _CLOSING:  # the answer to ours: the closing handshake is done
+            self._cancel_close_timer()
+        else:
+            self._give_disconnect(code, reason)
+            self._write_frame(OP_CLOSE, payload[:2])
+        self._state = _CLOSED
+        self.transport.close()
+
+    def _fail(self, code: int, reason: str) -> None:
+        """Fail the connection (RFC 6455 §7.1.7): say why, tell the app, hang up."""
+        self._shared.logger.info("WebSocket failed with %d: %s", code, reason)
+        if self._state == _OPEN:
+            self._write_frame(OP_CLOSE, frames.close_payload(code, reason))
+        self._give_disconnect(code, reason)
+        self._cancel_close_timer()
+        self._fragments = None
+        self._state = _CLOSED
+        self.transport.close()
+
+    # -- ASGI ------------------------------------------------------------------------------------
+
+    def _give(self, event: Message) -> None:
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(event)
+                return
+        if self._events is None:
+            self._events = deque()
+        self._events.append(event)
+        if len(self._events) >= self._shared.max_queue and self._state == _OPEN:
+            self._pause_reading()  # the app is behind: let TCP hold the rest
+
+    def _give_disconnect(self, code: int, reason: str) -> None:
+        if self._final is None:
+            self._final = {"type": "websocket.disconnect", "code": code, "reason": reason}
+            self._give(self._final)
+
+    def receive(self) -> Awaitable[Message]:
+        """The next event; a plain method returning a future, so no coroutine waits per socket."""
+        future: asyncio.Future[Message] = self._shared.loop.create_future()
+        events = self._events
+        if events:
+            future.set_result(events.popleft())
+            if not events:
+                self._events = None
+                if self._read_paused and self._state in (_OPEN, _CLOSING):
+                    self._resume_reading()
+        elif self._final is not None:  # the end repeats: a late receive never hangs
+            future.set_result(self._final)
+        else:
+            self._waiter = future
+        return future
+
+    async def send(self, message: Message) -> None:
+        if self._paused and self._state in (_OPEN, _CLOSING):
+            await self._wait_writable()
+        kind = message["type"]
+        state = self._state
+        if state == _OPEN:
+            if kind == "websocket.send":
+                data = message.get("bytes")
+                if data is not None:
+                    self._write_frame(OP_BINARY, data)
+                else:
+                    text = message.get("text")
+                    if text is None:
+                        raise RuntimeError("websocket.send without bytes or text")
+                    self._write_frame(OP_TEXT, text.encode())
+            elif kind == "websocket.close":
+                self._close(message.get("code", CLOSE_NORMAL), message.get("reason") or "")
+            else:
+                raise RuntimeError(f"unexpected ASGI message {kind!r} on an open WebSocket")
+        elif state == _CONNECTING:
+            if kind == "websocket.accept":
+                self._accept(message)
+            elif kind == "websocket.close":
+                self._give_disconnect(CLOSE_ABNORMAL, "")
+                self.transport.write(
+                    frames.http_response(HTTPStatus.FORBIDDEN, self._shared.default_headers())
+                )
+                self._shared.log_handshake(self, "403")
+                self._state = _CLOSED
+                self.transport.close()
+            elif kind == "websocket.http.response.start":
+                self._respond_start(message)
+            else:
+                raise RuntimeError(f"unexpected ASGI message {kind!r} before the accept")
+        elif state == _RESPONDING:
+            if kind != "websocket.http.response.body":
+                raise RuntimeError(f"unexpected ASGI message {kind!r} in an HTTP response")
+            self._respond_body(message)
+        elif kind == "websocket.close" and state in (_CLOSING, _CLOSED):
+            return  # already closing or closed: nothing more to say
+        else:
+            raise ClientDisconnected()
+
+    def _close(self, code: int, reason: str) -> None:
+        self._give_disconnect(code, reason)
+        self._write_frame(OP_CLOSE, frames.close_payload(code, reason))
+        self._state = _CLOSING
+        self._fragments = None
+        if self._read_paused:
+            self._resume_reading()  # keep reading: the peer's close frame must come through
+        self._close_timer = self._shared.loop.call_later(CLOSE_TIMEOUT, self.transport.close)
+
+    async def _wait_writable(self) -> None:
+        future: asyncio.Future[None] = self._shared.loop.create_future()
+        if self._drain is None:
+            self._drain = []
+        self._drain.append(future)
+        await future
+
+    def _wake_senders(self) -> None:
+        drain, self._drain = self._drain, None
+        for future in drain or ():
+            if not future.done():
+                future.set_result(None)
+
+    def app_done(self, task: asyncio.Task[None]) -> None:
+        """The ASGI task ended: answer for an app that never accepted, and hang up."""
+        shared = self._shared
+        shared.tasks.discard(task)
+        error: BaseException | None = None
+        if not task.cancelled():
+            error = task.exception()
+            if error is None and task.result() is not None:
+                shared.logger.error("ASGI callable should return None, but returned a value.")
+        if error is not None and not isinstance(error, ClientDisconnected):
+            self._shared.logger.error("Exception in ASGI application", exc_info=error)
+        if self._state in (_CONNECTING, _HANDSHAKE):
+            if error is None:
+                self._shared.logger.error("ASGI callable returned without completing handshake.")
+            self._write_error(HTTPStatus.INTERNAL_SERVER_ERROR)
+            self._state = _CLOSED
+        elif self._state == _OPEN:
+            self._close(CLOSE_INTERNAL_ERROR if error is not None else CLOSE_NORMAL, "")
+            self._cancel_close_timer()
+            self._state = _CLOSED
+        elif self._state == _RESPONDING:
+            self._state = _CLOSED
+        if self._close_timer is None:
+            self.transport.close()
+
+    # -- writing ---------------------------------------------------------------------------------
+
+    def _write_frame(self, opcode: int, payload: bytes) -> None:
+        header = frames.frame_header(opcode, len(payload))
+        if len(payload) < _SMALL_FRAME:
+            self.transport.write(header + payload)
+        else:
+            self.transport.writelines((header, payload))
+
+    def keepalive(self, timeout_sweeps: int | None) -> None:
+        """One keepalive sweep: ping an open socket, or fail one whose ping went unanswered."""
+        if self._state != _OPEN:
+            return
+        if self._unanswered:
+            if timeout_sweeps is not None and self._unanswered >= timeout_sweeps:
+                self._fail(CLOSE_INTERNAL_ERROR, "keepalive ping timeout")
+                return
+            if self._unanswered < 255:
+                self._unanswered += 1
+            return
+        self._unanswered = 1
+        self._write_frame(OP_PING, b"")
+
+    def _pause_reading(self) -> None:
+        if not self._read_paused:
+            self._read_paused = True
+            self.transport.pause_reading()
+
+    def _resume_reading(self) -> None:
+        if self._read_paused:
+            self._read_paused = False
+            self.transport.resume_reading()
+
+    def _cancel_close_timer(self) -> None:
+        timer, self._close_timer = self._close_timer, None
+        if timer is not None:
+            timer.cancel()
+
+
+def _check_bits(first: int, second: int, opcode: int) -> None:
+    """The rules a frame's first two bytes must follow (RFC 6455 §5.2, §5.5)."""
+    if first & 0x70:
+        raise ProtocolViolation(CLOSE_PROTOCOL_ERROR, "reserved bits set")
+    if not second & 0x80:
+        raise ProtocolViolation(CLOSE_PROTOCOL_ERROR, "unmasked client frame")
+    if opcode in frames.CONTROL_OPCODES:
+        if not first & 0x80:
+            raise ProtocolViolation(CLOSE_PROTOCOL_ERROR, "fragmented control frame")
+        if second & 0x7F > frames.MAX_CONTROL_PAYLOAD:
+            raise ProtocolViolation(CLOSE_PROTOCOL_ERROR, "control frame too long")
+    elif opcode not in frames.DATA_OPCODES:
+        raise ProtocolViolation(CLOSE_PROTOCOL_ERROR, f"unknown opcode {opcode}")
