@@ -4,6 +4,7 @@
 // Usage: node presence.cjs '<json>' with {urls, tokens, rooms, clients, hz, duration, grace}.
 
 const WebSocket = require('ws')
+const { monitorEventLoopDelay } = require('perf_hooks')
 const { nowMs, sleep, Histogram, CpuMeter, inBatches, emit, phase } = require('./common.cjs')
 
 const cfg = JSON.parse(process.argv[2])
@@ -81,6 +82,10 @@ async function main () {
 
   phase('start')
   const cpu = new CpuMeter()
+  // How late this process's own timers and reads run: when it is high, the latencies below are
+  // partly the load generator's, not the server's.
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 })
+  loopDelay.enable()
   measuring = true
   let sent = 0
   let expected = 0
@@ -99,10 +104,12 @@ async function main () {
       expected += roomSize.get(c.room) - 1
     }
   }))
-  const graceEnd = nowMs() + cfg.grace * 1000
-  while (delivered < expected && nowMs() < graceEnd) await sleep(50)
+  // CPU is taken over the sending window (the grace below is mostly idle and would dilute it).
   const clientCpu = cpu.percent()
   phase('end')
+  loopDelay.disable()
+  const graceEnd = nowMs() + cfg.grace * 1000
+  while (delivered < expected && nowMs() < graceEnd) await sleep(50)
   measuring = false
   for (const c of clients) c.ws.terminate()
   emit({
@@ -119,7 +126,12 @@ async function main () {
     same_process_latency_ms: sameHist.summary(),
     join_failures: failures,
     closed_early: closedEarly,
-    client_cpu_pct: clientCpu
+    client_cpu_pct: clientCpu,
+    load_loop_delay_ms: {
+      p50: loopDelay.percentile(50) / 1e6,
+      p99: loopDelay.percentile(99) / 1e6,
+      max: loopDelay.max / 1e6
+    }
   })
   process.exit(0)
 }
