@@ -1,11 +1,16 @@
-"""One `/ws` connection: who it is, and its bounded outbox drained by its own writer task.
+"""One `/ws` connection: who it is, and its bounded outbox, sent in place or by a writer task.
 
 The room hands each member one shared `Tick` (the events of a flush, each encoded once) per
-flush, so fan-out costs one append per member, not one per member and event. The writer turns
-what is pending into frames: a reader that keeps up gets the tick's shared frame as is; one that
-fell behind gets everything pending merged, keeping only the latest cursor, selection and typing
-event of each connection — it skips intermediate positions but never a join, leave or editing
-change. A reader so far behind that its outbox overflows is closed; the room never waits.
+flush, so fan-out costs one append per member, not one per member and event. A socket send
+normally completes without suspending (it waits only while the transport's buffer is full), so
+the connection drives the send coroutine itself, in place, with no task per frame; a send that
+does suspend is carried on by a writer task, and what comes meanwhile waits in the outbox. The
+writer turns what is pending into frames: a reader that keeps up gets the tick's shared frame as
+is; one that fell behind gets everything pending merged, keeping only the latest cursor,
+selection and typing event of each connection — it skips intermediate positions but never a
+join, leave or editing change. A reader so far behind that its outbox overflows is closed; the
+room never waits. The socket's send must only await futures (true of ASGI servers' send): its
+first steps run outside any task.
 """
 
 from __future__ import annotations
@@ -15,9 +20,9 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from cowrite.presence.protocol import batch_frame
 
@@ -132,11 +137,30 @@ class Connection:
         if self.closed:
             return
         self._items.append(item)
-        if len(self._items) > self._queue_max:
-            log.info("closing a /ws reader that fell too far behind")
-            self.close_soon(CLOSE_TOO_SLOW, "too slow")
+        if self._writer is not None:
+            if len(self._items) > self._queue_max:
+                log.info("closing a /ws reader that fell too far behind")
+                self.close_soon(CLOSE_TOO_SLOW, "too slow")
             return
-        self._ensure_writer()
+        self._send_in_place()
+
+    def _send_in_place(self) -> None:
+        """Send what is pending now, without a task; a send that suspends goes on in a writer."""
+        frames = self._drain()
+        for index, frame in enumerate(frames):
+            send = self.socket.send_text(frame)
+            try:
+                awaited = send.send(None)
+            except StopIteration:
+                continue
+            except Exception as exc:  # the peer went away; the reader notices too
+                log.debug("ws send failed: %r", exc)
+                self.closed = True
+                return
+            self._writer = asyncio.create_task(
+                self._write_loop(_Suspended(send, awaited), frames[index + 1 :])
+            )
+            return
 
     def _ensure_writer(self) -> None:
         if self._writer is None:
@@ -158,8 +182,16 @@ class Connection:
         self._items.clear()
         self._ensure_writer()
 
-    async def _write_loop(self) -> None:
+    async def _write_loop(
+        self, suspended: _Suspended | None = None, rest: Sequence[str] = ()
+    ) -> None:
         try:
+            if suspended is not None:
+                await suspended.finish()
+                for frame in rest:
+                    if self.closed:
+                        break
+                    await self.socket.send_text(frame)
             while self._items and not self.closed:
                 for frame in self._drain():
                     await self.socket.send_text(frame)
@@ -233,6 +265,37 @@ class Connection:
             self._writer.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._writer
+
+
+SendCoroutine = Coroutine[Any, Any, None]
+
+
+class _Suspended:
+    """A send coroutine that suspended outside a task, to be finished inside one."""
+
+    __slots__ = ("awaited", "coroutine")
+
+    def __init__(self, coroutine: SendCoroutine, awaited: Any) -> None:
+        self.coroutine = coroutine
+        self.awaited = awaited
+
+    async def finish(self) -> None:
+        coroutine, awaited = self.coroutine, self.awaited
+        while True:
+            try:
+                if awaited is None:  # a bare yield: go round the loop once
+                    await asyncio.sleep(0)
+                else:
+                    # Not `await awaited`: the coroutine already yielded it (it counts as
+                    # awaited once); wait until it is done, then let the coroutine read it.
+                    await asyncio.wait((awaited,))
+            except BaseException:
+                coroutine.close()  # cancelled (the writer is being stopped): unwind the send
+                raise
+            try:
+                awaited = coroutine.send(None)
+            except StopIteration:
+                return
 
 
 class _Merge:
