@@ -1,9 +1,9 @@
 """A document room: its local `/ws` members and the events waiting for the next flush tick.
 
-Events are collected for one tick (`presence_flush_interval_ms`), keeping only the latest
-cursor, selection and typing state per connection; the flush encodes each event once and hands
-the same string to every member's outbox (the sender's own connections excluded) and to the
-broker for the other processes.
+Events are collected for one tick (`presence_flush_interval_ms`; one process-wide timer flushes
+every room with events waiting), keeping only the latest cursor, selection and typing state per
+connection; the flush encodes each event once and hands the same string to every member's
+outbox (the sender's own connections excluded) and to the broker for the other processes.
 """
 
 from __future__ import annotations
@@ -38,7 +38,6 @@ class Room:
         self.members: dict[uuid.UUID, Connection] = {}
         self._pending: list[PendingEvent | None] = []
         self._latest_at: dict[tuple[uuid.UUID, str], int] = {}
-        self.flush_scheduled = False
 
     @property
     def channel(self) -> str:
