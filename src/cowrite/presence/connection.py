@@ -81,12 +81,14 @@ class Connection:
         "device_type",
         "full_name",
         "id",
+        "id_text",
         "last_activity",
         "login_id",
         "on_abort",
         "rooms",
         "socket",
         "user_id",
+        "user_id_text",
     )
 
     def __init__(
@@ -103,6 +105,9 @@ class Connection:
         self.socket = socket
         self.id = connection_id
         self.user_id = user_id
+        # Their text forms, which every event this connection sends carries.
+        self.id_text = str(connection_id)
+        self.user_id_text = str(user_id)
         self.login_id = login_id
         self.full_name = full_name
         self.device_type = device_type

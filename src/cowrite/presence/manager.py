@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from cowrite.broker.base import Broker
+from cowrite.broker.memory import MemoryBroker
 from cowrite.kit.clock import utcnow
 from cowrite.presence.connection import Connection, EncodedEvent
 from cowrite.presence.protocol import encode, reply
@@ -120,9 +121,9 @@ class ConnectionManager:
         await self.store.remove(document_id, connection.id)
         body: dict[str, Any] = {
             "type": "user_left",
-            "document_id": str(document_id),
-            "user_id": str(connection.user_id),
-            "connection_id": str(connection.id),
+            "document_id": room.document_text,
+            "user_id": connection.user_id_text,
+            "connection_id": connection.id_text,
         }
         if reason is not None:
             # The connection was taken out by the server: tell it too.
@@ -140,6 +141,11 @@ class ConnectionManager:
     async def room_users(self, document_id: uuid.UUID) -> list[PresenceEntry]:
         return await self.store.list_document(document_id)
 
+    def document_text(self, document_id: uuid.UUID) -> str:
+        """A document id as events carry it (kept by its room, so not formatted per event)."""
+        room = self.rooms.get(document_id)
+        return str(document_id) if room is None else room.document_text
+
     def rooms_of_workspace(self, workspace_id: uuid.UUID) -> list[Room]:
         return [room for room in self.rooms.values() if room.workspace_id == workspace_id]
 
@@ -152,9 +158,10 @@ class ConnectionManager:
         room = self.rooms.get(document_id)
         if room is None:
             # Nobody here: the other processes may still have members (external presence).
-            event = EncodedEvent(source, _latest(kind), encode(body))
-            self._outgoing.append((f"presence:{document_id}", pack_events([event])))
-            self._ensure_sender()
+            if not _alone(self.broker):
+                event = EncodedEvent(source, _latest(kind), encode(body))
+                self._outgoing.append((f"presence:{document_id}", pack_events([event])))
+                self._ensure_sender()
             return
         room.queue(source, kind, body)
         self._dirty[document_id] = room
@@ -175,18 +182,20 @@ class ConnectionManager:
         """The tick: every room with events waiting hands them to its members and the broker."""
         self._tick = None
         dirty, self._dirty = self._dirty, {}
+        publish = not _alone(self.broker)
         for room in dirty.values():
-            self._flush_room(room)
+            self._flush_room(room, publish)
         if self._store_changes:
             self._ensure_sender()
 
-    def _flush_room(self, room: Room) -> None:
+    def _flush_room(self, room: Room, publish: bool) -> None:
         events = room.take_pending()
         if not events:
             return
         room.deliver(events)
-        self._outgoing.append((room.channel, pack_events(events)))
-        self._ensure_sender()
+        if publish:
+            self._outgoing.append((room.channel, pack_events(events)))
+            self._ensure_sender()
 
     def _ensure_sender(self) -> None:
         if self._sender is None:
@@ -209,10 +218,10 @@ class ConnectionManager:
         self, changes: dict[tuple[uuid.UUID, uuid.UUID], dict[str, Any]]
     ) -> None:
         now = utcnow()
+        for values in changes.values():
+            values["last_seen_at"] = now  # the tick's own dicts: no copy needed
         try:
-            await self.store.update_many(
-                {key: {**values, "last_seen_at": now} for key, values in changes.items()}
-            )
+            await self.store.update_many(changes)
         except Exception:
             log.exception("presence store write failed")
 
@@ -237,7 +246,7 @@ class ConnectionManager:
             return
         if self._dirty.pop(document_id, None) is not None:
             # Let the last tick (the last user_left) reach the other processes first.
-            self._flush_room(room)
+            self._flush_room(room, not _alone(self.broker))
         del self.rooms[document_id]
         handler = self._room_handlers.pop(document_id, None)
         if handler is not None:
@@ -250,6 +259,11 @@ class ConnectionManager:
         self._flush()
         if self._sender is not None:
             await asyncio.gather(self._sender, return_exceptions=True)
+
+
+def _alone(broker: Broker) -> bool:
+    """An in-process broker with no other node on its bus: a publish would reach nobody."""
+    return isinstance(broker, MemoryBroker) and all(node is broker for node in broker.bus.nodes)
 
 
 def _latest(kind: str) -> str:

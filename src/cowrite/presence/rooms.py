@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import struct
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 from cowrite.presence.connection import Connection, EncodedEvent, Tick
@@ -24,29 +23,24 @@ _KIND_CODES = {"cursor_move": 1, "selection_change": 2, "typing": 3}
 _CODE_KINDS = {code: kind for kind, code in _KIND_CODES.items()}
 
 
-@dataclass(slots=True)
-class PendingEvent:
-    source: uuid.UUID
-    kind: str
-    body: dict[str, Any]
+# (source connection, kind, body): the event as queued, encoded at the flush.
+PendingEvent = tuple[uuid.UUID, str, dict[str, Any]]
 
 
 class Room:
     def __init__(self, document_id: uuid.UUID, workspace_id: uuid.UUID) -> None:
         self.document_id = document_id
+        self.document_text = str(document_id)
+        self.channel = f"presence:{document_id}"
         self.workspace_id = workspace_id
         self.members: dict[uuid.UUID, Connection] = {}
         self._pending: list[PendingEvent | None] = []
         self._latest_at: dict[tuple[uuid.UUID, str], int] = {}
 
-    @property
-    def channel(self) -> str:
-        return f"presence:{self.document_id}"
-
     def queue(self, source: uuid.UUID, kind: str, body: dict[str, Any]) -> None:
         """Collect an event for the next tick; a later cursor/selection/typing of the same
         connection replaces the earlier one."""
-        event = PendingEvent(source, kind, body)
+        event = (source, kind, body)
         if kind in LATEST_KINDS:
             key = (source, kind)
             index = self._latest_at.get(key)
@@ -66,9 +60,8 @@ class Room:
         pending, self._pending = self._pending, []
         self._latest_at.clear()
         return [
-            EncodedEvent(e.source, e.kind if e.kind in LATEST_KINDS else "", encode(e.body))
-            for e in pending
-            if e is not None
+            EncodedEvent(source, kind if kind in LATEST_KINDS else "", encode(body))
+            for source, kind, body in filter(None, pending)
         ]
 
     def deliver(self, events: list[EncodedEvent]) -> None:

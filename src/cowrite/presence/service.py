@@ -259,13 +259,12 @@ class PresenceService:
         except Exception:
             log.exception("could not record leave of %s", connection_id)
 
-    @staticmethod
-    def _event(connection: Connection, document_id: uuid.UUID, kind: str) -> dict[str, Any]:
+    def _event(self, connection: Connection, document_id: uuid.UUID, kind: str) -> dict[str, Any]:
         return {
             "type": kind,
-            "document_id": str(document_id),
-            "user_id": str(connection.user_id),
-            "connection_id": str(connection.id),
+            "document_id": self.manager.document_text(document_id),
+            "user_id": connection.user_id_text,
+            "connection_id": connection.id_text,
             "full_name": connection.full_name,
         }
 

@@ -126,8 +126,13 @@ class MemoryPresenceStore:
                 setattr(entry, key, value)
 
     async def update_many(self, changes: Mapping[EntryKey, Mapping[str, Any]]) -> None:
+        documents = self._documents
         for (document_id, connection_id), values in changes.items():
-            await self.update(document_id, connection_id, values)
+            entry = documents.get(document_id, {}).get(connection_id)
+            if entry is not None:
+                for key, value in values.items():
+                    if key in MUTABLE_FIELDS:
+                        setattr(entry, key, value)
 
     async def remove(
         self, document_id: uuid.UUID, connection_id: uuid.UUID
