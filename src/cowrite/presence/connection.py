@@ -54,7 +54,8 @@ class Tick:
 
     def __init__(self, events: list[EncodedEvent]) -> None:
         self.events = events
-        self.sources = {event.source for event in events}
+        # By the ids' integers: a UUID hashes in Python, an int in C (checked once per member).
+        self.sources = {event.source.int for event in events}
         self._frame: str | None = None
 
     def shared_batch(self) -> str:
@@ -136,6 +137,16 @@ class Connection:
         self._push((_EVENT, event))
 
     def send_tick(self, tick: Tick) -> None:
+        if (
+            self.batch
+            and self._writer is None
+            and not self._items
+            and not self.closed
+            and self.id.int not in tick.sources
+        ):
+            # The common case, kept short: nothing pending, none of the events is ours.
+            self._send_frame(tick.shared_batch())
+            return
         self._push((_TICK, tick))
 
     def _push(self, item: tuple[int, object]) -> None:
@@ -153,19 +164,24 @@ class Connection:
         """Send what is pending now, without a task; a send that suspends goes on in a writer."""
         frames = self._drain()
         for index, frame in enumerate(frames):
-            send = self.socket.send_text(frame)
-            try:
-                awaited = send.send(None)
-            except StopIteration:
-                continue
-            except Exception as exc:  # the peer went away; the reader notices too
-                log.debug("ws send failed: %r", exc)
-                self.closed = True
+            if not self._send_frame(frame, frames, index + 1):
                 return
-            self._writer = asyncio.create_task(
-                self._write_loop(_Suspended(send, awaited), frames[index + 1 :])
-            )
-            return
+
+    def _send_frame(self, frame: str, frames: Sequence[str] = (), after: int = 0) -> bool:
+        """Start sending one frame in place; True when it went out without suspending (else a
+        writer carries it on, then `frames[after:]`)."""
+        send = self.socket.send_text(frame)
+        try:
+            awaited = send.send(None)
+        except StopIteration:
+            return True
+        except Exception as exc:  # the peer went away; the reader notices too
+            log.debug("ws send failed: %r", exc)
+            self.closed = True
+            return False
+        suspended = _Suspended(send, awaited)
+        self._writer = asyncio.create_task(self._write_loop(suspended, frames[after:]))
+        return False
 
     def _ensure_writer(self) -> None:
         if self._writer is None:
@@ -224,7 +240,7 @@ class Connection:
         if len(items) == 1 and items[0][0] == _TICK:
             tick = items[0][1]
             assert isinstance(tick, Tick)
-            if self.id not in tick.sources:
+            if self.id.int not in tick.sources:
                 # Kept up, and none of these events is ours: the shared frames as they are.
                 if self.batch:
                     return [tick.shared_batch()]
