@@ -57,11 +57,13 @@ async function main () {
   const sameHist = new Histogram()
   let delivered = 0
   let duplicates = 0
+  let frames = 0 // WebSocket messages received while measuring (a batch frame counts once)
   let measuring = false
   let closedEarly = 0
   for (const c of clients) {
     const seen = new Map()
     c.ws.on('close', () => { if (measuring) closedEarly++ })
+    c.ws.on('message', () => { if (measuring) frames++ })
     c.onEvent = (ev) => {
       if (!measuring || ev.type !== 'cursor_move' || !ev.cursor) return
       const sender = byConnection.get(ev.connection_id)
@@ -120,6 +122,7 @@ async function main () {
     expected,
     delivered,
     duplicates,
+    frames_received: frames,
     delivered_share: expected ? delivered / expected : null,
     latency_ms: hist.summary(),
     cross_process_latency_ms: crossHist.summary(),

@@ -43,7 +43,7 @@ class ConnectionManager:
         self._by_user: dict[uuid.UUID, set[uuid.UUID]] = {}
         self._room_handlers: dict[uuid.UUID, Callable[[bytes], Awaitable[None]]] = {}
         # One tick for the whole process: the rooms with events waiting, flushed together.
-        self._dirty: dict[uuid.UUID, Room] = {}
+        self._dirty: dict[Room, None] = {}  # by the room itself: it hashes faster than its id
         self._tick: asyncio.TimerHandle | None = None
         # What goes out after a tick (broker messages, store writes), sent by one task in order.
         self._outgoing: list[tuple[str, bytes]] = []
@@ -163,8 +163,12 @@ class ConnectionManager:
                 self._outgoing.append((f"presence:{document_id}", pack_events([event])))
                 self._ensure_sender()
             return
+        self.queue_in(room, source, kind, body)
+
+    def queue_in(self, room: Room, source: uuid.UUID, kind: str, body: dict[str, Any]) -> None:
+        """`queue` for a room at hand (the cursor path looks it up once)."""
         room.queue(source, kind, body)
-        self._dirty[document_id] = room
+        self._dirty[room] = None
         if self._tick is None:
             self._tick = asyncio.get_running_loop().call_later(self.flush_interval, self._flush)
 
@@ -183,7 +187,7 @@ class ConnectionManager:
         self._tick = None
         dirty, self._dirty = self._dirty, {}
         publish = not _alone(self.broker)
-        for room in dirty.values():
+        for room in dirty:
             self._flush_room(room, publish)
         if self._store_changes:
             self._ensure_sender()
@@ -244,7 +248,8 @@ class ConnectionManager:
         room = self.rooms.get(document_id)
         if room is None or room.members:
             return
-        if self._dirty.pop(document_id, None) is not None:
+        if room in self._dirty:
+            del self._dirty[room]
             # Let the last tick (the last user_left) reach the other processes first.
             self._flush_room(room, not _alone(self.broker))
         del self.rooms[document_id]

@@ -35,14 +35,15 @@ class Room:
         self.workspace_id = workspace_id
         self.members: dict[uuid.UUID, Connection] = {}
         self._pending: list[PendingEvent | None] = []
-        self._latest_at: dict[tuple[uuid.UUID, str], int] = {}
+        # By (source id as an int, kind): an int hashes in C, a UUID in Python.
+        self._latest_at: dict[tuple[int, str], int] = {}
 
     def queue(self, source: uuid.UUID, kind: str, body: dict[str, Any]) -> None:
         """Collect an event for the next tick; a later cursor/selection/typing of the same
         connection replaces the earlier one."""
         event = (source, kind, body)
         if kind in LATEST_KINDS:
-            key = (source, kind)
+            key = (source.int, kind)
             index = self._latest_at.get(key)
             if index is not None:
                 self._pending[index] = event
@@ -52,7 +53,7 @@ class Room:
             # An event that must arrive closes the coalescing window of its source, so the
             # peers see cursor → leave → (re)join in that order.
             for latest in LATEST_KINDS:
-                self._latest_at.pop((source, latest), None)
+                self._latest_at.pop((source.int, latest), None)
         self._pending.append(event)
 
     def take_pending(self) -> list[EncodedEvent]:
