@@ -4,6 +4,7 @@
 // Usage: node presence.cjs '<json>' with {urls, tokens, rooms, clients, hz, duration, grace}.
 
 const WebSocket = require('ws')
+const { monitorEventLoopDelay } = require('perf_hooks')
 const { nowMs, sleep, Histogram, CpuMeter, inBatches, emit, phase } = require('./common.cjs')
 
 const cfg = JSON.parse(process.argv[2])
@@ -56,11 +57,13 @@ async function main () {
   const sameHist = new Histogram()
   let delivered = 0
   let duplicates = 0
+  let frames = 0 // WebSocket messages received while measuring (a batch frame counts once)
   let measuring = false
   let closedEarly = 0
   for (const c of clients) {
     const seen = new Map()
     c.ws.on('close', () => { if (measuring) closedEarly++ })
+    c.ws.on('message', () => { if (measuring) frames++ })
     c.onEvent = (ev) => {
       if (!measuring || ev.type !== 'cursor_move' || !ev.cursor) return
       const sender = byConnection.get(ev.connection_id)
@@ -81,6 +84,10 @@ async function main () {
 
   phase('start')
   const cpu = new CpuMeter()
+  // How late this process's own timers and reads run: when it is high, the latencies below are
+  // partly the load generator's, not the server's.
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 })
+  loopDelay.enable()
   measuring = true
   let sent = 0
   let expected = 0
@@ -99,10 +106,12 @@ async function main () {
       expected += roomSize.get(c.room) - 1
     }
   }))
-  const graceEnd = nowMs() + cfg.grace * 1000
-  while (delivered < expected && nowMs() < graceEnd) await sleep(50)
+  // CPU is taken over the sending window (the grace below is mostly idle and would dilute it).
   const clientCpu = cpu.percent()
   phase('end')
+  loopDelay.disable()
+  const graceEnd = nowMs() + cfg.grace * 1000
+  while (delivered < expected && nowMs() < graceEnd) await sleep(50)
   measuring = false
   for (const c of clients) c.ws.terminate()
   emit({
@@ -113,13 +122,19 @@ async function main () {
     expected,
     delivered,
     duplicates,
+    frames_received: frames,
     delivered_share: expected ? delivered / expected : null,
     latency_ms: hist.summary(),
     cross_process_latency_ms: crossHist.summary(),
     same_process_latency_ms: sameHist.summary(),
     join_failures: failures,
     closed_early: closedEarly,
-    client_cpu_pct: clientCpu
+    client_cpu_pct: clientCpu,
+    load_loop_delay_ms: {
+      p50: loopDelay.percentile(50) / 1e6,
+      p99: loopDelay.percentile(99) / 1e6,
+      max: loopDelay.max / 1e6
+    }
   })
   process.exit(0)
 }

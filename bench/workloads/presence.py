@@ -57,10 +57,13 @@ def cell(report: dict[str, Any]) -> str:
     if lat["p99"] is None:
         return f"nothing delivered ({report['join_failures']} failed joins)"
     fails = f" · {report['join_failures']} failed joins" if report["join_failures"] else ""
+    lag = report.get("load_loop_delay_ms") or {}
+    # The load generator's own event-loop delay: latency it adds to what it measures.
+    load_lag = f" (lag p99 {lag['p99']:,.0f} ms)" if lag.get("p99") is not None else ""
     return (
         f"p99 {lat['p99']:,.0f} · p50 {lat['p50']:,.0f} ms · delivered "
         f"{pct(report['delivered_share'])}{fails} · cpu {report['server_cpu_pct'] or 0:.0f} % / "
-        f"load {report['client_cpu_pct']:.0f} %"
+        f"load {report['client_cpu_pct']:.0f} %{load_lag}"
     )
 
 

@@ -173,6 +173,36 @@ async def test_a_reader_far_behind_is_closed_and_the_room_goes_on(
     assert len(joined) == 12
 
 
+async def test_a_reader_whose_socket_failed_is_dropped_and_the_room_goes_on(
+    manager: ConnectionManager,
+) -> None:
+    (mover, _), (gone, gone_socket), (_, reader) = await _joined(manager, 3)
+
+    async def broken(data: str) -> None:
+        raise ConnectionResetError("peer went away")
+
+    gone_socket.send_text = broken  # type: ignore[method-assign]  # the peer vanished mid-send
+    for column in range(3):
+        manager.queue(DOC, mover.id, "cursor_move", _move(mover, column))
+        await _settle()
+    assert gone.closed
+    assert [e["cursor"]["column"] for e in reader.events()] == [0, 1, 2]  # type: ignore[index]
+
+
+async def test_replies_and_events_keep_their_order_when_a_send_suspends(
+    manager: ConnectionManager,
+) -> None:
+    (mover, _), (reader, reader_socket) = await _joined(manager, 2)
+    reader_socket.gate.clear()  # the first send below suspends; the rest queue behind it
+    manager.send(reader.id, '{"type":"first"}')
+    manager.queue(DOC, mover.id, "cursor_move", _move(mover, 1))
+    await _settle()
+    manager.send(reader.id, '{"type":"last"}')
+    reader_socket.gate.set()
+    await _settle()
+    assert [e["type"] for e in reader_socket.events()] == ["first", "cursor_move", "last"]
+
+
 async def test_user_helpers_and_direct_sends(manager: ConnectionManager) -> None:
     (first, first_socket), (second, _) = await _joined(manager, 2)
     phone, phone_socket = _connection()

@@ -1,11 +1,16 @@
-"""One `/ws` connection: who it is, and its bounded outbox drained by its own writer task.
+"""One `/ws` connection: who it is, and its bounded outbox, sent in place or by a writer task.
 
 The room hands each member one shared `Tick` (the events of a flush, each encoded once) per
-flush, so fan-out costs one append per member, not one per member and event. The writer turns
-what is pending into frames: a reader that keeps up gets the tick's shared frame as is; one that
-fell behind gets everything pending merged, keeping only the latest cursor, selection and typing
-event of each connection — it skips intermediate positions but never a join, leave or editing
-change. A reader so far behind that its outbox overflows is closed; the room never waits.
+flush, so fan-out costs one append per member, not one per member and event. A socket send
+normally completes without suspending (it waits only while the transport's buffer is full), so
+the connection drives the send coroutine itself, in place, with no task per frame; a send that
+does suspend is carried on by a writer task, and what comes meanwhile waits in the outbox. The
+writer turns what is pending into frames: a reader that keeps up gets the tick's shared frame as
+is; one that fell behind gets everything pending merged, keeping only the latest cursor,
+selection and typing event of each connection — it skips intermediate positions but never a
+join, leave or editing change. A reader so far behind that its outbox overflows is closed; the
+room never waits. The socket's send must only await futures (true of ASGI servers' send): its
+first steps run outside any task.
 """
 
 from __future__ import annotations
@@ -15,9 +20,9 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from cowrite.presence.protocol import batch_frame
 
@@ -49,7 +54,8 @@ class Tick:
 
     def __init__(self, events: list[EncodedEvent]) -> None:
         self.events = events
-        self.sources = {event.source for event in events}
+        # By the ids' integers: a UUID hashes in Python, an int in C (checked once per member).
+        self.sources = {event.source.int for event in events}
         self._frame: str | None = None
 
     def shared_batch(self) -> str:
@@ -76,12 +82,14 @@ class Connection:
         "device_type",
         "full_name",
         "id",
+        "id_text",
         "last_activity",
         "login_id",
         "on_abort",
         "rooms",
         "socket",
         "user_id",
+        "user_id_text",
     )
 
     def __init__(
@@ -98,6 +106,9 @@ class Connection:
         self.socket = socket
         self.id = connection_id
         self.user_id = user_id
+        # Their text forms, which every event this connection sends carries.
+        self.id_text = str(connection_id)
+        self.user_id_text = str(user_id)
         self.login_id = login_id
         self.full_name = full_name
         self.device_type = device_type
@@ -126,17 +137,51 @@ class Connection:
         self._push((_EVENT, event))
 
     def send_tick(self, tick: Tick) -> None:
+        if (
+            self.batch
+            and self._writer is None
+            and not self._items
+            and not self.closed
+            and self.id.int not in tick.sources
+        ):
+            # The common case, kept short: nothing pending, none of the events is ours.
+            self._send_frame(tick.shared_batch())
+            return
         self._push((_TICK, tick))
 
     def _push(self, item: tuple[int, object]) -> None:
         if self.closed:
             return
         self._items.append(item)
-        if len(self._items) > self._queue_max:
-            log.info("closing a /ws reader that fell too far behind")
-            self.close_soon(CLOSE_TOO_SLOW, "too slow")
+        if self._writer is not None:
+            if len(self._items) > self._queue_max:
+                log.info("closing a /ws reader that fell too far behind")
+                self.close_soon(CLOSE_TOO_SLOW, "too slow")
             return
-        self._ensure_writer()
+        self._send_in_place()
+
+    def _send_in_place(self) -> None:
+        """Send what is pending now, without a task; a send that suspends goes on in a writer."""
+        frames = self._drain()
+        for index, frame in enumerate(frames):
+            if not self._send_frame(frame, frames, index + 1):
+                return
+
+    def _send_frame(self, frame: str, frames: Sequence[str] = (), after: int = 0) -> bool:
+        """Start sending one frame in place; True when it went out without suspending (else a
+        writer carries it on, then `frames[after:]`)."""
+        send = self.socket.send_text(frame)
+        try:
+            awaited = send.send(None)
+        except StopIteration:
+            return True
+        except Exception as exc:  # the peer went away; the reader notices too
+            log.debug("ws send failed: %r", exc)
+            self.closed = True
+            return False
+        suspended = _Suspended(send, awaited)
+        self._writer = asyncio.create_task(self._write_loop(suspended, frames[after:]))
+        return False
 
     def _ensure_writer(self) -> None:
         if self._writer is None:
@@ -158,8 +203,16 @@ class Connection:
         self._items.clear()
         self._ensure_writer()
 
-    async def _write_loop(self) -> None:
+    async def _write_loop(
+        self, suspended: _Suspended | None = None, rest: Sequence[str] = ()
+    ) -> None:
         try:
+            if suspended is not None:
+                await suspended.finish()
+                for frame in rest:
+                    if self.closed:
+                        break
+                    await self.socket.send_text(frame)
             while self._items and not self.closed:
                 for frame in self._drain():
                     await self.socket.send_text(frame)
@@ -187,7 +240,7 @@ class Connection:
         if len(items) == 1 and items[0][0] == _TICK:
             tick = items[0][1]
             assert isinstance(tick, Tick)
-            if self.id not in tick.sources:
+            if self.id.int not in tick.sources:
                 # Kept up, and none of these events is ours: the shared frames as they are.
                 if self.batch:
                     return [tick.shared_batch()]
@@ -233,6 +286,37 @@ class Connection:
             self._writer.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._writer
+
+
+SendCoroutine = Coroutine[Any, Any, None]
+
+
+class _Suspended:
+    """A send coroutine that suspended outside a task, to be finished inside one."""
+
+    __slots__ = ("awaited", "coroutine")
+
+    def __init__(self, coroutine: SendCoroutine, awaited: Any) -> None:
+        self.coroutine = coroutine
+        self.awaited = awaited
+
+    async def finish(self) -> None:
+        coroutine, awaited = self.coroutine, self.awaited
+        while True:
+            try:
+                if awaited is None:  # a bare yield: go round the loop once
+                    await asyncio.sleep(0)
+                else:
+                    # Not `await awaited`: the coroutine already yielded it (it counts as
+                    # awaited once); wait until it is done, then let the coroutine read it.
+                    await asyncio.wait((awaited,))
+            except BaseException:
+                coroutine.close()  # cancelled (the writer is being stopped): unwind the send
+                raise
+            try:
+                awaited = coroutine.send(None)
+            except StopIteration:
+                return
 
 
 class _Merge:

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from cowrite.broker.base import Broker
+from cowrite.broker.memory import MemoryBroker
 from cowrite.kit.clock import utcnow
 from cowrite.presence.connection import Connection, EncodedEvent
 from cowrite.presence.protocol import encode, reply
@@ -41,7 +42,12 @@ class ConnectionManager:
         self.rooms: dict[uuid.UUID, Room] = {}
         self._by_user: dict[uuid.UUID, set[uuid.UUID]] = {}
         self._room_handlers: dict[uuid.UUID, Callable[[bytes], Awaitable[None]]] = {}
-        self._tasks: set[asyncio.Task[Any]] = set()
+        # One tick for the whole process: the rooms with events waiting, flushed together.
+        self._dirty: dict[Room, None] = {}  # by the room itself: it hashes faster than its id
+        self._tick: asyncio.TimerHandle | None = None
+        # What goes out after a tick (broker messages, store writes), sent by one task in order.
+        self._outgoing: list[tuple[str, bytes]] = []
+        self._sender: asyncio.Task[None] | None = None
         # Store writes for cursor/selection, coalesced per tick like the events themselves.
         self._store_changes: dict[tuple[uuid.UUID, uuid.UUID], dict[str, Any]] = {}
 
@@ -115,9 +121,9 @@ class ConnectionManager:
         await self.store.remove(document_id, connection.id)
         body: dict[str, Any] = {
             "type": "user_left",
-            "document_id": str(document_id),
-            "user_id": str(connection.user_id),
-            "connection_id": str(connection.id),
+            "document_id": room.document_text,
+            "user_id": connection.user_id_text,
+            "connection_id": connection.id_text,
         }
         if reason is not None:
             # The connection was taken out by the server: tell it too.
@@ -135,6 +141,11 @@ class ConnectionManager:
     async def room_users(self, document_id: uuid.UUID) -> list[PresenceEntry]:
         return await self.store.list_document(document_id)
 
+    def document_text(self, document_id: uuid.UUID) -> str:
+        """A document id as events carry it (kept by its room, so not formatted per event)."""
+        room = self.rooms.get(document_id)
+        return str(document_id) if room is None else room.document_text
+
     def rooms_of_workspace(self, workspace_id: uuid.UUID) -> list[Room]:
         return [room for room in self.rooms.values() if room.workspace_id == workspace_id]
 
@@ -147,14 +158,19 @@ class ConnectionManager:
         room = self.rooms.get(document_id)
         if room is None:
             # Nobody here: the other processes may still have members (external presence).
-            self._spawn(
-                self._publish(document_id, [EncodedEvent(source, _latest(kind), encode(body))])
-            )
+            if not _alone(self.broker):
+                event = EncodedEvent(source, _latest(kind), encode(body))
+                self._outgoing.append((f"presence:{document_id}", pack_events([event])))
+                self._ensure_sender()
             return
+        self.queue_in(room, source, kind, body)
+
+    def queue_in(self, room: Room, source: uuid.UUID, kind: str, body: dict[str, Any]) -> None:
+        """`queue` for a room at hand (the cursor path looks it up once)."""
         room.queue(source, kind, body)
-        if not room.flush_scheduled:
-            room.flush_scheduled = True
-            asyncio.get_running_loop().call_later(self.flush_interval, self._flush, room)
+        self._dirty[room] = None
+        if self._tick is None:
+            self._tick = asyncio.get_running_loop().call_later(self.flush_interval, self._flush)
 
     def broadcast(self, document_id: uuid.UUID, body: dict[str, Any], source: uuid.UUID) -> None:
         """Send an event to everyone in a room (but the source), on the next tick."""
@@ -166,27 +182,56 @@ class ConnectionManager:
         """Cursor/selection state for the store, written once per tick (latest wins)."""
         self._store_changes.setdefault((document_id, connection_id), {}).update(changes)
 
-    def _flush(self, room: Room) -> None:
-        room.flush_scheduled = False
-        events = room.take_pending()
+    def _flush(self) -> None:
+        """The tick: every room with events waiting hands them to its members and the broker."""
+        self._tick = None
+        dirty, self._dirty = self._dirty, {}
+        publish = not _alone(self.broker)
+        for room in dirty:
+            self._flush_room(room, publish)
         if self._store_changes:
-            changes, self._store_changes = self._store_changes, {}
-            self._spawn(self._write_store(changes))
+            self._ensure_sender()
+
+    def _flush_room(self, room: Room, publish: bool) -> None:
+        events = room.take_pending()
         if not events:
             return
         room.deliver(events)
-        self._spawn(self._publish(room.document_id, events))
+        if publish:
+            self._outgoing.append((room.channel, pack_events(events)))
+            self._ensure_sender()
+
+    def _ensure_sender(self) -> None:
+        if self._sender is None:
+            self._sender = asyncio.create_task(self._send_outgoing())
+
+    async def _send_outgoing(self) -> None:
+        """Publish the ticks' messages and write the store, in order, until nothing is left."""
+        try:
+            while self._outgoing or self._store_changes:
+                outgoing, self._outgoing = self._outgoing, []
+                for channel, message in outgoing:
+                    await self._publish(channel, message)
+                if self._store_changes:
+                    changes, self._store_changes = self._store_changes, {}
+                    await self._write_store(changes)
+        finally:
+            self._sender = None
 
     async def _write_store(
         self, changes: dict[tuple[uuid.UUID, uuid.UUID], dict[str, Any]]
     ) -> None:
         now = utcnow()
-        for (document_id, connection_id), values in changes.items():
-            await self.store.update(document_id, connection_id, {**values, "last_seen_at": now})
-
-    async def _publish(self, document_id: uuid.UUID, events: list[EncodedEvent]) -> None:
+        for values in changes.values():
+            values["last_seen_at"] = now  # the tick's own dicts: no copy needed
         try:
-            await self.broker.publish(f"presence:{document_id}", pack_events(events))
+            await self.store.update_many(changes)
+        except Exception:
+            log.exception("presence store write failed")
+
+    async def _publish(self, channel: str, message: bytes) -> None:
+        try:
+            await self.broker.publish(channel, message)
         except Exception:
             log.exception("presence publish failed")
 
@@ -203,26 +248,27 @@ class ConnectionManager:
         room = self.rooms.get(document_id)
         if room is None or room.members:
             return
-        if room.flush_scheduled:
+        if room in self._dirty:
+            del self._dirty[room]
             # Let the last tick (the last user_left) reach the other processes first.
-            self._flush(room)
+            self._flush_room(room, not _alone(self.broker))
         del self.rooms[document_id]
         handler = self._room_handlers.pop(document_id, None)
         if handler is not None:
             await self.broker.unsubscribe(room.channel, handler)
 
-    def _spawn(self, coroutine: Awaitable[Any]) -> None:
-        task = asyncio.ensure_future(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
     async def drain(self) -> None:
         """Flush every room and wait for pending store writes and publishes (shutdown, tests)."""
-        for room in list(self.rooms.values()):
-            if room.flush_scheduled:
-                self._flush(room)
-        if self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        if self._tick is not None:
+            self._tick.cancel()
+        self._flush()
+        if self._sender is not None:
+            await asyncio.gather(self._sender, return_exceptions=True)
+
+
+def _alone(broker: Broker) -> bool:
+    """An in-process broker with no other node on its bus: a publish would reach nobody."""
+    return isinstance(broker, MemoryBroker) and all(node is broker for node in broker.bus.nodes)
 
 
 def _latest(kind: str) -> str:

@@ -1,16 +1,15 @@
 """A document room: its local `/ws` members and the events waiting for the next flush tick.
 
-Events are collected for one tick (`presence_flush_interval_ms`), keeping only the latest
-cursor, selection and typing state per connection; the flush encodes each event once and hands
-the same string to every member's outbox (the sender's own connections excluded) and to the
-broker for the other processes.
+Events are collected for one tick (`presence_flush_interval_ms`; one process-wide timer flushes
+every room with events waiting), keeping only the latest cursor, selection and typing state per
+connection; the flush encodes each event once and hands the same string to every member's
+outbox (the sender's own connections excluded) and to the broker for the other processes.
 """
 
 from __future__ import annotations
 
 import struct
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 from cowrite.presence.connection import Connection, EncodedEvent, Tick
@@ -24,32 +23,27 @@ _KIND_CODES = {"cursor_move": 1, "selection_change": 2, "typing": 3}
 _CODE_KINDS = {code: kind for kind, code in _KIND_CODES.items()}
 
 
-@dataclass(slots=True)
-class PendingEvent:
-    source: uuid.UUID
-    kind: str
-    body: dict[str, Any]
+# (source connection, kind, body): the event as queued, encoded at the flush.
+PendingEvent = tuple[uuid.UUID, str, dict[str, Any]]
 
 
 class Room:
     def __init__(self, document_id: uuid.UUID, workspace_id: uuid.UUID) -> None:
         self.document_id = document_id
+        self.document_text = str(document_id)
+        self.channel = f"presence:{document_id}"
         self.workspace_id = workspace_id
         self.members: dict[uuid.UUID, Connection] = {}
         self._pending: list[PendingEvent | None] = []
-        self._latest_at: dict[tuple[uuid.UUID, str], int] = {}
-        self.flush_scheduled = False
-
-    @property
-    def channel(self) -> str:
-        return f"presence:{self.document_id}"
+        # By (source id as an int, kind): an int hashes in C, a UUID in Python.
+        self._latest_at: dict[tuple[int, str], int] = {}
 
     def queue(self, source: uuid.UUID, kind: str, body: dict[str, Any]) -> None:
         """Collect an event for the next tick; a later cursor/selection/typing of the same
         connection replaces the earlier one."""
-        event = PendingEvent(source, kind, body)
+        event = (source, kind, body)
         if kind in LATEST_KINDS:
-            key = (source, kind)
+            key = (source.int, kind)
             index = self._latest_at.get(key)
             if index is not None:
                 self._pending[index] = event
@@ -59,7 +53,7 @@ class Room:
             # An event that must arrive closes the coalescing window of its source, so the
             # peers see cursor → leave → (re)join in that order.
             for latest in LATEST_KINDS:
-                self._latest_at.pop((source, latest), None)
+                self._latest_at.pop((source.int, latest), None)
         self._pending.append(event)
 
     def take_pending(self) -> list[EncodedEvent]:
@@ -67,9 +61,8 @@ class Room:
         pending, self._pending = self._pending, []
         self._latest_at.clear()
         return [
-            EncodedEvent(e.source, e.kind if e.kind in LATEST_KINDS else "", encode(e.body))
-            for e in pending
-            if e is not None
+            EncodedEvent(source, kind if kind in LATEST_KINDS else "", encode(body))
+            for source, kind, body in filter(None, pending)
         ]
 
     def deliver(self, events: list[EncodedEvent]) -> None:

@@ -161,6 +161,35 @@ class PresenceService:
 
     # -- messages --------------------------------------------------------------------------------
 
+    def handle_move(self, connection: Connection, message: ClientMessage) -> bool:
+        """A cursor or selection move, most of the traffic, handled with no coroutine; False
+        for any other message (`handle` takes those)."""
+        kind = message.type
+        if kind != "cursor_move" and kind != "selection_change":
+            return False
+        document_id = message.document_id
+        if document_id not in connection.rooms:
+            raise ProtocolError("not_joined", "Join the document first", message.ref)
+        room = self.manager.rooms.get(document_id)
+        if room is None:
+            return False
+        body: dict[str, Any] = {
+            "type": kind,
+            "document_id": room.document_text,
+            "user_id": connection.user_id_text,
+            "connection_id": connection.id_text,
+            "full_name": connection.full_name,
+        }
+        if kind == "cursor_move":
+            body["cursor"] = message.cursor
+            changes: dict[str, Any] = {"cursor": message.cursor}
+        else:
+            body["selection"] = message.selection
+            changes = {"selection": message.selection}
+        self.manager.note_state(room.document_id, connection.id, changes)
+        self.manager.queue_in(room, connection.id, kind, body)
+        return True
+
     async def handle(self, connection: Connection, message: ClientMessage) -> None:
         kind = message.type
         if kind == "heartbeat":
@@ -259,13 +288,12 @@ class PresenceService:
         except Exception:
             log.exception("could not record leave of %s", connection_id)
 
-    @staticmethod
-    def _event(connection: Connection, document_id: uuid.UUID, kind: str) -> dict[str, Any]:
+    def _event(self, connection: Connection, document_id: uuid.UUID, kind: str) -> dict[str, Any]:
         return {
             "type": kind,
-            "document_id": str(document_id),
-            "user_id": str(connection.user_id),
-            "connection_id": str(connection.id),
+            "document_id": self.manager.document_text(document_id),
+            "user_id": connection.user_id_text,
+            "connection_id": connection.id_text,
             "full_name": connection.full_name,
         }
 

@@ -166,7 +166,9 @@ async def _read_loop(
             connection.close_soon(CLOSE_TOO_BIG, "frame too big")
             return
         try:
-            await presence.handle(connection, parse_frame(text))
+            parsed = parse_frame(text)
+            if not presence.handle_move(connection, parsed):
+                await presence.handle(connection, parsed)
         except ProtocolError as exc:
             connection.send(error_frame(exc.code, exc.message, exc.ref))
         except Exception:

@@ -16,6 +16,7 @@ from cowrite.kit.clock import utcnow
 
 Cursor = dict[str, int]  # {"line": int, "column": int}
 Selection = dict[str, Cursor]  # {"start": Cursor, "end": Cursor}
+EntryKey = tuple[uuid.UUID, uuid.UUID]  # (document_id, connection_id)
 
 # The fields a store accepts in `update` (identity fields never change after `add`).
 MUTABLE_FIELDS = frozenset({"is_editing", "cursor", "selection", "last_seen_at", "full_name"})
@@ -86,6 +87,10 @@ class PresenceStore(Protocol):
         """Apply changes (keys from MUTABLE_FIELDS) to an entry; unknown entries are ignored."""
         ...
 
+    async def update_many(self, changes: Mapping[EntryKey, Mapping[str, Any]]) -> None:
+        """`update` for many entries at once (one tick's cursors and selections)."""
+        ...
+
     async def remove(
         self, document_id: uuid.UUID, connection_id: uuid.UUID
     ) -> PresenceEntry | None:
@@ -119,6 +124,15 @@ class MemoryPresenceStore:
         for key, value in changes.items():
             if key in MUTABLE_FIELDS:
                 setattr(entry, key, value)
+
+    async def update_many(self, changes: Mapping[EntryKey, Mapping[str, Any]]) -> None:
+        documents = self._documents
+        for (document_id, connection_id), values in changes.items():
+            entry = documents.get(document_id, {}).get(connection_id)
+            if entry is not None:
+                for key, value in values.items():
+                    if key in MUTABLE_FIELDS:
+                        setattr(entry, key, value)
 
     async def remove(
         self, document_id: uuid.UUID, connection_id: uuid.UUID

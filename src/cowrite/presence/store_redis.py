@@ -23,7 +23,13 @@ import orjson
 from redis.asyncio import Redis
 
 from cowrite.broker.redis import REDIS_ERRORS
-from cowrite.presence.store import MUTABLE_FIELDS, MemoryPresenceStore, PresenceEntry, PresenceStore
+from cowrite.presence.store import (
+    MUTABLE_FIELDS,
+    EntryKey,
+    MemoryPresenceStore,
+    PresenceEntry,
+    PresenceStore,
+)
 from cowrite.state import AppState
 
 log = logging.getLogger(__name__)
@@ -59,6 +65,12 @@ def _dumps(entry: PresenceEntry) -> bytes:
 
 def _loads(value: bytes | str) -> PresenceEntry:
     return PresenceEntry.from_record(orjson.loads(value))
+
+
+def _apply(entry: PresenceEntry, changes: Mapping[str, Any]) -> None:
+    for name, change in changes.items():
+        if name in MUTABLE_FIELDS:
+            setattr(entry, name, change)
 
 
 class RedisPresenceStore:
@@ -181,10 +193,39 @@ class RedisPresenceStore:
                 if value is None:
                     return
                 entry = _loads(value)
-            for name, change in changes.items():
-                if name in MUTABLE_FIELDS:
-                    setattr(entry, name, change)
+            _apply(entry, changes)
             await self.redis.set(key, _dumps(entry), xx=True, keepttl=True)
+        except REDIS_ERRORS as exc:
+            self._warn("presence: redis unavailable; the next beat writes it", exc)
+
+    async def update_many(self, changes: Mapping[EntryKey, Mapping[str, Any]]) -> None:
+        """One pipeline for all the writes (and one for reading other processes' entries)."""
+        entries: dict[EntryKey, PresenceEntry] = {}
+        foreign: list[EntryKey] = []
+        for key, values in changes.items():
+            entry = self._own.get(key)
+            if entry is None:
+                foreign.append(key)
+                continue
+            _apply(entry, values)
+            entries[key] = entry
+        try:
+            if foreign:
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    for document_id, connection_id in foreign:
+                        pipe.get(self._entry_key(document_id, connection_id))
+                    stored = await pipe.execute()
+                for key, value in zip(foreign, stored, strict=True):
+                    if value is not None:
+                        entries[key] = entry = _loads(value)
+                        _apply(entry, changes[key])
+            if not entries:
+                return
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for (document_id, connection_id), entry in entries.items():
+                    name = self._entry_key(document_id, connection_id)
+                    pipe.set(name, _dumps(entry), xx=True, keepttl=True)
+                await pipe.execute()
         except REDIS_ERRORS as exc:
             self._warn("presence: redis unavailable; the next beat writes it", exc)
 
