@@ -56,6 +56,10 @@ class MemoryBroker:
         self._sending.add(task)
         task.add_done_callback(self._sending.discard)
 
+    async def flush(self) -> None:
+        while self._sending:
+            await asyncio.gather(*self._sending, return_exceptions=True)
+
     async def _deliver(self, channel: str, data: bytes) -> None:
         for handler in list(self._handlers.get(channel, ())):
             try:

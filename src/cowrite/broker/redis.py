@@ -27,6 +27,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from cowrite.broker.base import MessageHandler, ReconnectHook
+from cowrite.kit.tasks import raise_if_cancelling
 
 log = logging.getLogger(__name__)
 
@@ -107,10 +108,14 @@ class RedisBroker:
         except TimeoutError:
             log.warning("redis is not reachable yet; the broker keeps retrying in the background")
 
+    async def flush(self) -> None:
+        if self._sender is not None:
+            await asyncio.shield(self._sender)
+
     async def close(self) -> None:
         if self._sender is not None:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(self._sender), 1.0)
+                await asyncio.wait_for(self.flush(), 1.0)
         tasks = [*self._hook_tasks]
         if self._task is not None:
             tasks.append(self._task)
@@ -236,12 +241,15 @@ class RedisBroker:
             except asyncio.CancelledError:
                 raise
             except REDIS_ERRORS as exc:
+                raise_if_cancelling()
                 if self._connected.is_set():
                     log.warning("redis connection lost; reconnecting: %r", exc)
                 else:
                     self._warn("redis unavailable; retrying", exc)
             except Exception:
+                raise_if_cancelling()
                 log.exception("redis broker reader failed; reconnecting")
+            raise_if_cancelling()  # also when a call inside swallowed the cancellation
             self._connected.clear()
             await self._drop_connection()
             await asyncio.sleep(backoff * (0.5 + self._random.random()))

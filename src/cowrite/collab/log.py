@@ -28,6 +28,7 @@ from cowrite.collab import repository
 from cowrite.collab.repository import LogRow
 from cowrite.db import unit_of_work
 from cowrite.kit.clock import utcnow
+from cowrite.kit.tasks import raise_if_cancelling
 from cowrite.versions.service import record_version
 
 log = logging.getLogger(__name__)
@@ -164,6 +165,7 @@ class UpdateLog:
                 await self.flush()
                 await self._compact_due()
             except Exception:
+                raise_if_cancelling()
                 # The database is away: keep everything in memory and retry with back-off,
                 # logging the first failure and then only now and then.
                 failures += 1

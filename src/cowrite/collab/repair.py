@@ -30,6 +30,7 @@ from pycrdt import Doc, merge_updates
 from cowrite.collab import repository
 from cowrite.collab.room import Room, apply_and_capture
 from cowrite.db import unit_of_work
+from cowrite.kit.tasks import raise_if_cancelling
 
 if TYPE_CHECKING:
     from cowrite.collab.service import CollabService
@@ -97,7 +98,9 @@ class RoomRepair:
                         seen.add(room.document_id)
                         await self.repair(room)
             except Exception:
+                raise_if_cancelling()
                 log.exception("repairing Yjs rooms failed; trying again next interval")
+            raise_if_cancelling()  # also when a call inside swallowed the cancellation
 
     async def repair_all(self) -> None:
         failed = 0

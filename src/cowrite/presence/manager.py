@@ -15,7 +15,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from cowrite.broker.base import Broker
-from cowrite.broker.memory import MemoryBroker
 from cowrite.kit.clock import utcnow
 from cowrite.presence.connection import Connection, EncodedEvent
 from cowrite.presence.protocol import encode, reply
@@ -46,7 +45,6 @@ class ConnectionManager:
         self._dirty: dict[Room, None] = {}  # by the room itself: it hashes faster than its id
         self._tick: asyncio.TimerHandle | None = None
         # What goes out after a tick (broker messages, store writes), sent by one task in order.
-        self._outgoing: list[tuple[str, bytes]] = []
         self._sender: asyncio.Task[None] | None = None
         # Store writes for cursor/selection, coalesced per tick like the events themselves.
         self._store_changes: dict[tuple[uuid.UUID, uuid.UUID], dict[str, Any]] = {}
@@ -158,10 +156,9 @@ class ConnectionManager:
         room = self.rooms.get(document_id)
         if room is None:
             # Nobody here: the other processes may still have members (external presence).
-            if not _alone(self.broker):
+            if self.broker.has_peers:
                 event = EncodedEvent(source, _latest(kind), encode(body))
-                self._outgoing.append((f"presence:{document_id}", pack_events([event])))
-                self._ensure_sender()
+                self.broker.publish_soon(f"presence:{document_id}", pack_events([event]))
             return
         self.queue_in(room, source, kind, body)
 
@@ -186,7 +183,7 @@ class ConnectionManager:
         """The tick: every room with events waiting hands them to its members and the broker."""
         self._tick = None
         dirty, self._dirty = self._dirty, {}
-        publish = not _alone(self.broker)
+        publish = self.broker.has_peers
         for room in dirty:
             self._flush_room(room, publish)
         if self._store_changes:
@@ -198,23 +195,19 @@ class ConnectionManager:
             return
         room.deliver(events)
         if publish:
-            self._outgoing.append((room.channel, pack_events(events)))
-            self._ensure_sender()
+            # Pipelined with the other rooms' ticks; never waits for the store writes.
+            self.broker.publish_soon(room.channel, pack_events(events))
 
     def _ensure_sender(self) -> None:
         if self._sender is None:
             self._sender = asyncio.create_task(self._send_outgoing())
 
     async def _send_outgoing(self) -> None:
-        """Publish the ticks' messages and write the store, in order, until nothing is left."""
+        """Write the ticks' store changes, one batch at a time, until nothing is left."""
         try:
-            while self._outgoing or self._store_changes:
-                outgoing, self._outgoing = self._outgoing, []
-                for channel, message in outgoing:
-                    await self._publish(channel, message)
-                if self._store_changes:
-                    changes, self._store_changes = self._store_changes, {}
-                    await self._write_store(changes)
+            while self._store_changes:
+                changes, self._store_changes = self._store_changes, {}
+                await self._write_store(changes)
         finally:
             self._sender = None
 
@@ -228,12 +221,6 @@ class ConnectionManager:
             await self.store.update_many(changes)
         except Exception:
             log.exception("presence store write failed")
-
-    async def _publish(self, channel: str, message: bytes) -> None:
-        try:
-            await self.broker.publish(channel, message)
-        except Exception:
-            log.exception("presence publish failed")
 
     async def _open_channel(self, room: Room) -> None:
         async def on_message(message: bytes) -> None:
@@ -251,7 +238,7 @@ class ConnectionManager:
         if room in self._dirty:
             del self._dirty[room]
             # Let the last tick (the last user_left) reach the other processes first.
-            self._flush_room(room, not _alone(self.broker))
+            self._flush_room(room, self.broker.has_peers)
         del self.rooms[document_id]
         handler = self._room_handlers.pop(document_id, None)
         if handler is not None:
@@ -264,11 +251,7 @@ class ConnectionManager:
         self._flush()
         if self._sender is not None:
             await asyncio.gather(self._sender, return_exceptions=True)
-
-
-def _alone(broker: Broker) -> bool:
-    """An in-process broker with no other node on its bus: a publish would reach nobody."""
-    return isinstance(broker, MemoryBroker) and all(node is broker for node in broker.bus.nodes)
+        await self.broker.flush()
 
 
 def _latest(kind: str) -> str:

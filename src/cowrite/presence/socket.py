@@ -17,7 +17,7 @@ from cowrite.kit.useragent import device_type
 from cowrite.presence.connection import Connection
 from cowrite.presence.protocol import ProtocolError, error_frame, parse_frame
 from cowrite.presence.service import CLOSE_UNAUTHENTICATED, PresenceService
-from cowrite.sockets import header_value, query_value
+from cowrite.sockets import admission_gate, forget_handshake, header_value, query_value
 from cowrite.state import AppState
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ def origin_allowed(websocket: WebSocket, allowed: list[str]) -> bool:
 
 async def _authenticate(state: AppState, token: str) -> Principal | None:
     try:
-        async with unit_of_work(state.session_factory) as session:
+        async with admission_gate(), unit_of_work(state.session_factory) as session:
             return await principal_from_token(state, session, token)
     except AppError:
         return None
@@ -94,6 +94,7 @@ async def serve_socket(websocket: WebSocket, state: AppState) -> None:
         connection.on_abort = reader.cancel
     user_agent = header_value(websocket, "user-agent") or ""
     client = websocket.client.host if websocket.client else ""
+    forget_handshake(websocket)  # nothing reads headers or the query (the token) from here on
     await presence.connect(connection, user_agent, client)
     try:
         await _read_loop(websocket, presence, connection)

@@ -23,6 +23,7 @@ import orjson
 from redis.asyncio import Redis
 
 from cowrite.broker.redis import REDIS_ERRORS
+from cowrite.kit.tasks import raise_if_cancelling
 from cowrite.presence.store import (
     MUTABLE_FIELDS,
     EntryKey,
@@ -138,9 +139,12 @@ class RedisPresenceStore:
             try:
                 await work()
             except REDIS_ERRORS as exc:
+                raise_if_cancelling()
                 self._warn("presence: redis unavailable", exc)
             except Exception:
+                raise_if_cancelling()
                 log.exception("presence store background work failed")
+            raise_if_cancelling()  # also when a call inside swallowed the cancellation
 
     async def beat(self) -> None:
         """Say this process is alive and (re)write its entries: heals a restarted Redis."""
