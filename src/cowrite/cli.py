@@ -18,12 +18,15 @@ def serve_app() -> SocketFront:
     """The app factory uvicorn calls in every worker process: the app behind a front that
     starts sockets straight in their endpoints (see cowrite.sockets)."""
     from cowrite.app import create_app
+    from cowrite.kit.gctune import tune_for_serving
     from cowrite.observability import configure_logging
     from cowrite.sockets import SocketFront
 
     settings = Settings()
     configure_logging(settings.log_level)
-    return SocketFront(create_app(settings))
+    front = SocketFront(create_app(settings))
+    tune_for_serving()
+    return front
 
 
 def _serve(args: argparse.Namespace) -> int:
