@@ -93,6 +93,13 @@ class DirectWebSocket(WebSocket):
             return self._receive()
         return super().receive()
 
+    def ready_frame_writer(self) -> Callable[[bytes], bool] | None:
+        """Where whole frames made once for many sockets can be written in place (the lean
+        transport only); None under another transport."""
+        from cowrite.leanws import ready_frame_writer
+
+        return ready_frame_writer(self._send)
+
 
 def _direct_call(
     routes: list[tuple[BaseRoute, Endpoint]],

@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 import uvicorn
 
+from cowrite.leanws import ready_frame_writer
+from cowrite.leanws.frames import text_frame
 from tests.support.server import free_port
 
 MAX_SIZE = 256 * 1024
@@ -37,7 +39,8 @@ class Probe:
 
 
 class App:
-    """Routes by path: /echo echoes (and /echo/flood answers "flood N" with N big frames),
+    """Routes by path: /echo echoes (it answers "flood N" with N big frames, and "ready N" with
+    N big text frames written as ready frames while the transport takes them),
     /deny closes before accepting, /http answers in plain HTTP, /bye closes at once with
     4000, /crash fails before accepting, /late accepts after a delay."""
 
@@ -83,13 +86,25 @@ class App:
             await send({"type": "websocket.close", "code": 4000, "reason": "bye"})
             self.probe.record(path, await receive())
             return
+        write_ready = ready_frame_writer(send)
         while True:
             event = await receive()
             if event["type"] == "websocket.disconnect":
                 self.probe.record(path, event)
+                if write_ready is not None:
+                    self.probe.record("ready-after-close", {"wrote": write_ready(b"\x81\x00")})
                 return
             text = event.get("text")
-            if text is not None and text.startswith("flood "):
+            if text is not None and text.startswith("ready ") and write_ready is not None:
+                count, in_place = int(text.split()[1]), 0
+                for index in range(count):
+                    body = chr(ord("a") + index % 26) * 65536
+                    if write_ready(text_frame(body)):
+                        in_place += 1
+                    else:  # the buffer is full: the ASGI send waits for it to drain
+                        await send({"type": "websocket.send", "text": body})
+                await send({"type": "websocket.send", "text": f"ready {in_place} of {count}"})
+            elif text is not None and text.startswith("flood "):
                 for index in range(int(text.split()[1])):
                     await send({"type": "websocket.send", "bytes": bytes([index % 256]) * 65536})
                 await send({"type": "websocket.send", "text": "flooded"})

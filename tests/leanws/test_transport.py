@@ -8,6 +8,8 @@ import os
 
 import pytest
 
+from cowrite.leanws import ready_frame_writer
+from cowrite.leanws.frames import text_frame
 from tests.leanws.conftest import MAX_SIZE, LiveServer, start_server, stop_server
 from tests.leanws.rawclient import (
     OP_BINARY,
@@ -252,6 +254,41 @@ async def test_a_reader_that_lags_gets_every_frame_in_order(live: LiveServer) ->
         assert frame.payload == bytes([index]) * 65536
     assert (await client.read_frame()).payload == b"flooded"
     await client.aclose()
+
+
+async def test_ready_frames_go_out_in_place_until_the_buffer_fills_then_in_order(
+    live: LiveServer,
+) -> None:
+    """Fan-out writes one prepared frame to many sockets without an ASGI message; when the
+    transport is paused it declines, the app falls back to `send`, and nothing is reordered."""
+    client = await _open(live)
+    client.send_frame(OP_TEXT, b"ready 64")
+    await asyncio.sleep(0.5)  # let the server fill the socket buffers and pause
+    for index in range(64):
+        frame = await client.read_frame()
+        assert frame.opcode == OP_TEXT
+        assert frame.payload == bytes([ord("a") + index % 26]) * 65536
+    last = (await client.read_frame()).payload.decode()
+    in_place = int(last.split()[1])
+    assert last == f"ready {in_place} of 64"
+    assert 0 < in_place < 64  # some went in place, some waited for the paused transport
+    client.send_frame(OP_CLOSE, close_body(1000))
+    await client.read_to_eof()
+    await live.probe.disconnect_of("/echo")
+    assert (await live.probe.disconnect_of("ready-after-close")) == {"wrote": False}
+    await client.aclose()
+
+
+def test_other_transports_have_no_ready_frame_writer() -> None:
+    async def send(message: object) -> None: ...
+
+    assert ready_frame_writer(send) is None
+
+
+def test_a_text_frame_is_header_and_utf8_payload() -> None:
+    assert text_frame("hé") == b"\x81\x03h\xc3\xa9"
+    big = text_frame("x" * 300)
+    assert big[:4] == b"\x81\x7e\x01\x2c" and big[4:] == b"x" * 300
 
 
 async def test_shutdown_closes_open_sockets_with_1012() -> None:

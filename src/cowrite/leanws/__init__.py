@@ -1,5 +1,5 @@
 """A lean RFC 6455 transport for uvicorn: little memory per idle socket (see protocol.py)."""
 
-from cowrite.leanws.protocol import LeanWebSocketProtocol
+from cowrite.leanws.protocol import LeanWebSocketProtocol, ready_frame_writer
 
-__all__ = ["LeanWebSocketProtocol"]
+__all__ = ["LeanWebSocketProtocol", "ready_frame_writer"]

@@ -190,6 +190,13 @@ def frame_header(opcode: int, length: int) -> bytes:
     return _HEADER_64.pack(first, 127, length)
 
 
+def text_frame(text: str) -> bytes:
+    """A whole server text frame, ready for `LeanWebSocketProtocol.write_ready_frame`: made
+    once, it can go to any number of sockets."""
+    payload = text.encode()
+    return frame_header(OP_TEXT, len(payload)) + payload
+
+
 def unmask(payload: bytes, mask: bytes) -> bytes:
     """XOR a client payload with its 4-byte mask, word-wide through Python's big integers."""
     length = len(payload)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -443,6 +443,16 @@ class LeanWebSocketProtocol(asyncio.Protocol):
         else:
             raise ClientDisconnected()
 
+    def write_ready_frame(self, frame: bytes) -> bool:
+        """Write a whole frame made by `frames.text_frame`, in place, with no ASGI message or
+        coroutine: the fan-out path, where one frame goes to many sockets. False when the
+        socket is not open or its buffer is full; the caller then sends through the ASGI
+        `send`, which waits for the buffer to drain."""
+        if self._state != _OPEN or self._paused:
+            return False
+        self.transport.write(frame)
+        return True
+
     def _close(self, code: int, reason: str) -> None:
         self._give_disconnect(code, reason)
         self._write_frame(OP_CLOSE, frames.close_payload(code, reason))
@@ -542,3 +552,10 @@ def _check_bits(first: int, second: int, opcode: int) -> None:
             raise ProtocolViolation(CLOSE_PROTOCOL_ERROR, "control frame too long")
     elif opcode not in frames.DATA_OPCODES:
         raise ProtocolViolation(CLOSE_PROTOCOL_ERROR, f"unknown opcode {opcode}")
+
+
+def ready_frame_writer(send: object) -> Callable[[bytes], bool] | None:
+    """`write_ready_frame` of the lean connection behind an ASGI `send`, or None when another
+    transport serves the socket."""
+    owner = getattr(send, "__self__", None)
+    return owner.write_ready_frame if isinstance(owner, LeanWebSocketProtocol) else None

@@ -24,6 +24,7 @@ from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from cowrite.leanws.frames import text_frame
 from cowrite.presence.protocol import batch_frame
 
 log = logging.getLogger(__name__)
@@ -50,19 +51,26 @@ class EncodedEvent:
 class Tick:
     """The events of one room flush, shared by every member's outbox."""
 
-    __slots__ = ("_frame", "events", "sources")
+    __slots__ = ("_frame", "_wire", "events", "sources")
 
     def __init__(self, events: list[EncodedEvent]) -> None:
         self.events = events
         # By the ids' integers: a UUID hashes in Python, an int in C (checked once per member).
         self.sources = {event.source.int for event in events}
         self._frame: str | None = None
+        self._wire: bytes | None = None
 
     def shared_batch(self) -> str:
         """The batch frame of all events, built once for every member that sent none of them."""
         if self._frame is None:
             self._frame = batch_frame([event.data for event in self.events])
         return self._frame
+
+    def shared_wire(self) -> bytes:
+        """`shared_batch` as a whole WebSocket frame, for transports that take ready frames."""
+        if self._wire is None:
+            self._wire = text_frame(self.shared_batch())
+        return self._wire
 
 
 _REPLY = 0
@@ -76,6 +84,7 @@ class Connection:
         "_close_reason",
         "_items",
         "_queue_max",
+        "_write_ready",
         "_writer",
         "batch",
         "closed",
@@ -102,8 +111,11 @@ class Connection:
         full_name: str,
         device_type: str,
         queue_max: int,
+        ready_frame_writer: Callable[[bytes], bool] | None = None,
     ) -> None:
         self.socket = socket
+        # Writes a whole frame in place when the transport can take it now (see leanws).
+        self._write_ready = ready_frame_writer
         self.id = connection_id
         self.user_id = user_id
         # Their text forms, which every event this connection sends carries.
@@ -145,7 +157,9 @@ class Connection:
             and self.id.int not in tick.sources
         ):
             # The common case, kept short: nothing pending, none of the events is ours.
-            self._send_frame(tick.shared_batch())
+            write = self._write_ready
+            if write is None or not write(tick.shared_wire()):
+                self._send_frame(tick.shared_batch())
             return
         self._push((_TICK, tick))
 
@@ -170,6 +184,9 @@ class Connection:
     def _send_frame(self, frame: str, frames: Sequence[str] = (), after: int = 0) -> bool:
         """Start sending one frame in place; True when it went out without suspending (else a
         writer carries it on, then `frames[after:]`)."""
+        write = self._write_ready
+        if write is not None and write(text_frame(frame)):
+            return True
         send = self.socket.send_text(frame)
         try:
             awaited = send.send(None)

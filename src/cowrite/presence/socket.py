@@ -17,7 +17,13 @@ from cowrite.kit.useragent import device_type
 from cowrite.presence.connection import Connection
 from cowrite.presence.protocol import ProtocolError, error_frame, parse_frame
 from cowrite.presence.service import CLOSE_UNAUTHENTICATED, PresenceService
-from cowrite.sockets import admission_gate, forget_handshake, header_value, query_value
+from cowrite.sockets import (
+    DirectWebSocket,
+    admission_gate,
+    forget_handshake,
+    header_value,
+    query_value,
+)
 from cowrite.state import AppState
 
 log = logging.getLogger(__name__)
@@ -137,6 +143,9 @@ async def _open(websocket: WebSocket, state: AppState) -> Connection | None:
         full_name=principal.user.full_name,
         device_type=device_type(header_value(websocket, "user-agent") or ""),
         queue_max=settings.ws_send_queue_max,
+        ready_frame_writer=(
+            websocket.ready_frame_writer() if isinstance(websocket, DirectWebSocket) else None
+        ),
     )
 
 
