@@ -43,7 +43,6 @@ class AppState:
     collab: Any = None
     background: list[Any] = field(default_factory=list)
 
-
     @property
     def reader_factory(self) -> async_sessionmaker[AsyncSession]:
         return self.read_session_factory or self.session_factory

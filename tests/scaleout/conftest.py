@@ -69,9 +69,7 @@ CLUSTER_SETTINGS = {
 
 @pytest.fixture
 def cluster_env(db: TestDatabase, redis_server: RedisServer, tmp_path: Path) -> dict[str, str]:
-    return server_env(
-        db, tmp_path / "data", COWRITE_REDIS_URL=redis_server.url, **CLUSTER_SETTINGS
-    )
+    return server_env(db, tmp_path / "data", COWRITE_REDIS_URL=redis_server.url, **CLUSTER_SETTINGS)
 
 
 @pytest.fixture

@@ -122,8 +122,10 @@ async def test_sigkill_of_one_process_loses_no_one_and_nothing(
     owner_on_a = await PresenceClient("owner").connect(cluster.a.ws_url, scene.owner.access_token)
     await owner_on_a.join(scene.document_id)
     await watcher_on_b.next_event(
-        lambda event: event["type"] == "user_joined"
-        and event["user"]["connection_id"] == owner_on_a.connection_id
+        lambda event: (
+            event["type"] == "user_joined"
+            and event["user"]["connection_id"] == owner_on_a.connection_id
+        )
     )
     writer = await YClient("writer").connect(
         cluster.a.ws_url, scene.document_id, scene.owner.access_token
@@ -138,8 +140,9 @@ async def test_sigkill_of_one_process_loses_no_one_and_nothing(
     words += await type_words(writer, "offline", 3)
 
     left = await watcher_on_b.next_event(
-        lambda event: event["type"] == "user_left"
-        and event["connection_id"] == owner_on_a.connection_id,
+        lambda event: (
+            event["type"] == "user_left" and event["connection_id"] == owner_on_a.connection_id
+        ),
         within=8,
     )
     assert left["user_id"] == str(scene.owner.id)

@@ -70,15 +70,18 @@ async def test_users_of_a_killed_process_vanish_everywhere(cluster: Cluster, sce
     owner_on_a = await PresenceClient("owner").connect(cluster.a.ws_url, scene.owner.access_token)
     await owner_on_a.join(scene.document_id)
     await watcher_on_b.next_event(
-        lambda event: event["type"] == "user_joined"
-        and event["user"]["connection_id"] == owner_on_a.connection_id
+        lambda event: (
+            event["type"] == "user_joined"
+            and event["user"]["connection_id"] == owner_on_a.connection_id
+        )
     )
 
     cluster.a.kill()
     # Within the presence timeout (2 s here) the watcher hears that the owner left ...
     left = await watcher_on_b.next_event(
-        lambda event: event["type"] == "user_left"
-        and event["connection_id"] == owner_on_a.connection_id,
+        lambda event: (
+            event["type"] == "user_left" and event["connection_id"] == owner_on_a.connection_id
+        ),
         within=8,
     )
     assert left["user_id"] == str(scene.owner.id)

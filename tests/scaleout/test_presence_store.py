@@ -26,9 +26,7 @@ async def make_store(redis_server: RedisServer) -> AsyncIterator[StoreFactory]:
         process_id: str, timeout: float = 0.8, on_dead_entry: DeadEntryHandler | None = None
     ) -> RedisPresenceStore:
         redis = Redis.from_url(redis_server.url, socket_connect_timeout=0.5, socket_timeout=1)
-        store = RedisPresenceStore(
-            redis, process_id, timeout=timeout, on_dead_entry=on_dead_entry
-        )
+        store = RedisPresenceStore(redis, process_id, timeout=timeout, on_dead_entry=on_dead_entry)
         made.append((store, redis))
         return store
 

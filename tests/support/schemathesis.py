@@ -28,8 +28,15 @@ def run_schemathesis(
     """`st run` over the matching operations; the caller asserts on the exit code."""
     st = shutil.which("st", path=os.path.dirname(sys.executable)) or shutil.which("st")
     assert st, "schemathesis is a dev dependency"
-    command = [st, *(["--config-file", str(config)] if config else []), "run",
-               f"{base_url}/openapi.json", "--include-path-regex", include_path_regex, *extra]
+    command = [
+        st,
+        *(["--config-file", str(config)] if config else []),
+        "run",
+        f"{base_url}/openapi.json",
+        "--include-path-regex",
+        include_path_regex,
+        *extra,
+    ]
     if token:
         command += ["--header", f"Authorization: Bearer {token}"]
     command += ["--checks", checks, "--max-examples", "25", "--phases", phases]
