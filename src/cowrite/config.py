@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     # presence (/ws)
     presence_timeout_seconds: float = 45.0
     presence_flush_interval_ms: int = 20
+    # How stale another process may see a cursor or selection in the shared (Redis) store:
+    # live events carry every move; the store only answers presence lists and REST.
+    presence_store_write_interval_ms: int = 250
     ws_max_frame_bytes: int = 64 * 1024
     ws_auth_timeout_seconds: float = 5.0
     ws_rate_burst: int = 200

@@ -23,10 +23,19 @@ async def make_store(redis_server: RedisServer) -> AsyncIterator[StoreFactory]:
     made: list[tuple[RedisPresenceStore, Redis]] = []
 
     def factory(
-        process_id: str, timeout: float = 0.8, on_dead_entry: DeadEntryHandler | None = None
+        process_id: str,
+        timeout: float = 0.8,
+        on_dead_entry: DeadEntryHandler | None = None,
+        write_interval: float = 0.25,
     ) -> RedisPresenceStore:
         redis = Redis.from_url(redis_server.url, socket_connect_timeout=0.5, socket_timeout=1)
-        store = RedisPresenceStore(redis, process_id, timeout=timeout, on_dead_entry=on_dead_entry)
+        store = RedisPresenceStore(
+            redis,
+            process_id,
+            timeout=timeout,
+            on_dead_entry=on_dead_entry,
+            write_interval=write_interval,
+        )
         made.append((store, redis))
         return store
 
@@ -71,6 +80,47 @@ async def test_processes_share_entries(make_store: StoreFactory) -> None:
     assert removed is not None and removed.full_name == "First"
     assert await b.remove(document_id, first.connection_id) is None
     assert [e.full_name for e in await a.list_document(document_id)] == ["Second"]
+
+
+async def test_cursor_changes_show_here_at_once_and_elsewhere_once_written(
+    make_store: StoreFactory,
+) -> None:
+    # Long intervals: nothing is written by the background loops, only by the explicit calls.
+    a = make_store("a", timeout=600, write_interval=600)
+    b = make_store("b", timeout=600, write_interval=600)
+    await a.start()
+    await b.start()
+    document_id = uuid.uuid4()
+    mine = entry(document_id, "a")
+    await a.add(mine)
+    key = (document_id, mine.connection_id)
+    for column in range(5):  # a tick's worth of moves, each replacing the last
+        await a.update_many({key: {"cursor": {"line": 1, "column": column}}})
+    latest = {"line": 1, "column": 4}
+    assert (await a.list_document(document_id))[0].cursor == latest
+    assert (await b.list_document(document_id))[0].cursor is None  # not written yet
+
+    await a.write_changes()
+    assert (await b.list_document(document_id))[0].cursor == latest
+    await a.update_many({key: {"selection": {"start": latest, "end": latest}}})
+    await a.remove(*key)
+    await a.write_changes()  # a removed entry is not written back
+    assert await b.list_document(document_id) == []
+
+
+async def test_unwritten_changes_reach_redis_by_themselves(make_store: StoreFactory) -> None:
+    a, b = make_store("a", write_interval=0.05), make_store("b")
+    await a.start()
+    await b.start()
+    document_id = uuid.uuid4()
+    mine = entry(document_id, "a")
+    await a.add(mine)
+    await a.update_many({(document_id, mine.connection_id): {"cursor": {"line": 2, "column": 0}}})
+
+    async def written() -> bool:
+        return (await b.list_document(document_id))[0].cursor == {"line": 2, "column": 0}
+
+    await eventually(written)
 
 
 async def test_a_dead_process_vanishes_and_is_reaped_once(make_store: StoreFactory) -> None:

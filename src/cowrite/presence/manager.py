@@ -183,9 +183,19 @@ class ConnectionManager:
         """The tick: every room with events waiting hands them to its members and the broker."""
         self._tick = None
         dirty, self._dirty = self._dirty, {}
-        publish = self.broker.has_peers
-        for room in dirty:
-            self._flush_room(room, publish)
+        if self.broker.has_peers:
+            # Other processes first: the broker's sender writes on the next loop turn, before
+            # the local deliveries below, so remote members do not wait for them too.
+            ticks = []
+            for room in dirty:
+                events = room.take_pending()
+                if events:
+                    self.broker.publish_soon(room.channel, pack_events(events))
+                    ticks.append((room, events))
+            asyncio.get_running_loop().call_soon(_deliver_all, ticks)
+        else:
+            for room in dirty:
+                room.deliver(room.take_pending())
         if self._store_changes:
             self._ensure_sender()
 
@@ -256,3 +266,8 @@ class ConnectionManager:
 
 def _latest(kind: str) -> str:
     return kind if kind in LATEST_KINDS else ""
+
+
+def _deliver_all(ticks: list[tuple[Room, list[EncodedEvent]]]) -> None:
+    for room, events in ticks:
+        room.deliver(events)
