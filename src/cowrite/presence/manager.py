@@ -44,7 +44,11 @@ class ConnectionManager:
         # One tick for the whole process: the rooms with events waiting, flushed together.
         self._dirty: dict[Room, None] = {}  # by the room itself: it hashes faster than its id
         self._tick: asyncio.TimerHandle | None = None
-        # What goes out after a tick (broker messages, store writes), sent by one task in order.
+        # Events for the other processes, sent as they come: one broker message per room per
+        # loop turn. The receivers fold them into their own tick, so crossing processes adds
+        # only the broker's hop, overlapped with the tick wait both sides have anyway.
+        self._outbound: dict[Room, list[EncodedEvent]] = {}
+        # Writes the ticks' store changes, one batch at a time.
         self._sender: asyncio.Task[None] | None = None
         # Store writes for cursor/selection, coalesced per tick like the events themselves.
         self._store_changes: dict[tuple[uuid.UUID, uuid.UUID], dict[str, Any]] = {}
@@ -164,10 +168,28 @@ class ConnectionManager:
 
     def queue_in(self, room: Room, source: uuid.UUID, kind: str, body: dict[str, Any]) -> None:
         """`queue` for a room at hand (the cursor path looks it up once)."""
-        room.queue(source, kind, body)
+        if self.broker.has_peers:
+            data = encode(body)  # once, for this tick and for the other processes
+            room.queue(source, kind, data)
+            outbound = self._outbound.get(room)
+            if outbound is None:
+                if not self._outbound:
+                    asyncio.get_running_loop().call_soon(self._send_outbound)
+                outbound = self._outbound[room] = []
+            outbound.append(EncodedEvent(source, _latest(kind), data))
+        else:
+            room.queue(source, kind, body)
+        self._arm(room)
+
+    def _arm(self, room: Room) -> None:
         self._dirty[room] = None
         if self._tick is None:
             self._tick = asyncio.get_running_loop().call_later(self.flush_interval, self._flush)
+
+    def _send_outbound(self) -> None:
+        outbound, self._outbound = self._outbound, {}
+        for room, events in outbound.items():
+            self.broker.publish_soon(room.channel, pack_events(events))
 
     def broadcast(self, document_id: uuid.UUID, body: dict[str, Any], source: uuid.UUID) -> None:
         """Send an event to everyone in a room (but the source), on the next tick."""
@@ -180,33 +202,13 @@ class ConnectionManager:
         self._store_changes.setdefault((document_id, connection_id), {}).update(changes)
 
     def _flush(self) -> None:
-        """The tick: every room with events waiting hands them to its members and the broker."""
+        """The tick: every room with events waiting hands them to its members."""
         self._tick = None
         dirty, self._dirty = self._dirty, {}
-        if self.broker.has_peers:
-            # Other processes first: the broker's sender writes on the next loop turn, before
-            # the local deliveries below, so remote members do not wait for them too.
-            ticks = []
-            for room in dirty:
-                events = room.take_pending()
-                if events:
-                    self.broker.publish_soon(room.channel, pack_events(events))
-                    ticks.append((room, events))
-            asyncio.get_running_loop().call_soon(_deliver_all, ticks)
-        else:
-            for room in dirty:
-                room.deliver(room.take_pending())
+        for room in dirty:
+            room.deliver(room.take_pending())
         if self._store_changes:
             self._ensure_sender()
-
-    def _flush_room(self, room: Room, publish: bool) -> None:
-        events = room.take_pending()
-        if not events:
-            return
-        room.deliver(events)
-        if publish:
-            # Pipelined with the other rooms' ticks; never waits for the store writes.
-            self.broker.publish_soon(room.channel, pack_events(events))
 
     def _ensure_sender(self) -> None:
         if self._sender is None:
@@ -236,7 +238,9 @@ class ConnectionManager:
         async def on_message(message: bytes) -> None:
             current = self.rooms.get(room.document_id)
             if current is not None:
-                current.deliver(unpack_events(message))
+                for event in unpack_events(message):
+                    current.queue(event.source, event.kind, event.data)
+                self._arm(current)
 
         self._room_handlers[room.document_id] = on_message
         await self.broker.subscribe(room.channel, on_message)
@@ -245,10 +249,8 @@ class ConnectionManager:
         room = self.rooms.get(document_id)
         if room is None or room.members:
             return
-        if room in self._dirty:
-            del self._dirty[room]
-            # Let the last tick (the last user_left) reach the other processes first.
-            self._flush_room(room, self.broker.has_peers)
+        # Nobody here to deliver to; what is outbound (the last user_left) still goes out.
+        self._dirty.pop(room, None)
         del self.rooms[document_id]
         handler = self._room_handlers.pop(document_id, None)
         if handler is not None:
@@ -258,6 +260,7 @@ class ConnectionManager:
         """Flush every room and wait for pending store writes and publishes (shutdown, tests)."""
         if self._tick is not None:
             self._tick.cancel()
+        self._send_outbound()
         self._flush()
         if self._sender is not None:
             await asyncio.gather(self._sender, return_exceptions=True)
@@ -266,8 +269,3 @@ class ConnectionManager:
 
 def _latest(kind: str) -> str:
     return kind if kind in LATEST_KINDS else ""
-
-
-def _deliver_all(ticks: list[tuple[Room, list[EncodedEvent]]]) -> None:
-    for room, events in ticks:
-        room.deliver(events)

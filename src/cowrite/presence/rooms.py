@@ -3,7 +3,8 @@
 Events are collected for one tick (`presence_flush_interval_ms`; one process-wide timer flushes
 every room with events waiting), keeping only the latest cursor, selection and typing state per
 connection; the flush encodes each event once and hands the same string to every member's
-outbox (the sender's own connections excluded) and to the broker for the other processes.
+outbox (the sender's own connections excluded). Events from other processes join the same
+tick, already encoded.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ _KIND_CODES = {"cursor_move": 1, "selection_change": 2, "typing": 3}
 _CODE_KINDS = {code: kind for kind, code in _KIND_CODES.items()}
 
 
-# (source connection, kind, body): the event as queued, encoded at the flush.
-PendingEvent = tuple[uuid.UUID, str, dict[str, Any]]
+# (source connection, kind, body): the event as queued, encoded at the flush unless it came
+# encoded (from another process, or already encoded for one).
+PendingEvent = tuple[uuid.UUID, str, dict[str, Any] | str]
 
 
 class Room:
@@ -38,9 +40,9 @@ class Room:
         # By (source id as an int, kind): an int hashes in C, a UUID in Python.
         self._latest_at: dict[tuple[int, str], int] = {}
 
-    def queue(self, source: uuid.UUID, kind: str, body: dict[str, Any]) -> None:
+    def queue(self, source: uuid.UUID, kind: str, body: dict[str, Any] | str) -> None:
         """Collect an event for the next tick; a later cursor/selection/typing of the same
-        connection replaces the earlier one."""
+        connection replaces the earlier one. `kind` "" (or any other) must arrive."""
         event = (source, kind, body)
         if kind in LATEST_KINDS:
             key = (source.int, kind)
@@ -61,7 +63,11 @@ class Room:
         pending, self._pending = self._pending, []
         self._latest_at.clear()
         return [
-            EncodedEvent(source, kind if kind in LATEST_KINDS else "", encode(body))
+            EncodedEvent(
+                source,
+                kind if kind in LATEST_KINDS else "",
+                body if isinstance(body, str) else encode(body),
+            )
             for source, kind, body in filter(None, pending)
         ]
 
