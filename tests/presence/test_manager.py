@@ -256,6 +256,36 @@ async def test_rooms_on_two_nodes_hear_each_other() -> None:
     assert DOC not in managers[1].rooms
 
 
+async def test_events_from_another_node_join_the_local_tick_coalesced() -> None:
+    """A remote connection's moves are folded into this node's tick: one frame carries them
+    with the local events, and only the latest position of each connection."""
+    bus = MemoryBus()
+    brokers = [MemoryBroker("a", bus), MemoryBroker("b", bus)]
+    for broker in brokers:
+        await broker.start()
+    there_manager, here_manager = (
+        ConnectionManager(
+            MemoryPresenceStore(), broker, process_id=broker.node_id, flush_interval=interval
+        )
+        for broker, interval in zip(brokers, [TICK, 0.1], strict=True)
+    )
+    ((remote, _),) = await _joined(there_manager, 1)
+    (local, _), (reader, reader_socket) = await _joined(here_manager, 2)
+    reader.batch = True
+    await asyncio.sleep(0.25)  # the join ticks are out on both nodes
+    reader_socket.sent.clear()
+
+    for column in (1, 2, 3):
+        there_manager.queue(DOC, remote.id, "cursor_move", _move(remote, column))
+    here_manager.queue(DOC, local.id, "cursor_move", _move(local, 9))
+    await asyncio.sleep(0.25)
+    assert len(reader_socket.sent) == 1
+    frame = orjson.loads(reader_socket.sent[0])
+    assert frame["type"] == "batch"
+    moves = [(e["connection_id"], e["cursor"]["column"]) for e in frame["events"]]
+    assert sorted(moves) == sorted([(str(local.id), 9), (str(remote.id), 3)])
+
+
 @pytest.mark.parametrize(
     ("frame", "code"),
     [
