@@ -41,9 +41,12 @@ class ConnectionManager:
         self.rooms: dict[uuid.UUID, Room] = {}
         self._by_user: dict[uuid.UUID, set[uuid.UUID]] = {}
         self._room_handlers: dict[uuid.UUID, Callable[[bytes], Awaitable[None]]] = {}
-        # One tick for the whole process: the rooms with events waiting, flushed together.
-        self._dirty: dict[Room, None] = {}  # by the room itself: it hashes faster than its id
-        self._tick: asyncio.TimerHandle | None = None
+        # Rooms with events waiting, each with its own tick timer (armed by its first event):
+        # rooms flush at their own phase, so sends spread over the interval. One timer for all
+        # rooms sent every room's frames in one burst, which measured 7-9 ms worse at p99 for
+        # 1,000 clients over 100 rooms (same frames, same CPU).
+        self._dirty: dict[Room, asyncio.TimerHandle] = {}  # by the room: it hashes faster
+        self._store_timer: asyncio.TimerHandle | None = None
         # Events for the other processes, sent as they come: one broker message per room per
         # loop turn. The receivers fold them into their own tick, so crossing processes adds
         # only the broker's hop, overlapped with the tick wait both sides have anyway.
@@ -182,9 +185,10 @@ class ConnectionManager:
         self._arm(room)
 
     def _arm(self, room: Room) -> None:
-        self._dirty[room] = None
-        if self._tick is None:
-            self._tick = asyncio.get_running_loop().call_later(self.flush_interval, self._flush)
+        if room not in self._dirty:
+            self._dirty[room] = asyncio.get_running_loop().call_later(
+                self.flush_interval, self._flush_room, room
+            )
 
     def _send_outbound(self) -> None:
         outbound, self._outbound = self._outbound, {}
@@ -201,11 +205,26 @@ class ConnectionManager:
         """Cursor/selection state for the store, written once per tick (latest wins)."""
         self._store_changes.setdefault((document_id, connection_id), {}).update(changes)
 
+    def _flush_room(self, room: Room) -> None:
+        """A room's tick: its waiting events go to its members."""
+        self._dirty.pop(room, None)
+        room.deliver(room.take_pending())
+        if self._store_changes and self._store_timer is None and self._sender is None:
+            # Store writes batch over one interval across all rooms.
+            self._store_timer = asyncio.get_running_loop().call_later(
+                self.flush_interval, self._store_due
+            )
+
+    def _store_due(self) -> None:
+        self._store_timer = None
+        if self._store_changes:
+            self._ensure_sender()
+
     def _flush(self) -> None:
-        """The tick: every room with events waiting hands them to its members."""
-        self._tick = None
+        """Every room with events waiting hands them to its members now."""
         dirty, self._dirty = self._dirty, {}
-        for room in dirty:
+        for room, timer in dirty.items():
+            timer.cancel()
             room.deliver(room.take_pending())
         if self._store_changes:
             self._ensure_sender()
@@ -250,7 +269,9 @@ class ConnectionManager:
         if room is None or room.members:
             return
         # Nobody here to deliver to; what is outbound (the last user_left) still goes out.
-        self._dirty.pop(room, None)
+        timer = self._dirty.pop(room, None)
+        if timer is not None:
+            timer.cancel()
         del self.rooms[document_id]
         handler = self._room_handlers.pop(document_id, None)
         if handler is not None:
@@ -258,8 +279,9 @@ class ConnectionManager:
 
     async def drain(self) -> None:
         """Flush every room and wait for pending store writes and publishes (shutdown, tests)."""
-        if self._tick is not None:
-            self._tick.cancel()
+        if self._store_timer is not None:
+            self._store_timer.cancel()
+            self._store_timer = None
         self._send_outbound()
         self._flush()
         if self._sender is not None:

@@ -1,7 +1,7 @@
 """A document room: its local `/ws` members and the events waiting for the next flush tick.
 
-Events are collected for one tick (`presence_flush_interval_ms`; one process-wide timer flushes
-every room with events waiting), keeping only the latest cursor, selection and typing state per
+Events are collected for one tick (`presence_flush_interval_ms`, timed from the room's first
+event waiting), keeping only the latest cursor, selection and typing state per
 connection; the flush encodes each event once and hands the same string to every member's
 outbox (the sender's own connections excluded). Events from other processes join the same
 tick, already encoded.
