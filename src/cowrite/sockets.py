@@ -19,6 +19,8 @@ from starlette.routing import BaseRoute, Match, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketState
 
+from cowrite.leanws import ready_frame_writer
+
 Endpoint = Callable[..., Awaitable[None]]
 
 # Sockets admitted (token checked, session written) at once per process. A burst of thousands of
@@ -96,8 +98,6 @@ class DirectWebSocket(WebSocket):
     def ready_frame_writer(self) -> Callable[[bytes], bool] | None:
         """Where whole frames made once for many sockets can be written in place (the lean
         transport only); None under another transport."""
-        from cowrite.leanws import ready_frame_writer
-
         return ready_frame_writer(self._send)
 
 

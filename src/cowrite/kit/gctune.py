@@ -12,7 +12,7 @@ Two changes, both for serving only:
   flight (parsed frames, pending events, futures) live for one tick; with the default threshold
   a collection caught thousands of them every few milliseconds and promoted them, which is what
   made full collections come so often. With it, the same load ran no full collection while
-  measured, p99 went from 66-81 ms to 42-50 ms and server CPU from 54-59 % to 46-58 %.
+  measured, p99 went from 66-81 ms to 42-50 ms and server CPU from 54-59 % to 46-52 %.
 A young collection now walks up to 50,000 objects (a few milliseconds), at most a few times a
 minute under that load; cyclic garbage waits at most that long to be freed.
 """

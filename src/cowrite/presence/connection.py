@@ -157,9 +157,8 @@ class Connection:
             and self.id.int not in tick.sources
         ):
             # The common case, kept short: nothing pending, none of the events is ours.
-            write = self._write_ready
-            if write is None or not write(tick.shared_wire()):
-                self._send_frame(tick.shared_batch())
+            wire = tick.shared_wire() if self._write_ready is not None else None
+            self._send_frame(tick.shared_batch(), wire=wire)
             return
         self._push((_TICK, tick))
 
@@ -181,11 +180,14 @@ class Connection:
             if not self._send_frame(frame, frames, index + 1):
                 return
 
-    def _send_frame(self, frame: str, frames: Sequence[str] = (), after: int = 0) -> bool:
+    def _send_frame(
+        self, frame: str, frames: Sequence[str] = (), after: int = 0, wire: bytes | None = None
+    ) -> bool:
         """Start sending one frame in place; True when it went out without suspending (else a
-        writer carries it on, then `frames[after:]`)."""
+        writer carries it on, then `frames[after:]`). `wire` is the frame already made whole,
+        when a tick shares it."""
         write = self._write_ready
-        if write is not None and write(text_frame(frame)):
+        if write is not None and write(wire if wire is not None else text_frame(frame)):
             return True
         send = self.socket.send_text(frame)
         try:

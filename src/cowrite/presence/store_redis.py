@@ -9,7 +9,7 @@ answers from this process's own entries and keeps serving.
 
 Cursor and selection changes of this process's own entries apply in memory at once and reach
 Redis every `write_interval` seconds, the latest state of each entry in one pipeline: at 10
-moves per second per user, writing each tick's changes cost a fifth of a process's CPU. Lists
+moves per second per user, writing each tick's changes took a fifth of a process's busy time. Lists
 read here show this process's entries as they are now; other processes see them at most one
 interval late (live events carry every move).
 """
@@ -218,45 +218,23 @@ class RedisPresenceStore:
 
     async def update_many(self, changes: Mapping[EntryKey, Mapping[str, Any]]) -> None:
         """Own entries change in memory now and reach Redis with the next `write_changes`;
-        another process's entries (rare: a connection's own process writes it) are read,
-        changed and written back at once."""
-        entries: dict[EntryKey, PresenceEntry] = {}
+        another process's entries (rare: a connection's own process writes it) go through
+        `update`, read, changed and written back at once."""
         for key, values in changes.items():
             entry = self._own.get(key)
             if entry is None:
-                if (found := await self._read_foreign(key)) is not None:
-                    entries[key] = found
-                    _apply(found, values)
+                await self.update(*key, values)
                 continue
             _apply(entry, values)
             self._unwritten.add(key)
-        if entries:
-            await self._write_existing(entries)
-
-    async def _read_foreign(self, key: EntryKey) -> PresenceEntry | None:
-        try:
-            value = await self.redis.get(self._entry_key(*key))
-        except REDIS_ERRORS as exc:
-            self._warn("presence: redis unavailable; the change is lost", exc)
-            return None
-        return None if value is None else _loads(value)
 
     async def write_changes(self) -> None:
-        """Write the own entries changed since the last write (latest state, one pipeline)."""
+        """Write the own entries changed since the last write (latest state, one pipeline).
+        An entry removed meanwhile stays removed: only existing keys are overwritten."""
         if not self._unwritten:
             return
         keys, self._unwritten = self._unwritten, set()
         entries = {key: entry for key in keys if (entry := self._own.get(key)) is not None}
-        try:
-            await self._write_existing(entries, raise_errors=True)
-        except REDIS_ERRORS as exc:
-            self._unwritten |= keys  # written on a later try, or by the next beat
-            self._warn("presence: redis unavailable; the next beat writes it", exc)
-
-    async def _write_existing(
-        self, entries: Mapping[EntryKey, PresenceEntry], *, raise_errors: bool = False
-    ) -> None:
-        """Overwrite entries that still exist (a removed one stays removed), keeping expiry."""
         if not entries:
             return
         try:
@@ -266,8 +244,7 @@ class RedisPresenceStore:
                     pipe.set(name, _dumps(entry), xx=True, keepttl=True)
                 await pipe.execute()
         except REDIS_ERRORS as exc:
-            if raise_errors:
-                raise
+            self._unwritten |= keys  # written on a later try, or by the next beat
             self._warn("presence: redis unavailable; the next beat writes it", exc)
 
     async def remove(
