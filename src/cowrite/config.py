@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     ws_rate_burst: int = 200
     ws_rate_per_second: float = 100.0
     ws_send_queue_max: int = 512
+    # Cursor and selection moves are handled as the lean transport reads them, with no task
+    # switch per message; off, every frame goes through the socket's read loop.
+    ws_quick_moves: bool = True
     session_touch_interval_seconds: float = 30.0
     cleanup_interval_seconds: float = 60.0
     presence_typing_seconds: float = 5.0

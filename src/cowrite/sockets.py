@@ -19,7 +19,7 @@ from starlette.routing import BaseRoute, Match, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketState
 
-from cowrite.leanws import ready_frame_writer
+from cowrite.leanws import lean_connection, ready_frame_writer
 
 Endpoint = Callable[..., Awaitable[None]]
 
@@ -99,6 +99,16 @@ class DirectWebSocket(WebSocket):
         """Where whole frames made once for many sockets can be written in place (the lean
         transport only); None under another transport."""
         return ready_frame_writer(self._send)
+
+    def offer_texts(self, handler: Callable[[str], bool]) -> bool:
+        """Have the lean transport offer each text message to `handler` as it is read, while
+        `receive` waits (see `LeanWebSocketProtocol.offer_texts`); False under another
+        transport, where every message comes through `receive`."""
+        connection = lean_connection(self._send)
+        if connection is None:
+            return False
+        connection.offer_texts(handler)
+        return True
 
 
 def _direct_call(

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import uvicorn
 
-from cowrite.leanws import ready_frame_writer
+from cowrite.leanws import lean_connection, ready_frame_writer
 from cowrite.leanws.frames import text_frame
 from tests.support.server import free_port
 
@@ -40,9 +40,11 @@ class Probe:
 
 class App:
     """Routes by path: /echo echoes (it answers "flood N" with N big frames, and "ready N" with
-    N big text frames written as ready frames while the transport takes them),
-    /deny closes before accepting, /http answers in plain HTTP, /bye closes at once with
-    4000, /crash fails before accepting, /late accepts after a delay."""
+    N big text frames written as ready frames while the transport takes them), /offer takes
+    "quick X" frames as they are read (answering "took X") while it waits and echoes the rest
+    ("sleep" first waits 0.3 s, then answers "slept"), /deny closes before accepting, /http
+    answers in plain HTTP, /bye closes at once with 4000, /crash fails before accepting, /late
+    accepts after a delay."""
 
     def __init__(self, probe: Probe) -> None:
         self.probe = probe
@@ -87,6 +89,9 @@ class App:
             self.probe.record(path, await receive())
             return
         write_ready = ready_frame_writer(send)
+        if path == "/offer":
+            await self._offer(send, receive, write_ready)
+            return
         while True:
             event = await receive()
             if event["type"] == "websocket.disconnect":
@@ -112,6 +117,27 @@ class App:
                 await send({"type": "websocket.send", "text": text})
             else:
                 await send({"type": "websocket.send", "bytes": event["bytes"]})
+
+    async def _offer(self, send: Any, receive: Any, write_ready: Any) -> None:
+        def quick(text: str) -> bool:
+            if not text.startswith("quick "):
+                return False
+            assert write_ready(text_frame("took " + text[6:]))
+            return True
+
+        connection = lean_connection(send)
+        assert connection is not None
+        connection.offer_texts(quick)
+        while True:
+            event = await receive()
+            if event["type"] == "websocket.disconnect":
+                self.probe.record("/offer", event)
+                return
+            if event.get("text") == "sleep":
+                await asyncio.sleep(0.3)
+                await send({"type": "websocket.send", "text": "slept"})
+            else:
+                await send({"type": "websocket.send", "text": event.get("text")})
 
 
 @dataclass

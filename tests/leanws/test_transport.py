@@ -279,6 +279,28 @@ async def test_ready_frames_go_out_in_place_until_the_buffer_fills_then_in_order
     await client.aclose()
 
 
+async def test_offered_texts_are_taken_while_the_app_waits_and_queued_while_it_is_busy(
+    live: LiveServer,
+) -> None:
+    client = await _open(live, "/offer")
+    client.send_frame(OP_TEXT, b"quick a")
+    assert (await client.read_frame()).payload == b"took a"  # the handler took it
+    client.send_frame(OP_TEXT, b"plain")
+    assert (await client.read_frame()).payload == b"plain"  # declined: through `receive`
+    # While the app is busy, a frame the handler could take waits its turn behind the other.
+    client.send_frame(OP_TEXT, b"sleep")
+    await asyncio.sleep(0.1)
+    client.send_frame(OP_TEXT, b"quick b")
+    assert (await client.read_frame()).payload == b"slept"
+    assert (await client.read_frame()).payload == b"quick b"
+    client.send_frame(OP_TEXT, b"quick c")  # waiting again: taken again
+    assert (await client.read_frame()).payload == b"took c"
+    client.send_frame(OP_CLOSE, close_body(1000))
+    await client.read_to_eof()
+    assert (await live.probe.disconnect_of("/offer"))["code"] == 1000
+    await client.aclose()
+
+
 def test_other_transports_have_no_ready_frame_writer() -> None:
     async def send(message: object) -> None: ...
 

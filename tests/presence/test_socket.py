@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
-from tests.presence.conftest import Room
+from tests.presence.conftest import Room, StartLive, seed_room
+from tests.support.databases import TestDatabase
 from tests.support.presence import LiveApp, WsClient
 
 
@@ -140,3 +142,34 @@ async def test_batch_mode_groups_events_in_one_frame_per_tick(live: LiveApp, roo
     assert len(moves) <= 20
     await mover.close()
     await batcher.close()
+
+
+@pytest.mark.parametrize("quick_moves", [True, False], ids=["quick-moves", "read-loop"])
+async def test_moves_sent_right_behind_a_join_wait_for_it(
+    start_live: StartLive, db: TestDatabase, quick_moves: bool
+) -> None:
+    """Moves are handled as they are read only while the socket's reader is idle: moves that
+    arrive while the join is still checking access wait behind it instead of being refused."""
+    live = await start_live(ws_quick_moves=quick_moves)
+    room = await seed_room(db, live.base_url)
+    doc = str(room.document_id)
+    peer = await WsClient.open(live.ws_url, room.owner.access_token)
+    await peer.join(room.document_id)
+    mover = await WsClient.open(live.ws_url, room.editor.access_token)
+    await mover.send({"type": "join_document", "document_id": doc})
+    for line in range(5):
+        await mover.send(
+            {"type": "cursor_move", "document_id": doc, "cursor": {"line": line, "column": 0}}
+        )
+    await mover.expect("presence_list")
+    last = {"line": 4, "column": 0}
+    await peer.expect("cursor_move", connection_id=mover.connection_id, cursor=last)
+    # Once joined, moves keep arriving (taken as read when quick moves are on).
+    await mover.send(
+        {"type": "cursor_move", "document_id": doc, "cursor": {"line": 9, "column": 2}}
+    )
+    moved = await peer.expect("cursor_move", connection_id=mover.connection_id)
+    assert moved["cursor"] == {"line": 9, "column": 2}
+    assert [f for f in mover.frames if f["type"] == "error"] == []
+    await mover.close()
+    await peer.close()

@@ -65,6 +65,7 @@ class LeanWebSocketProtocol(asyncio.Protocol):
         "_fragment_size",
         "_fragments",
         "_need",
+        "_on_text",
         "_paused",
         "_read_paused",
         "_response",
@@ -103,6 +104,7 @@ class LeanWebSocketProtocol(asyncio.Protocol):
         self._upgrade: frames.UpgradeRequest | None = None
         self._response: list[Any] | None = None  # [status, headers, body parts] of an HTTP answer
         self._unanswered = 0  # keepalive sweeps since our unanswered ping
+        self._on_text: Callable[[str], bool] | None = None  # see `offer_texts`
 
     # -- asyncio.Protocol ------------------------------------------------------------------------
 
@@ -335,6 +337,9 @@ class LeanWebSocketProtocol(asyncio.Protocol):
             except UnicodeDecodeError:
                 self._fail(CLOSE_INVALID_DATA, "text frame is not UTF-8")
                 return
+            handler = self._on_text
+            if handler is not None and self._waiter is not None and handler(text):
+                return
             self._give({"type": "websocket.receive", "text": text})
         else:
             self._give({"type": "websocket.receive", "bytes": payload})
@@ -442,6 +447,14 @@ class LeanWebSocketProtocol(asyncio.Protocol):
             return  # already closing or closed: nothing more to say
         else:
             raise ClientDisconnected()
+
+    def offer_texts(self, handler: Callable[[str], bool] | None) -> None:
+        """Offer each text message to `handler` as it is read, while the app waits in `receive`
+        with nothing queued (so order is kept): True means handled, and the message is not
+        queued; False, and it goes to `receive` as usual. This saves the task switch per
+        message of the common messages a handler can take synchronously. The handler must not
+        raise. None stops the offers."""
+        self._on_text = handler
 
     def write_ready_frame(self, frame: bytes) -> bool:
         """Write a whole frame made by `frames.text_frame`, in place, with no ASGI message or
@@ -554,8 +567,15 @@ def _check_bits(first: int, second: int, opcode: int) -> None:
         raise ProtocolViolation(CLOSE_PROTOCOL_ERROR, f"unknown opcode {opcode}")
 
 
+def lean_connection(send: object) -> LeanWebSocketProtocol | None:
+    """The lean connection behind an ASGI `send`, or None when another transport serves the
+    socket."""
+    owner = getattr(send, "__self__", None)
+    return owner if isinstance(owner, LeanWebSocketProtocol) else None
+
+
 def ready_frame_writer(send: object) -> Callable[[bytes], bool] | None:
     """`write_ready_frame` of the lean connection behind an ASGI `send`, or None when another
     transport serves the socket."""
-    owner = getattr(send, "__self__", None)
-    return owner.write_ready_frame if isinstance(owner, LeanWebSocketProtocol) else None
+    owner = lean_connection(send)
+    return owner.write_ready_frame if owner is not None else None

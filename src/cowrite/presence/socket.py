@@ -53,6 +53,10 @@ class TokenBucket:
         self.tokens -= 1
         return True
 
+    def give_back(self) -> None:
+        """Return the token of a message that will be taken again."""
+        self.tokens = min(self.burst, self.tokens + 1)
+
 
 def _too_big(text: str, limit: int) -> bool:
     if len(text) > limit:
@@ -149,38 +153,94 @@ async def _open(websocket: WebSocket, state: AppState) -> Connection | None:
     )
 
 
-async def _read_loop(
-    websocket: WebSocket, presence: PresenceService, connection: Connection
-) -> None:
-    settings = presence.settings
-    bucket = TokenBucket(settings.ws_rate_burst, settings.ws_rate_per_second)
-    limit = settings.ws_max_frame_bytes
-    while not connection.closed:
-        message = await websocket.receive()
-        if message["type"] == "websocket.disconnect":
-            return
+_MOVES = frozenset({"cursor_move", "selection_change"})
+
+
+class _Reader:
+    """The checks every frame passes (activity, rate, size, parse), then its handler. Under the
+    lean transport, cursor and selection moves are taken as they are read (`quick`), with no
+    task switch per message; everything else comes through `run`'s loop."""
+
+    __slots__ = ("bucket", "connection", "limit", "presence")
+
+    def __init__(self, presence: PresenceService, connection: Connection) -> None:
+        settings = presence.settings
+        self.presence = presence
+        self.connection = connection
+        self.bucket = TokenBucket(settings.ws_rate_burst, settings.ws_rate_per_second)
+        self.limit = settings.ws_max_frame_bytes
+
+    def _admit(self) -> bool:
+        """Note the activity and spend a token; False (and the close begun) over the rate."""
         now = time.monotonic()
-        connection.last_activity = now
-        if not bucket.take(now):
-            connection.close_soon(CLOSE_POLICY, "rate limit exceeded")
-            return
-        text = message.get("text")
-        if text is None:
-            data = message.get("bytes") or b""
-            if len(data) > limit:
-                connection.close_soon(CLOSE_TOO_BIG, "frame too big")
-                return
-            connection.send(error_frame("invalid_message", "Binary frames are not supported"))
-            continue
-        if _too_big(text, limit):
-            connection.close_soon(CLOSE_TOO_BIG, "frame too big")
-            return
+        self.connection.last_activity = now
+        if self.bucket.take(now):
+            return True
+        self.connection.close_soon(CLOSE_POLICY, "rate limit exceeded")
+        return False
+
+    def quick(self, text: str) -> bool:
+        """A move handled at once (True); False leaves the frame, untouched, to `run`."""
+        connection = self.connection
+        if connection.closed or _too_big(text, self.limit):
+            return False
         try:
             parsed = parse_frame(text)
-            if not presence.handle_move(connection, parsed):
-                await presence.handle(connection, parsed)
+        except ProtocolError:
+            return False  # `run` answers it
+        if parsed.type not in _MOVES:
+            return False
+        if not self._admit():
+            return True
+        try:
+            if self.presence.handle_move(connection, parsed):
+                return True
         except ProtocolError as exc:
             connection.send(error_frame(exc.code, exc.message, exc.ref))
+            return True
         except Exception:
             log.exception("ws message failed on connection %s", connection.id)
             connection.send(error_frame("internal_error", "Could not handle the message"))
+            return True
+        self.bucket.give_back()  # `run` takes it again
+        return False
+
+    async def run(self, websocket: WebSocket) -> None:
+        connection = self.connection
+        presence = self.presence
+        limit = self.limit
+        while not connection.closed:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            if not self._admit():
+                return
+            text = message.get("text")
+            if text is None:
+                data = message.get("bytes") or b""
+                if len(data) > limit:
+                    connection.close_soon(CLOSE_TOO_BIG, "frame too big")
+                    return
+                connection.send(error_frame("invalid_message", "Binary frames are not supported"))
+                continue
+            if _too_big(text, limit):
+                connection.close_soon(CLOSE_TOO_BIG, "frame too big")
+                return
+            try:
+                parsed = parse_frame(text)
+                if not presence.handle_move(connection, parsed):
+                    await presence.handle(connection, parsed)
+            except ProtocolError as exc:
+                connection.send(error_frame(exc.code, exc.message, exc.ref))
+            except Exception:
+                log.exception("ws message failed on connection %s", connection.id)
+                connection.send(error_frame("internal_error", "Could not handle the message"))
+
+
+async def _read_loop(
+    websocket: WebSocket, presence: PresenceService, connection: Connection
+) -> None:
+    reader = _Reader(presence, connection)
+    if isinstance(websocket, DirectWebSocket) and presence.settings.ws_quick_moves:
+        websocket.offer_texts(reader.quick)
+    await reader.run(websocket)
