@@ -233,6 +233,31 @@ async def test_batch_readers_get_one_frame_per_tick(manager: ConnectionManager) 
     assert [e["connection_id"] for e in frame["events"]] == [str(a.id), str(b.id)]
 
 
+async def test_a_batch_reader_that_moved_too_gets_its_peers_events_only(
+    manager: ConnectionManager,
+) -> None:
+    (a, a_socket), (b, b_socket) = await _joined(manager, 2)
+    a.batch = b.batch = True
+    manager.queue(DOC, a.id, "cursor_move", _move(a, 1))
+    manager.queue(DOC, a.id, "user_left", {"type": "user_left", "connection_id": str(a.id)})
+    manager.queue(DOC, a.id, "cursor_move", _move(a, 2))
+    manager.queue(DOC, b.id, "cursor_move", _move(b, 3))
+    await _settle()
+    # One frame each, in the tick's order, without the reader's own events.
+    assert len(a_socket.sent) == len(b_socket.sent) == 1
+    assert [e["cursor"] for e in a_socket.events()] == [{"line": 0, "column": 3}]
+    assert [(e["type"], e.get("cursor")) for e in b_socket.events()] == [
+        ("cursor_move", {"line": 0, "column": 1}),
+        ("user_left", None),
+        ("cursor_move", {"line": 0, "column": 2}),
+    ]
+    # A tick of nothing but its own events sends it nothing.
+    manager.queue(DOC, a.id, "cursor_move", _move(a, 4))
+    await _settle()
+    assert len(a_socket.sent) == 1
+    assert b_socket.events()[-1]["cursor"] == {"line": 0, "column": 4}
+
+
 async def test_rooms_on_two_nodes_hear_each_other() -> None:
     bus = MemoryBus()
     brokers = [MemoryBroker("a", bus), MemoryBroker("b", bus)]

@@ -149,16 +149,18 @@ class Connection:
         self._push((_EVENT, event))
 
     def send_tick(self, tick: Tick) -> None:
-        if (
-            self.batch
-            and self._writer is None
-            and not self._items
-            and not self.closed
-            and self.id.int not in tick.sources
-        ):
-            # The common case, kept short: nothing pending, none of the events is ours.
-            wire = tick.shared_wire() if self._write_ready is not None else None
-            self._send_frame(tick.shared_batch(), wire=wire)
+        if self.batch and self._writer is None and not self._items and not self.closed:
+            # The common cases, kept short: nothing pending, so this tick alone is sent.
+            own = self.id.int
+            if own not in tick.sources:  # none of the events is ours: the shared frame
+                wire = tick.shared_wire() if self._write_ready is not None else None
+                self._send_frame(tick.shared_batch(), wire=wire)
+            else:
+                # The room already kept only the latest move of each source, so the tick
+                # without our own events is what merging it would give.
+                peers = [event.data for event in tick.events if event.source.int != own]
+                if peers:
+                    self._send_frame(batch_frame(peers))
             return
         self._push((_TICK, tick))
 
