@@ -2,13 +2,18 @@
 // Presence fan-out on cowrite's JSON /ws: clients join rooms and send cursor_move at `hz` each;
 // the cursor carries (seq, send time) so receivers measure latency and count deliveries.
 // Usage: node presence.cjs '<json>' with {urls, tokens, rooms, clients, hz, duration, grace}.
+//
+// This process must cost little per message, or its own delays show up as the server's latency:
+// the sockets are rawws.cjs (one callback per message, no events), one timer sends for every
+// client that is due, and batches of cursor moves are scanned for the fields counted, not parsed.
 
-const WebSocket = require('ws')
 const { monitorEventLoopDelay } = require('perf_hooks')
+const { RawWebSocket } = require('./rawws.cjs')
 const { nowMs, sleep, Histogram, CpuMeter, inBatches, emit, phase } = require('./common.cjs')
 
 const cfg = JSON.parse(process.argv[2])
 const T0 = nowMs()
+const HELLO = JSON.stringify({ type: 'hello', batch: true })
 
 function connect (i) {
   // Clients of one room alternate between the servers (i % urls alone would put every member of a
@@ -17,12 +22,10 @@ function connect (i) {
   const url = `${cfg.urls[server]}?token=${encodeURIComponent(cfg.tokens[i % cfg.tokens.length])}`
   const room = cfg.rooms[i % cfg.rooms.length]
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { perMessageDeflate: false })
-    const client = { i, server, ws, room, connectionId: null, joined: false, onEvent: null }
-    const timer = setTimeout(() => { ws.terminate(); reject(new Error('join timeout')) }, 30000)
-    ws.on('open', () => ws.send(JSON.stringify({ type: 'hello', batch: true })))
-    ws.on('message', (data) => {
-      const msg = JSON.parse(data)
+    // After the join, `receive` takes every message and `onClose` hears the close.
+    const client = { i, server, ws: null, room, connectionId: null, joined: false, receive: null, onClose: null }
+    const joining = (buf, start, end) => {
+      const msg = JSON.parse(buf.toString('utf8', start, end))
       const events = msg.type === 'batch' ? msg.events : [msg]
       for (const ev of events) {
         if (ev.type === 'connected' && !client.connectionId) {
@@ -35,13 +38,101 @@ function connect (i) {
         } else if (ev.type === 'error' && !client.joined) {
           clearTimeout(timer)
           reject(new Error(`error ${ev.code}`))
-        } else if (client.onEvent) client.onEvent(ev)
+        }
+      }
+    }
+    const ws = new RawWebSocket(url, {
+      open: () => ws.send(HELLO),
+      message: (buf, start, end) => {
+        if (client.receive) client.receive(buf, start, end)
+        else if (!client.joined) joining(buf, start, end)
+      },
+      error: (err) => { clearTimeout(timer); reject(err) },
+      close: (code) => {
+        clearTimeout(timer)
+        reject(new Error(`closed ${code}`))
+        if (client.onClose) client.onClose()
       }
     })
-    ws.on('error', (err) => { clearTimeout(timer); reject(err) })
-    ws.on('close', (code) => { clearTimeout(timer); reject(new Error(`closed ${code}`)) })
+    client.ws = ws
+    const timer = setTimeout(() => { ws.terminate(); reject(new Error('join timeout')) }, 30000)
   })
 }
+
+// The server writes every event with orjson, keys in a fixed order, and a batch as
+// {"type":"batch","events":[e1,e2,...]}; a cursor move is {"type":"cursor_move","document_id":..,
+// "user_id":..,"connection_id":"<id>","full_name":..,"cursor":{"line":N,"column":M}}.
+// Inside a JSON string every quote is escaped, so none of these patterns (each with unescaped
+// quotes around a key) can come from a string value such as full_name. The scan runs on the
+// message read as latin1 (one char per byte, so the ASCII patterns and ids read the same whatever
+// UTF-8 full_name holds): string searches are much cheaper than Buffer ones.
+const BATCH = '{"type":"batch","events":['
+const TYPE = '{"type":"'
+const MOVE = '{"type":"cursor_move","'
+const CONNECTION = '"connection_id":"'
+const CURSOR = '"cursor":{"line":'
+const COLUMN = ',"column":'
+
+/** The unsigned decimal at `pos` (at most 15 digits) into num[0] and its end into num[1]; false
+ * when there is none. */
+function readUint (text, pos, num) {
+  let value = 0
+  let p = pos
+  for (; p < text.length; p++) {
+    const d = text.charCodeAt(p) - 48
+    if (d < 0 || d > 9) break
+    value = value * 10 + d
+  }
+  num[0] = value
+  num[1] = p
+  return p > pos && p - pos < 16
+}
+
+/**
+ * The cursor moves of a message made only of them (a batch, or one event), as
+ * (sender connection id, line, column) triples in `out`; returns how many. Returns -1 for any
+ * other message, or any layout not exactly as above: the caller then parses it, and nothing is
+ * counted twice since nothing is counted here.
+ */
+function scanMoves (text, out) {
+  let pos = 0
+  let last = text.length // where the last event must end
+  if (text.startsWith(BATCH)) {
+    pos = BATCH.length
+    last -= 2
+    if (text.charCodeAt(last) !== 0x5D || text.charCodeAt(last + 1) !== 0x7D) return -1 // ]}
+  }
+  const num = scanMoves.num
+  let n = 0
+  for (;;) {
+    if (!text.startsWith(MOVE, pos)) return -1
+    // This event ends where the next object with a "type" key starts (or at the message's end).
+    let next = text.indexOf(TYPE, pos + MOVE.length)
+    if (next === -1) next = last
+    const conn = text.indexOf(CONNECTION, pos + MOVE.length)
+    if (conn === -1 || conn >= next) return -1
+    const idStart = conn + CONNECTION.length
+    const idEnd = text.indexOf('"', idStart)
+    if (idEnd === -1 || idEnd >= next) return -1
+    const cursor = text.indexOf(CURSOR, idEnd)
+    if (cursor === -1 || cursor >= next) return -1
+    if (!readUint(text, cursor + CURSOR.length, num)) return -1
+    const line = num[0]
+    if (!text.startsWith(COLUMN, num[1])) return -1
+    if (!readUint(text, num[1] + COLUMN.length, num)) return -1
+    let p = num[1]
+    if (text.charCodeAt(p) !== 0x7D || text.charCodeAt(p + 1) !== 0x7D) return -1 // }}: cursor, event
+    p += 2
+    out[n * 3] = text.slice(idStart, idEnd)
+    out[n * 3 + 1] = line
+    out[n * 3 + 2] = num[0]
+    n++
+    if (p === last) return n
+    if (text.charCodeAt(p) !== 0x2C || p + 1 !== next) return -1 // a comma, then the next event
+    pos = next
+  }
+}
+scanMoves.num = new Float64Array(2)
 
 async function main () {
   const results = await inBatches(cfg.clients, 50, connect)
@@ -60,24 +151,38 @@ async function main () {
   let frames = 0 // WebSocket messages received while measuring (a batch frame counts once)
   let measuring = false
   let closedEarly = 0
+  const found = [] // scanMoves' output, reused by every message
   for (const c of clients) {
     const seen = new Map()
-    c.ws.on('close', () => { if (measuring) closedEarly++ })
-    c.ws.on('message', () => { if (measuring) frames++ })
-    c.onEvent = (ev) => {
-      if (!measuring || ev.type !== 'cursor_move' || !ev.cursor) return
-      const sender = byConnection.get(ev.connection_id)
-      const seq = ev.cursor.line
+    const count = (sender, seq, column, now) => {
       if (sender === undefined || seq >= maxSeq) return
       let bits = seen.get(sender)
       if (!bits) { bits = new Uint8Array(maxSeq); seen.set(sender, bits) }
       if (bits[seq]) { duplicates++; return }
       bits[seq] = 1
       delivered++
-      const latency = nowMs() - T0 - ev.cursor.column / 10
+      const latency = now - T0 - column / 10
       hist.add(latency)
       if (serverOf.get(sender) !== c.server) crossHist.add(latency)
       else sameHist.add(latency)
+    }
+    c.onClose = () => { if (measuring) closedEarly++ }
+    c.receive = (buf, start, end) => {
+      if (!measuring) return
+      frames++
+      const now = nowMs() // once per message: its events arrived together
+      const text = buf.toString('latin1', start, end)
+      const n = scanMoves(text, found)
+      if (n >= 0) {
+        for (let k = 0; k < n * 3; k += 3) count(byConnection.get(found[k]), found[k + 1], found[k + 2], now)
+        return
+      }
+      // Anything else (or any surprise in the layout) takes the full parse.
+      const msg = JSON.parse(buf.toString('utf8', start, end))
+      for (const ev of msg.type === 'batch' ? msg.events : [msg]) {
+        if (ev.type !== 'cursor_move' || !ev.cursor) continue
+        count(byConnection.get(ev.connection_id), ev.cursor.line, ev.cursor.column, now)
+      }
     }
   }
   await sleep(500)
@@ -93,19 +198,41 @@ async function main () {
   let expected = 0
   const periodMs = 1000 / cfg.hz
   const perClient = Math.floor(cfg.hz * cfg.duration)
-  await Promise.all(clients.map(async (c) => {
-    await sleep(Math.random() * periodMs)
+  // One timer for all clients instead of one per client: each client keeps a random phase in
+  // [0, period) and sends at phase + seq * period, so walking the clients in phase order round
+  // after round visits the sends in time order. Late sends go out at once, as they come due.
+  const order = clients.map((c) => ({
+    c,
+    phase: Math.random() * periodMs,
+    prefix: `{"type":"cursor_move","document_id":${JSON.stringify(c.room)},"cursor":{"line":`
+  })).sort((a, b) => a.phase - b.phase)
+  await new Promise((resolve) => {
     const start = nowMs()
-    for (let seq = 0; seq < perClient; seq++) {
-      const wait = start + seq * periodMs - nowMs()
-      if (wait > 0) await sleep(wait)
-      if (c.ws.readyState !== 1) return
-      const column = Math.round((nowMs() - T0) * 10)
-      c.ws.send(JSON.stringify({ type: 'cursor_move', document_id: c.room, cursor: { line: seq, column } }))
-      sent++
-      expected += roomSize.get(c.room) - 1
+    let round = 0
+    let k = 0
+    const tick = () => {
+      let now = nowMs()
+      while (round < perClient && order.length) {
+        const slot = order[k]
+        const due = start + slot.phase + round * periodMs
+        if (due > now) {
+          now = nowMs()
+          if (due > now) { setTimeout(tick, due - now); return }
+        }
+        const c = slot.c
+        if (c.ws.readyState === RawWebSocket.OPEN) {
+          // The bytes JSON.stringify would make of the message; the send time read at the send.
+          const column = Math.round((nowMs() - T0) * 10)
+          c.ws.send(`${slot.prefix}${round},"column":${column}}}`)
+          sent++
+          expected += roomSize.get(c.room) - 1
+        }
+        if (++k === order.length) { k = 0; round++ }
+      }
+      resolve()
     }
-  }))
+    tick()
+  })
   // CPU is taken over the sending window (the grace below is mostly idle and would dilute it).
   const clientCpu = cpu.percent()
   phase('end')
