@@ -100,15 +100,13 @@ class DirectWebSocket(WebSocket):
         transport only); None under another transport."""
         return ready_frame_writer(self._send)
 
-    def offer_texts(self, handler: Callable[[str], bool]) -> bool:
+    def offer_texts(self, handler: Callable[[str], bool]) -> None:
         """Have the lean transport offer each text message to `handler` as it is read, while
-        `receive` waits (see `LeanWebSocketProtocol.offer_texts`); False under another
-        transport, where every message comes through `receive`."""
+        `receive` waits (see `LeanWebSocketProtocol.offer_texts`); under another transport
+        nothing changes, and every message comes through `receive`."""
         connection = lean_connection(self._send)
-        if connection is None:
-            return False
-        connection.offer_texts(handler)
-        return True
+        if connection is not None:
+            connection.offer_texts(handler)
 
 
 def _direct_call(

@@ -30,6 +30,8 @@ DOCUMENT_TYPES = frozenset(
     }
 )
 CLIENT_TYPES = DOCUMENT_TYPES | {"heartbeat", "hello", "auth"}
+# Most of the traffic: handled with no coroutine (`PresenceService.handle_move`).
+MOVE_TYPES = frozenset({"cursor_move", "selection_change"})
 
 
 class ProtocolError(Exception):

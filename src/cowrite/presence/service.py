@@ -19,7 +19,7 @@ from cowrite.maintenance import close_stale_sessions, stale_session_age, touch_p
 from cowrite.presence import sessions
 from cowrite.presence.connection import Connection
 from cowrite.presence.manager import ConnectionManager
-from cowrite.presence.protocol import ClientMessage, ProtocolError, encode, reply
+from cowrite.presence.protocol import MOVE_TYPES, ClientMessage, ProtocolError, encode, reply
 from cowrite.presence.shutdown import install_shutdown_hook
 from cowrite.presence.store import MemoryPresenceStore, PresenceEntry, PresenceStore
 from cowrite.state import AppState
@@ -165,29 +165,25 @@ class PresenceService:
         """A cursor or selection move, most of the traffic, handled with no coroutine; False
         for any other message (`handle` takes those)."""
         kind = message.type
-        if kind != "cursor_move" and kind != "selection_change":
+        if kind not in MOVE_TYPES:
             return False
         document_id = message.document_id
         if document_id not in connection.rooms:
             raise ProtocolError("not_joined", "Join the document first", message.ref)
-        room = self.manager.rooms.get(document_id)
-        if room is None:
-            return False
-        body: dict[str, Any] = {
-            "type": kind,
-            "document_id": room.document_text,
-            "user_id": connection.user_id_text,
-            "connection_id": connection.id_text,
-            "full_name": connection.full_name,
-        }
+        room = self.manager.rooms.get(document_id)  # looked up once on this path
+        text = room.document_text if room is not None else str(document_id)
+        body = self._event(connection, text, kind)
         if kind == "cursor_move":
             body["cursor"] = message.cursor
             changes: dict[str, Any] = {"cursor": message.cursor}
         else:
             body["selection"] = message.selection
             changes = {"selection": message.selection}
-        self.manager.note_state(room.document_id, connection.id, changes)
-        self.manager.queue_in(room, connection.id, kind, body)
+        self.manager.note_state(document_id, connection.id, changes)
+        if room is not None:
+            self.manager.queue_in(room, connection.id, kind, body)
+        else:  # the room is gone here; other processes may still have members
+            self.manager.queue(document_id, connection.id, kind, body)
         return True
 
     async def handle(self, connection: Connection, message: ClientMessage) -> None:
@@ -215,14 +211,9 @@ class PresenceService:
                     reply({"type": "left", "document_id": str(document_id)}, message.ref)
                 )
             return
-        body = self._event(connection, document_id, kind)
-        if kind == "cursor_move":
-            body["cursor"] = message.cursor
-            self.manager.note_state(document_id, connection.id, {"cursor": message.cursor})
-        elif kind == "selection_change":
-            body["selection"] = message.selection
-            self.manager.note_state(document_id, connection.id, {"selection": message.selection})
-        elif kind in ("editing_start", "editing_stop"):
+        # Moves never come here: `handle_move` takes every one of them.
+        body = self._event(connection, self.manager.document_text(document_id), kind)
+        if kind in ("editing_start", "editing_stop"):
             await self.store.update(
                 document_id, connection.id, {"is_editing": kind == "editing_start"}
             )
@@ -288,10 +279,10 @@ class PresenceService:
         except Exception:
             log.exception("could not record leave of %s", connection_id)
 
-    def _event(self, connection: Connection, document_id: uuid.UUID, kind: str) -> dict[str, Any]:
+    def _event(self, connection: Connection, document_text: str, kind: str) -> dict[str, Any]:
         return {
             "type": kind,
-            "document_id": self.manager.document_text(document_id),
+            "document_id": document_text,
             "user_id": connection.user_id_text,
             "connection_id": connection.id_text,
             "full_name": connection.full_name,
@@ -316,7 +307,7 @@ class PresenceService:
     def _typing_expired(self, connection: Connection, document_id: uuid.UUID) -> None:
         self._typing.pop((connection.id, document_id), None)
         if document_id in connection.rooms:
-            body = self._event(connection, document_id, "typing")
+            body = self._event(connection, self.manager.document_text(document_id), "typing")
             body["is_typing"] = False
             self.manager.queue(document_id, connection.id, "typing", body)
 

@@ -15,7 +15,7 @@ from cowrite.kit.errors import AppError
 from cowrite.kit.ids import new_id
 from cowrite.kit.useragent import device_type
 from cowrite.presence.connection import Connection
-from cowrite.presence.protocol import ProtocolError, error_frame, parse_frame
+from cowrite.presence.protocol import MOVE_TYPES, ProtocolError, error_frame, parse_frame
 from cowrite.presence.service import CLOSE_UNAUTHENTICATED, PresenceService
 from cowrite.sockets import (
     DirectWebSocket,
@@ -52,10 +52,6 @@ class TokenBucket:
             return False
         self.tokens -= 1
         return True
-
-    def give_back(self) -> None:
-        """Return the token of a message that will be taken again."""
-        self.tokens = min(self.burst, self.tokens + 1)
 
 
 def _too_big(text: str, limit: int) -> bool:
@@ -153,9 +149,6 @@ async def _open(websocket: WebSocket, state: AppState) -> Connection | None:
     )
 
 
-_MOVES = frozenset({"cursor_move", "selection_change"})
-
-
 class _Reader:
     """The checks every frame passes (activity, rate, size, parse), then its handler. Under the
     lean transport, cursor and selection moves are taken as they are read (`quick`), with no
@@ -179,6 +172,15 @@ class _Reader:
         self.connection.close_soon(CLOSE_POLICY, "rate limit exceeded")
         return False
 
+    def _refuse(self, exc: Exception) -> None:
+        """The error frame answering a message that failed."""
+        connection = self.connection
+        if isinstance(exc, ProtocolError):
+            connection.send(error_frame(exc.code, exc.message, exc.ref))
+            return
+        log.error("ws message failed on connection %s", connection.id, exc_info=exc)
+        connection.send(error_frame("internal_error", "Could not handle the message"))
+
     def quick(self, text: str) -> bool:
         """A move handled at once (True); False leaves the frame, untouched, to `run`."""
         connection = self.connection
@@ -188,22 +190,14 @@ class _Reader:
             parsed = parse_frame(text)
         except ProtocolError:
             return False  # `run` answers it
-        if parsed.type not in _MOVES:
+        if parsed.type not in MOVE_TYPES:
             return False
-        if not self._admit():
-            return True
-        try:
-            if self.presence.handle_move(connection, parsed):
-                return True
-        except ProtocolError as exc:
-            connection.send(error_frame(exc.code, exc.message, exc.ref))
-            return True
-        except Exception:
-            log.exception("ws message failed on connection %s", connection.id)
-            connection.send(error_frame("internal_error", "Could not handle the message"))
-            return True
-        self.bucket.give_back()  # `run` takes it again
-        return False
+        if self._admit():
+            try:
+                self.presence.handle_move(connection, parsed)
+            except Exception as exc:
+                self._refuse(exc)
+        return True
 
     async def run(self, websocket: WebSocket) -> None:
         connection = self.connection
@@ -230,11 +224,8 @@ class _Reader:
                 parsed = parse_frame(text)
                 if not presence.handle_move(connection, parsed):
                     await presence.handle(connection, parsed)
-            except ProtocolError as exc:
-                connection.send(error_frame(exc.code, exc.message, exc.ref))
-            except Exception:
-                log.exception("ws message failed on connection %s", connection.id)
-                connection.send(error_frame("internal_error", "Could not handle the message"))
+            except Exception as exc:
+                self._refuse(exc)
 
 
 async def _read_loop(
