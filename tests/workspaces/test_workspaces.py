@@ -216,7 +216,8 @@ async def test_other_workspaces_survive_a_delete(client: httpx.AsyncClient, team
 
 
 @pytest.mark.parametrize(
-    ("workspace_id", "status"), [("not-a-uuid", 422), ("1", 422), (str(uuid.uuid4()), 404)]
+    ("workspace_id", "status"),
+    [("not-a-uuid", 422), ("1", 422), ("00000000-0000-4000-8000-000000000000", 404)],
 )
 async def test_unknown_or_malformed_ids(
     client: httpx.AsyncClient, user: UserCtx, workspace_id: str, status: int
