@@ -72,7 +72,7 @@ def _replace(text: str, old: str, new: str) -> str:
     return text.replace(old, new)
 
 
-def render_site(upstreams: list[int], port: int, certificate: Certificate) -> str:
+def render_site(upstreams: list[int], port: int, certificate: Certificate, directory: Path) -> str:
     text = SITE.read_text()
     servers = "".join(f"    server 127.0.0.1:{p} max_fails=0;\n" for p in upstreams)
     text, count = re.subn(
@@ -82,6 +82,7 @@ def render_site(upstreams: list[int], port: int, certificate: Certificate) -> st
     text = _replace(text, "listen 443 ssl;", f"listen 127.0.0.1:{port} ssl;")
     text = _replace(text, "/etc/ssl/cowrite/fullchain.pem", str(certificate.cert))
     text = _replace(text, "/etc/ssl/cowrite/privkey.pem", str(certificate.key))
+    text = _replace(text, "/var/log/nginx/cowrite.access.log", str(directory / "access.log"))
     text = _replace(
         text,
         "proxy_pass http://cowrite;",
@@ -98,8 +99,6 @@ pid {dir}/nginx.pid;
 error_log {dir}/error.log info;
 events {{ worker_connections 1024; }}
 http {{
-    log_format cowrite '$status $request_method $uri upstream=$upstream_addr/$upstream_status';
-    access_log {dir}/access.log cowrite;
     client_body_temp_path {dir}/temp/body;
     proxy_temp_path {dir}/temp/proxy;
     fastcgi_temp_path {dir}/temp/fastcgi;
@@ -131,7 +130,7 @@ class Nginx:
         assert binary, "nginx is not installed"
         (self.directory / "temp").mkdir(parents=True, exist_ok=True)
         (self.directory / "site.conf").write_text(
-            render_site(self.upstreams, self.port, self.certificate)
+            render_site(self.upstreams, self.port, self.certificate, self.directory)
         )
         user = "user root;\n" if os.geteuid() == 0 else ""
         conf = self.directory / "nginx.conf"
@@ -163,9 +162,10 @@ class Nginx:
         raise RuntimeError("nginx did not listen in time")
 
     def statuses(self) -> list[str]:
-        """One line per request nginx answered: status, method, path, upstream and its status."""
+        """Per request nginx answered: its status, then the upstreams tried and their answers."""
         log = self.directory / "access.log"
-        return log.read_text().splitlines() if log.exists() else []
+        lines = log.read_text().splitlines() if log.exists() else []
+        return [line.split('" ', 1)[1] for line in lines if '" ' in line]
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
