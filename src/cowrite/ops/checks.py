@@ -2,8 +2,9 @@
 
 Each check is an async function of the settings that answers a plain sentence when all is well,
 raises `Problem` (or any exception, reported as its one-line reason) when something is wrong,
-and may call `Finding.warn` through `Notice` for what works but deserves a look. A feature with
-a service of its own (mail, single sign-on, TURN, object storage) appends a `Check` to `CHECKS`.
+and raises `Notice` for what works but deserves a look. A feature with a service of its own
+(mail, single sign-on, TURN, object storage) appends a `Check` to `CHECKS`; `at_startup=True`
+also makes `cowrite serve` refuse to start on its failure.
 """
 
 from __future__ import annotations
