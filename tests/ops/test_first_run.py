@@ -11,13 +11,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-import httpx
+import pytest
 
 from cowrite import __version__
+from cowrite.config import Settings
 from cowrite.observability import TextFormatter
+from cowrite.ops.startup import prepare
 from tests.conftest import TEST_SECRET
 from tests.support.databases import TestDatabase
-from tests.support.factories import make_user
+from tests.support.factories import UserCtx
 from tests.support.redis import RedisServer, redis_server
 from tests.support.server import ServerProcess, free_port
 
@@ -113,39 +115,34 @@ def banner_records(server: ServerProcess) -> tuple[list[dict[str, object]], list
     return banners, migrations
 
 
-async def test_first_run_banner_then_the_hint_goes_once_an_account_exists(tmp_path: Path) -> None:
+async def test_first_run_banner_with_the_first_account_hint(tmp_path: Path) -> None:
     env = {
         "COWRITE_DATA_DIR": str(tmp_path / "data"),
         "COWRITE_LOG_FORMAT": "json",
         "COWRITE_LOG_LEVEL": "info",
-        "COWRITE_PASSWORD_HASH_MEMORY_KIB": "64",
-        "COWRITE_PASSWORD_HASH_TIME_COST": "1",
     }
-    first = ServerProcess(env=env, workdir=tmp_path).start(timeout=90)
-    try:
-        async with httpx.AsyncClient(base_url=first.base_url) as client:
-            await make_user(client)
-    finally:
-        first.stop()
-    banners, migrations = banner_records(first)
-    assert len(banners) == 1 and len(migrations) == 1, first.logs()
+    server = ServerProcess(env=env, workdir=tmp_path).start(timeout=90)
+    server.stop()
+    banners, migrations = banner_records(server)
+    assert len(banners) == 1 and len(migrations) == 1, server.logs()
     banner = banners[0]
     assert banner["version"] == __version__
-    assert banner["url"] == first.base_url
+    assert banner["url"] == server.base_url
     assert str(banner["database"]).startswith("SQLite ")
     assert str(banner["broker"]).startswith("in-process")
     assert banner["first_account"] == "missing"
     assert migrations[0].startswith("database migrated from empty to ")
 
-    # Started again on the same port, it appends to the same log file.
-    again = ServerProcess(env=env, workdir=tmp_path, port=first.port)
-    try:
-        again.start(timeout=90)
-    finally:
-        again.stop()
-    banners, migrations = banner_records(first)
-    assert len(banners) == 2 and len(migrations) == 1  # nothing left to migrate
-    assert banners[1]["first_account"] == "exists"
+
+async def test_the_hint_goes_once_an_account_exists(
+    settings: Settings, user: UserCtx, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO):
+        await prepare(settings, "http://127.0.0.1:7001", 1)
+    banners = [r for r in caplog.records if r.name == "cowrite"]
+    assert len(banners) == 1
+    assert banners[0].__dict__["fields"]["first_account"] == "exists"
+    assert not [r for r in caplog.records if "migrated" in r.getMessage()]  # nothing to do
 
 
 def test_readable_lines_on_a_terminal() -> None:
