@@ -1,20 +1,35 @@
 # The README's commands: `make run` installs and starts the server, `make test` runs the tests.
+# Installs come from the lock files in requirements/ (pinned, with hashes): `make run` takes the
+# app profile only, `make setup`/`make test`/`make lint` add the dev tools. `make lock` rewrites
+# the lock files after a dependency changes in pyproject.toml; until then installs stop with an
+# error that says so.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip --quiet
 
-.PHONY: setup run test lint bench clean
+.PHONY: setup run test lint bench lock lock-upgrade clean
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(PIP) install --upgrade pip
+
+# app profile: what `cowrite serve` needs
+$(VENV)/.installed-app: requirements/app.txt pyproject.toml | $(BIN)/python
+	$(PYTHON) requirements/lock.py check
+	$(PIP) install --require-hashes -r requirements/app.txt
+	$(PIP) install --no-deps -e .
+	touch $@
+
+# dev profile: the app plus the test and lint tools
+$(VENV)/.installed: $(VENV)/.installed-app requirements/dev.txt
+	$(PIP) install --require-hashes -r requirements/dev.txt
 	@if [ -f tests/interop/package.json ]; then cd tests/interop && npm ci --silent --no-audit --no-fund; fi
 	touch $@
 
-run: setup
+run: $(VENV)/.installed-app
 	$(BIN)/cowrite serve
 
 test: setup
@@ -26,6 +41,16 @@ lint: setup
 
 bench: setup
 	$(BIN)/python -m bench $(ARGS)
+
+# Rewrite requirements/*.txt from pyproject.toml, keeping the pins that still fit.
+lock: | $(BIN)/python
+	@test -x $(BIN)/uv || $(PIP) install "uv>=0.9"
+	UV=$(BIN)/uv $(PYTHON) requirements/lock.py lock
+
+# The same, moving every pin to the newest version pyproject.toml allows.
+lock-upgrade: | $(BIN)/python
+	@test -x $(BIN)/uv || $(PIP) install "uv>=0.9"
+	UV=$(BIN)/uv $(PYTHON) requirements/lock.py lock --upgrade
 
 clean:
 	rm -rf $(VENV) .cowrite .pytest_cache .mypy_cache .ruff_cache

@@ -17,8 +17,8 @@ from bench.procs import BENCH_DIR, LOAD_CORE, raise_file_limit
 from bench.report import Row, machine, markdown_table, update_document, write_json
 from bench.workloads import Context, registry
 
-# The project's shared data sits beside the repository checkout.
-DEFAULT_TRACES = BENCH_DIR.parent.parent / "shared" / "data" / "editing-traces"
+# The editing traces ship with the benchmarks (CC BY 4.0, see bench/traces/README.md).
+DEFAULT_TRACES = BENCH_DIR / "traces"
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:

@@ -1,4 +1,4 @@
-"""cowrite serve | db upgrade | db current | user create | cleanup | purge-trash | files-gc."""
+"""cowrite serve | doctor | db | user create | cleanup | purge-trash | files-gc."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ import getpass
 import sys
 from typing import TYPE_CHECKING
 
+from pydantic import ValidationError
+
+from cowrite import __version__
 from cowrite.config import Settings
 
 if TYPE_CHECKING:
@@ -23,7 +26,7 @@ def serve_app() -> SocketFront:
     from cowrite.sockets import SocketFront
 
     settings = Settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     front = SocketFront(create_app(settings))
     tune_for_serving()
     return front
@@ -32,11 +35,11 @@ def serve_app() -> SocketFront:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from cowrite.migrate import upgrade
     from cowrite.observability import configure_logging
+    from cowrite.ops.startup import StartupError, prepare
 
     settings = Settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     if args.workers > 1 and not settings.redis_url:
         print(
             "--workers > 1 needs COWRITE_REDIS_URL: processes share events through Redis",
@@ -49,9 +52,12 @@ def _serve(args: argparse.Namespace) -> int:
             "the lean transport does not compress",
             file=sys.stderr,
         )
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    settings.resolved_secret_key  # noqa: B018  # generate the embedded secret before workers race
-    asyncio.run(upgrade(settings.resolved_database_url))
+    try:
+        # Also generates the embedded secret key before the workers could race for it.
+        asyncio.run(prepare(settings, f"http://{args.host}:{args.port}", args.workers))
+    except StartupError as exc:
+        print(f"cowrite: error: {exc}", file=sys.stderr)
+        return 1
     uvicorn.run(
         "cowrite.cli:serve_app",
         factory=True,
@@ -66,10 +72,19 @@ def _serve(args: argparse.Namespace) -> int:
         ws_max_size=max(settings.yjs_max_message_bytes, settings.ws_max_frame_bytes) + 1024,
         log_config=None,
         access_log=False,
-        timeout_graceful_shutdown=10,
+        # Client address and scheme from X-Forwarded-* only when the peer is a trusted proxy.
+        proxy_headers=True,
+        forwarded_allow_ips=[str(network) for network in settings.trusted_proxies],
+        timeout_graceful_shutdown=settings.shutdown_timeout,
         lifespan="on",
     )
     return 0
+
+
+def _doctor(_args: argparse.Namespace) -> int:
+    from cowrite.ops.doctor import doctor
+
+    return doctor()
 
 
 def _db(args: argparse.Namespace) -> int:
@@ -202,6 +217,7 @@ def _files_gc_command(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cowrite", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"cowrite {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the server")
@@ -209,6 +225,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=7001)
     serve.add_argument("--workers", type=int, default=1)
     serve.set_defaults(handler=_serve)
+
+    doctor = commands.add_parser(
+        "doctor", help="check the configuration and every configured service"
+    )
+    doctor.set_defaults(handler=_doctor)
 
     db = commands.add_parser("db", help="database migrations")
     db.add_argument("db_command", choices=["upgrade", "current"])
@@ -253,5 +274,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
+    from cowrite.ops.checks import settings_error
+
     args = build_parser().parse_args(argv)
-    raise SystemExit(args.handler(args))
+    try:
+        status = args.handler(args)
+    except ValidationError as exc:
+        if exc.title != Settings.__name__:
+            raise
+        print(f"cowrite: error: {settings_error(exc)}", file=sys.stderr)
+        status = 2
+    raise SystemExit(status)

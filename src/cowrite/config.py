@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from functools import cached_property
@@ -12,6 +13,21 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SECRET_FILE = "secret_key"
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+LOOPBACK = "127.0.0.0/8,::1/128"
+
+
+def parse_networks(value: str) -> list[IPNetwork]:
+    """Comma-separated addresses or CIDR networks; anything else is refused by name."""
+    networks: list[IPNetwork] = []
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ValueError(f"{item!r} is not an IP address or CIDR network") from None
+    return networks
 
 
 class Settings(BaseSettings):
@@ -91,6 +107,21 @@ class Settings(BaseSettings):
     # "lean": cowrite's own RFC 6455 transport (little memory per idle socket, no deflate);
     # "websockets-sansio": uvicorn's, on the websockets library.
     ws_impl: Literal["lean", "websockets-sansio"] = "lean"
+
+    # operations: logs, reverse proxies, shutdown
+    # "auto": readable lines on a terminal, JSON lines otherwise.
+    log_format: Literal["auto", "text", "json"] = "auto"
+    # Peers whose X-Forwarded-For / X-Forwarded-Proto are believed (client address, scheme).
+    trusted_proxies: Annotated[list[IPNetwork], NoDecode] = Field(
+        default_factory=lambda: parse_networks(LOOPBACK)
+    )
+    # SIGTERM: how long open requests and sockets get to finish before the process exits.
+    shutdown_timeout: int = 20
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _parse_trusted_proxies(cls, value: object) -> object:
+        return parse_networks(value) if isinstance(value, str) else value
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from cowrite.collab import endpoints as collab
 from cowrite.documents import endpoints as documents
 from cowrite.files import endpoints as files
+from cowrite.ops import endpoints as ops
 from cowrite.presence import endpoints as presence
 from cowrite.search import endpoints as search
 from cowrite.state import Startup
@@ -31,3 +32,5 @@ FEATURES = [
     _feature(module)
     for module in (workspaces, documents, versions, search, files, presence, collab)
 ]
+# Installed last so that its SIGTERM hook runs first (see cowrite.ops.endpoints).
+FEATURES.append(_feature(ops))

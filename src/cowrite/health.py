@@ -21,6 +21,8 @@ async def health() -> dict[str, str]:
 
 @router.get("/ready")
 async def ready(state: State) -> Response:
+    if state.draining:
+        return JSONResponse({"status": "draining", "checks": {}}, status_code=503)
     checks: dict[str, str] = {}
     try:
         async with asyncio.timeout(2):

@@ -32,14 +32,39 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(entry, default=str).decode()
 
 
-def configure_logging(level: str) -> None:
+class TextFormatter(logging.Formatter):
+    """One readable line: time, level, message, then the `fields` as key=value."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        stamp = time.strftime("%H:%M:%S", time.localtime(record.created))
+        line = f"{stamp} {record.levelname.lower():<7} {record.getMessage()}"
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict) and fields:
+            line += "  " + " ".join(f"{key}={value}" for key, value in fields.items())
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line
+
+
+def wants_text(log_format: str) -> bool:
+    """Readable lines for a person at a terminal, JSON for log collectors."""
+    if log_format == "auto":
+        return sys.stderr.isatty()
+    return log_format == "text"
+
+
+def configure_logging(level: str, log_format: str = "json") -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
+    handler.setFormatter(TextFormatter() if wants_text(log_format) else JsonFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     # uvicorn's access log would print query strings (tokens); ours prints route templates.
     logging.getLogger("uvicorn.access").disabled = True
+    # Start-up speaks through the banner; uvicorn's own start-up lines and Alembic's step
+    # by step lines would repeat it. Their warnings and errors still show.
+    logging.getLogger("uvicorn.error").setLevel(max(root.level, logging.WARNING))
+    logging.getLogger("alembic").setLevel(max(root.level, logging.WARNING))
 
 
 class Metrics:

@@ -157,6 +157,9 @@ class SocketFront:
     def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         app = self.app
         if scope["type"] == "websocket":
+            state = getattr(app.state, "cowrite", None)
+            if state is not None and state.draining:
+                return refuse_while_draining(send)
             stack = app.middleware_stack
             if stack is None:  # built on first use, as Starlette does
                 stack = app.middleware_stack = app.build_middleware_stack()
@@ -168,6 +171,19 @@ class SocketFront:
                     return direct
         result: Awaitable[None] = app(scope, receive, send)
         return result
+
+
+async def refuse_while_draining(send: Send) -> None:
+    """A socket asked for while this process stops: 503 before the upgrade, so a proxy passes
+    the handshake to another process (the client would otherwise reconnect here in vain)."""
+    await send(
+        {
+            "type": "websocket.http.response.start",
+            "status": 503,
+            "headers": [(b"retry-after", b"1"), (b"content-type", b"text/plain")],
+        }
+    )
+    await send({"type": "websocket.http.response.body", "body": b"server shutting down"})
 
 
 def forget_handshake(websocket: WebSocket) -> None:

@@ -42,6 +42,8 @@ class AppState:
     presence: Any = None
     collab: Any = None
     background: list[Any] = field(default_factory=list)
+    # Set on SIGTERM: new sockets are turned away with 503 and /ready answers 503.
+    draining: bool = False
 
     @property
     def reader_factory(self) -> async_sessionmaker[AsyncSession]:

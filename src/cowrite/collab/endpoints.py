@@ -14,7 +14,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from cowrite.auth.deps import principal_from_token
 from cowrite.collab import sessions
-from cowrite.collab.connection import RateLimit, SocketPeer
+from cowrite.collab.connection import CONNECTION_LOST, RateLimit, SocketPeer
 from cowrite.collab.protocol import ProtocolError, parse_frame
 from cowrite.collab.repair import start_repair
 from cowrite.collab.room import Room
@@ -173,6 +173,10 @@ async def _read_until_closed(
         nonlocal interrupted
         if asyncio.current_task() is task:
             return  # the reader closed it itself and stops on its own
+        if peer.close_code == CONNECTION_LOST:
+            # The client left (a send found it gone): what it sent before leaving is still
+            # to be read, and the transport's disconnect comes after it, so no receive hangs.
+            return
         interrupted = True
         task.cancel()
 
@@ -181,7 +185,7 @@ async def _read_until_closed(
     rate = RateLimit(settings.yjs_rate_per_second, settings.yjs_rate_burst)
     peer.on_close = interrupt
     try:
-        while not peer.closing:
+        while not peer.closing or peer.close_code == CONNECTION_LOST:
             try:
                 message = await websocket.receive()
             except (WebSocketDisconnect, RuntimeError):

@@ -4,6 +4,7 @@ the update log, content sync, REST writes merged into live text, and access chan
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -12,6 +13,7 @@ from pycrdt import Doc, Text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cowrite.collab import protocol, repository, sessions
+from cowrite.collab.connection import SocketPeer
 from cowrite.collab.log import UpdateLog
 from cowrite.collab.protocol import ProtocolError
 from cowrite.collab.repository import LogRow
@@ -94,6 +96,21 @@ class CollabService:
         events.subscribe(WorkspaceDeleted, self._on_workspace_deleted)
         events.subscribe(DocumentTrashed, self._on_document_trashed)
         events.subscribe(LoginsRevoked, self._on_logins_revoked)
+
+    async def going_away(self, within: float) -> None:
+        """The process is stopping: send out what every room holds, then close every socket
+        with 1001 so its client reconnects (elsewhere) at once; waits up to `within` seconds
+        for the close frames to leave."""
+        peers = []
+        for room in list(self.rooms.values()):
+            room.flush()
+            for peer in list(room.peers):
+                peer.request_close(1001, "server shutting down")
+                if isinstance(peer, SocketPeer):
+                    peers.append(peer.wait_finished())
+        if peers:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.gather(*peers, return_exceptions=True), within)
 
     async def close(self) -> None:
         if self._touching is not None:

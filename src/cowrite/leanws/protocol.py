@@ -162,7 +162,8 @@ class LeanWebSocketProtocol(asyncio.Protocol):
             self._give_disconnect(CLOSE_SERVICE_RESTART, "")
             self._write_frame(OP_CLOSE, frames.close_payload(CLOSE_SERVICE_RESTART, ""))
         elif state in (_HANDSHAKE, _CONNECTING):
-            self._write_error(HTTPStatus.INTERNAL_SERVER_ERROR)
+            # Not a failure: the client may try again, here or at another process.
+            self._write_error(HTTPStatus.SERVICE_UNAVAILABLE)
         self._state = _CLOSED
         self.transport.close()
 
