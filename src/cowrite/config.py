@@ -92,6 +92,9 @@ class Settings(BaseSettings):
     # "websockets-sansio": uvicorn's, on the websockets library.
     ws_impl: Literal["lean", "websockets-sansio"] = "lean"
 
+    # web app: where its build is served from (unset: the build inside the package)
+    web_dir: Path | None = None
+
     @field_validator("allowed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

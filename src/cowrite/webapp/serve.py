@@ -1,0 +1,87 @@
+"""Serves the built app: hashed assets as immutable files, every client route as index.html.
+
+It answers only what no other route took (it wraps the router's not-found handler), so the API,
+the sockets, the docs and the probes keep their meaning, and an unknown `/api/...` stays JSON 404.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from cowrite.webapp.headers import asset_headers, html_headers
+
+PACKAGED_BUILD = Path(__file__).parent / "static"
+# Paths that belong to the server, never to the app's client-side routes.
+SERVER_PREFIXES = (
+    "/api",
+    "/ws",
+    "/docs",
+    "/redoc",
+    "/openapi.json",
+    "/health",
+    "/ready",
+    "/metrics",
+)
+
+NOT_BUILT = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>cowrite</title></head>
+<body><main><h1>cowrite is running</h1>
+<p>The web app is not built. Build it with <code>make setup</code> (needs Node.js 20 and npm),
+or by hand: <code>cd web &amp;&amp; npm ci &amp;&amp; npm run build</code>; then reload this
+page.</p>
+<p>The API answers under <a href="/docs">/docs</a>.</p></main></body></html>
+"""
+
+
+def _is_server_path(path: str) -> bool:
+    return any(path == prefix or path.startswith(prefix + "/") for prefix in SERVER_PREFIXES)
+
+
+class WebApp:
+    """The not-found handler of the app's router, serving the single-page app where it may."""
+
+    def __init__(self, not_found: ASGIApp, build_dir: Path) -> None:
+        self.not_found = not_found
+        self.build_dir = build_dir.resolve()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        if (
+            scope["type"] != "http"
+            or scope["method"] not in ("GET", "HEAD")
+            or _is_server_path(path)
+        ):
+            await self.not_found(scope, receive, send)
+            return
+        response = self._respond(Request(scope), path)
+        if response is None:
+            await self.not_found(scope, receive, send)
+            return
+        await response(scope, receive, send)
+
+    def _respond(self, request: Request, path: str) -> Response | None:
+        index = self.build_dir / "index.html"
+        if path.startswith("/assets/"):
+            asset = self._asset(path)
+            if asset is None:
+                return None
+            return FileResponse(asset, headers=asset_headers())
+        if not index.is_file():
+            return HTMLResponse(NOT_BUILT, headers=html_headers(request.headers))
+        return FileResponse(index, media_type="text/html", headers=html_headers(request.headers))
+
+    def _asset(self, path: str) -> Path | None:
+        candidate = (self.build_dir / path.lstrip("/")).resolve()
+        if not candidate.is_relative_to(self.build_dir / "assets") or not candidate.is_file():
+            return None
+        return candidate
+
+
+def install(app: Starlette, build_dir: Path | None) -> None:
+    """Make the app's router serve the web app for every GET it has no route for."""
+    app.router.default = WebApp(app.router.default, build_dir or PACKAGED_BUILD)
