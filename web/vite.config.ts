@@ -1,0 +1,21 @@
+import { defineConfig } from 'vite'
+import preact from '@preact/preset-vite'
+
+// The build goes into the Python package, which serves it at `/` (hashed names under assets/).
+export default defineConfig({
+  plugins: [preact()],
+  build: {
+    outDir: '../src/cowrite/webapp/static',
+    emptyOutDir: true,
+    assetsDir: 'assets',
+    modulePreload: { polyfill: false },
+    sourcemap: false,
+    target: 'es2022'
+  },
+  server: {
+    proxy: {
+      '/api': 'http://127.0.0.1:7001',
+      '/ws': { target: 'ws://127.0.0.1:7001', ws: true }
+    }
+  }
+})
