@@ -13,7 +13,10 @@ from cowrite.app import create_app
 from tests.conftest import make_settings
 from tests.support.databases import TestDatabase
 
-INDEX = '<!doctype html><html><head><script type="module" src="/assets/app-1a2b3c.js"></script>'
+INDEX = (
+    '<!doctype html><html><head><meta name="csp-nonce" content="__CSP_NONCE__">'
+    '<script type="module" src="/assets/app-1a2b3c.js"></script>'
+)
 ASSET = "console.log('cowrite')"
 
 
@@ -50,7 +53,9 @@ async def test_client_routes_get_the_app_with_a_strict_policy(
 ) -> None:
     response = await built.get(path)
     assert response.status_code == 200
-    assert response.text == INDEX
+    nonce = response.text.split('name="csp-nonce" content="')[1].split('"')[0]
+    assert len(nonce) >= 16
+    assert response.text == INDEX.replace("__CSP_NONCE__", nonce)
     assert response.headers["content-type"].startswith("text/html")
     assert response.headers["cache-control"] == "no-cache"
     assert response.headers["x-content-type-options"] == "nosniff"
@@ -59,8 +64,17 @@ async def test_client_routes_get_the_app_with_a_strict_policy(
     policy = {name: value for name, _, value in (d.partition(" ") for d in directives)}
     assert policy["default-src"] == "'self'"
     assert policy["script-src"] == "'self'"  # no inline script, no eval
+    # The editor's own style elements carry this response's nonce; nothing else inline.
+    assert policy["style-src"] == f"'self' 'nonce-{nonce}'"
     assert policy["frame-ancestors"] == "'none'"
     assert policy["connect-src"] == "'self' ws://docs.example:7001 wss://docs.example:7001"
+
+
+async def test_every_page_gets_its_own_nonce(built: httpx.AsyncClient) -> None:
+    first, second = await built.get("/"), await built.get("/")
+    policies = {r.headers["content-security-policy"] for r in (first, second)}
+    assert len(policies) == 2
+    assert first.text != second.text
 
 
 async def test_assets_are_immutable_and_unknown_ones_are_404(built: httpx.AsyncClient) -> None:

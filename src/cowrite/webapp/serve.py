@@ -6,6 +6,7 @@ the sockets, the docs and the probes keep their meaning, and an unknown `/api/..
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -16,6 +17,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from cowrite.webapp.headers import asset_headers, html_headers
 
 PACKAGED_BUILD = Path(__file__).parent / "static"
+# index.html carries this placeholder in a meta tag; each answer puts its own nonce there.
+NONCE_PLACEHOLDER = "__CSP_NONCE__"
 # Paths that belong to the server, never to the app's client-side routes.
 SERVER_PREFIXES = (
     "/api",
@@ -48,6 +51,7 @@ class WebApp:
     def __init__(self, not_found: ASGIApp, build_dir: Path) -> None:
         self.not_found = not_found
         self.build_dir = build_dir.resolve()
+        self._index: tuple[float, str] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
@@ -65,15 +69,26 @@ class WebApp:
         await response(scope, receive, send)
 
     def _respond(self, request: Request, path: str) -> Response | None:
-        index = self.build_dir / "index.html"
         if path.startswith("/assets/"):
             asset = self._asset(path)
             if asset is None:
                 return None
             return FileResponse(asset, headers=asset_headers())
-        if not index.is_file():
-            return HTMLResponse(NOT_BUILT, headers=html_headers(request.headers))
-        return FileResponse(index, media_type="text/html", headers=html_headers(request.headers))
+        nonce = secrets.token_urlsafe(18)
+        page = self._index_html()
+        body = NOT_BUILT if page is None else page.replace(NONCE_PLACEHOLDER, nonce)
+        return HTMLResponse(body, headers=html_headers(request.headers, nonce))
+
+    def _index_html(self) -> str | None:
+        """The built index.html, read again only when a new build replaced it."""
+        index = self.build_dir / "index.html"
+        try:
+            modified = index.stat().st_mtime
+        except OSError:
+            return None
+        if self._index is None or self._index[0] != modified:
+            self._index = (modified, index.read_text(encoding="utf-8"))
+        return self._index[1]
 
     def _asset(self, path: str) -> Path | None:
         candidate = (self.build_dir / path.lstrip("/")).resolve()

@@ -15,6 +15,10 @@ export interface EditorHooks {
 
 const files = (list: FileList | null | undefined): File[] => Array.from(list ?? [])
 
+// The editor writes its styles into a <style> element; the page's policy admits it by this nonce.
+const styleNonce = document.querySelector<HTMLMetaElement>('meta[name="csp-nonce"]')?.content ?? ''
+
+
 export function createEditor (parent: HTMLElement, text: Y.Text, awareness: Awareness, readOnly: boolean, hooks: EditorHooks) {
   const access = new Compartment()
   const accessOf = (ro: boolean) => [EditorState.readOnly.of(ro), EditorView.editable.of(!ro)]
@@ -24,6 +28,7 @@ export function createEditor (parent: HTMLElement, text: Y.Text, awareness: Awar
     state: EditorState.create({
       doc: text.toString(),
       extensions: [
+        EditorView.cspNonce.of(styleNonce),
         minimalSetup,
         markdown(),
         EditorView.lineWrapping,

@@ -1,5 +1,5 @@
 // A person's colour, the same in every browser: picked from their user id.
-const PALETTE = ['#2563eb', '#db2777', '#059669', '#d97706', '#7c3aed', '#dc2626', '#0891b2', '#65a30d']
+const PALETTE = ['#1d4ed8', '#be185d', '#047857', '#b45309', '#6d28d9', '#b91c1c', '#0e7490', '#4d7c0f']
 
 export function colorOf (userId: string): { color: string, light: string } {
   let hash = 0

@@ -9,7 +9,7 @@ import { Snippet } from '../components/Snippet'
 import { messageOf } from '../components/errors'
 import { arrowNavigation, focusSearchOnSlash } from '../components/keys'
 import { rememberWorkspace } from '../components/workspace'
-import { navigate } from '../router'
+import { navigate, onLink } from '../router'
 
 type Sort = 'updated' | 'title' | 'created'
 
@@ -108,7 +108,7 @@ export function Documents (props: { shell: Shell, workspaceId: string }) {
             <h2>{hits.length} result{hits.length === 1 ? '' : 's'} for “{query}”</h2>
             {hits.map((hit) => (
               <article key={hit.document_id} class="hit">
-                <Link href={`/d/${hit.document_id}`}><span data-nav tabIndex={-1}>{hit.title}</span></Link>
+                <a data-nav href={`/d/${hit.document_id}`} onClick={(e) => onLink(e, `/d/${hit.document_id}`)}>{hit.title}</a>
                 <Snippet html={hit.snippet} />
               </article>
             ))}
@@ -123,7 +123,7 @@ export function Documents (props: { shell: Shell, workspaceId: string }) {
                   ? <DocumentEdit doc={doc} onDone={(patch) => { setEditing(null); if (patch) void act(() => api.updateDocument(doc.id, patch)) }} />
                   : (
                     <div class="docmain">
-                      {trashed ? <span class="title">{doc.title}</span> : <a data-nav class="title" href={`/d/${doc.id}`} onClick={(e) => { e.preventDefault(); navigate(`/d/${doc.id}`) }}>{doc.title}</a>}
+                      {trashed ? <span class="title">{doc.title}</span> : <a data-nav class="title" href={`/d/${doc.id}`} onClick={(e) => onLink(e, `/d/${doc.id}`)}>{doc.title}</a>}
                       <span class="tags">{doc.tags.map((t) => <span class="tag" key={t}>{t}</span>)}</span>
                       <span class="muted small">edited {when(doc.updated_at)}</span>
                     </div>

@@ -20,7 +20,7 @@ const LINK_TEXT: Record<CollabState['link'], string> = {
 function ConnectionBadge (props: { state: CollabState }) {
   const { link, unsynced } = props.state
   return (
-    <span class={`badge link-${link}`} role="status" data-testid="connection">
+    <span class={`badge link-${link}`} role="status" data-testid="connection" data-synced={String(props.state.synced)}>
       {LINK_TEXT[link]}{unsynced ? ' · unsynced changes' : ''}
     </span>
   )

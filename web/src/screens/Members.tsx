@@ -48,7 +48,7 @@ export function Members (props: { shell: Shell, workspaceId: string }) {
           <form class="row" onSubmit={(e) => { e.preventDefault(); void run(() => api.invite(props.workspaceId, email, role).then(() => setEmail('')), `${email} was added.`) }}>
             <label class="grow">Invite by email<input type="email" required value={email} onInput={(e) => setEmail(e.currentTarget.value)} /></label>
             <label>Role
-              <select value={role} onChange={(e) => setRole(e.currentTarget.value as Role)}>
+              <select name="invite-role" value={role} onChange={(e) => setRole(e.currentTarget.value as Role)}>
                 {grantable.map((r) => <option key={r} value={r}>{r}</option>)}
               </select>
             </label>
