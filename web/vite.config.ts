@@ -9,6 +9,7 @@ export default defineConfig({
     emptyOutDir: true,
     assetsDir: 'assets',
     modulePreload: { polyfill: false },
+    manifest: true,
     sourcemap: false,
     target: 'es2022',
     // The editor route is one chunk by design (CodeMirror, Yjs); its budget is checked by scripts/budget.mjs.

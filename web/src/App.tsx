@@ -25,6 +25,9 @@ let EditorScreen: ComponentType<EditorProps> | null = null
 const loadEditor = (): Promise<ComponentType<EditorProps>> =>
   import('./screens/Editor').then((module) => { EditorScreen = module.Editor; return module.Editor })
 
+// Opened straight on a document: fetch the editor while the session is being restored.
+if (location.pathname.startsWith('/d/')) void loadEditor()
+
 function LazyEditor (props: EditorProps) {
   const [screen, setScreen] = useState(() => EditorScreen)
   useEffect(() => { if (!screen) void loadEditor().then((loaded) => setScreen(() => loaded)) }, [])

@@ -52,18 +52,20 @@ export function Editor (props: EditorProps) {
     void (async () => {
       try {
         const loaded = await api.document(documentId)
-        const workspace = await api.workspace(loaded.workspace_id)
         setDoc(loaded)
         setTitle(loaded.title)
-        setRole(workspace.role)
+        const known = shell.workspaces.find((w) => w.id === loaded.workspace_id)
+        setRole(known ? known.role : (await api.workspace(loaded.workspace_id)).role)
       } catch (problem) { setError(messageOf(problem)) }
     })()
   }, [documentId])
 
-  // The live session starts once the role is known, so a viewer never gets a writable editor.
-  const ready = doc !== null && role !== undefined
+  // The live session starts at once, beside the requests above, read-only until the role is
+  // known: a viewer never gets a writable editor, and nobody waits for REST to see the text.
+  const workspaceId = useRef<string | null>(null)
+  workspaceId.current = doc?.workspace_id ?? null
   useEffect(() => {
-    if (!ready || !host.current) return
+    if (!host.current) return
     const collab = new CollabSession(documentId, shell.user)
     const presence = new PresenceSocket(documentId)
     session.current = collab
@@ -72,21 +74,24 @@ export function Editor (props: EditorProps) {
     const unsubscribes = [
       collab.subscribe(setState),
       presence.subscribe((list) => { peers = list; refreshPeople() }),
-      presence.onRole((workspaceId, next) => { if (workspaceId === doc.workspace_id) setRole(next) })
+      presence.onRole((changedIn, next) => { if (changedIn === workspaceId.current) setRole(next) })
     ]
     collab.provider.awareness.on('change', refreshPeople)
-    let pending = 0
+    // The preview follows the text a little behind it, so a burst of keystrokes renders once.
+    let pending: ReturnType<typeof setTimeout> | undefined
     const drawPreview = (): void => {
-      cancelAnimationFrame(pending)
-      pending = requestAnimationFrame(() => { if (previewBox.current) renderPreview(previewBox.current, collab.text.toString()) })
+      clearTimeout(pending)
+      pending = setTimeout(() => { if (previewBox.current && !previewBox.current.hidden) renderPreview(previewBox.current, collab.text.toString()) }, 100)
     }
     collab.text.observe(drawPreview)
     drawPreview()
     const upload = async (files: File[], at: number): Promise<void> => {
+      const target = workspaceId.current
+      if (!target) return
       for (const file of files) {
         setUploading((n) => n + 1)
         try {
-          const stored = await api.upload(doc.workspace_id, documentId, file)
+          const stored = await api.upload(target, documentId, file)
           const link = `${file.type.startsWith('image/') ? '!' : ''}[${stored.filename.replace(/[[\]]/g, '')}](/api/v1/files/${stored.id}/content)`
           editor.current?.insert(at, `${link}\n`)
         } catch (problem) {
@@ -96,22 +101,23 @@ export function Editor (props: EditorProps) {
         }
       }
     }
-    editor.current = createEditor(host.current, collab.text, collab.provider.awareness, !atLeast(role, 'editor'), {
+    editor.current = createEditor(host.current, collab.text, collab.provider.awareness, true, {
       onLocalEdit: () => presence.typed(),
       onFocus: (focused) => presence.editing(focused),
       onFiles: (files, at) => { void upload(files, at) }
     })
     return () => {
       unsubscribes.forEach((unsubscribe) => unsubscribe())
+      collab.provider.awareness.off('change', refreshPeople)
       collab.text.unobserve(drawPreview)
-      cancelAnimationFrame(pending)
+      clearTimeout(pending)
       editor.current?.destroy()
       editor.current = null
       presence.destroy()
       collab.destroy()
       session.current = null
     }
-  }, [ready, documentId])
+  }, [documentId])
 
   useEffect(() => { editor.current?.setReadOnly(!canWrite) }, [canWrite])
   useEffect(() => {
@@ -128,7 +134,7 @@ export function Editor (props: EditorProps) {
 
   return (
     <div class={history ? 'editor-page with-panel' : 'editor-page'}>
-      <main class="editor-main" aria-busy={!ready}>
+      <main class="editor-main" aria-busy={role === undefined}>
         <div class="editor-head">
           {doc && <Link href={`/w/${doc.workspace_id}`} class="back">← Documents</Link>}
           <label class="visually-hidden" for="doc-title">Title</label>

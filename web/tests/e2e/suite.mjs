@@ -151,7 +151,7 @@ const steps = {
   async search_versions_image () {
     const { a } = world
     await a.goto(`${BASE_URL}/w/${world.workspaceId}`)
-    const row = a.locator('.docrow', { hasText: 'Trip plan' })
+    const row = a.locator('.docrow').first() // the workspace's one document, Trip plan
     await row.getByRole('button', { name: 'Rename / tag' }).click()
     await row.getByLabel('Tags').fill('travel, draft')
     await row.getByRole('button', { name: 'Save' }).click()
