@@ -98,7 +98,8 @@ def test_browser_suite(tmp_path: Path) -> None:
         output = run_suite(server, tmp_path, [], ROOT / "docs" / "screenshots")
     finally:
         server.stop()
-    for step in ("coedit", "durable", "readonly", "offline", "search_versions_image", "xss", "axe"):
+    steps = ("coedit", "durable", "readonly", "offline", "session_end", "search_versions_image")
+    for step in (*steps, "xss", "axe"):
         assert f"ok {step}" in output, output
 
 

@@ -20,7 +20,9 @@ const tokenChanged = new Set<Listener>()
 export const auth = {
   get token (): string | null { return accessToken },
   onSignedOut (listener: Listener): () => void { signedOut.add(listener); return () => signedOut.delete(listener) },
-  onToken (listener: Listener): () => void { tokenChanged.add(listener); return () => tokenChanged.delete(listener) }
+  onToken (listener: Listener): () => void { tokenChanged.add(listener); return () => tokenChanged.delete(listener) },
+  /** The session is over (a refresh failed): bring the sign-in back over the page. */
+  ended (): void { signedOut.forEach((listener) => listener()) }
 }
 
 function setToken (answer: AccessToken | null): void {
@@ -76,7 +78,7 @@ export async function request<T> (method: string, path: string, body?: unknown, 
   const response = await fetch(path, { method, headers, body: payload, credentials: 'same-origin' })
   if (response.status === 401 && !retried && !path.startsWith('/api/v1/auth/')) {
     if (await refresh()) return request<T>(method, path, body, true)
-    signedOut.forEach((listener) => listener())
+    auth.ended()
   }
   if (!response.ok) throw await errorOf(response)
   if (response.status === 204) return undefined as T

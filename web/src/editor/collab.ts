@@ -43,7 +43,7 @@ export class CollabSession {
     // is worth one more try; anything else is shown to the person.
     this.provider.on('closed', ({ code, reason }) => {
       if (code === 4401) {
-        void refresh().then((ok) => { if (ok) { this.provider.params = { token: auth.token ?? '' }; this.provider.connect() } })
+        void refresh().then((ok) => { if (ok) this.reconnect(); else auth.ended() })
         return
       }
       this.update({ closed: { code, reason } })
@@ -51,13 +51,20 @@ export class CollabSession {
     this.doc.on('update', (_update: Uint8Array, origin: unknown) => {
       if (origin !== this.provider && origin !== this.local && !this.provider.synced) this.update({ unsynced: true })
     })
-    this.cleanups.push(auth.onToken(() => { this.provider.params = { token: auth.token ?? '' } }))
+    // A new token (silent refresh, or signing in again after the session ended) is used by the
+    // next connection; a provider stopped for want of one starts again.
+    this.cleanups.push(auth.onToken(() => { if (auth.token && !this.provider.shouldConnect) this.reconnect(); else this.provider.params = { token: auth.token ?? '' } }))
     const offline = (): void => { this.provider.disconnect(); this.update({ link: 'offline' }) }
     const online = (): void => { this.update({ link: 'reconnecting' }); this.provider.connect() }
     window.addEventListener('offline', offline)
     window.addEventListener('online', online)
     this.cleanups.push(() => { window.removeEventListener('offline', offline); window.removeEventListener('online', online) })
     if (!navigator.onLine) this.state = { ...this.state, link: 'offline' }
+  }
+
+  private reconnect (): void {
+    this.provider.params = { token: auth.token ?? '' }
+    if (navigator.onLine) this.provider.connect()
   }
 
   private linkOf (status: string): LinkState {

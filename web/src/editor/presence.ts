@@ -17,6 +17,7 @@ export class PresenceSocket {
   private closed = false
   private retry: ReturnType<typeof setTimeout> | undefined
   private attempts = 0
+  private stopWaiting: (() => void) | null = null
 
   constructor (private readonly documentId: string) { this.open() }
 
@@ -34,9 +35,15 @@ export class PresenceSocket {
       this.emit()
       if (this.closed) return
       const again = (): void => { this.retry = setTimeout(() => this.open(), Math.min(2000, 200 * 2 ** this.attempts++)) }
-      if (event.code === 4401) void refresh().then((ok) => { if (ok) again() })
+      if (event.code === 4401) void refresh().then((ok) => { if (ok) again(); else this.waitForToken() })
       else if (event.code !== 4403 && event.code !== 4404) again()
     }
+  }
+
+  /** Signed out: open again once signing in gives a new token. */
+  private waitForToken (): void {
+    const stop = auth.onToken(() => { if (auth.token) { stop(); this.open() } })
+    this.stopWaiting = stop
   }
 
   private receive (message: Record<string, unknown>): void {
@@ -96,6 +103,7 @@ export class PresenceSocket {
 
   destroy (): void {
     this.closed = true
+    this.stopWaiting?.()
     clearTimeout(this.retry)
     this.socket?.close()
   }

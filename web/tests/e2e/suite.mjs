@@ -147,6 +147,30 @@ const steps = {
     await a.locator('[data-testid=connection]', { hasText: /^Connected$/ }).waitFor({ timeout: WAIT })
   },
 
+  // A session that ends (here: signed out from another device) brings the sign-in back over the
+  // page; what was typed stays, and reaches the others once signed in again.
+  async session_end () {
+    const { a, b } = world
+    await world.ctxA.setOffline(true)
+    await a.locator('[data-testid=connection]', { hasText: 'Offline' }).waitFor()
+    await typeInEditor(a, '\nKept across signing in again.')
+    const elsewhere = await rest('POST', '/api/v1/auth/login', { body: { email: world.alice.email, password: PASSWORD } })
+    const sessions = await rest('GET', '/api/v1/users/me/sessions', { token: elsewhere.access_token })
+    for (const login of sessions.logins) {
+      if (!login.current) await rest('DELETE', `/api/v1/users/me/sessions/${login.id}`, { token: elsewhere.access_token })
+    }
+    await world.ctxA.setOffline(false)
+    const dialog = a.getByRole('dialog', { name: 'Sign in again' })
+    await dialog.waitFor()
+    assert((await editorText(a)).includes('Kept across signing in again.'), 'typed text kept under the sign-in')
+    await dialog.getByLabel('Email').fill(world.alice.email)
+    await dialog.getByLabel('Password').fill(PASSWORD)
+    await dialog.getByRole('button', { name: 'Sign in' }).click()
+    await dialog.waitFor({ state: 'detached' })
+    await waitForText(b, 'Kept across signing in again.')
+    await waitSynced(a)
+  },
+
   // 5. Search finds the document; a version is restored; a pasted image shows in the preview.
   async search_versions_image () {
     const { a } = world
