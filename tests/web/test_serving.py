@@ -3,6 +3,7 @@ are cached for good, and the server's own paths keep answering as before."""
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -37,6 +38,7 @@ async def built(db: TestDatabase, tmp_path: Path) -> AsyncIterator[httpx.AsyncCl
     (build / "assets").mkdir(parents=True)
     (build / "index.html").write_text(INDEX)
     (build / "assets" / "app-1a2b3c.js").write_text(ASSET)
+    (build / "assets" / "app-1a2b3c.js.gz").write_bytes(gzip.compress(ASSET.encode()))
     async for client in _client(db, tmp_path, build):
         yield client
 
@@ -83,6 +85,13 @@ async def test_assets_are_immutable_and_unknown_ones_are_404(built: httpx.AsyncC
     assert asset.text == ASSET
     assert "immutable" in asset.headers["cache-control"]
     assert asset.headers["x-content-type-options"] == "nosniff"
+    packed = await built.get("/assets/app-1a2b3c.js", headers={"Accept-Encoding": "gzip"})
+    assert packed.headers["content-encoding"] == "gzip"
+    assert packed.headers["content-type"].startswith("text/javascript")
+    assert packed.text == ASSET  # httpx inflates it
+    plain = await built.get("/assets/app-1a2b3c.js", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    assert plain.text == ASSET
     missing = await built.get("/assets/app-000000.js")
     assert missing.status_code == 404
     escape = await built.get("/assets/..%2Findex.html")

@@ -7,6 +7,7 @@ the sockets, the docs and the probes keep their meaning, and an unknown `/api/..
 from __future__ import annotations
 
 import secrets
+from mimetypes import guess_type
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -73,7 +74,7 @@ class WebApp:
             asset = self._asset(path)
             if asset is None:
                 return None
-            return FileResponse(asset, headers=asset_headers())
+            return self._asset_response(request, asset)
         nonce = secrets.token_urlsafe(18)
         page = self._index_html()
         body = NOT_BUILT if page is None else page.replace(NONCE_PLACEHOLDER, nonce)
@@ -89,6 +90,18 @@ class WebApp:
         if self._index is None or self._index[0] != modified:
             self._index = (modified, index.read_text(encoding="utf-8"))
         return self._index[1]
+
+    @staticmethod
+    def _asset_response(request: Request, asset: Path) -> Response:
+        """The file, or its gzipped copy from the build when the browser accepts gzip."""
+        headers = asset_headers()
+        headers["Vary"] = "Accept-Encoding"
+        packed = asset.with_name(asset.name + ".gz")
+        if "gzip" in request.headers.get("accept-encoding", "") and packed.is_file():
+            headers["Content-Encoding"] = "gzip"
+            media_type = guess_type(asset.name)[0] or "application/octet-stream"
+            return FileResponse(packed, media_type=media_type, headers=headers)
+        return FileResponse(asset, headers=headers)
 
     def _asset(self, path: str) -> Path | None:
         candidate = (self.build_dir / path.lstrip("/")).resolve()
