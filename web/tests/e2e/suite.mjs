@@ -228,6 +228,34 @@ const steps = {
     }, null, { timeout: WAIT })
   },
 
+  // Trash, restore and purge from the list, by role: the viewer gets none of these buttons.
+  async trash () {
+    const { a, b } = world
+    await a.goto(`${BASE_URL}/w/${world.workspaceId}`)
+    await a.getByRole('button', { name: 'New document' }).click()
+    await a.waitForURL(/\/d\//)
+    await a.getByLabel('Title').fill('Scratch')
+    const saved = a.waitForResponse((r) => r.request().method() === 'PATCH' && r.url().includes('/api/v1/documents/'))
+    await a.getByLabel('Title').press('Enter')
+    await saved
+    await a.getByRole('link', { name: '← Documents' }).click()
+    const scratch = a.locator('.docrow', { hasText: 'Scratch' })
+    await scratch.getByRole('button', { name: 'Move to trash' }).click()
+    await scratch.waitFor({ state: 'detached' })
+    await a.getByRole('checkbox', { name: 'Trash' }).check()
+    await scratch.getByRole('button', { name: 'Restore' }).click()
+    await scratch.waitFor({ state: 'detached' })
+    await a.getByRole('checkbox', { name: 'Trash' }).uncheck()
+    await scratch.getByRole('button', { name: 'Move to trash' }).click()
+    await scratch.waitFor({ state: 'detached' })
+    await a.getByRole('checkbox', { name: 'Trash' }).check()
+    await scratch.getByRole('button', { name: 'Delete forever' }).click()
+    await a.getByText('The trash is empty.').waitFor()
+    await b.goto(`${BASE_URL}/w/${world.workspaceId}`)
+    await b.locator('.docrow', { hasText: 'Trip plan' }).waitFor()
+    assert(await b.getByRole('button', { name: /New document|Move to trash|Rename/ }).count() === 0, 'a viewer got editing buttons')
+  },
+
   // 6. A document written to attack its readers runs nothing when viewed.
   async xss (browser) {
     const owner = await person('Mallory Maker')
@@ -288,6 +316,9 @@ const steps = {
     await openSynced(a, world.docId)
     await axeCheck(a, 'editor')
     await a.goto(`${BASE_URL}/account`)
+    await a.getByLabel('Full name').fill('Alice A. Archer')
+    await a.getByRole('button', { name: 'Save' }).click()
+    await a.locator('.account-link', { hasText: 'Alice A. Archer' }).waitFor()
     await a.getByRole('heading', { name: 'Signed-in devices' }).waitFor()
     await a.locator('.sessions li').first().waitFor()
     await shot(a, 'account')
