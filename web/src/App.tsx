@@ -63,7 +63,11 @@ export function App () {
       }
       setBooting(false)
     })()
-    return auth.onSignedOut(() => setSignedOut(true))
+    // Back to the tab: pick up workspaces one was invited to (or removed from) meanwhile.
+    const onFocus = (): void => { if (auth.token) void reloadWorkspaces().catch(() => {}) }
+    window.addEventListener('focus', onFocus)
+    const stop = auth.onSignedOut(() => setSignedOut(true))
+    return () => { stop(); window.removeEventListener('focus', onFocus) }
   }, [])
 
   if (booting) return <main class="loading" aria-busy="true">Loading…</main>
