@@ -50,9 +50,8 @@ export function App () {
   }, [])
 
   const start = useCallback(async () => {
-    const me = await api.me()
+    const [me] = await Promise.all([api.me(), reloadWorkspaces()])
     setUser(me)
-    await reloadWorkspaces()
     setSignedOut(false)
   }, [reloadWorkspaces])
 
