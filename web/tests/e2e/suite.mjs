@@ -226,6 +226,17 @@ const steps = {
       const img = document.querySelector('[data-testid=preview] img[alt="map.png"]')
       return img && img.src.startsWith('blob:') && img.complete && img.naturalWidth === 2
     }, null, { timeout: WAIT })
+
+    // A file dropped on the editor becomes a link to the uploaded file.
+    await a.evaluate(() => {
+      const data = new DataTransfer()
+      data.items.add(new File(['packing list'], 'packing.txt', { type: 'text/plain' }))
+      const target = document.querySelector('.cm-content')
+      const box = target.getBoundingClientRect()
+      target.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true, clientX: box.left + 5, clientY: box.top + 5 }))
+    })
+    await waitForText(a, '[packing.txt](/api/v1/files/')
+    await a.locator('[data-testid=preview] a', { hasText: 'packing.txt' }).waitFor()
   },
 
   // Trash, restore and purge from the list, by role: the viewer gets none of these buttons.
@@ -319,6 +330,11 @@ const steps = {
     await a.getByLabel('Full name').fill('Alice A. Archer')
     await a.getByRole('button', { name: 'Save' }).click()
     await a.locator('.account-link', { hasText: 'Alice A. Archer' }).waitFor()
+    await a.getByLabel('Current password').fill(PASSWORD)
+    await a.getByLabel('New password').fill('a much longer walk along the river')
+    await a.getByRole('button', { name: 'Change password' }).click()
+    await a.locator('.notice', { hasText: 'Password changed' }).waitFor()
+    await rest('POST', '/api/v1/auth/login', { body: { email: world.alice.email, password: 'a much longer walk along the river' } })
     await a.getByRole('heading', { name: 'Signed-in devices' }).waitFor()
     await a.locator('.sessions li').first().waitFor()
     await shot(a, 'account')
