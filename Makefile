@@ -11,6 +11,7 @@ PIP := $(BIN)/python -m pip --quiet
 .PHONY: setup run test lint bench lock lock-upgrade clean
 
 setup: $(VENV)/.installed
+setup: web
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +30,7 @@ $(VENV)/.installed: $(VENV)/.installed-app requirements/dev.txt
 	@if [ -f tests/interop/package.json ]; then cd tests/interop && npm ci --silent --no-audit --no-fund; fi
 	touch $@
 
-run: $(VENV)/.installed-app
+run: $(VENV)/.installed-app web
 	$(BIN)/cowrite serve
 
 test: setup
@@ -54,3 +55,21 @@ lock-upgrade: | $(BIN)/python
 
 clean:
 	rm -rf $(VENV) .cowrite .pytest_cache .mypy_cache .ruff_cache
+
+# The web app (web/, served at /): built when its sources changed, where npm exists; without npm
+# the API still runs and / says how to build the app.
+WEB_BUILT := src/cowrite/webapp/static/.built
+WEB_SOURCES := $(shell find web/src -type f 2>/dev/null) web/index.html web/vite.config.ts web/tsconfig.json
+
+.PHONY: web
+web:
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) -s --no-print-directory $(WEB_BUILT); \
+	else echo "note: npm not found: the web app is not built (make web once Node.js 20 is installed)"; fi
+
+web/node_modules/.installed: web/package.json web/package-lock.json
+	cd web && npm ci --silent --no-audit --no-fund
+	touch $@
+
+$(WEB_BUILT): web/node_modules/.installed $(WEB_SOURCES)
+	cd web && npm run build --silent
+	touch $@

@@ -34,6 +34,7 @@ from cowrite.kit.schemas import ERROR_RESPONSES
 from cowrite.observability import Metrics, RequestLogMiddleware
 from cowrite.sockets import DirectSockets, Endpoint, direct_socket_routes
 from cowrite.state import AppState
+from cowrite.webapp import serve as webapp
 
 log = logging.getLogger(__name__)
 
@@ -174,6 +175,7 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
     routers = [auth_router, users_router, *(feature.router for feature in FEATURES)]
     for router in routers:
         app.include_router(router, responses=ERROR_RESPONSES)
+    webapp.install(app, settings.web_dir)
     direct = direct_socket_routes(route for router in routers for route in router.routes)
     if direct:
         app.build_middleware_stack = _with_direct_sockets(app, direct)  # type: ignore[method-assign]

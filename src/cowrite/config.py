@@ -123,6 +123,9 @@ class Settings(BaseSettings):
     def _parse_trusted_proxies(cls, value: object) -> object:
         return parse_networks(value) if isinstance(value, str) else value
 
+    # web app: where its build is served from (unset: the build inside the package)
+    web_dir: Path | None = None
+
     @field_validator("allowed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

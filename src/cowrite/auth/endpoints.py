@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 
 from fastapi import APIRouter, Request, Response, status
 
 from cowrite.auth import repository, service
+from cowrite.auth.cookies import (
+    CookieMode,
+    clear_refresh_cookie,
+    refresh_cookie,
+    set_refresh_cookie,
+)
 from cowrite.auth.deps import CurrentUser
 from cowrite.auth.schemas import (
+    AccessToken,
     ConnectionOut,
     LoginIn,
     LoginOut,
@@ -21,7 +29,7 @@ from cowrite.auth.schemas import (
     UserOut,
 )
 from cowrite.deps import DbSession, State
-from cowrite.kit.errors import NotFound
+from cowrite.kit.errors import NotFound, Unauthorized
 
 auth_router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 users_router = APIRouter(prefix="/api/v1/users", tags=["users"])
@@ -38,20 +46,73 @@ async def register(body: RegisterIn, state: State, session: DbSession) -> UserOu
     return UserOut.model_validate(user)
 
 
-@auth_router.post("/login", response_model=TokenPair)
-async def login(body: LoginIn, request: Request, state: State, session: DbSession) -> TokenPair:
-    return await service.login(state, session, body.email, body.password, client_info(request))
+def _answer(
+    pair: TokenPair, cookie: bool, request: Request, response: Response, state: State
+) -> TokenPair | AccessToken:
+    """The pair as JSON, or in cookie mode the access token with the refresh token as a cookie."""
+    if not cookie:
+        return pair
+    set_refresh_cookie(
+        response, request, pair.refresh_token, state.settings.refresh_token_ttl_seconds
+    )
+    return AccessToken(
+        access_token=pair.access_token, token_type=pair.token_type, expires_in=pair.expires_in
+    )
 
 
-@auth_router.post("/refresh", response_model=TokenPair)
-async def refresh(body: RefreshIn, state: State, session: DbSession) -> TokenPair:
-    return await service.refresh(state, session, body.refresh_token)
+def _presented_refresh_token(body: RefreshIn | None, cookie: bool, request: Request) -> str:
+    token = body.refresh_token if body else (refresh_cookie(request) if cookie else None)
+    if not token:
+        raise Unauthorized("No refresh token", code="invalid_token")
+    return token
+
+
+@auth_router.post("/login", response_model=TokenPair | AccessToken)
+async def login(
+    body: LoginIn,
+    request: Request,
+    response: Response,
+    state: State,
+    session: DbSession,
+    cookie: CookieMode = False,
+) -> TokenPair | AccessToken:
+    pair = await service.login(state, session, body.email, body.password, client_info(request))
+    return _answer(pair, cookie, request, response, state)
+
+
+@auth_router.post("/refresh", response_model=TokenPair | AccessToken)
+async def refresh(
+    request: Request,
+    response: Response,
+    state: State,
+    session: DbSession,
+    body: RefreshIn | None = None,
+    cookie: CookieMode = False,
+) -> TokenPair | AccessToken:
+    """Rotates the refresh token from the body or, in cookie mode, from the cookie."""
+    pair = await service.refresh(state, session, _presented_refresh_token(body, cookie, request))
+    return _answer(pair, cookie, request, response, state)
 
 
 @auth_router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
-async def logout(body: RefreshIn, state: State, session: DbSession) -> Response:
-    await service.logout(state, session, body.refresh_token)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+async def logout(
+    request: Request,
+    state: State,
+    session: DbSession,
+    body: RefreshIn | None = None,
+    cookie: CookieMode = False,
+) -> Response:
+    """Ends the login; in cookie mode the cookie goes too, even when its login already ended."""
+    answer = Response(status_code=status.HTTP_204_NO_CONTENT)
+    if not cookie:
+        await service.logout(state, session, _presented_refresh_token(body, cookie, request))
+        return answer
+    clear_refresh_cookie(answer, request)
+    token = body.refresh_token if body else refresh_cookie(request)
+    if token:
+        with contextlib.suppress(Unauthorized):
+            await service.logout(state, session, token)
+    return answer
 
 
 @users_router.get("/me", response_model=UserOut)

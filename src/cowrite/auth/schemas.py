@@ -52,6 +52,14 @@ class TokenPair(BaseModel):
     expires_in: int
 
 
+class AccessToken(BaseModel):
+    """The answer of cookie mode: the refresh token went into an HttpOnly cookie."""
+
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
 class UserOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

@@ -359,6 +359,11 @@ class PresenceService:
 
     async def on_membership_changed(self, event: MembershipChanged) -> None:
         if event.role is not None:
+            # Open pages learn the new role at once (an editor made viewer turns read-only).
+            body = {"type": "role_changed", "workspace_id": str(event.workspace_id)}
+            frame = encode({**body, "role": event.role})
+            for connection in self.manager.user_connections(event.user_id):
+                connection.send(frame)
             return
         rooms = {room.document_id for room in self.manager.rooms_of_workspace(event.workspace_id)}
         await self._evict(self.manager.user_connections(event.user_id), rooms, "access_revoked")

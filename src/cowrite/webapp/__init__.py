@@ -1,0 +1,1 @@
+"""The web app: the built single-page app served at `/` by the server itself."""

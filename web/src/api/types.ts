@@ -1,0 +1,33 @@
+// The shapes the cowrite API answers (see /openapi.json).
+export type Role = 'owner' | 'admin' | 'editor' | 'commenter' | 'viewer'
+
+export interface User { id: string, email: string, full_name: string, created_at: string }
+export interface Workspace { id: string, name: string, description: string | null, role: Role, created_at: string }
+export interface Member { user_id: string, email: string, full_name: string, role: Role, joined_at: string }
+export interface DocumentMeta {
+  id: string
+  workspace_id: string
+  title: string
+  tags: string[]
+  version: number
+  created_by: string | null
+  updated_by: string | null
+  created_at: string
+  updated_at: string
+  deleted_at: string | null
+}
+export interface DocumentFull extends DocumentMeta { content: string }
+export interface Page<T> { items: T[], next_cursor: string | null }
+export interface TagCount { name: string, count: number }
+export interface SearchHit { document_id: string, workspace_id: string, title: string, snippet: string, score: number }
+export interface Version { number: number, title: string, label: string | null, author_id: string | null, source: string, content_size: number, created_at: string, updated_at: string }
+export interface VersionFull extends Version { content: string }
+export interface Diff { from: number | string, to: number | string, unified: string }
+export interface FileOut { id: string, workspace_id: string, document_id: string | null, filename: string, content_type: string, size: number }
+export interface LoginInfo { id: string, device_type: string, user_agent: string, client_address: string, created_at: string, last_seen_at: string, current: boolean }
+export interface Sessions { logins: LoginInfo[] }
+export interface AccessToken { access_token: string, expires_in: number }
+
+export const ROLE_RANK: Record<Role, number> = { viewer: 0, commenter: 1, editor: 2, admin: 3, owner: 4 }
+export const atLeast = (role: Role | undefined, wanted: Role): boolean =>
+  role !== undefined && ROLE_RANK[role] >= ROLE_RANK[wanted]

@@ -1,0 +1,164 @@
+// The editor page: title, the co-edited Markdown with remote carets, the preview, the people
+// present, the connection state, the history panel, attachments; read-only below editor.
+import { useEffect, useRef, useState } from 'preact/hooks'
+import type { EditorProps } from '../App'
+import { api } from '../api/client'
+import { atLeast, type DocumentFull, type Role } from '../api/types'
+import { Link } from '../components/Link'
+import { messageOf } from '../components/errors'
+import { type CollabState, CollabSession } from '../editor/collab'
+import { createEditor, type Editor as CodeEditor } from '../editor/codemirror'
+import { History } from '../editor/History'
+import { mergePeople, People, type Person } from '../editor/People'
+import { PresenceSocket } from '../editor/presence'
+import { renderPreview } from '../editor/preview'
+
+const LINK_TEXT: Record<CollabState['link'], string> = {
+  connecting: 'Connecting…', connected: 'Connected', reconnecting: 'Reconnecting…', offline: 'Offline'
+}
+
+function ConnectionBadge (props: { state: CollabState }) {
+  const { link, unsynced } = props.state
+  return (
+    <span class={`badge link-${link}`} role="status" data-testid="connection" data-synced={String(props.state.synced)}>
+      {LINK_TEXT[link]}{unsynced ? ' · unsynced changes' : ''}
+    </span>
+  )
+}
+
+const CLOSED_TEXT: Record<number, string> = {
+  4403: 'You no longer have access to this document.',
+  4404: 'This document was moved to the trash or deleted.'
+}
+
+export function Editor (props: EditorProps) {
+  const { documentId, shell } = props
+  const [doc, setDoc] = useState<DocumentFull | null>(null)
+  const [role, setRole] = useState<Role | undefined>()
+  const [title, setTitle] = useState('')
+  const [error, setError] = useState<string | null>(null)
+  const [state, setState] = useState<CollabState | null>(null)
+  const [people, setPeople] = useState<Person[]>([])
+  const [preview, setPreview] = useState(true)
+  const [history, setHistory] = useState(false)
+  const [uploading, setUploading] = useState(0)
+  const host = useRef<HTMLDivElement>(null)
+  const previewBox = useRef<HTMLDivElement>(null)
+  const editor = useRef<CodeEditor | null>(null)
+  const session = useRef<CollabSession | null>(null)
+  const canWrite = atLeast(role, 'editor')
+
+  useEffect(() => {
+    void (async () => {
+      try {
+        const loaded = await api.document(documentId)
+        setDoc(loaded)
+        setTitle(loaded.title)
+        const known = shell.workspaces.find((w) => w.id === loaded.workspace_id)
+        setRole(known ? known.role : (await api.workspace(loaded.workspace_id)).role)
+      } catch (problem) { setError(messageOf(problem)) }
+    })()
+  }, [documentId])
+
+  // The live session starts at once, beside the requests above, read-only until the role is
+  // known: a viewer never gets a writable editor, and nobody waits for REST to see the text.
+  const workspaceId = useRef<string | null>(null)
+  workspaceId.current = doc?.workspace_id ?? null
+  useEffect(() => {
+    if (!host.current) return
+    const collab = new CollabSession(documentId, shell.user)
+    const presence = new PresenceSocket(documentId)
+    session.current = collab
+    let peers: Parameters<typeof mergePeople>[1] = []
+    const refreshPeople = (): void => setPeople(mergePeople(collab.provider.awareness, peers, shell.user.id))
+    const unsubscribes = [
+      collab.subscribe(setState),
+      presence.subscribe((list) => { peers = list; refreshPeople() }),
+      presence.onRole((changedIn, next) => { if (changedIn === workspaceId.current) setRole(next) })
+    ]
+    collab.provider.awareness.on('change', refreshPeople)
+    // The preview follows the text a little behind it, so a burst of keystrokes renders once.
+    let pending: ReturnType<typeof setTimeout> | undefined
+    const drawPreview = (): void => {
+      clearTimeout(pending)
+      pending = setTimeout(() => { if (previewBox.current && !previewBox.current.hidden) renderPreview(previewBox.current, collab.text.toString()) }, 100)
+    }
+    collab.text.observe(drawPreview)
+    drawPreview()
+    const upload = async (files: File[], at: number): Promise<void> => {
+      const target = workspaceId.current
+      if (!target) return
+      for (const file of files) {
+        setUploading((n) => n + 1)
+        try {
+          const stored = await api.upload(target, documentId, file)
+          const link = `${file.type.startsWith('image/') ? '!' : ''}[${stored.filename.replace(/[[\]]/g, '')}](/api/v1/files/${stored.id}/content)`
+          editor.current?.insert(at, `${link}\n`)
+        } catch (problem) {
+          setError(`Could not upload ${file.name}: ${messageOf(problem)}`)
+        } finally {
+          setUploading((n) => n - 1)
+        }
+      }
+    }
+    editor.current = createEditor(host.current, collab.text, collab.provider.awareness, true, {
+      onLocalEdit: () => presence.typed(),
+      onFocus: (focused) => presence.editing(focused),
+      onFiles: (files, at) => { void upload(files, at) }
+    })
+    return () => {
+      unsubscribes.forEach((unsubscribe) => unsubscribe())
+      collab.provider.awareness.off('change', refreshPeople)
+      collab.text.unobserve(drawPreview)
+      clearTimeout(pending)
+      editor.current?.destroy()
+      editor.current = null
+      presence.destroy()
+      collab.destroy()
+      session.current = null
+    }
+  }, [documentId])
+
+  useEffect(() => { editor.current?.setReadOnly(!canWrite) }, [canWrite])
+  useEffect(() => {
+    if (preview && previewBox.current && session.current) renderPreview(previewBox.current, session.current.text.toString())
+  }, [preview])
+
+  const saveTitle = async (): Promise<void> => {
+    if (!doc || title.trim() === doc.title || !title.trim()) return
+    try { setDoc(await api.updateDocument(documentId, { title: title.trim() })) } catch (problem) { setError(messageOf(problem)) }
+  }
+
+  if (error && !doc) return <main class="page"><p class="error" role="alert">{error}</p><Link href="/">Back to your documents</Link></main>
+  const closed = state?.closed ? CLOSED_TEXT[state.closed.code] ?? `The server closed the document (${state.closed.reason || state.closed.code}).` : null
+
+  return (
+    <div class={history ? 'editor-page with-panel' : 'editor-page'}>
+      <main class="editor-main" aria-busy={role === undefined}>
+        <div class="editor-head">
+          {doc && <Link href={`/w/${doc.workspace_id}`} class="back">← Documents</Link>}
+          <label class="visually-hidden" for="doc-title">Title</label>
+          <input id="doc-title" class="doc-title" value={title} readOnly={!canWrite}
+            onInput={(e) => setTitle(e.currentTarget.value)} onBlur={() => { void saveTitle() }}
+            onKeyDown={(e) => { if (e.key === 'Enter') (e.currentTarget as HTMLInputElement).blur() }} />
+          {state && <ConnectionBadge state={state} />}
+          {!canWrite && role && <span class="badge readonly" data-testid="read-only">Read only</span>}
+        </div>
+        <div class="editor-tools">
+          <People people={people} />
+          {uploading > 0 && <span class="muted small" role="status">Uploading…</span>}
+          <div class="spacer" />
+          <button type="button" aria-pressed={preview} onClick={() => setPreview(!preview)}>Preview</button>
+          <button type="button" aria-pressed={history} onClick={() => setHistory(!history)}>History</button>
+        </div>
+        {closed && <p class="error" role="alert">{closed}</p>}
+        {error && doc && <p class="error" role="alert">{error}</p>}
+        <div class={preview ? 'panes split' : 'panes'}>
+          <div class="pane editor-pane" ref={host} data-testid="editor" />
+          <div class="pane preview markdown" ref={previewBox} hidden={!preview} aria-label="Preview" role="region" data-testid="preview" />
+        </div>
+      </main>
+      {history && <History documentId={documentId} canWrite={canWrite} onClose={() => setHistory(false)} />}
+    </div>
+  )
+}
