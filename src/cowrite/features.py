@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from cowrite.collab import endpoints as collab
 from cowrite.documents import endpoints as documents
 from cowrite.files import endpoints as files
+from cowrite.notifications import endpoints as notifications
 from cowrite.presence import endpoints as presence
 from cowrite.search import endpoints as search
 from cowrite.state import Startup
@@ -29,5 +30,5 @@ def _feature(module: ModuleType) -> Feature:
 
 FEATURES = [
     _feature(module)
-    for module in (workspaces, documents, versions, search, files, presence, collab)
+    for module in (workspaces, documents, versions, search, files, presence, collab, notifications)
 ]
