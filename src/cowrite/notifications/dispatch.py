@@ -183,14 +183,15 @@ class NotificationDispatcher:
     def _on_document_edited(self, event: DocumentEdited) -> None:
         # A burst of edits by one author reports once per coalescing period; the database
         # folds what gets through into one notification per window and recipient.
-        key = (event.document_id, event.actor_id)
-        now = time.monotonic()
-        if not event.created and now - self._edits.get(key, -self._coalesce - 1) < self._coalesce:
-            return
-        self._edits[key] = now
-        if len(self._edits) > 10_000:
-            cutoff = now - self._coalesce
-            self._edits = {k: at for k, at in self._edits.items() if at >= cutoff}
+        if not event.created:
+            key = (event.document_id, event.actor_id)
+            now = time.monotonic()
+            if now - self._edits.get(key, -self._coalesce - 1) < self._coalesce:
+                return
+            self._edits[key] = now
+            if len(self._edits) > 10_000:
+                cutoff = now - self._coalesce
+                self._edits = {k: at for k, at in self._edits.items() if at >= cutoff}
         self._submit(
             partial(
                 service.notify_document_updated,
@@ -232,7 +233,7 @@ class NotificationDispatcher:
 
     def _submit(self, job: Job, count_for: uuid.UUID | None = None) -> None:
         if self._closed:
-            log.warning("notification work arrived after shutdown began; dropped")
+            log.info("notification work arrived after shutdown began; dropped")
             return
         self._queue.put_nowait((job, count_for))
 
