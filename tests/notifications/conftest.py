@@ -29,9 +29,7 @@ async def settled(app: FastAPI) -> None:
     await dispatcher_of(app).idle()
 
 
-async def inbox(
-    client: httpx.AsyncClient, user: UserCtx, **params: Any
-) -> list[dict[str, Any]]:
+async def inbox(client: httpx.AsyncClient, user: UserCtx, **params: Any) -> list[dict[str, Any]]:
     response = await client.get("/api/v1/notifications", params=params, headers=user.headers)
     assert response.status_code == 200, response.text
     items: list[dict[str, Any]] = response.json()["items"]

@@ -33,6 +33,7 @@ async def test_joining_and_role_changes_notify_the_member_not_the_actor(
     kinds = [(n["kind"], n["actor"]["full_name"]) for n in await inbox(client, newcomer)]
     assert kinds == [("role_changed", "Olive Owner"), ("added_to_workspace", "Ada Admin")]
     [changed, added] = await inbox(client, newcomer)
+    assert added["kind"] == "added_to_workspace" and "viewer" in added["excerpt"]
     assert changed["workspace_id"] == team.workspace_id
     assert changed["document_id"] is None and changed["read_at"] is None
     assert "editor" in changed["excerpt"]
@@ -118,9 +119,7 @@ async def test_reading_one_and_all(app: FastAPI, client: httpx.AsyncClient, team
     newest, middle, oldest = await inbox(client, member)
     assert newest["created_at"] >= middle["created_at"] >= oldest["created_at"]
 
-    page = await client.get(
-        "/api/v1/notifications", params={"limit": 2}, headers=member.headers
-    )
+    page = await client.get("/api/v1/notifications", params={"limit": 2}, headers=member.headers)
     assert [n["id"] for n in page.json()["items"]] == [newest["id"], middle["id"]]
     rest = await client.get(
         "/api/v1/notifications",
@@ -193,6 +192,8 @@ async def test_settings(client: httpx.AsyncClient, team: Team) -> None:
         url, json={"email": {"carrier_pigeon": True}}, headers=team.viewer.headers
     )
     assert unknown.status_code == 422
-    negative = await client.patch(url, json={"email_delay_minutes": -1}, headers=team.viewer.headers)
+    negative = await client.patch(
+        url, json={"email_delay_minutes": -1}, headers=team.viewer.headers
+    )
     assert negative.status_code == 422
     assert (await client.get(url, headers=team.viewer.headers)).json() == again
