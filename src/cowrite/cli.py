@@ -253,5 +253,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
+    from pydantic import ValidationError
+
     args = build_parser().parse_args(argv)
-    raise SystemExit(args.handler(args))
+    try:
+        code = args.handler(args)
+    except ValidationError as exc:  # the settings: say which and why, without a traceback
+        for error in exc.errors():
+            name = "COWRITE_" + "_".join(str(part) for part in error["loc"]).upper()
+            message = str(error["msg"]).removeprefix("Value error, ")
+            print(f"cowrite: {name}: {message}", file=sys.stderr)
+        code = 2
+    raise SystemExit(code)

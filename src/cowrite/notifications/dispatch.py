@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
+from typing import TYPE_CHECKING
 
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,10 +33,12 @@ from cowrite.notifications.service import Policy
 from cowrite.presence.push import UserPush
 from cowrite.state import AppState
 
+if TYPE_CHECKING:
+    from cowrite.notifications.mail.worker import MailWorker
+
 log = logging.getLogger(__name__)
 
 Job = Callable[[AsyncSession], Awaitable[list[Notification]]]
-MailDue = Callable[[datetime], None]
 
 RETRIES = 3
 
@@ -67,7 +70,7 @@ class NotificationDispatcher:
             update_window=timedelta(seconds=settings.notification_update_window_seconds),
         )
         self.push = push
-        self.on_mail_due: MailDue | None = None
+        self.mailer: MailWorker | None = None  # set at start-up when SMTP is configured
         self._coalesce = settings.notification_edit_coalesce_seconds
         self._edits: dict[tuple[uuid.UUID, uuid.UUID], float] = {}
         self._queue: asyncio.Queue[tuple[Job, uuid.UUID | None]] = asyncio.Queue()
@@ -278,5 +281,5 @@ class NotificationDispatcher:
         if self.push is not None:
             for user_id, count in counts.items():
                 self.push.send(user_id, [*frames.get(user_id, []), unread_count_frame(count)])
-        if due is not None and self.on_mail_due is not None:
-            self.on_mail_due(due)
+        if due is not None and self.mailer is not None:
+            self.mailer.wake_at(due)

@@ -184,7 +184,7 @@ async def startup(state: AppState, stack: AsyncExitStack) -> None:
         mailer = MailWorker(state)
         await mailer.start()
         stack.push_async_callback(mailer.close)
-        dispatcher.on_mail_due = mailer.wake_at
+        dispatcher.mailer = mailer
     await dispatcher.start()
     stack.push_async_callback(dispatcher.close)
     state.notifications = dispatcher

@@ -26,8 +26,7 @@ def parse_smtp_url(url: str) -> SmtpTarget:
         raise ValueError(f"COWRITE_SMTP_URL is malformed ({exc}); expected {URL_SHAPE}") from None
     if parts.scheme not in ("smtp", "smtps"):
         raise ValueError(
-            f"COWRITE_SMTP_URL must start with smtp:// or smtps://, not {parts.scheme or '…'}://;"
-            f" expected {URL_SHAPE}"
+            f"COWRITE_SMTP_URL must start with smtp:// or smtps://; expected {URL_SHAPE}"
         )
     if not parts.hostname:
         raise ValueError(f"COWRITE_SMTP_URL names no host; expected {URL_SHAPE}")
