@@ -197,3 +197,18 @@ async def test_settings(client: httpx.AsyncClient, team: Team) -> None:
     )
     assert negative.status_code == 422
     assert (await client.get(url, headers=team.viewer.headers)).json() == again
+
+
+async def test_restoring_a_version_is_an_edit_followers_hear_of(
+    app: FastAPI, client: httpx.AsyncClient, team: Team
+) -> None:
+    document = await create_document(client, team.editor, team.workspace_id, content="first")
+    await settled(app)
+    restored = await client.post(
+        f"/api/v1/documents/{document['id']}/versions/1/restore", headers=team.admin.headers
+    )
+    assert restored.status_code == 200, restored.text
+    await settled(app)
+    [notification] = await about_documents(client, team.editor)
+    assert notification["kind"] == "document_updated"
+    assert notification["actor"]["full_name"] == "Ada Admin"
