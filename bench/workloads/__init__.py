@@ -54,6 +54,7 @@ def registry() -> dict[str, Workload]:
         durability,
         idle,
         multi,
+        notifications,
         presence,
         rest,
         scaleout,
@@ -71,4 +72,5 @@ def registry() -> dict[str, Workload]:
         "multi": multi.run,
         "search": search.run,
         "scaleout": scaleout.run,
+        "notifications": notifications.run,
     }
