@@ -23,7 +23,7 @@ import httpx
 import orjson
 import websockets
 
-from bench.procs import BenchError
+from bench.procs import BenchError, free_port
 from bench.report import Row
 from bench.servers import Cowrite
 from bench.workloads import Context, Outcome
@@ -47,7 +47,8 @@ class MailSink:
         self.last: float | None = None
         self.done = threading.Event()
         self.expect = 0
-        self.controller = Controller(self, hostname="127.0.0.1", port=0)
+        self.port = free_port()
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
 
     async def handle_DATA(self, _server: Any, _session: Any, _envelope: Any) -> str:
         now = time.monotonic()
@@ -60,8 +61,7 @@ class MailSink:
 
     def start(self) -> int:
         self.controller.start()
-        server = self.controller.server
-        return int(server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
+        return self.port
 
     def stop(self) -> None:
         self.controller.stop()
@@ -167,15 +167,24 @@ async def measure_count(target: MailingCowrite, requests: int) -> dict[str, floa
             others.append(await _user_id(client, other.token or ""))
         await _seed_notifications(target, me, others)
         headers = {"Authorization": f"Bearer {target.api.token}"}
-        samples = []
+        samples: list[float] = []
+        baseline: list[float] = []  # GET /users/me in turn with it: the authenticated floor
         for _ in range(requests + 20):
             started = time.perf_counter()
             response = await client.get("/api/v1/notifications/unread-count", headers=headers)
             samples.append((time.perf_counter() - started) * 1000)
             if response.json()["count"] < OWN_UNREAD:
                 raise BenchError(f"unread count {response.text}")
-        samples = samples[20:]  # warm-up
-    return {"p50": statistics.median(samples), "p95": quantile(samples, 0.95)}
+            started = time.perf_counter()
+            await client.get("/api/v1/users/me", headers=headers)
+            baseline.append((time.perf_counter() - started) * 1000)
+        samples, baseline = samples[20:], baseline[20:]  # warm-up
+    return {
+        "p50": statistics.median(samples),
+        "p95": quantile(samples, 0.95),
+        "me_p50": statistics.median(baseline),
+        "me_p95": quantile(baseline, 0.95),
+    }
 
 
 async def measure_pushes(target: MailingCowrite, rounds: int) -> dict[str, Any]:
@@ -285,7 +294,10 @@ def run(ctx: Context) -> Outcome:
                 count_row.values[target.name] = f"error: {exc}"[:70]
                 continue
             raw[target.name] = {"count": count, "pushes": pushes, "drain": drain}
-            count_row.values[target.name] = f"p50 {count['p50']:.1f} · p95 {count['p95']:.1f} ms"
+            count_row.values[target.name] = (
+                f"p50 {count['p50']:.1f} · p95 {count['p95']:.1f} ms"
+                f" (GET /users/me: {count['me_p50']:.1f} · {count['me_p95']:.1f})"
+            )
             push_row.values[target.name] = (
                 f"p50 {pushes['p50']:.0f} · p99 {pushes['p99']:.0f} ms over {pushes['samples']}"
                 f" · PATCH p50 {pushes['patch_p50']:.0f} ms"

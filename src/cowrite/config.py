@@ -103,6 +103,7 @@ class Settings(BaseSettings):
     notification_maintenance_interval_seconds: float = 3600.0
     mail_poll_interval_seconds: float = 15.0  # how often due notifications are looked for
     mail_batch_size: int = 200
+    mail_connections: int = 4  # SMTP connections sending at once
     mail_retry_base_seconds: float = 5.0
     mail_retry_max_seconds: float = 900.0
     mail_lease_seconds: float = 120.0  # a claimed mail is tried again after this if unmarked

@@ -165,15 +165,26 @@ class MailWorker:
     # -- outbox -> SMTP -----------------------------------------------------------------------
 
     async def send_due(self) -> int:
-        """Send what is due now over one connection; how many mails were tried."""
+        """Send what is due now over a few connections at once; how many mails were tried."""
         now = utcnow()
         lease = timedelta(seconds=self.settings.mail_lease_seconds)
         async with unit_of_work(self.state.session_factory) as session:
             mails = await queue.claim(session, now, lease, self.settings.mail_batch_size)
         if not mails:
             return 0
-        sent: list[int] = []
+        lanes = max(1, min(self.settings.mail_connections, len(mails)))
+        failures = await asyncio.gather(*(self._send(mails[lane::lanes]) for lane in range(lanes)))
+        failed = sum(failures)
+        if failed:
+            log.warning("%d notification mails failed; they will be retried", failed)
+        return len(mails)
+
+    async def _send(self, mails: list[OutgoingMail]) -> int:
+        """Send these over one connection, marking them as it goes; how many failed."""
+        sent: list[int] = []  # sent, not marked yet
+        delivered: set[int] = set()
         failed: dict[int, str] = {}
+        error = "connection lost"
         try:
             async with self._client() as smtp:
                 for mail in mails:
@@ -185,21 +196,18 @@ class MailWorker:
                             break
                         continue
                     sent.append(mail.id)
-                    if len(sent) % MARK_EVERY == 0:
-                        await self._mark(sent[-MARK_EVERY:], {}, mails)
+                    delivered.add(mail.id)
+                    if len(sent) == MARK_EVERY:
+                        await self._mark(sent, {}, mails)
+                        sent = []
         except Exception as exc:  # could not connect, or the connection broke
             raise_if_cancelling()
-            for mail in mails:
-                if mail.id not in failed and mail.id not in sent:
-                    failed[mail.id] = repr(exc)
-        unmarked = sent[len(sent) - len(sent) % MARK_EVERY :]
-        for mail in mails:  # left over after a broken connection
-            if mail.id not in failed and mail.id not in sent:
-                failed[mail.id] = "connection lost"
-        await self._mark(unmarked, failed, mails)
-        if failed:
-            log.warning("%d notification mails failed; they will be retried", len(failed))
-        return len(mails)
+            error = repr(exc)
+        for mail in mails:  # not tried, or cut off mid-send
+            if mail.id not in delivered and mail.id not in failed:
+                failed[mail.id] = error
+        await self._mark(sent, failed, mails)
+        return len(failed)
 
     def _client(self) -> aiosmtplib.SMTP:
         target = self.target
