@@ -54,6 +54,7 @@ def registry() -> dict[str, Workload]:
         durability,
         idle,
         multi,
+        notifications,
         presence,
         rest,
         rolling,
@@ -73,4 +74,5 @@ def registry() -> dict[str, Workload]:
         "search": search.run,
         "scaleout": scaleout.run,
         "rolling": rolling.run,
+        "notifications": notifications.run,
     }

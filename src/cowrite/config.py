@@ -126,6 +126,32 @@ class Settings(BaseSettings):
     # web app: where its build is served from (unset: the build inside the package)
     web_dir: Path | None = None
 
+    # notifications and their email (see cowrite.notifications)
+    smtp_url: str | None = None  # smtp://user:pass@host:port or smtps://…; unset: no email
+    mail_from: str = "cowrite <cowrite@localhost>"
+    public_url: str = "http://127.0.0.1:7001"  # where links in mails point (the web app)
+    notification_email_delay_minutes: int = 5  # a new user's default
+    notification_update_window_seconds: float = 600.0  # one `document_updated` per window
+    notification_edit_coalesce_seconds: float = 30.0  # one edit report per author and document
+    notification_retention_days: int = 90  # read notifications older than this are deleted
+    notification_maintenance_interval_seconds: float = 3600.0
+    mail_poll_interval_seconds: float = 15.0  # how often due notifications are looked for
+    mail_batch_size: int = 200
+    mail_connections: int = 4  # SMTP connections sending at once
+    mail_retry_base_seconds: float = 5.0
+    mail_retry_max_seconds: float = 900.0
+    mail_lease_seconds: float = 120.0  # a claimed mail is tried again after this if unmarked
+    mail_timeout_seconds: float = 20.0
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _check_smtp_url(cls, value: str | None) -> str | None:
+        if value:
+            from cowrite.notifications.mail.smtp import parse_smtp_url
+
+            parse_smtp_url(value)  # raises ValueError with what is wrong
+        return value or None
+
     @field_validator("allowed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

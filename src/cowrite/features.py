@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from cowrite.collab import endpoints as collab
 from cowrite.documents import endpoints as documents
 from cowrite.files import endpoints as files
+from cowrite.notifications import endpoints as notifications
 from cowrite.ops import endpoints as ops
 from cowrite.presence import endpoints as presence
 from cowrite.search import endpoints as search
@@ -30,7 +31,7 @@ def _feature(module: ModuleType) -> Feature:
 
 FEATURES = [
     _feature(module)
-    for module in (workspaces, documents, versions, search, files, presence, collab)
+    for module in (workspaces, documents, versions, search, files, presence, collab, notifications)
 ]
 # Installed last so that its SIGTERM hook runs first (see cowrite.ops.endpoints).
 FEATURES.append(_feature(ops))

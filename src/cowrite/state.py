@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from cowrite.auth.throttle import LoginThrottle
     from cowrite.auth.tokens import TokenService
     from cowrite.broker.base import Broker
+    from cowrite.notifications.dispatch import NotificationDispatcher
     from cowrite.observability import Metrics
 
 
@@ -41,6 +42,7 @@ class AppState:
     storage: Any = None
     presence: Any = None
     collab: Any = None
+    notifications: NotificationDispatcher | None = None
     background: list[Any] = field(default_factory=list)
     # Set on SIGTERM: new sockets are turned away with 503 and /ready answers 503.
     draining: bool = False

@@ -17,6 +17,7 @@ import contextlib
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from prometheus_client import Histogram
@@ -34,6 +35,8 @@ from cowrite.versions.service import record_version
 log = logging.getLogger(__name__)
 
 VERSION_SOURCE = "yjs"  # versions made from co-editing, folded per author like REST edits
+# Told (document, workspace, author) once a debounced content write is committed.
+ContentSaved = Callable[[uuid.UUID, uuid.UUID, uuid.UUID], None]
 
 
 @dataclass(slots=True)
@@ -55,8 +58,10 @@ class UpdateLog:
         commit_lag: Histogram,
         version_fold_seconds: int,
         save_within: float = 10.0,
+        on_content_saved: ContentSaved | None = None,
     ) -> None:
         self.session_factory = session_factory
+        self.on_content_saved = on_content_saved
         self.engine = engine
         # The log keeps one connection of its own: no pool checkout, ping or reset per flush,
         # just BEGIN, INSERT, COMMIT (each a loop turn that a busy room makes expensive).
@@ -210,6 +215,7 @@ class UpdateLog:
             await self._append(rows)  # committed first: the content never runs ahead of it
         if not contents:
             return
+        saved: list[tuple[uuid.UUID, uuid.UUID, uuid.UUID]] = []
         async with unit_of_work(self.session_factory) as session:
             for document_id, (text, author_id) in contents.items():
                 document = await repository.write_content(session, document_id, text, author_id)
@@ -221,6 +227,11 @@ class UpdateLog:
                         source=VERSION_SOURCE,
                         fold_seconds=self.version_fold_seconds,
                     )
+                    if author_id is not None:
+                        saved.append((document_id, document.workspace_id, author_id))
+        if self.on_content_saved is not None:
+            for document_id, workspace_id, author_id in saved:
+                self.on_content_saved(document_id, workspace_id, author_id)
 
     async def _write_separately(
         self, rows: list[LogRow], contents: dict[uuid.UUID, tuple[str, uuid.UUID | None]]

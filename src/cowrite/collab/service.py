@@ -22,7 +22,13 @@ from cowrite.collab.textdiff import byte_offsets, text_edits
 from cowrite.db import unit_of_work
 from cowrite.kit.clock import utcnow
 from cowrite.kit.errors import NotFound
-from cowrite.kit.events import DocumentTrashed, LoginsRevoked, MembershipChanged, WorkspaceDeleted
+from cowrite.kit.events import (
+    DocumentEdited,
+    DocumentTrashed,
+    LoginsRevoked,
+    MembershipChanged,
+    WorkspaceDeleted,
+)
 from cowrite.state import AppState
 from cowrite.workspaces.roles import Role
 
@@ -77,6 +83,7 @@ class CollabService:
             commit_lag=state.metrics.yjs_commit_lag,
             version_fold_seconds=settings.version_fold_seconds,
             save_within=settings.shutdown_save_seconds,
+            on_content_saved=self._content_saved,
         )
         self.rooms: dict[uuid.UUID, Room] = {}
         self._loading: dict[uuid.UUID, asyncio.Future[Room]] = {}
@@ -247,6 +254,12 @@ class CollabService:
 
     def shares_updates(self) -> bool:
         return self.state.broker.has_peers
+
+    def _content_saved(
+        self, document_id: uuid.UUID, workspace_id: uuid.UUID, author_id: uuid.UUID
+    ) -> None:
+        # After the commit, off the log's own task: listeners (notifications) only queue work.
+        self._spawn(self.state.events.emit(DocumentEdited(document_id, workspace_id, author_id)))
 
     def _sync_content(self, room: Room) -> None:
         timer = self._content_timers.pop(room.document_id, None)

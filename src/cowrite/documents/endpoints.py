@@ -42,7 +42,11 @@ router = APIRouter(tags=["documents"])
     response_model=DocumentOut,
 )
 async def create_document(
-    body: DocumentCreate, access: WorkspaceEditor, state: State, session: DbSession
+    body: DocumentCreate,
+    access: WorkspaceEditor,
+    state: State,
+    session: DbSession,
+    outbox: PendingEvents,
 ) -> DocumentOut:
     return await service.create_document(
         state,
@@ -52,6 +56,7 @@ async def create_document(
         body.title,
         body.content,
         body.tags,
+        outbox,
     )
 
 
@@ -80,7 +85,11 @@ async def get_document(access: DocumentReader, session: DbSession) -> DocumentOu
 
 @router.patch("/api/v1/documents/{document_id}", response_model=DocumentOut)
 async def update_document(
-    body: DocumentUpdate, access: DocumentEditor, state: State, session: DbSession
+    body: DocumentUpdate,
+    access: DocumentEditor,
+    state: State,
+    session: DbSession,
+    outbox: PendingEvents,
 ) -> DocumentOut:
     return await service.update_document(
         state,
@@ -91,6 +100,7 @@ async def update_document(
         content=body.content,
         tags=body.tags,
         base_version=body.base_version,
+        outbox=outbox,
     )
 
 

@@ -14,7 +14,7 @@ from cowrite.documents import repository
 from cowrite.documents.schemas import DocumentOut, DocumentSummary, TagOut, normalize_tag
 from cowrite.kit.clock import utcnow
 from cowrite.kit.errors import BadRequest, Conflict, PayloadTooLarge
-from cowrite.kit.events import DocumentTrashed
+from cowrite.kit.events import DocumentEdited, DocumentTrashed
 from cowrite.kit.pagination import Page, PageParams, decode_cursor, next_cursor_for
 from cowrite.models import Document
 from cowrite.state import AppState
@@ -76,6 +76,7 @@ async def create_document(
     title: str,
     content: str,
     tags: Sequence[str],
+    outbox: EventOutbox | None = None,
 ) -> DocumentOut:
     _check_size(state, content)
     now = utcnow()
@@ -95,6 +96,8 @@ async def create_document(
     await record_version(
         session, document, author_id, fold_seconds=state.settings.version_fold_seconds
     )
+    if outbox is not None:
+        outbox.add(DocumentEdited(document.id, workspace_id, author_id, created=True))
     return await view(session, document)
 
 
@@ -110,6 +113,7 @@ async def update_document(
     base_version: int | None = None,
     label: str | None = None,
     source: str = "rest",
+    outbox: EventOutbox | None = None,
 ) -> DocumentOut:
     """Apply the given fields; a stale `base_version` is refused. Title or content changes make
     a version (labelled ones always do); REST content merges into the live co-editing session."""
@@ -150,6 +154,8 @@ async def update_document(
             label=label,
             fold_seconds=state.settings.version_fold_seconds,
         )
+        if outbox is not None:
+            outbox.add(DocumentEdited(document.id, document.workspace_id, author_id))
     return await view(session, document)
 
 

@@ -74,3 +74,33 @@ class EventHub:
                     await result
             except Exception:
                 log.exception("event handler failed for %s", type(event).__name__)
+
+
+# Events for notifications: emitted in the process that made the change, never bridged (every
+# process would otherwise notify once more).
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentEdited:
+    """Someone created or changed a document's title or content (REST, or co-editing saved)."""
+
+    document_id: UUID
+    workspace_id: UUID
+    actor_id: UUID
+    created: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class MemberAdded:
+    workspace_id: UUID
+    user_id: UUID
+    role: str
+    actor_id: UUID
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRoleChanged:
+    workspace_id: UUID
+    user_id: UUID
+    role: str
+    actor_id: UUID

@@ -5,16 +5,26 @@ from cowrite.models.base import Base
 from cowrite.models.collab import YSnapshot, YUpdate
 from cowrite.models.documents import Document, DocumentTag, DocumentVersion
 from cowrite.models.files import StoredFile
+from cowrite.models.notifications import (
+    DocumentSubscription,
+    Notification,
+    NotificationPreferences,
+    OutgoingMail,
+)
 from cowrite.models.sessions import UserSession
 from cowrite.models.workspaces import Membership, Workspace
 
 __all__ = [
     "Base",
     "Document",
+    "DocumentSubscription",
     "DocumentTag",
     "DocumentVersion",
     "Login",
     "Membership",
+    "Notification",
+    "NotificationPreferences",
+    "OutgoingMail",
     "StoredFile",
     "User",
     "UserSession",

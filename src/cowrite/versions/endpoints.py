@@ -16,6 +16,7 @@ from cowrite.models import DocumentVersion
 from cowrite.versions import service
 from cowrite.versions.restore import restore_version
 from cowrite.versions.schemas import DiffOut, SnapshotIn, VersionDetail, VersionOut
+from cowrite.workspaces.outbox import PendingEvents
 
 router = APIRouter(prefix="/api/v1/documents/{document_id}/versions", tags=["versions"])
 
@@ -83,6 +84,12 @@ async def diff_version(
 
 @router.post("/{number}/restore", response_model=DocumentOut)
 async def restore(
-    number: VersionNumber, access: DocumentEditor, state: State, session: DbSession
+    number: VersionNumber,
+    access: DocumentEditor,
+    state: State,
+    session: DbSession,
+    outbox: PendingEvents,
 ) -> DocumentOut:
-    return await restore_version(state, session, access.document, access.principal.user_id, number)
+    return await restore_version(
+        state, session, access.document, access.principal.user_id, number, outbox
+    )

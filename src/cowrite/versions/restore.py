@@ -11,10 +11,16 @@ from cowrite.documents.schemas import DocumentOut
 from cowrite.models import Document
 from cowrite.state import AppState
 from cowrite.versions import service
+from cowrite.workspaces.outbox import EventOutbox
 
 
 async def restore_version(
-    state: AppState, session: AsyncSession, document: Document, author_id: uuid.UUID, number: int
+    state: AppState,
+    session: AsyncSession,
+    document: Document,
+    author_id: uuid.UUID,
+    number: int,
+    outbox: EventOutbox | None = None,
 ) -> DocumentOut:
     version, text = await service.get_version(session, document.id, number)
     return await documents.update_document(
@@ -26,4 +32,5 @@ async def restore_version(
         content=text,
         label=f"Restored from version {number}",
         source="restore",
+        outbox=outbox,
     )

@@ -15,7 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cowrite.kit.clock import utcnow
 from cowrite.kit.errors import BadRequest, Conflict, Forbidden, NotFound
-from cowrite.kit.events import MembershipChanged, WorkspaceDeleted
+from cowrite.kit.events import (
+    MemberAdded,
+    MemberRoleChanged,
+    MembershipChanged,
+    WorkspaceDeleted,
+)
 from cowrite.kit.pagination import decode_cursor, next_cursor_for
 from cowrite.models import Membership, User, Workspace
 from cowrite.workspaces import repository
@@ -167,6 +172,7 @@ async def add_member(
     except IntegrityError as exc:  # added by a concurrent request
         raise Conflict("Already a member of this workspace", code="already_member") from exc
     outbox.add(MembershipChanged(workspace_id=workspace_id, user_id=user.id, role=role.value))
+    outbox.add(MemberAdded(workspace_id, user.id, role.value, actor_id))
     return MemberView(membership, user)
 
 
@@ -191,6 +197,7 @@ async def change_role(
     target.membership.role = role.value
     await session.flush()
     outbox.add(MembershipChanged(workspace_id=workspace_id, user_id=user_id, role=role.value))
+    outbox.add(MemberRoleChanged(workspace_id, user_id, role.value, actor_id))
     return target
 
 
@@ -229,6 +236,7 @@ async def transfer_ownership(
     if target.role is not Role.OWNER:  # handing over to a co-owner only steps the caller down
         target.membership.role = Role.OWNER.value
         outbox.add(MembershipChanged(workspace_id=workspace.id, user_id=user_id, role="owner"))
+        outbox.add(MemberRoleChanged(workspace.id, user_id, "owner", actor_id))
     caller.role = Role.ADMIN.value
     await session.flush()
     outbox.add(MembershipChanged(workspace_id=workspace.id, user_id=actor_id, role="admin"))

@@ -1,0 +1,285 @@
+"""From domain events to notifications, off the request's path (`state.notifications`).
+
+Events arrive once their change is committed (the post-commit outbox, or the co-editing log
+after it saved); handlers only queue a job. One worker runs the jobs, each in its own
+transaction, then pushes each new notification and the recipient's unread count to every
+`/ws` connection of theirs, in any process. Other features call `notify_mention`,
+`notify_reply` and `notify_comment` the same way: after their commit, one call, nothing awaited.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
+from typing import TYPE_CHECKING
+
+import orjson
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cowrite.db import unit_of_work
+from cowrite.kit.events import DocumentEdited, MemberAdded, MemberRoleChanged
+from cowrite.kit.tasks import raise_if_cancelling
+from cowrite.models import Notification
+from cowrite.notifications import repository, service
+from cowrite.notifications.schemas import NotificationOut
+from cowrite.notifications.service import Policy
+from cowrite.presence.push import UserPush
+from cowrite.state import AppState
+
+if TYPE_CHECKING:
+    from cowrite.notifications.mail.worker import MailWorker
+
+log = logging.getLogger(__name__)
+
+Job = Callable[[AsyncSession], Awaitable[list[Notification]]]
+
+RETRIES = 3
+
+
+def notification_frame(out: NotificationOut) -> str:
+    return orjson.dumps(
+        {"type": "notification", "notification": out.model_dump(mode="json")}
+    ).decode()
+
+
+def unread_count_frame(count: int) -> str:
+    return orjson.dumps({"type": "unread_count", "count": count}).decode()
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationsRead:
+    """A person's read state changed (committed): their tabs get the new unread count."""
+
+    user_id: uuid.UUID
+
+
+class NotificationDispatcher:
+    def __init__(self, state: AppState, push: UserPush | None = None) -> None:
+        self.state = state
+        settings = state.settings
+        self.policy = Policy(
+            mail_enabled=bool(settings.smtp_url),
+            default_delay_minutes=settings.notification_email_delay_minutes,
+            update_window=timedelta(seconds=settings.notification_update_window_seconds),
+        )
+        self.push = push
+        self.mailer: MailWorker | None = None  # set at start-up when SMTP is configured
+        self._coalesce = settings.notification_edit_coalesce_seconds
+        self._edits: dict[tuple[uuid.UUID, uuid.UUID], float] = {}
+        self._queue: asyncio.Queue[tuple[Job, uuid.UUID | None]] = asyncio.Queue()
+        self._worker: asyncio.Task[None] | None = None
+        self._closed = False
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        events = self.state.events
+        events.subscribe(DocumentEdited, self._on_document_edited)
+        events.subscribe(MemberAdded, self._on_member_added)
+        events.subscribe(MemberRoleChanged, self._on_role_changed)
+        events.subscribe(NotificationsRead, self._on_read)
+        self._worker = asyncio.create_task(self._run(), name="cowrite-notifications")
+
+    async def close(self, within: float = 5.0) -> None:
+        """Stop taking work; finish what is queued (for a while), then stop the worker."""
+        self._closed = True
+        events = self.state.events
+        events.unsubscribe(DocumentEdited, self._on_document_edited)
+        events.unsubscribe(MemberAdded, self._on_member_added)
+        events.unsubscribe(MemberRoleChanged, self._on_role_changed)
+        events.unsubscribe(NotificationsRead, self._on_read)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._queue.join(), within)
+        if self._worker is not None:
+            self._worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker
+
+    async def idle(self) -> None:
+        """Until every job queued so far is done (tests and the CLI wait on this)."""
+        await self._queue.join()
+
+    # -- what other features call -----------------------------------------------------------
+
+    def notify_mention(
+        self,
+        *,
+        document_id: uuid.UUID,
+        comment_id: uuid.UUID,
+        actor_id: uuid.UUID,
+        mentioned_user_ids: Collection[uuid.UUID],
+        excerpt: str,
+    ) -> None:
+        self._submit(
+            partial(
+                service.notify_mention,
+                policy=self.policy,
+                document_id=document_id,
+                comment_id=comment_id,
+                actor_id=actor_id,
+                mentioned_user_ids=tuple(mentioned_user_ids),
+                excerpt=excerpt,
+            )
+        )
+
+    def notify_reply(
+        self,
+        *,
+        document_id: uuid.UUID,
+        comment_id: uuid.UUID,
+        actor_id: uuid.UUID,
+        participant_ids: Collection[uuid.UUID],
+        excerpt: str,
+        skip_user_ids: Collection[uuid.UUID] = (),
+    ) -> None:
+        self._submit(
+            partial(
+                service.notify_reply,
+                policy=self.policy,
+                document_id=document_id,
+                comment_id=comment_id,
+                actor_id=actor_id,
+                participant_ids=tuple(participant_ids),
+                excerpt=excerpt,
+                skip_user_ids=tuple(skip_user_ids),
+            )
+        )
+
+    def notify_comment(
+        self,
+        *,
+        document_id: uuid.UUID,
+        comment_id: uuid.UUID,
+        actor_id: uuid.UUID,
+        excerpt: str,
+        skip_user_ids: Collection[uuid.UUID] = (),
+    ) -> None:
+        self._submit(
+            partial(
+                service.notify_comment,
+                policy=self.policy,
+                document_id=document_id,
+                comment_id=comment_id,
+                actor_id=actor_id,
+                excerpt=excerpt,
+                skip_user_ids=tuple(skip_user_ids),
+            )
+        )
+
+    def push_unread_count(self, user_id: uuid.UUID) -> None:
+        """After a read-state change is committed: every tab of the user gets the new count."""
+
+        async def nothing(_session: AsyncSession) -> list[Notification]:
+            return []
+
+        self._submit(nothing, count_for=user_id)
+
+    # -- domain events ----------------------------------------------------------------------
+
+    def _on_document_edited(self, event: DocumentEdited) -> None:
+        # A burst of edits by one author reports once per coalescing period; the database
+        # folds what gets through into one notification per window and recipient.
+        if not event.created:
+            key = (event.document_id, event.actor_id)
+            now = time.monotonic()
+            if now - self._edits.get(key, -self._coalesce - 1) < self._coalesce:
+                return
+            self._edits[key] = now
+            if len(self._edits) > 10_000:
+                cutoff = now - self._coalesce
+                self._edits = {k: at for k, at in self._edits.items() if at >= cutoff}
+        self._submit(
+            partial(
+                service.notify_document_updated,
+                policy=self.policy,
+                document_id=event.document_id,
+                actor_id=event.actor_id,
+                created=event.created,
+            )
+        )
+
+    def _on_read(self, event: NotificationsRead) -> None:
+        self.push_unread_count(event.user_id)
+
+    def _on_member_added(self, event: MemberAdded) -> None:
+        self._submit(
+            partial(
+                service.notify_added_to_workspace,
+                policy=self.policy,
+                workspace_id=event.workspace_id,
+                user_id=event.user_id,
+                actor_id=event.actor_id,
+                role=event.role,
+            )
+        )
+
+    def _on_role_changed(self, event: MemberRoleChanged) -> None:
+        self._submit(
+            partial(
+                service.notify_role_changed,
+                policy=self.policy,
+                workspace_id=event.workspace_id,
+                user_id=event.user_id,
+                actor_id=event.actor_id,
+                role=event.role,
+            )
+        )
+
+    # -- the worker -------------------------------------------------------------------------
+
+    def _submit(self, job: Job, count_for: uuid.UUID | None = None) -> None:
+        if self._closed:
+            log.info("notification work arrived after shutdown began; dropped")
+            return
+        self._queue.put_nowait((job, count_for))
+
+    async def _run(self) -> None:
+        while True:
+            job, count_for = await self._queue.get()
+            try:
+                await self._run_job(job, count_for)
+            finally:
+                self._queue.task_done()
+
+    async def _run_job(self, job: Job, count_for: uuid.UUID | None) -> None:
+        for attempt in range(1, RETRIES + 1):
+            try:
+                async with unit_of_work(self.state.session_factory) as session:
+                    made = await job(session)
+                    users = {n.user_id for n in made}
+                    if count_for is not None:
+                        users.add(count_for)
+                    named = await repository.with_actor_names(session, made)
+                    counts = await repository.unread_counts(session, users)
+                break
+            except Exception:
+                raise_if_cancelling()
+                if attempt == RETRIES:
+                    log.exception("a notification job failed %d times; dropped", attempt)
+                    return
+                log.warning("a notification job failed; retrying", exc_info=True)
+                await asyncio.sleep(0.5 * 2**attempt)
+        self._deliver(named, counts)
+
+    def _deliver(
+        self, named: list[tuple[Notification, str | None]], counts: dict[uuid.UUID, int]
+    ) -> None:
+        frames: dict[uuid.UUID, list[str]] = {}
+        due: datetime | None = None
+        for notification, actor_name in named:
+            out = NotificationOut.of(notification, actor_name)
+            frames.setdefault(notification.user_id, []).append(notification_frame(out))
+            if notification.mail_due_at is not None:
+                due = min(due or notification.mail_due_at, notification.mail_due_at)
+        if self.push is not None:
+            for user_id, count in counts.items():
+                self.push.send(user_id, [*frames.get(user_id, []), unread_count_frame(count)])
+        if due is not None and self.mailer is not None:
+            self.mailer.wake_at(due)

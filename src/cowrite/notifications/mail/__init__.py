@@ -1,0 +1,1 @@
+"""Notification email: the SMTP settings, the messages, the durable outbox and its sender."""

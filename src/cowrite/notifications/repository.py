@@ -1,0 +1,259 @@
+"""SQL for notifications, document subscriptions and notification preferences."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cowrite.kit.clock import utcnow
+from cowrite.models import (
+    Document,
+    DocumentSubscription,
+    Membership,
+    Notification,
+    NotificationPreferences,
+    User,
+    Workspace,
+)
+
+# Polled by every open tab: built once, and answered from the partial unread index.
+_UNREAD_COUNT = select(func.count()).where(
+    Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None)
+)
+
+
+async def unread_count(session: AsyncSession, user_id: uuid.UUID) -> int:
+    return int((await session.execute(_UNREAD_COUNT, {"user_id": user_id})).scalar_one())
+
+
+async def page(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    *,
+    unread: bool,
+    limit: int,
+    before: tuple[datetime, uuid.UUID] | None,
+) -> list[tuple[Notification, str | None]]:
+    """Newest first, with the actor's name; `limit` rows after the cursor `before`."""
+    query = (
+        select(Notification, User.full_name)
+        .outerjoin(User, User.id == Notification.actor_id)
+        .where(Notification.user_id == user_id)
+    )
+    if unread:
+        query = query.where(Notification.read_at.is_(None))
+    if before is not None:
+        created, row_id = before
+        query = query.where(
+            or_(
+                Notification.created_at < created,
+                and_(Notification.created_at == created, Notification.id < row_id),
+            )
+        )
+    query = query.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)
+    return [(row[0], row[1]) for row in (await session.execute(query)).all()]
+
+
+async def with_actor_names(
+    session: AsyncSession, notifications: Sequence[Notification]
+) -> list[tuple[Notification, str | None]]:
+    actor_ids = {n.actor_id for n in notifications if n.actor_id is not None}
+    names: dict[uuid.UUID, str] = {}
+    if actor_ids:
+        rows = await session.execute(select(User.id, User.full_name).where(User.id.in_(actor_ids)))
+        names = {row[0]: row[1] for row in rows.all()}
+    return [(n, names.get(n.actor_id) if n.actor_id else None) for n in notifications]
+
+
+async def own(
+    session: AsyncSession, user_id: uuid.UUID, notification_id: uuid.UUID
+) -> Notification | None:
+    result = await session.execute(
+        select(Notification).where(
+            Notification.id == notification_id, Notification.user_id == user_id
+        )
+    )
+    return result.scalar_one_or_none()
+
+
+async def mark_all_read(session: AsyncSession, user_id: uuid.UUID, before: datetime | None) -> int:
+    query = update(Notification).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None)
+    )
+    if before is not None:
+        query = query.where(Notification.created_at <= before)
+    now = utcnow()
+    result = await session.execute(
+        query.values(read_at=now, mail_due_at=None).execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]  # CursorResult has rowcount
+
+
+async def delete_read_before(session: AsyncSession, cutoff: datetime, limit: int) -> int:
+    ids = select(Notification.id).where(Notification.read_at < cutoff).limit(limit)
+    result = await session.execute(
+        delete(Notification)
+        .where(Notification.id.in_(ids.scalar_subquery()))
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]  # CursorResult has rowcount
+
+
+# -- who may see what, at delivery time -------------------------------------------------------
+
+
+async def members_who_see(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    document_id: uuid.UUID | None,
+    user_ids: Collection[uuid.UUID],
+) -> set[uuid.UUID]:
+    """Those of `user_ids` who are members of the live workspace and, with a document, for whom
+    it is live too (the same rule as reading it)."""
+    if not user_ids:
+        return set()
+    query = (
+        select(Membership.user_id)
+        .join(Workspace, Workspace.id == Membership.workspace_id)
+        .where(
+            Membership.workspace_id == workspace_id,
+            Membership.user_id.in_(list(user_ids)),
+            Workspace.deleted_at.is_(None),
+        )
+    )
+    if document_id is not None:
+        query = query.join(Document, Document.workspace_id == Workspace.id).where(
+            Document.id == document_id, Document.deleted_at.is_(None)
+        )
+    return set((await session.execute(query)).scalars())
+
+
+async def document_title(
+    session: AsyncSession, document_id: uuid.UUID
+) -> tuple[uuid.UUID, str] | None:
+    """(workspace_id, title) of a document, or None when it is gone."""
+    row = (
+        await session.execute(
+            select(Document.workspace_id, Document.title).where(Document.id == document_id)
+        )
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+async def workspace_name(session: AsyncSession, workspace_id: uuid.UUID) -> str | None:
+    result = await session.execute(select(Workspace.name).where(Workspace.id == workspace_id))
+    return result.scalar_one_or_none()
+
+
+async def user_name(session: AsyncSession, user_id: uuid.UUID) -> str | None:
+    result = await session.execute(select(User.full_name).where(User.id == user_id))
+    return result.scalar_one_or_none()
+
+
+# -- following --------------------------------------------------------------------------------
+
+
+async def subscription(
+    session: AsyncSession, user_id: uuid.UUID, document_id: uuid.UUID
+) -> DocumentSubscription | None:
+    return await session.get(DocumentSubscription, (user_id, document_id))
+
+
+def _insert(session: AsyncSession) -> Any:
+    return (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert
+
+
+async def follow_if_new(session: AsyncSession, user_id: uuid.UUID, document_id: uuid.UUID) -> None:
+    """Follow a document one created or edited, unless one already follows or muted it."""
+    statement = (
+        _insert(session)(DocumentSubscription)
+        .values(user_id=user_id, document_id=document_id, following=True, updated_at=utcnow())
+        .on_conflict_do_nothing()
+    )
+    await session.execute(statement)
+
+
+async def set_following(
+    session: AsyncSession, user_id: uuid.UUID, document_id: uuid.UUID, following: bool
+) -> None:
+    now = utcnow()
+    statement = _insert(session)(DocumentSubscription).values(
+        user_id=user_id, document_id=document_id, following=following, updated_at=now
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=["user_id", "document_id"],
+        set_={"following": following, "updated_at": now},
+    )
+    await session.execute(statement)
+
+
+async def subscriptions(
+    session: AsyncSession, document_id: uuid.UUID, user_ids: Collection[uuid.UUID] | None = None
+) -> dict[uuid.UUID, bool]:
+    """{user_id: following} of a document's subscriptions (of `user_ids`, when given)."""
+    query = select(DocumentSubscription.user_id, DocumentSubscription.following).where(
+        DocumentSubscription.document_id == document_id
+    )
+    if user_ids is not None:
+        if not user_ids:
+            return {}
+        query = query.where(DocumentSubscription.user_id.in_(list(user_ids)))
+    return {row[0]: row[1] for row in (await session.execute(query)).all()}
+
+
+async def recent_of_kind(
+    session: AsyncSession, document_id: uuid.UUID, kind: str, since: datetime
+) -> dict[uuid.UUID, Notification]:
+    """Per recipient, the latest notification of `kind` about a document made since `since`."""
+    result = await session.execute(
+        select(Notification)
+        .where(
+            Notification.document_id == document_id,
+            Notification.kind == kind,
+            Notification.created_at >= since,
+        )
+        .order_by(Notification.created_at)
+    )
+    return {notification.user_id: notification for notification in result.scalars()}
+
+
+# -- preferences ------------------------------------------------------------------------------
+
+
+async def preferences(
+    session: AsyncSession, user_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, NotificationPreferences]:
+    if not user_ids:
+        return {}
+    result = await session.execute(
+        select(NotificationPreferences).where(NotificationPreferences.user_id.in_(list(user_ids)))
+    )
+    return {row.user_id: row for row in result.scalars()}
+
+
+async def emails(session: AsyncSession, user_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, str]:
+    if not user_ids:
+        return {}
+    result = await session.execute(select(User.id, User.email).where(User.id.in_(list(user_ids))))
+    return {row[0]: row[1] for row in result.all()}
+
+
+async def unread_counts(
+    session: AsyncSession, user_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    """Every given user's unread count (zero included), in one query."""
+    if not user_ids:
+        return {}
+    result = await session.execute(
+        select(Notification.user_id, func.count())
+        .where(Notification.user_id.in_(list(user_ids)), Notification.read_at.is_(None))
+        .group_by(Notification.user_id)
+    )
+    counts = {row[0]: int(row[1]) for row in result.all()}
+    return {user_id: counts.get(user_id, 0) for user_id in user_ids}
