@@ -92,6 +92,10 @@ class Settings(BaseSettings):
     # "websockets-sansio": uvicorn's, on the websockets library.
     ws_impl: Literal["lean", "websockets-sansio"] = "lean"
 
+    # comments: new comments per user (in each process) at once, then per second
+    comment_rate_burst: int = 30
+    comment_rate_per_second: float = 1.0
+
     @field_validator("allowed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

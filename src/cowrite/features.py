@@ -8,6 +8,7 @@ from types import ModuleType
 from fastapi import APIRouter
 
 from cowrite.collab import endpoints as collab
+from cowrite.comments import endpoints as comments
 from cowrite.documents import endpoints as documents
 from cowrite.files import endpoints as files
 from cowrite.presence import endpoints as presence
@@ -29,5 +30,5 @@ def _feature(module: ModuleType) -> Feature:
 
 FEATURES = [
     _feature(module)
-    for module in (workspaces, documents, versions, search, files, presence, collab)
+    for module in (workspaces, documents, versions, search, files, presence, collab, comments)
 ]

@@ -41,6 +41,7 @@ class AppState:
     storage: Any = None
     presence: Any = None
     collab: Any = None
+    comments: Any = None
     background: list[Any] = field(default_factory=list)
 
     @property
