@@ -3,7 +3,7 @@
 A thread's anchor is two positions: the start sticks to the first quoted character (assoc
 0), the end to the last one (assoc -1), so text typed at either edge stays outside it and the
 anchor moves with every edit. When the positions meet, all the quoted text is gone: orphaned.
-Offsets are in code points, as the REST `content` counts; the Yjs text counts UTF-8 bytes.
+Offsets are in code points, as the REST `content` counts.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from itertools import accumulate
 from pycrdt import Assoc, Doc, StickyIndex, Text, Transaction
 
 from cowrite.collab.room import TEXT_NAME
+from cowrite.comments.shadow import ascii_shadow
 
 ASSOC_AFTER = 0
 ASSOC_BEFORE = -1
@@ -123,37 +124,38 @@ def _state_vector(doc: Doc) -> dict[int, int]:
 
 @dataclass
 class TextView:
-    """One state of a document's text, for converting many anchors at once."""
+    """One state of a document's text, for converting many anchors at once.
+
+    Relative positions are made and read on `measured`: the text itself when it is ASCII,
+    else its ASCII stand-in (see `shadow`), whose indexes are UTF-16 units."""
 
     doc: Doc
     text: Text
     content: str = field(init=False)
-    _bytes_before: list[int] | None = field(init=False, default=None)
+    measured: Text = field(init=False)
+    _units_before: list[int] | None = field(init=False, default=None)
     _known: dict[int, int] | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.content = str(self.text)
+        self.measured = self.text
+        if not self.content.isascii():
+            stand_in: Doc = Doc()
+            stand_in.apply_update(ascii_shadow(self.doc.get_update()))
+            self.measured = stand_in.get(TEXT_NAME, type=Text)
 
-    # code points <-> the UTF-8 bytes the Yjs text counts in
+    # code points <-> the UTF-16 units Yjs counts in
     def _table(self) -> list[int]:
-        if self._bytes_before is None:
-            widths = (
-                1 if ch < "\x80" else 2 if ch < "\u0800" else 3 if ch < "\U00010000" else 4
-                for ch in self.content
-            )
-            self._bytes_before = [0, *accumulate(widths)]
-        return self._bytes_before
+        if self._units_before is None:
+            widths = (1 if ch < "\U00010000" else 2 for ch in self.content)
+            self._units_before = [0, *accumulate(widths)]
+        return self._units_before
 
-    def to_bytes(self, offset: int) -> int:
-        if self.content.isascii():
-            return offset
-        return self._table()[offset]
+    def to_units(self, offset: int) -> int:
+        return offset if self.measured is self.text else self._table()[offset]
 
-    def to_code_points(self, byte_offset: int) -> int:
-        if self.content.isascii():
-            return byte_offset
-        table = self._table()
-        return bisect_left(table, byte_offset)
+    def to_code_points(self, units: int) -> int:
+        return units if self.measured is self.text else bisect_left(self._table(), units)
 
     def _exists(self, position: _Position) -> bool:
         if position.client is None:
@@ -162,18 +164,21 @@ class TextView:
             self._known = _state_vector(self.doc)
         return position.clock < self._known.get(position.client, 0)
 
+    def transaction(self) -> Transaction:
+        return self.measured.doc.transaction()
+
     # anchors
     def place(self, start: int, end: int) -> StoredAnchor:
         """An anchor over `content[start:end]` (code points)."""
         if not 0 <= start < end <= len(self.content):
             raise AnchorError(f"the anchor must satisfy 0 <= from < to <= {len(self.content)}")
-        begin = self.text.sticky_index(self.to_bytes(start), Assoc.AFTER).encode()
-        finish = self.text.sticky_index(self.to_bytes(end), Assoc.BEFORE).encode()
+        begin = self.measured.sticky_index(self.to_units(start), Assoc.AFTER).encode()
+        finish = self.measured.sticky_index(self.to_units(end), Assoc.BEFORE).encode()
         return StoredAnchor(begin, finish, self.content[start:end], start, end)
 
     def adopt(self, start: bytes, end: bytes) -> StoredAnchor:
         """An anchor a Yjs client made (`encodeRelativePosition`), checked against this text."""
-        with self.doc.transaction() as txn:
+        with self.transaction() as txn:
             first = self._resolve_one(start, txn)
             last = self._resolve_one(end, txn)
         if first is None or last is None:
@@ -186,7 +191,7 @@ class TextView:
         position = parse_position(data, TEXT_NAME)
         if not self._exists(position):
             return None
-        index = StickyIndex.decode(data, self.text).get_index(txn)
+        index = StickyIndex.decode(data, self.measured).get_index(txn)
         return self.to_code_points(index)
 
     def resolve(self, start: bytes, end: bytes, txn: Transaction) -> tuple[int, int] | None:

@@ -40,7 +40,7 @@ class Presenter:
         if comment.anchor_start is None or comment.anchor_end is None or self.view is None:
             return None
         quote = comment.anchor_quote or ""
-        with self.view.doc.transaction() as txn:
+        with self.view.transaction() as txn:
             where = self.view.resolve(comment.anchor_start, comment.anchor_end, txn)
         start, end = where if where is not None else (None, None)
         return AnchorOut.model_validate(
