@@ -93,8 +93,8 @@ class Settings(BaseSettings):
     ws_impl: Literal["lean", "websockets-sansio"] = "lean"
 
     # comments: new comments per user (in each process) at once, then per second
-    comment_rate_burst: int = 30
-    comment_rate_per_second: float = 1.0
+    comment_rate_burst: int = 120
+    comment_rate_per_second: float = 2.0
 
     @field_validator("allowed_origins", mode="before")
     @classmethod
