@@ -21,7 +21,8 @@ async def test_a_thread_with_an_anchor_and_replies(client: httpx.AsyncClient, te
     first = await post_comment(
         client, team.commenter, document_id, "Which fox?", anchor={"from": 10, "to": 19}
     )
-    assert first["anchor"] == {"from": 10, "to": 19, "quote": "brown fox", "orphaned": False}
+    anchor = {k: first["anchor"][k] for k in ("from", "to", "quote", "orphaned")}
+    assert anchor == {"from": 10, "to": 19, "quote": "brown fox", "orphaned": False}
     assert first["thread_id"] == first["id"] and first["parent_id"] is None
     assert first["author"] == {"id": str(team.commenter.id), "full_name": "Cora Commenter"}
     reply = await post_comment(client, team.editor, document_id, "That one", parent_id=first["id"])
@@ -51,7 +52,8 @@ async def test_anchors_move_with_rest_edits_and_orphan_when_their_text_goes(
     response = await client.patch(url, json={"content": gone}, headers=team.editor.headers)
     assert response.status_code == 200
     [thread] = await threads(client, team.viewer, document_id)
-    assert thread["anchor"] == {"from": None, "to": None, "quote": "brown fox", "orphaned": True}
+    assert thread["anchor"]["quote"] == "brown fox" and thread["anchor"]["orphaned"]
+    assert (thread["anchor"]["from"], thread["anchor"]["to"]) == (None, None)
 
 
 async def test_offsets_count_code_points(client: httpx.AsyncClient, team: Team) -> None:

@@ -77,6 +77,9 @@ class AnchorOut(BaseModel):
     to: int | None
     quote: str
     orphaned: bool
+    # The stored relative positions (base64), for a Yjs client to highlight the text itself.
+    yjs_from: str
+    yjs_to: str
 
 
 class ReactionOut(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -44,7 +45,14 @@ class Presenter:
             where = self.view.resolve(comment.anchor_start, comment.anchor_end, txn)
         start, end = where if where is not None else (None, None)
         return AnchorOut.model_validate(
-            {"from": start, "to": end, "quote": quote, "orphaned": where is None}
+            {
+                "from": start,
+                "to": end,
+                "quote": quote,
+                "orphaned": where is None,
+                "yjs_from": base64.b64encode(comment.anchor_start).decode(),
+                "yjs_to": base64.b64encode(comment.anchor_end).decode(),
+            }
         )
 
     def comment(self, comment: Comment) -> CommentOut:
