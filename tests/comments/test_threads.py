@@ -227,3 +227,38 @@ async def test_comments_follow_their_document_to_the_trash_and_back(
     assert gone.status_code == 404
     # Outsiders never learn a comment exists.
     assert (await client.get(f"{url}/comments", headers=team.outsider.headers)).status_code == 404
+
+
+async def test_comment_bodies_are_searchable_by_those_who_see_the_document(
+    client: httpx.AsyncClient, team: Team
+) -> None:
+    document_id = await document_with(client, team, TEXT)
+    await post_comment(client, team.commenter, document_id, "Check the <b>zebra</b> stripes")
+    await post_comment(client, team.commenter, document_id, "Zebra crossing, not stripes")
+    found = await client.get(
+        "/api/v1/search", params={"q": "in:comments zebra -crossing"}, headers=team.viewer.headers
+    )
+    assert found.status_code == 200
+    [hit] = found.json()["items"]
+    assert hit["document_id"] == document_id and hit["comment_id"] is not None
+    assert "<mark>zebra</mark>" in hit["snippet"] and "&lt;b&gt;" in hit["snippet"]
+    flagged = await client.get(
+        "/api/v1/search",
+        params={"q": '"zebra crossing"', "in_comments": "true"},
+        headers=team.viewer.headers,
+    )
+    assert len(flagged.json()["items"]) == 1
+    # Documents alone do not hold the word; outsiders and trashed documents find nothing.
+    plain = await client.get("/api/v1/search", params={"q": "zebra"}, headers=team.viewer.headers)
+    assert plain.json()["items"] == []
+    outsider = await client.get(
+        "/api/v1/search", params={"q": "in:comments zebra"}, headers=team.outsider.headers
+    )
+    assert outsider.json()["items"] == []
+    assert (
+        await client.delete(f"/api/v1/documents/{document_id}", headers=team.editor.headers)
+    ).status_code == 204
+    trashed = await client.get(
+        "/api/v1/search", params={"q": "in:comments zebra"}, headers=team.viewer.headers
+    )
+    assert trashed.json()["items"] == []
