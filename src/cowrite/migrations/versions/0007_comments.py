@@ -20,10 +20,15 @@ ROLES_AFTER = "role IN ('viewer', 'commenter', 'editor', 'admin', 'owner')"
 
 
 def _replace_role_check(condition: str) -> None:
-    # SQLite cannot alter a constraint: batch mode rebuilds the table with the new check.
+    """Swap the memberships role check, under the name it has in this database. SQLite cannot
+    alter a constraint: batch mode rebuilds the table there."""
+    checks = sa.inspect(op.get_bind()).get_check_constraints("memberships")
+    names = [check["name"] for check in checks if check.get("name") and "role" in check["sqltext"]]
+    name = names[0] if names else "ck_memberships_role"
     with op.batch_alter_table("memberships") as batch:
-        batch.drop_constraint("ck_memberships_role", type_="check")
-        batch.create_check_constraint("ck_memberships_role", condition)
+        for existing in names:
+            batch.drop_constraint(op.f(existing), type_="check")
+        batch.create_check_constraint(op.f(name), condition)
 
 
 def _fk(column: str, table: str, target: str, ondelete: str) -> sa.ForeignKey:
