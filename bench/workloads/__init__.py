@@ -51,6 +51,7 @@ def registry() -> dict[str, Workload]:
     """Workloads by name, in the order they run."""
     from bench.workloads import (
         coedit,
+        comments,
         durability,
         idle,
         multi,
@@ -71,4 +72,5 @@ def registry() -> dict[str, Workload]:
         "multi": multi.run,
         "search": search.run,
         "scaleout": scaleout.run,
+        "comments": comments.run,
     }

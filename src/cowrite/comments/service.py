@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cowrite.comments import repository
-from cowrite.comments.anchors import AnchorError, TextView, decode_base64
+from cowrite.comments.anchors import AnchorError, decode_base64
 from cowrite.comments.schemas import (
     AnchorIn,
     AnchorOut,
@@ -21,7 +21,7 @@ from cowrite.comments.schemas import (
     ThreadOut,
 )
 from cowrite.comments.text import is_single_emoji, mentioned_ids
-from cowrite.comments.views import text_view
+from cowrite.comments.views import Positions, resolve_anchors, text_view
 from cowrite.kit.clock import utcnow
 from cowrite.kit.errors import BadRequest, NotFound, Unprocessable
 from cowrite.kit.pagination import Page, PageParams, decode_cursor, next_cursor_for
@@ -35,14 +35,13 @@ class Presenter:
 
     names: dict[uuid.UUID, str]
     reactions: dict[uuid.UUID, list[tuple[str, int, bool]]]
-    view: TextView | None
+    positions: Positions
 
     def anchor(self, comment: Comment) -> AnchorOut | None:
-        if comment.anchor_start is None or comment.anchor_end is None or self.view is None:
+        if comment.anchor_start is None or comment.anchor_end is None:
             return None
         quote = comment.anchor_quote or ""
-        with self.view.transaction() as txn:
-            where = self.view.resolve(comment.anchor_start, comment.anchor_end, txn)
+        where = self.positions.get(comment.id)
         start, end = where if where is not None else (None, None)
         return AnchorOut.model_validate(
             {
@@ -89,13 +88,17 @@ async def _presenter(
     comments: Sequence[Comment],
     user_id: uuid.UUID,
 ) -> Presenter:
-    anchored = any(c.anchor_start is not None for c in comments)
-    view = await text_view(state, session, document) if anchored else None
+    anchors = [
+        (c.id, c.anchor_start, c.anchor_end)
+        for c in comments
+        if c.anchor_start is not None and c.anchor_end is not None
+    ]
+    positions = await resolve_anchors(state, session, document, anchors)
     authors = {c.author_id for c in comments if c.author_id is not None}
     return Presenter(
         names=await repository.names(session, authors),
         reactions=await repository.reactions(session, [c.id for c in comments], user_id),
-        view=view,
+        positions=positions,
     )
 
 

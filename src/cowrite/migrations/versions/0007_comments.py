@@ -23,7 +23,7 @@ def _replace_role_check(condition: str) -> None:
     """Swap the memberships role check, under the name it has in this database. SQLite cannot
     alter a constraint: batch mode rebuilds the table there."""
     checks = sa.inspect(op.get_bind()).get_check_constraints("memberships")
-    names = [check["name"] for check in checks if check.get("name") and "role" in check["sqltext"]]
+    names = [str(check["name"]) for check in checks if check["name"] and "role" in check["sqltext"]]
     name = names[0] if names else "ck_memberships_role"
     with op.batch_alter_table("memberships") as batch:
         for existing in names:
