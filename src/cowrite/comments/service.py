@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cowrite.comments import repository
-from cowrite.comments.anchors import AnchorError, decode_base64
+from cowrite.comments.anchors import AnchorError, StoredAnchor, decode_base64
 from cowrite.comments.schemas import (
     AnchorIn,
     AnchorOut,
@@ -87,13 +87,14 @@ async def _presenter(
     document: Document,
     comments: Sequence[Comment],
     user_id: uuid.UUID,
+    known: Positions | None = None,
 ) -> Presenter:
     anchors = [
         (c.id, c.anchor_start, c.anchor_end)
         for c in comments
-        if c.anchor_start is not None and c.anchor_end is not None
+        if c.anchor_start is not None and c.anchor_end is not None and c.id not in (known or {})
     ]
-    positions = await resolve_anchors(state, session, document, anchors)
+    positions = {**(known or {}), **await resolve_anchors(state, session, document, anchors)}
     authors = {c.author_id for c in comments if c.author_id is not None}
     return Presenter(
         names=await repository.names(session, authors),
@@ -108,14 +109,16 @@ async def present(
     document: Document,
     comment: Comment,
     user_id: uuid.UUID,
+    known: Positions | None = None,
 ) -> CommentOut:
-    presenter = await _presenter(state, session, document, [comment], user_id)
+    """One comment as answered; `known`: anchor positions already at hand."""
+    presenter = await _presenter(state, session, document, [comment], user_id, known)
     return presenter.comment(comment)
 
 
 async def _anchor_of(
     state: AppState, session: AsyncSession, document: Document, anchor: AnchorIn
-) -> tuple[bytes, bytes, str]:
+) -> StoredAnchor:
     view = await text_view(state, session, document, seed=True)
     try:
         if anchor.from_ is not None and anchor.to is not None:
@@ -125,7 +128,7 @@ async def _anchor_of(
             placed = view.adopt(decode_base64(anchor.yjs_from), decode_base64(anchor.yjs_to))
     except AnchorError as exc:
         raise Unprocessable(str(exc), code="invalid_anchor") from None
-    return placed.start, placed.end, placed.quote
+    return placed
 
 
 async def _mentions(session: AsyncSession, comment: Comment, workspace_id: uuid.UUID) -> None:
@@ -152,9 +155,7 @@ async def create(
             raise Unprocessable("A reply carries no anchor", code="invalid_anchor")
         if parent.deleted_at is not None:
             raise Unprocessable("The thread's first comment was deleted", code="thread_deleted")
-    start = end = quote = None
-    if anchor is not None:
-        start, end, quote = await _anchor_of(state, session, document, anchor)
+    placed = None if anchor is None else await _anchor_of(state, session, document, anchor)
     now = utcnow()
     comment = Comment(
         document_id=document.id,
@@ -162,16 +163,19 @@ async def create(
         parent_id=parent_id,
         author_id=author_id,
         body=body,
-        anchor_start=start,
-        anchor_end=end,
-        anchor_quote=quote,
+        anchor_start=placed.start if placed else None,
+        anchor_end=placed.end if placed else None,
+        anchor_quote=placed.quote if placed else None,
         created_at=now,
         updated_at=now,
     )
     session.add(comment)
     await session.flush()
     await _mentions(session, comment, document.workspace_id)
-    return await present(state, session, document, comment, author_id)
+    known: Positions = {}
+    if placed is not None:  # just placed on the text at hand: no need to read it again
+        known[comment.id] = (placed.start_offset, placed.end_offset)
+    return await present(state, session, document, comment, author_id, known)
 
 
 def _after(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
