@@ -262,3 +262,19 @@ async def test_comment_bodies_are_searchable_by_those_who_see_the_document(
         "/api/v1/search", params={"q": "in:comments zebra"}, headers=team.viewer.headers
     )
     assert trashed.json()["items"] == []
+
+
+async def test_threads_come_in_pages_oldest_first(client: httpx.AsyncClient, team: Team) -> None:
+    document_id = await document_with(client, team, TEXT)
+    made = [(await post_comment(client, team.editor, document_id, f"n{i}"))["id"] for i in range(3)]
+    url = f"/api/v1/documents/{document_id}/comments"
+    first = await client.get(url, params={"limit": 2}, headers=team.viewer.headers)
+    body = first.json()
+    assert [t["id"] for t in body["items"]] == made[:2] and body["next_cursor"]
+    second = await client.get(
+        url, params={"limit": 2, "cursor": body["next_cursor"]}, headers=team.viewer.headers
+    )
+    assert [t["id"] for t in second.json()["items"]] == made[2:]
+    assert second.json()["next_cursor"] is None
+    bad = await client.get(url, params={"status": "closed"}, headers=team.viewer.headers)
+    assert bad.status_code == 422
