@@ -51,6 +51,7 @@ def registry() -> dict[str, Workload]:
     """Workloads by name, in the order they run."""
     from bench.workloads import (
         coedit,
+        comments,
         durability,
         idle,
         multi,
@@ -75,4 +76,5 @@ def registry() -> dict[str, Workload]:
         "scaleout": scaleout.run,
         "rolling": rolling.run,
         "notifications": notifications.run,
+        "comments": comments.run,
     }

@@ -151,6 +151,9 @@ class Settings(BaseSettings):
 
             parse_smtp_url(value)  # raises ValueError with what is wrong
         return value or None
+    # comments: new comments per user (in each process) at once, then per second
+    comment_rate_burst: int = 120
+    comment_rate_per_second: float = 2.0
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

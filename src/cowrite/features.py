@@ -8,6 +8,7 @@ from types import ModuleType
 from fastapi import APIRouter
 
 from cowrite.collab import endpoints as collab
+from cowrite.comments import endpoints as comments
 from cowrite.documents import endpoints as documents
 from cowrite.files import endpoints as files
 from cowrite.notifications import endpoints as notifications
@@ -31,7 +32,17 @@ def _feature(module: ModuleType) -> Feature:
 
 FEATURES = [
     _feature(module)
-    for module in (workspaces, documents, versions, search, files, presence, collab, notifications)
+    for module in (
+        workspaces,
+        documents,
+        versions,
+        search,
+        files,
+        presence,
+        collab,
+        comments,
+        notifications,
+    )
 ]
 # Installed last so that its SIGTERM hook runs first (see cowrite.ops.endpoints).
 FEATURES.append(_feature(ops))

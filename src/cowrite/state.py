@@ -43,6 +43,7 @@ class AppState:
     presence: Any = None
     collab: Any = None
     notifications: NotificationDispatcher | None = None
+    comments: Any = None
     background: list[Any] = field(default_factory=list)
     # Set on SIGTERM: new sockets are turned away with 503 and /ready answers 503.
     draining: bool = False

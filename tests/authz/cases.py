@@ -6,7 +6,8 @@ fails the matrix, and so does a case naming a route that does not exist.
 
 Callers (see `CALLERS`): `anonymous` (no token), `outsider` (a user in no workspace of the test),
 `other_workspace` (the owner of workspace B, calling with workspace A's ids), and the members of
-workspace A: `viewer`, `editor`, `admin`, `owner`.
+workspace A: `viewer`, `commenter`, `editor`, `admin`, `owner` (a commenter is a viewer
+for every route that is not about comments).
 
 Kinds of case and what each caller must get (unless `overrides` says otherwise):
 - `"workspace"` (the default): a route acting on something inside workspace A.
@@ -83,7 +84,16 @@ from tests.support.workspaces import Team, add_member, add_team
 
 Kind = Literal["workspace", "user", "public"]
 
-CALLERS = ("anonymous", "outsider", "other_workspace", "viewer", "editor", "admin", "owner")
+CALLERS = (
+    "anonymous",
+    "outsider",
+    "other_workspace",
+    "viewer",
+    "commenter",
+    "editor",
+    "admin",
+    "owner",
+)
 
 _PARAM = re.compile(r"{([^}:]+)(?::[^}]*)?}")
 

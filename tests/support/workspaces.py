@@ -18,7 +18,7 @@ import httpx
 
 from tests.support.factories import UserCtx, make_user
 
-ROLES = ("viewer", "editor", "admin", "owner")
+ROLES = ("viewer", "commenter", "editor", "admin", "owner")
 
 
 async def make_workspace(
@@ -83,6 +83,7 @@ class Team:
     admin: UserCtx
     editor: UserCtx
     viewer: UserCtx
+    commenter: UserCtx
     outsider: UserCtx
 
     def member(self, role: str) -> UserCtx:
@@ -100,7 +101,8 @@ class Team:
 async def make_team(
     client: httpx.AsyncClient, *, name: str | None = None, owner: UserCtx | None = None
 ) -> Team:
-    """A fresh workspace owned by `owner` (a new user if None) with an admin, editor and viewer."""
+    """A fresh workspace owned by `owner` (a new user if None) with an admin, editor, commenter
+    and viewer."""
     owner = owner or await make_user(client, full_name="Olive Owner")
     workspace = await make_workspace(client, owner, name=name)
     users: dict[str, UserCtx] = {"owner": owner}
@@ -108,6 +110,7 @@ async def make_team(
         ("admin", "Ada Admin"),
         ("editor", "Eddie Editor"),
         ("viewer", "Vera Viewer"),
+        ("commenter", "Cora Commenter"),
     ):
         users[role] = await make_user(client, full_name=full_name)
         await add_member(client, workspace["id"], owner, users[role], role)
@@ -121,7 +124,7 @@ async def add_team(client: httpx.AsyncClient, team: Team, *, name: str | None = 
     For tests that mutate the workspace itself (delete it, transfer it) without disturbing `team`.
     """
     workspace = await make_workspace(client, team.owner, name=name)
-    for role in ("admin", "editor", "viewer"):
+    for role in ("admin", "editor", "commenter", "viewer"):
         await add_member(client, workspace["id"], team.owner, team.member(role), role)
     workspace_id: str = workspace["id"]
     return workspace_id

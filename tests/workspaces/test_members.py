@@ -46,6 +46,7 @@ async def test_members_list_shows_everyone_in_join_order(
         (str(team.admin.id), "admin"),
         (str(team.editor.id), "editor"),
         (str(team.viewer.id), "viewer"),
+        (str(team.commenter.id), "commenter"),
     ]
     assert set(items[0]) == {"user_id", "email", "full_name", "role", "joined_at"}
     assert items[1]["full_name"] == "Ada Admin"
@@ -66,7 +67,7 @@ async def test_members_list_pages(client: httpx.AsyncClient, team: Team) -> None
         cursor = response.headers.get("X-Next-Cursor")
         if cursor is None:
             break
-    assert len(seen) == len(set(seen)) == 7
+    assert len(seen) == len(set(seen)) == 8
 
 
 async def test_add_member_by_email(

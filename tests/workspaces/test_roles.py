@@ -21,10 +21,14 @@ from tests.support.databases import TestDatabase
 def test_roles_are_ordered() -> None:
     assert sorted(Role, key=lambda role: role.rank) == [
         Role.VIEWER,
+        Role.COMMENTER,
         Role.EDITOR,
         Role.ADMIN,
         Role.OWNER,
     ]
+    assert Role.EDITOR.at_least(Role.COMMENTER)
+    assert not Role.COMMENTER.at_least(Role.EDITOR)
+    assert Role.COMMENTER.at_least(Role.VIEWER)
     assert Role.OWNER.at_least(Role.ADMIN)
     assert Role.ADMIN.at_least(Role.ADMIN)
     assert not Role.EDITOR.at_least(Role.ADMIN)

@@ -361,5 +361,10 @@ async def _stored_state(session: AsyncSession, document_id: uuid.UUID, content: 
     return [snapshot, *await repository.log_updates(session, document_id)]
 
 
+async def stored_state(session: AsyncSession, document_id: uuid.UUID, content: str) -> list[bytes]:
+    """The document's durable Yjs state for other features (comment anchors), seeded once."""
+    return await _stored_state(session, document_id, content)
+
+
 def _channel(document_id: uuid.UUID) -> str:
     return f"yjs:{document_id}"

@@ -3,6 +3,7 @@
 from cowrite.models.accounts import Login, User
 from cowrite.models.base import Base
 from cowrite.models.collab import YSnapshot, YUpdate
+from cowrite.models.comments import Comment, CommentMention, CommentReaction
 from cowrite.models.documents import Document, DocumentTag, DocumentVersion
 from cowrite.models.files import StoredFile
 from cowrite.models.notifications import (
@@ -16,6 +17,9 @@ from cowrite.models.workspaces import Membership, Workspace
 
 __all__ = [
     "Base",
+    "Comment",
+    "CommentMention",
+    "CommentReaction",
     "Document",
     "DocumentSubscription",
     "DocumentTag",

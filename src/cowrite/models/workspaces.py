@@ -12,7 +12,7 @@ from cowrite.kit.clock import utcnow
 from cowrite.models.base import Base, CreatedMixin, IdMixin
 
 # The roles of cowrite.workspaces.roles.Role, as SQL (models import no domain code).
-ROLE_VALUES = "('viewer', 'editor', 'admin', 'owner')"
+ROLE_VALUES = "('viewer', 'commenter', 'editor', 'admin', 'owner')"
 
 
 class Workspace(IdMixin, CreatedMixin, Base):

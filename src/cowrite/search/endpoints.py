@@ -6,11 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from cowrite.comments import search as comment_search
 from cowrite.deps import DbSession
 from cowrite.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from cowrite.search import service
 from cowrite.search.deps import SearchAccess
-from cowrite.search.schemas import SearchOut
+from cowrite.search.schemas import SearchHit, SearchOut
 
 router = APIRouter(tags=["search"])
 
@@ -22,8 +23,16 @@ async def search(
     q: Annotated[str, Query(min_length=1, max_length=500)],
     tag: Annotated[str | None, Query(max_length=256)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    in_comments: Annotated[bool, Query()] = False,
 ) -> SearchOut:
-    """Words must all match, "quoted words" as a phrase, -word excludes, OR offers a choice."""
+    """Words must all match, "quoted words" as a phrase, -word excludes, OR offers a choice;
+    `in:comments` (or `in_comments=true`) searches comment bodies instead."""
+    asked, rest = comment_search.wants_comments(q)
+    if asked or in_comments:
+        hits = await comment_search.search_comments(
+            session, scope.principal.user_id, rest, workspace_id=scope.workspace_id, limit=limit
+        )
+        return SearchOut(items=[SearchHit.model_validate(hit) for hit in hits])
     return await service.search(
         session,
         scope.principal.user_id,

@@ -15,6 +15,8 @@ class SearchHit(BaseModel):
     snippet: str
     # Higher is better; comparable within one answer only.
     score: float
+    # Set when the hit is a comment on the document (searched with `in:comments`).
+    comment_id: uuid.UUID | None = None
 
 
 class SearchOut(BaseModel):

@@ -1,4 +1,4 @@
-"""The four roles and their order: owner > admin > editor > viewer."""
+"""The five roles and their order: owner > admin > editor > commenter > viewer."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from enum import StrEnum
 
 class Role(StrEnum):
     VIEWER = "viewer"
+    COMMENTER = "commenter"
     EDITOR = "editor"
     ADMIN = "admin"
     OWNER = "owner"
@@ -19,4 +20,4 @@ class Role(StrEnum):
         return self.rank >= other.rank
 
 
-_RANK = {Role.VIEWER: 1, Role.EDITOR: 2, Role.ADMIN: 3, Role.OWNER: 4}
+_RANK = {Role.VIEWER: 1, Role.COMMENTER: 2, Role.EDITOR: 3, Role.ADMIN: 4, Role.OWNER: 5}

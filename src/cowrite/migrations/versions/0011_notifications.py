@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_notifications"
-down_revision = "0006_collab"
+down_revision = "0007_comments"
 branch_labels = None
 depends_on = None
 

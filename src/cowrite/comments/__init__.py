@@ -1,0 +1,1 @@
+"""Comments: threads anchored to text that moves with edits, replies, resolve, reactions."""
