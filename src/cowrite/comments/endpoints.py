@@ -24,8 +24,10 @@ from cowrite.comments.schemas import (
     ThreadOut,
     ThreadStatus,
 )
+from cowrite.comments.text import mentioned_ids
 from cowrite.deps import DbSession, State
 from cowrite.documents.deps import DocumentViewer
+from cowrite.kit.events import CommentPosted
 from cowrite.kit.pagination import Page, PageParams, page_params
 from cowrite.state import AppState
 from cowrite.workspaces.outbox import PendingEvents
@@ -71,6 +73,17 @@ async def create_comment(
         payload.parent_id,
     )
     events.add(changed("comment_created", comment))
+    events.add(
+        CommentPosted(
+            document_id=comment.document_id,
+            comment_id=comment.id,
+            thread_id=comment.thread_id,
+            parent_id=comment.parent_id,
+            actor_id=access.principal.user_id,
+            excerpt=comment.body[:200],
+            mentioned_user_ids=tuple(mentioned_ids(comment.body)),
+        )
+    )
     return comment
 
 

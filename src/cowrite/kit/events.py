@@ -104,3 +104,16 @@ class MemberRoleChanged:
     user_id: UUID
     role: str
     actor_id: UUID
+
+
+@dataclass(frozen=True, slots=True)
+class CommentPosted:
+    """A comment was committed: a new thread (parent_id None) or a reply in thread_id."""
+
+    document_id: UUID
+    comment_id: UUID
+    thread_id: UUID
+    parent_id: UUID | None
+    actor_id: UUID
+    excerpt: str
+    mentioned_user_ids: tuple[UUID, ...]

@@ -24,7 +24,7 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cowrite.db import unit_of_work
-from cowrite.kit.events import DocumentEdited, MemberAdded, MemberRoleChanged
+from cowrite.kit.events import CommentPosted, DocumentEdited, MemberAdded, MemberRoleChanged
 from cowrite.kit.tasks import raise_if_cancelling
 from cowrite.models import Notification
 from cowrite.notifications import repository, service
@@ -82,6 +82,7 @@ class NotificationDispatcher:
     async def start(self) -> None:
         events = self.state.events
         events.subscribe(DocumentEdited, self._on_document_edited)
+        events.subscribe(CommentPosted, self._on_comment_posted)
         events.subscribe(MemberAdded, self._on_member_added)
         events.subscribe(MemberRoleChanged, self._on_role_changed)
         events.subscribe(NotificationsRead, self._on_read)
@@ -92,6 +93,7 @@ class NotificationDispatcher:
         self._closed = True
         events = self.state.events
         events.unsubscribe(DocumentEdited, self._on_document_edited)
+        events.unsubscribe(CommentPosted, self._on_comment_posted)
         events.unsubscribe(MemberAdded, self._on_member_added)
         events.unsubscribe(MemberRoleChanged, self._on_role_changed)
         events.unsubscribe(NotificationsRead, self._on_read)
@@ -202,6 +204,33 @@ class NotificationDispatcher:
                 document_id=event.document_id,
                 actor_id=event.actor_id,
                 created=event.created,
+            )
+        )
+
+    def _on_comment_posted(self, event: CommentPosted) -> None:
+        # Mentioned people hear of the mention only; a reply tells the thread's other writers;
+        # a new thread tells the document's followers.
+        mentioned = event.mentioned_user_ids
+        ids = {
+            "document_id": event.document_id,
+            "comment_id": event.comment_id,
+            "actor_id": event.actor_id,
+        }
+        if mentioned:
+            self.notify_mention(mentioned_user_ids=mentioned, excerpt=event.excerpt, **ids)
+        if event.parent_id is None:
+            self.notify_comment(skip_user_ids=mentioned, excerpt=event.excerpt, **ids)
+            return
+        self._submit(
+            partial(
+                service.notify_thread_reply,
+                policy=self.policy,
+                thread_id=event.thread_id,
+                skip_user_ids=mentioned,
+                excerpt=event.excerpt,
+                document_id=event.document_id,
+                comment_id=event.comment_id,
+                actor_id=event.actor_id,
             )
         )
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cowrite.kit.clock import utcnow
 from cowrite.models import (
+    Comment,
     Document,
     DocumentSubscription,
     Membership,
@@ -257,3 +258,14 @@ async def unread_counts(
     )
     counts = {row[0]: int(row[1]) for row in result.all()}
     return {user_id: counts.get(user_id, 0) for user_id in user_ids}
+
+
+async def thread_participants(session: AsyncSession, thread_id: uuid.UUID) -> set[uuid.UUID]:
+    """Who wrote in a thread: its first comment's author and every replier."""
+    result = await session.execute(
+        select(Comment.author_id)
+        .where(or_(Comment.id == thread_id, Comment.parent_id == thread_id))
+        .where(Comment.author_id.is_not(None))
+        .distinct()
+    )
+    return {row for row in result.scalars() if row is not None}

@@ -171,6 +171,31 @@ async def notify_reply(
     )
 
 
+async def notify_thread_reply(
+    session: AsyncSession,
+    policy: Policy,
+    *,
+    thread_id: uuid.UUID,
+    document_id: uuid.UUID,
+    comment_id: uuid.UUID,
+    actor_id: uuid.UUID,
+    excerpt: str,
+    skip_user_ids: Collection[uuid.UUID] = (),
+) -> list[Notification]:
+    """A reply in a thread: those who wrote in it hear of it (they follow the thread)."""
+    participants = await repository.thread_participants(session, thread_id)
+    return await notify_reply(
+        session,
+        policy,
+        document_id=document_id,
+        comment_id=comment_id,
+        actor_id=actor_id,
+        participant_ids=participants,
+        excerpt=excerpt,
+        skip_user_ids=skip_user_ids,
+    )
+
+
 async def notify_comment(
     session: AsyncSession,
     policy: Policy,
