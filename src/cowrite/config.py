@@ -92,6 +92,10 @@ class Settings(BaseSettings):
     # "websockets-sansio": uvicorn's, on the websockets library.
     ws_impl: Literal["lean", "websockets-sansio"] = "lean"
 
+    # rich-text documents: a bigger or deeper tree is refused, over REST and on the socket
+    rich_max_depth: int = 64
+    rich_max_nodes: int = 100_000
+
     @field_validator("allowed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

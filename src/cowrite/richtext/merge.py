@@ -1,0 +1,89 @@
+"""A new version of a rich document merged into the live fragment block by block: blocks that
+did not change are not touched (so nobody typing in them loses a character or their cursor),
+lists and quotes whose items changed are merged item by item, and only the blocks that really
+differ are replaced."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+
+import orjson
+from pycrdt import XmlElement, XmlFragment, XmlText
+
+from cowrite.richtext import markdown
+from cowrite.richtext.fragment import Parent, block_json, insert_node
+from cowrite.richtext.schema import Json
+
+# What a block is compared by: two blocks with the same key are the same block.
+BlockKey = Callable[[Json], str]
+_CONTAINERS = frozenset(
+    {"blockquote", "bulletList", "orderedList", "taskList", "listItem", "taskItem"}
+)
+
+
+def json_key(node: Json) -> str:
+    return orjson.dumps(node, option=orjson.OPT_SORT_KEYS).decode()
+
+
+def markdown_key(node: Json) -> str:
+    """For a Markdown write: blocks alike in Markdown are alike (an empty paragraph, which
+    Markdown cannot hold, is never matched and so never removed)."""
+    return markdown.block(node)
+
+
+def _old_blocks(parent: Parent) -> list[tuple[XmlElement | XmlText, Json | None]]:
+    blocks: list[tuple[XmlElement | XmlText, Json | None]] = []
+    for child in parent.children:
+        if isinstance(child, XmlElement | XmlText):
+            nodes = block_json(child)
+            blocks.append((child, nodes[0] if len(nodes) == 1 else None))
+    return blocks
+
+
+def _merge(parent: Parent, new: list[Json], key: BlockKey) -> None:
+    old = _old_blocks(parent)
+    # Old blocks that take part in the matching, by their index among the parent's children.
+    positions: list[int] = []
+    old_keys: list[str] = []
+    for index, (_, node) in enumerate(old):
+        node_key = key(node) if node is not None else ""
+        if node_key:
+            positions.append(index)
+            old_keys.append(node_key)
+    new_keys = [key(node) for node in new]
+    matcher = difflib.SequenceMatcher(None, old_keys, new_keys, autojunk=False)
+    for tag, i1, i2, j1, j2 in reversed(matcher.get_opcodes()):
+        if tag == "equal":
+            continue
+        if tag == "replace" and i2 - i1 == j2 - j1:
+            pairs = list(zip(range(i1, i2), range(j1, j2), strict=True))
+            if all(_nested(old[positions[i]], new[j]) for i, j in pairs):
+                for i, j in pairs:
+                    element = old[positions[i]][0]
+                    assert isinstance(element, XmlElement)
+                    _merge(element, new[j].get("content") or [], key)
+                continue
+        at = positions[i1] if i1 < len(positions) else (positions[-1] + 1 if positions else 0)
+        for i in reversed(range(i1, i2)):
+            del parent.children[positions[i]]
+        for offset, node in enumerate(new[j1:j2]):
+            insert_node(parent, at + offset, node)
+
+
+def _nested(old: tuple[XmlElement | XmlText, Json | None], new: Json) -> bool:
+    """Whether a changed container can be merged inside rather than replaced whole."""
+    element, node = old
+    return (
+        isinstance(element, XmlElement)
+        and node is not None
+        and node["type"] == new["type"]
+        and node["type"] in _CONTAINERS
+        and node.get("attrs") == new.get("attrs")
+    )
+
+
+def merge_document(fragment: XmlFragment, document: Json, key: BlockKey = json_key) -> None:
+    """Change `fragment` into (checked) `document`, touching only the blocks that differ."""
+    with fragment.doc.transaction():
+        _merge(fragment, document.get("content") or [], key)
