@@ -190,12 +190,20 @@ def block(node: Json, alternate: bool = False) -> str:
     return _textblock([{"type": "text", "text": _plain(node)}])
 
 
+def _same_marker(previous: str | None, kind: object) -> bool:
+    """Two lists in a row that Markdown would read as one unless their markers differ."""
+    bullets = ("bulletList", "taskList")
+    return (previous in bullets and kind in bullets) or previous == kind == "orderedList"
+
+
 def _blocks(nodes: list[Json], in_item: bool = False) -> str:
     parts: list[str] = []
     previous: str | None = None
+    alternate = False
     for node in nodes:
         kind = node.get("type")
-        text = block(node, alternate=kind == previous and kind in _CONTAINERS)
+        alternate = _same_marker(previous, kind) and not alternate
+        text = block(node, alternate=alternate)
         if parts and not (in_item and kind in _CONTAINERS and previous == "paragraph"):
             parts.append("\n\n")
         elif parts:

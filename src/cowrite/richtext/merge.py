@@ -57,13 +57,15 @@ def _merge(parent: Parent, new: list[Json], key: BlockKey) -> None:
         if tag == "equal":
             continue
         if tag == "replace" and i2 - i1 == j2 - j1:
-            pairs = list(zip(range(i1, i2), range(j1, j2), strict=True))
-            if all(_nested(old[positions[i]], new[j]) for i, j in pairs):
-                for i, j in pairs:
-                    element = old[positions[i]][0]
-                    assert isinstance(element, XmlElement)
+            # Block for block: lists and quotes are merged inside, other blocks replaced.
+            for i, j in reversed(list(zip(range(i1, i2), range(j1, j2), strict=True))):
+                element = old[positions[i]][0]
+                if isinstance(element, XmlElement) and _nested(old[positions[i]], new[j]):
                     _merge(element, new[j].get("content") or [], key)
-                continue
+                else:
+                    del parent.children[positions[i]]
+                    insert_node(parent, positions[i], new[j])
+            continue
         at = positions[i1] if i1 < len(positions) else (positions[-1] + 1 if positions else 0)
         for i in reversed(range(i1, i2)):
             del parent.children[positions[i]]
