@@ -16,7 +16,13 @@ from cowrite.collab.textdiff import byte_offsets, text_edits
 from cowrite.collab.updates import check_update
 from cowrite.richtext import fragment as rich_fragment
 from cowrite.richtext.markdown import from_markdown, to_markdown
-from cowrite.richtext.merge import BlockKey, json_key, markdown_key, merge_document
+from cowrite.richtext.merge import (
+    BlockKey,
+    json_key,
+    markdown_key,
+    merge_document,
+    merge_markdown,
+)
 from cowrite.richtext.schema import FRAGMENT_NAME, Json, Limits
 
 MARKDOWN = "markdown"
@@ -39,8 +45,9 @@ class BodyFormat(Protocol):
 
     def seed(self, content: str) -> bytes: ...
 
-    def write_markdown(self, doc: Doc, content: str) -> None:
-        """Edit the body into `content` (Markdown), changing as little as possible."""
+    def write_markdown(self, doc: Doc, content: str, base: str | None = None) -> None:
+        """Edit the body into `content` (Markdown), changing as little as possible; `base` is
+        the Markdown the writer started from, when known."""
         ...
 
 
@@ -59,7 +66,7 @@ class MarkdownBody:
             doc.get(TEXT_NAME, type=Text).insert(0, content)
         return doc.get_update()
 
-    def write_markdown(self, doc: Doc, content: str) -> None:
+    def write_markdown(self, doc: Doc, content: str, base: str | None = None) -> None:
         text = doc.get(TEXT_NAME, type=Text)
         old = str(text)
         with doc.transaction():
@@ -146,8 +153,12 @@ class RichBody:
             rich_fragment.write_document(self.fragment(doc), from_markdown(content))
         return doc.get_update()
 
-    def write_markdown(self, doc: Doc, content: str) -> None:
-        self.write_json(doc, from_markdown(content), markdown_key)
+    def write_markdown(self, doc: Doc, content: str, base: str | None = None) -> None:
+        if base is None:
+            self.write_json(doc, from_markdown(content), markdown_key)
+            return
+        merge_markdown(self.fragment(doc), from_markdown(base), from_markdown(content))
+        self._bounds = None
 
     def write_json(self, doc: Doc, document: Json, key: BlockKey = json_key) -> None:
         merge_document(self.fragment(doc), document, key)

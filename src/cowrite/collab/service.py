@@ -225,11 +225,17 @@ class CollabService:
     # -- REST writes --------------------------------------------------------------------------
 
     async def replace_text(
-        self, session: AsyncSession, document_id: uuid.UUID, text: str, author_id: uuid.UUID | None
+        self,
+        session: AsyncSession,
+        document_id: uuid.UUID,
+        text: str,
+        author_id: uuid.UUID | None,
+        base: str | None = None,
     ) -> str:
-        """Merge a REST write (Markdown) into the live body; the new content."""
+        """Merge a REST write (Markdown) into the live body; the new content. `base` is the
+        content the writer read (a rich document then only takes the blocks it changed)."""
         return await self._edit(
-            session, document_id, author_id, lambda body, doc: body.write_markdown(doc, text)
+            session, document_id, author_id, lambda body, doc: body.write_markdown(doc, text, base)
         )
 
     async def replace_rich(

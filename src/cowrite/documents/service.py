@@ -161,7 +161,9 @@ async def update_document(
                 session, document.id, body.document, author_id
             )
     elif content is not None and content != document.content and state.collab is not None:
-        content = await state.collab.replace_text(session, document.id, content, author_id)
+        content = await state.collab.replace_text(
+            session, document.id, content, author_id, base=document.content
+        )
     if content is not None and content != document.content:
         document.content = content
         changed = text_changed = True

@@ -89,3 +89,58 @@ def merge_document(fragment: XmlFragment, document: Json, key: BlockKey = json_k
     """Change `fragment` into (checked) `document`, touching only the blocks that differ."""
     with fragment.doc.transaction():
         _merge(fragment, document.get("content") or [], key)
+
+
+def _anchor(live_of: list[int | None], before: int) -> int:
+    """Where to insert after base block `before - 1`: just after the nearest earlier base block
+    still found in the live document, else at the start."""
+    for index in range(before - 1, -1, -1):
+        at = live_of[index]
+        if at is not None:
+            return at + 1
+    return 0
+
+
+def _merge_from(parent: Parent, base: list[Json], new: list[Json]) -> None:
+    old = _old_blocks(parent)
+    positions = [index for index, (_, node) in enumerate(old) if node and markdown_key(node)]
+    live_keys = [markdown_key(old[index][1] or {}) for index in positions]
+    base_keys = [markdown_key(node) for node in base]
+    new_keys = [markdown_key(node) for node in new]
+    # Where each base block stands in the live document, if nobody changed it meanwhile.
+    live_of: list[int | None] = [None] * len(base)
+    aligned = difflib.SequenceMatcher(None, base_keys, live_keys, autojunk=False)
+    for tag, i1, i2, k1, _ in aligned.get_opcodes():
+        if tag == "equal":
+            for offset in range(i2 - i1):
+                live_of[i1 + offset] = positions[k1 + offset]
+    written = difflib.SequenceMatcher(None, base_keys, new_keys, autojunk=False)
+    for tag, i1, i2, j1, j2 in reversed(written.get_opcodes()):
+        if tag == "equal":
+            continue
+        if tag == "replace" and i2 - i1 == j2 - j1:
+            for i, j in reversed(list(zip(range(i1, i2), range(j1, j2), strict=True))):
+                at = live_of[i]
+                if at is None:
+                    continue  # changed live meanwhile: the live text wins
+                element = old[at][0]
+                if isinstance(element, XmlElement) and _nested(old[at], new[j]):
+                    _merge(element, new[j].get("content") or [], markdown_key)
+                else:
+                    del parent.children[at]
+                    insert_node(parent, at, new[j])
+            continue
+        doomed = sorted((at for at in live_of[i1:i2] if at is not None), reverse=True)
+        at = doomed[-1] if doomed else _anchor(live_of, i1)
+        for index in doomed:
+            del parent.children[index]
+        for offset, node in enumerate(new[j1:j2]):
+            insert_node(parent, at + offset, node)
+
+
+def merge_markdown(fragment: XmlFragment, base: Json, document: Json) -> None:
+    """Apply a Markdown write made from `base` (the Markdown its writer read): only the blocks
+    the writer changed are written, so text typed live since then is kept (where both changed
+    one block, the live text wins)."""
+    with fragment.doc.transaction():
+        _merge_from(fragment, base.get("content") or [], document.get("content") or [])
