@@ -37,7 +37,7 @@ class RichBody:
     ) -> RichBody | None:
         """The body a write brings to a document of `format_name` (None for Markdown documents,
         whose content is taken as it is); 422 naming the node when the schema refuses it."""
-        if content is not None and content_json is not None:
+        if content and content_json is not None:
             raise Unprocessable("Send content or content_json, not both", code="content_conflict")
         if format_name != RICH:
             if content_json is not None:
