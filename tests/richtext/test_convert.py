@@ -201,3 +201,11 @@ def test_the_socket_check_knows_each_format_root() -> None:
         check_update(rich.get_update(), "content")
     with pytest.raises(ProtocolError):
         check_update(rich.get_update()[:-3], "default", xml=True)
+
+
+def test_text_the_databases_cannot_store_is_refused() -> None:
+    for bad in ("nul\x00", "half \ud800 pair"):
+        with pytest.raises(RichTextError, match="NUL characters or invalid Unicode"):
+            check_document({"type": "doc", "content": [paragraph(text(bad))]})
+        with pytest.raises(RichTextError, match="invalid attribute 'src'"):
+            check_document({"type": "doc", "content": [{"type": "image", "attrs": {"src": bad}}]})

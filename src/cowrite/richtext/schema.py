@@ -14,8 +14,19 @@ DEFAULT_MAX_DEPTH = 64
 Json = dict[str, Any]
 
 
+def _storable(value: str) -> bool:
+    """Text both databases can store: no NUL, no unpaired surrogates."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _any_string(value: object) -> bool:
-    return value is None or isinstance(value, str)
+    return value is None or (isinstance(value, str) and _storable(value))
 
 
 def _int_between(low: int, high: int) -> Callable[[object], bool]:
@@ -153,6 +164,8 @@ class _Checker:
             text = node.get("text")
             if not isinstance(text, str) or not text:
                 raise self.fail(path, "a text node needs a non-empty 'text'")
+            if not _storable(text):
+                raise self.fail(path, "text may not hold NUL characters or invalid Unicode")
             out["text"] = text
             marks = self.marks(node.get("marks"), path, allowed)
             if marks:
