@@ -56,6 +56,7 @@ def registry() -> dict[str, Workload]:
         multi,
         presence,
         rest,
+        rich,
         scaleout,
         search,
         single,
@@ -71,4 +72,5 @@ def registry() -> dict[str, Workload]:
         "multi": multi.run,
         "search": search.run,
         "scaleout": scaleout.run,
+        "rich": rich.run,
     }

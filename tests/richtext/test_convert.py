@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from pycrdt import Doc, XmlElement, XmlFragment, XmlText
 
+from cowrite.collab.formats import RichBody
 from cowrite.collab.protocol import ProtocolError
 from cowrite.collab.updates import ForeignRootError, check_update
 from cowrite.richtext.fragment import to_json, write_document
@@ -209,3 +210,31 @@ def test_text_the_databases_cannot_store_is_refused() -> None:
             check_document({"type": "doc", "content": [paragraph(text(bad))]})
         with pytest.raises(RichTextError, match="invalid attribute 'src'"):
             check_document({"type": "doc", "content": [{"type": "image", "attrs": {"src": bad}}]})
+
+
+def test_a_live_body_remembers_blocks_yet_reads_every_edit() -> None:
+    body = RichBody(Limits())
+    doc: Doc = Doc()
+    body.watch(doc)
+    fragment = body.fragment(doc)
+    write_document(fragment, check_document(CORPUS["lists"]))
+    write_document(fragment, check_document(CORPUS["marks"]))
+
+    def uncached() -> str:
+        return to_markdown(to_json(fragment))
+
+    assert body.markdown(doc) == uncached()
+    fruit = fragment.children[0].children[1]  # the list item with the nested list
+    nested = fruit.children[1].children[0].children[0].children[0]
+    assert isinstance(nested, XmlText)
+    nested.insert(0, "green ")
+    heading = fragment.children[3]
+    assert isinstance(heading, XmlElement)
+    heading.attributes["level"] = 2
+    del fragment.children[1]  # the ordered list: the task list now follows the bullets
+    fragment.children.insert(0, XmlElement("horizontalRule"))
+    expected = uncached()
+    assert "  - green apples" in expected and "## Release notes" in expected
+    assert "* [x] write the spec" in expected
+    assert body.markdown(doc) == expected
+    assert body.json(doc) == to_json(fragment)

@@ -7,14 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
-from pycrdt import Doc, Text, XmlElement, XmlFragment
+from pycrdt import Doc, Subscription, Text, XmlElement, XmlFragment, XmlText
 
 from cowrite.collab.protocol import ProtocolError
 from cowrite.collab.textdiff import byte_offsets, text_edits
 from cowrite.collab.updates import check_update
 from cowrite.richtext import fragment as rich_fragment
+from cowrite.richtext.markdown import block as markdown_block
 from cowrite.richtext.markdown import from_markdown, to_markdown
 from cowrite.richtext.merge import (
     BlockKey,
@@ -23,7 +24,7 @@ from cowrite.richtext.merge import (
     merge_document,
     merge_markdown,
 )
-from cowrite.richtext.schema import FRAGMENT_NAME, Json, Limits
+from cowrite.richtext.schema import FRAGMENT_NAME, Json, Limits, empty_document
 
 MARKDOWN = "markdown"
 RICH = "rich"
@@ -41,6 +42,10 @@ class BodyFormat(Protocol):
         """Raise `ProtocolError` unless the update may be applied to this body."""
         ...
 
+    def watch(self, doc: Doc) -> None:
+        """`doc` is a live room's: keep what makes reading it again cheap."""
+        ...
+
     def markdown(self, doc: Doc) -> str: ...
 
     def seed(self, content: str) -> bytes: ...
@@ -56,6 +61,9 @@ class MarkdownBody:
 
     def check(self, doc: Doc, update: bytes) -> None:
         check_update(update, TEXT_NAME)
+
+    def watch(self, doc: Doc) -> None:
+        pass
 
     def markdown(self, doc: Doc) -> str:
         return str(doc.get(TEXT_NAME, type=Text))
@@ -108,6 +116,28 @@ class RichBody:
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
         self._bounds: _Bounds | None = None  # of the one document this body belongs to
+        # In a live room: each top-level block read before, as ProseMirror nodes and as
+        # Markdown (by list marker), until an edit inside it drops it.
+        self._blocks: dict[XmlElement | XmlText, list[Json]] | None = None
+        self._markdown: dict[int, tuple[Json, dict[bool, str]]] = {}
+        self._subscription: Subscription | None = None
+
+    def watch(self, doc: Doc) -> None:
+        fragment = self.fragment(doc)
+        self._blocks = {}
+        self._subscription = fragment.observe_deep(lambda events: self._changed(fragment, events))
+
+    def _changed(self, fragment: XmlFragment, events: list[Any]) -> None:
+        blocks = self._blocks
+        if not blocks:
+            return
+        for event in events:
+            node = event.target
+            top = None
+            while node is not None and node != fragment:
+                top, node = node, node.parent
+            if top is not None:
+                blocks.pop(top, None)
 
     def fragment(self, doc: Doc) -> XmlFragment:
         return doc.get(FRAGMENT_NAME, type=XmlFragment)
@@ -142,10 +172,43 @@ class RichBody:
         bounds.elements, bounds.depth = elements, depth
 
     def json(self, doc: Doc) -> Json:
-        return rich_fragment.to_json(self.fragment(doc))
+        blocks = self._blocks
+        fragment = self.fragment(doc)
+        if blocks is None:
+            return rich_fragment.to_json(fragment)
+        content: list[Json] = []
+        fresh: dict[XmlElement | XmlText, list[Json]] = {}
+        with doc.transaction():
+            for child in fragment.children:
+                if not isinstance(child, XmlElement | XmlText):
+                    continue
+                nodes = blocks.get(child)
+                if nodes is None:
+                    nodes = rich_fragment.block_json(child)
+                fresh[child] = nodes
+                content.extend(nodes)
+        self._blocks = fresh
+        return {"type": "doc", "content": content} if content else empty_document()
 
     def markdown(self, doc: Doc) -> str:
-        return to_markdown(self.json(doc))
+        document = self.json(doc)
+        if self._blocks is None:
+            return to_markdown(document)
+        seen, fresh = self._markdown, {}
+
+        def render(node: Json, alternate: bool) -> str:
+            entry = seen.get(id(node))
+            if entry is None or entry[0] is not node:
+                entry = (node, {})
+            fresh[id(node)] = entry
+            text = entry[1].get(alternate)
+            if text is None:
+                text = entry[1][alternate] = markdown_block(node, alternate)
+            return text
+
+        text = to_markdown(document, render)
+        self._markdown = fresh
+        return text
 
     def seed(self, content: str) -> bytes:
         doc: Doc = Doc()

@@ -108,6 +108,7 @@ class Room:
         self.workspace_id = workspace_id
         self.doc: Doc = Doc()
         self.body: BodyFormat = body or MarkdownBody()
+        self.body.watch(self.doc)
         self.peers: set[Peer] = set()
         self.listener = listener
         self.tick_seconds = tick_seconds

@@ -26,9 +26,25 @@ def _plain(value: Any) -> Any:
     return value
 
 
+_MARKS_SEEN: dict[str, list[Json]] = {}  # formatting seen before, by its repr (few distinct)
+_MARKS_SEEN_MAX = 4096
+
+
 def _marks(attrs: dict[str, Any] | None) -> list[Json]:
+    """The marks of a run of text; the lists are shared between runs: never change them."""
     if not attrs:
         return []
+    key = repr(attrs)
+    marks = _MARKS_SEEN.get(key)
+    if marks is None:
+        marks = _read_marks(attrs)
+        if len(_MARKS_SEEN) >= _MARKS_SEEN_MAX:
+            _MARKS_SEEN.clear()
+        _MARKS_SEEN[key] = marks
+    return marks
+
+
+def _read_marks(attrs: dict[str, Any]) -> list[Json]:
     marks: list[Json] = []
     for key, value in attrs.items():
         name = key.split("--", 1)[0]  # y-prosemirror suffixes overlapping marks with a hash

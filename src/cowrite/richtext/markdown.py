@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from markdown_it import MarkdownIt
@@ -17,14 +18,15 @@ from cowrite.richtext.schema import MARK_RANK, Json
 _NESTING = {"link": 0, "bold": 1, "italic": 2, "strike": 3, "underline": 4, "code": 5}
 _OPEN = {"bold": "**", "italic": "*", "strike": "~~", "underline": "<u>"}
 _CLOSE = {"bold": "**", "italic": "*", "strike": "~~", "underline": "</u>"}
-_ESCAPE = re.compile(r"([\\`*_\[\]<~])")
+_ESCAPES = str.maketrans({char: "\\" + char for char in "\\`*_[]<~"})
 _ENTITY = re.compile(r"&(?=#?\w+;)")
 _LINE_START = re.compile(r"^([#>+=-]|\d+(?=[.)]))")
 _CONTAINERS = frozenset({"bulletList", "orderedList", "taskList"})
 
 
 def _escape(text: str) -> str:
-    return _ENTITY.sub("&amp;", _ESCAPE.sub(r"\\\1", text))
+    escaped = text.translate(_ESCAPES)
+    return _ENTITY.sub("&amp;", escaped) if "&" in escaped else escaped
 
 
 def _code_span(text: str) -> str:
@@ -108,9 +110,15 @@ def _inline(nodes: list[Json]) -> str:
     return "".join(out)
 
 
+def _line(line: str) -> str:
+    line = line.lstrip(" \t")
+    if line and (line[0] in "#>+=-" or line[0].isdigit()):
+        return _LINE_START.sub(r"\\\1", line)
+    return line
+
+
 def _textblock(nodes: list[Json]) -> str:
-    lines = _inline(nodes).split("\n")
-    return "\n".join(_LINE_START.sub(r"\\\1", line.lstrip(" \t")) for line in lines)
+    return "\n".join(_line(line) for line in _inline(nodes).split("\n"))
 
 
 def _plain(node: Json) -> str:
@@ -196,14 +204,17 @@ def _same_marker(previous: str | None, kind: object) -> bool:
     return (previous in bullets and kind in bullets) or previous == kind == "orderedList"
 
 
-def _blocks(nodes: list[Json], in_item: bool = False) -> str:
+Render = Callable[[Json, bool], str]
+
+
+def _blocks(nodes: list[Json], in_item: bool = False, render: Render = block) -> str:
     parts: list[str] = []
     previous: str | None = None
     alternate = False
     for node in nodes:
         kind = node.get("type")
         alternate = _same_marker(previous, kind) and not alternate
-        text = block(node, alternate=alternate)
+        text = render(node, alternate)
         if parts and not (in_item and kind in _CONTAINERS and previous == "paragraph"):
             parts.append("\n\n")
         elif parts:
@@ -213,10 +224,11 @@ def _blocks(nodes: list[Json], in_item: bool = False) -> str:
     return "".join(parts)
 
 
-def to_markdown(document: Json) -> str:
-    """The document as Markdown; empty paragraphs leave no trace."""
+def to_markdown(document: Json, render: Render = block) -> str:
+    """The document as Markdown; empty paragraphs leave no trace. `render` turns one top-level
+    block into Markdown (a caller may remember blocks it rendered before)."""
     content = [node for node in document.get("content") or [] if not _is_empty(node)]
-    return _blocks(content)
+    return _blocks(content, render=render)
 
 
 def _is_empty(node: Json) -> bool:
