@@ -53,6 +53,9 @@ async def test_the_format_is_chosen_at_creation_and_answered_everywhere(
     assert formats == {rich["id"]: "rich", plain["id"]: "markdown"}
     assert (await _get(client, team, rich["id"]))["format"] == "rich"
     assert "content_json" not in await _get(client, team, rich["id"])
+    # Never opened for editing: its tree is read from the content, and reading writes nothing.
+    tree = (await _get(client, team, rich["id"], **{"as": "json"}))["content_json"]
+    assert [node["type"] for node in tree["content"]] == ["heading", "bulletList"]
 
 
 async def test_a_body_reads_as_markdown_html_or_prosemirror_json(

@@ -259,7 +259,7 @@ class CollabService:
         if room is not None:
             body, doc = room.body, room.doc
         else:
-            body, doc = await self._stored_doc(session, document_id)
+            body, doc = await self._stored_doc(session, document_id, seed=False)
         if not isinstance(body, RichBody):
             raise NotFound("Not a rich-text document", code="not_rich")
         return body.json(doc)
@@ -271,15 +271,23 @@ class CollabService:
         return self.rooms.get(document_id)
 
     async def _stored_doc(
-        self, session: AsyncSession, document_id: uuid.UUID
+        self, session: AsyncSession, document_id: uuid.UUID, *, seed: bool = True
     ) -> tuple[BodyFormat, Doc]:
+        """The stored body; without `seed` (reads) a document that has no Yjs state yet is
+        built from its content in memory, and nothing is written."""
         head = await repository.document_head(session, document_id)
         if head is None:
             raise NotFound("Document not found", code="not_found")
         body = body_for(head.format, self.rich_limits)
         doc: Doc = Doc()
-        for stored in await _stored_state(session, document_id, head.content, body):
-            doc.apply_update(stored)
+        if seed:
+            stored = await _stored_state(session, document_id, head.content, body)
+        elif await repository.snapshot_state(session, document_id) is None:
+            stored = [body.seed(head.content)]
+        else:
+            stored = await _stored_state(session, document_id, head.content, body)
+        for update in stored:
+            doc.apply_update(update)
         return body, doc
 
     async def _edit(
