@@ -114,10 +114,14 @@ async def test_a_rest_write_merges_while_someone_types_in_another_block(
         async with asyncio.timeout(60):
             assert json.loads(await node.stdout.readline()) == {"ready": True}
             for n in range(1, 6):  # read, change the status, write: while the client types
-                read = (await _document(http, alice, created.document_id))["content"]
-                assert "Status: " in read
-                changed = re.sub(r"Status: .*", f"Status: final {n}", read)
-                patched = await http.patch(url, json={"content": changed}, headers=alice.headers)
+                while True:  # a careful writer: retried when the content moved since the read
+                    read = await _document(http, alice, created.document_id)
+                    assert "Status: " in read["content"]
+                    changed = re.sub(r"Status: .*", f"Status: final {n}", read["content"])
+                    body = {"content": changed, "base_version": read["version"]}
+                    patched = await http.patch(url, json=body, headers=alice.headers)
+                    if patched.status_code != 409:
+                        break
                 assert patched.status_code == 200, patched.text
             result = json.loads((await node.stdout.read()).decode().strip().splitlines()[-1])
     finally:
