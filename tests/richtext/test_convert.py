@@ -238,3 +238,24 @@ def test_a_live_body_remembers_blocks_yet_reads_every_edit() -> None:
     assert "* [x] write the spec" in expected
     assert body.markdown(doc) == expected
     assert body.json(doc) == to_json(fragment)
+
+
+def test_a_markdown_write_from_what_its_writer_read_keeps_live_typing() -> None:
+    body = RichBody(Limits())
+    doc: Doc = Doc()
+    body.watch(doc)
+    fragment = body.fragment(doc)
+    write_document(fragment, from_markdown("one\n\ntwo\n\n- a\n- b\n\n```\ncode\n```"))
+    read = body.markdown(doc)  # what a REST client read
+    first = fragment.children[0]
+    assert isinstance(first, XmlElement)
+    typed = first.children[0]
+    assert isinstance(typed, XmlText)
+    typed.insert(3, " typed live")  # someone types meanwhile
+    written = read.replace("two", "two, edited").replace("- b", "- b\n- c")
+    body.write_markdown(doc, written, base=read)
+    assert fragment.children[0] == first  # untouched: the typing and any cursor in it stay
+    assert body.markdown(doc) == "one typed live\n\ntwo, edited\n\n- a\n- b\n- c\n\n```\ncode\n```"
+    body.limits = Limits(max_depth=4)  # a block the write changed is checked like JSON
+    with pytest.raises(RichTextError, match="deeper than 4"):
+        body.write_markdown(doc, written + "\n\n> > > > x", base=written)

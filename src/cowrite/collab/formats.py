@@ -19,12 +19,19 @@ from cowrite.richtext.markdown import block as markdown_block
 from cowrite.richtext.markdown import from_markdown, to_markdown
 from cowrite.richtext.merge import (
     BlockKey,
+    LiveBlock,
     json_key,
     markdown_key,
     merge_document,
-    merge_markdown,
+    merge_markdown_source,
 )
-from cowrite.richtext.schema import FRAGMENT_NAME, Json, Limits, empty_document
+from cowrite.richtext.schema import (
+    FRAGMENT_NAME,
+    Json,
+    Limits,
+    check_document,
+    empty_document,
+)
 
 MARKDOWN = "markdown"
 RICH = "rich"
@@ -171,29 +178,30 @@ class RichBody:
             raise DocumentTooLarge(f"the document would nest deeper than {self.limits.max_depth}")
         bounds.elements, bounds.depth = elements, depth
 
-    def json(self, doc: Doc) -> Json:
+    def _read(self, doc: Doc) -> list[tuple[XmlElement | XmlText, list[Json]]]:
+        """Each top-level child and its ProseMirror nodes (remembered in a live room)."""
         blocks = self._blocks
-        fragment = self.fragment(doc)
-        if blocks is None:
-            return rich_fragment.to_json(fragment)
-        content: list[Json] = []
-        fresh: dict[XmlElement | XmlText, list[Json]] = {}
+        read: list[tuple[XmlElement | XmlText, list[Json]]] = []
         with doc.transaction():
-            for child in fragment.children:
+            for child in self.fragment(doc).children:
                 if not isinstance(child, XmlElement | XmlText):
                     continue
-                nodes = blocks.get(child)
+                nodes = blocks.get(child) if blocks is not None else None
                 if nodes is None:
                     nodes = rich_fragment.block_json(child)
-                fresh[child] = nodes
-                content.extend(nodes)
-        self._blocks = fresh
+                read.append((child, nodes))
+        if blocks is not None:
+            self._blocks = dict(read)
+        return read
+
+    def json(self, doc: Doc) -> Json:
+        content = [node for _, nodes in self._read(doc) for node in nodes]
         return {"type": "doc", "content": content} if content else empty_document()
 
-    def markdown(self, doc: Doc) -> str:
-        document = self.json(doc)
-        if self._blocks is None:
-            return to_markdown(document)
+    def _render(
+        self,
+    ) -> tuple[Callable[[Json, bool], str], dict[int, tuple[Json, dict[bool, str]]]]:
+        """A block renderer that remembers what it rendered (by node, and list marker)."""
         seen, fresh = self._markdown, {}
 
         def render(node: Json, alternate: bool) -> str:
@@ -206,9 +214,39 @@ class RichBody:
                 text = entry[1][alternate] = markdown_block(node, alternate)
             return text
 
+        return render, fresh
+
+    def markdown(self, doc: Doc) -> str:
+        document = self.json(doc)
+        if self._blocks is None:
+            return to_markdown(document)
+        render, fresh = self._render()
         text = to_markdown(document, render)
         self._markdown = fresh
         return text
+
+    def live_blocks(self, doc: Doc) -> list[LiveBlock]:
+        """The top-level blocks with the Markdown each has in the document."""
+        read = self._read(doc)
+        render, fresh = self._render()
+        texts: list[str] = []
+
+        def record(node: Json, alternate: bool) -> str:
+            texts.append(render(node, alternate))
+            return texts[-1]
+
+        to_markdown({"type": "doc", "content": [n for _, nodes in read for n in nodes]}, record)
+        if self._blocks is not None:
+            self._markdown = fresh
+        blocks: list[LiveBlock] = []
+        taken = 0
+        for child, nodes in read:
+            shown = [node for node in nodes if not _is_empty_paragraph(node)]
+            own = texts[taken : taken + len(shown)]
+            taken += len(shown)
+            single = nodes[0] if len(nodes) == 1 else None
+            blocks.append(LiveBlock(child, single, own[0] if single and own else ""))
+        return blocks
 
     def seed(self, content: str) -> bytes:
         doc: Doc = Doc()
@@ -217,15 +255,28 @@ class RichBody:
         return doc.get_update()
 
     def write_markdown(self, doc: Doc, content: str, base: str | None = None) -> None:
+        """Raises `RichTextError` when a block the write changed breaks the schema."""
         if base is None:
             self.write_json(doc, from_markdown(content), markdown_key)
             return
-        merge_markdown(self.fragment(doc), from_markdown(base), from_markdown(content))
+
+        def parse(source: str) -> list[Json]:
+            nodes = from_markdown(source)["content"]
+            checked = check_document({"type": "doc", "content": nodes}, self.limits)
+            content: list[Json] = checked.get("content", [])
+            return content
+
+        live = self.live_blocks(doc)
+        merge_markdown_source(self.fragment(doc), live, base, content, parse)
         self._bounds = None
 
     def write_json(self, doc: Doc, document: Json, key: BlockKey = json_key) -> None:
         merge_document(self.fragment(doc), document, key)
         self._bounds = None
+
+
+def _is_empty_paragraph(node: Json) -> bool:
+    return node.get("type") == "paragraph" and not node.get("content")
 
 
 def body_for(format_name: str, limits: Limits) -> BodyFormat:

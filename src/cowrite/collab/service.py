@@ -288,6 +288,7 @@ class CollabService:
             stored = await _stored_state(session, document_id, head.content, body)
         for update in stored:
             doc.apply_update(update)
+        body.watch(doc)  # what a write reads is not read again for its answer
         return body, doc
 
     async def _edit(

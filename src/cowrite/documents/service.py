@@ -20,10 +20,11 @@ from cowrite.documents.schemas import (
     normalize_tag,
 )
 from cowrite.kit.clock import utcnow
-from cowrite.kit.errors import BadRequest, Conflict, PayloadTooLarge
+from cowrite.kit.errors import BadRequest, Conflict, PayloadTooLarge, Unprocessable
 from cowrite.kit.events import DocumentTrashed
 from cowrite.kit.pagination import Page, PageParams, decode_cursor, next_cursor_for
 from cowrite.models import Document
+from cowrite.richtext.schema import RichTextError
 from cowrite.state import AppState
 from cowrite.versions.service import record_version
 from cowrite.workspaces.outbox import EventOutbox
@@ -138,7 +139,7 @@ async def update_document(
     a version (labelled ones always do); REST content merges into the live co-editing session
     (block by block into a rich document's tree)."""
     body = None
-    if content is not None or content_json is not None:
+    if content_json is not None or (content is not None and state.collab is None):
         body = rich.RichBody.read(state, document.format, content, content_json)
     if body is not None:
         content = body.markdown
@@ -161,9 +162,12 @@ async def update_document(
                 session, document.id, body.document, author_id
             )
     elif content is not None and content != document.content and state.collab is not None:
-        content = await state.collab.replace_text(
-            session, document.id, content, author_id, base=document.content
-        )
+        try:
+            content = await state.collab.replace_text(
+                session, document.id, content, author_id, base=document.content
+            )
+        except RichTextError as exc:  # a block the write changed breaks the schema
+            raise Unprocessable(str(exc), code="invalid_rich_text") from None
     if content is not None and content != document.content:
         document.content = content
         changed = text_changed = True

@@ -238,6 +238,8 @@ def _is_empty(node: Json) -> bool:
 # -- Markdown -> ProseMirror JSON -------------------------------------------------------------
 
 _PARSER = MarkdownIt("commonmark", {"html": True}).enable("strikethrough")
+# Block structure only (no inline parsing, most of the cost): where each top-level block is.
+_BLOCKS = MarkdownIt("commonmark", {"html": True}).enable("strikethrough").disable("inline")
 _TASK = re.compile(r"^\[([ xX])\]\s")
 _SIMPLE_MARKS = {"strong": "bold", "em": "italic", "s": "strike"}
 
@@ -451,3 +453,14 @@ def from_markdown(text: str) -> Json:
     if not root["content"]:
         root["content"] = [{"type": "paragraph"}]
     return root
+
+
+def top_level_sources(text: str) -> list[str]:
+    """The source of each top-level block of `text`, in order (trailing blank lines dropped)."""
+    lines = text.split("\n")
+    sources = []
+    for token in _BLOCKS.parse(text):
+        if token.level == 0 and token.nesting >= 0 and token.map:
+            start, end = token.map
+            sources.append("\n".join(lines[start:end]).rstrip())
+    return sources

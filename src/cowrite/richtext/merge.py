@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import orjson
 from pycrdt import XmlElement, XmlFragment, XmlText
@@ -101,46 +102,60 @@ def _anchor(live_of: list[int | None], before: int) -> int:
     return 0
 
 
-def _merge_from(parent: Parent, base: list[Json], new: list[Json]) -> None:
-    old = _old_blocks(parent)
-    positions = [index for index, (_, node) in enumerate(old) if node and markdown_key(node)]
-    live_keys = [markdown_key(old[index][1] or {}) for index in positions]
-    base_keys = [markdown_key(node) for node in base]
-    new_keys = [markdown_key(node) for node in new]
-    # Where each base block stands in the live document, if nobody changed it meanwhile.
-    live_of: list[int | None] = [None] * len(base)
+@dataclass(frozen=True, slots=True)
+class LiveBlock:
+    """A top-level child of the live fragment, as ProseMirror (None when it reads as zero or
+    several nodes) and as the Markdown it has in the document ("" when Markdown cannot hold it:
+    such a block is never matched, so a Markdown write never removes it)."""
+
+    element: XmlElement | XmlText
+    node: Json | None
+    markdown: str
+
+
+def merge_markdown_source(
+    fragment: XmlFragment,
+    live: list[LiveBlock],
+    base: str,
+    new: str,
+    parse: Callable[[str], list[Json]],
+) -> None:
+    """Apply a Markdown write made from `base` (the Markdown its writer read), reading only the
+    blocks the writer changed (`parse` turns their source into checked nodes): blocks changed
+    live since then are kept (where both changed one block, the live text wins)."""
+    base_keys = markdown.top_level_sources(base)
+    new_keys = markdown.top_level_sources(new)
+    positions = [index for index, block in enumerate(live) if block.markdown]
+    live_keys = [live[index].markdown for index in positions]
+    live_of: list[int | None] = [None] * len(base_keys)
     aligned = difflib.SequenceMatcher(None, base_keys, live_keys, autojunk=False)
     for tag, i1, i2, k1, _ in aligned.get_opcodes():
         if tag == "equal":
             for offset in range(i2 - i1):
                 live_of[i1 + offset] = positions[k1 + offset]
     written = difflib.SequenceMatcher(None, base_keys, new_keys, autojunk=False)
-    for tag, i1, i2, j1, j2 in reversed(written.get_opcodes()):
-        if tag == "equal":
-            continue
-        if tag == "replace" and i2 - i1 == j2 - j1:
-            for i, j in reversed(list(zip(range(i1, i2), range(j1, j2), strict=True))):
-                at = live_of[i]
-                if at is None:
-                    continue  # changed live meanwhile: the live text wins
-                element = old[at][0]
-                if isinstance(element, XmlElement) and _nested(old[at], new[j]):
-                    _merge(element, new[j].get("content") or [], markdown_key)
-                else:
-                    del parent.children[at]
-                    insert_node(parent, at, new[j])
-            continue
-        doomed = sorted((at for at in live_of[i1:i2] if at is not None), reverse=True)
-        at = doomed[-1] if doomed else _anchor(live_of, i1)
-        for index in doomed:
-            del parent.children[index]
-        for offset, node in enumerate(new[j1:j2]):
-            insert_node(parent, at + offset, node)
-
-
-def merge_markdown(fragment: XmlFragment, base: Json, document: Json) -> None:
-    """Apply a Markdown write made from `base` (the Markdown its writer read): only the blocks
-    the writer changed are written, so text typed live since then is kept (where both changed
-    one block, the live text wins)."""
     with fragment.doc.transaction():
-        _merge_from(fragment, base.get("content") or [], document.get("content") or [])
+        for tag, i1, i2, j1, j2 in reversed(written.get_opcodes()):
+            if tag == "equal":
+                continue
+            nodes = parse("\n\n".join(new_keys[j1:j2])) if j2 > j1 else []
+            if tag == "replace" and i2 - i1 == j2 - j1 == len(nodes):
+                for i, node in reversed(list(zip(range(i1, i2), nodes, strict=True))):
+                    at = live_of[i]
+                    if at is None:
+                        continue  # changed live meanwhile: the live text wins
+                    block = live[at]
+                    if isinstance(block.element, XmlElement) and _nested(
+                        (block.element, block.node), node
+                    ):
+                        _merge(block.element, node.get("content") or [], markdown_key)
+                    else:
+                        del fragment.children[at]
+                        insert_node(fragment, at, node)
+                continue
+            doomed = sorted((at for at in live_of[i1:i2] if at is not None), reverse=True)
+            at = doomed[-1] if doomed else _anchor(live_of, i1)
+            for index in doomed:
+                del fragment.children[index]
+            for offset, node in enumerate(nodes):
+                insert_node(fragment, at + offset, node)
