@@ -3,6 +3,8 @@ check, and block-by-block merging (the official JS stack is checked in tests/int
 
 from __future__ import annotations
 
+import random
+
 import pytest
 from pycrdt import Doc, XmlElement, XmlFragment, XmlText
 
@@ -11,7 +13,13 @@ from cowrite.collab.protocol import ProtocolError
 from cowrite.collab.updates import ForeignRootError, check_update
 from cowrite.richtext.fragment import to_json, write_document
 from cowrite.richtext.html import document_html, markdown_html
-from cowrite.richtext.markdown import from_markdown, to_markdown
+from cowrite.richtext.markdown import (
+    changed_sources,
+    from_markdown,
+    to_markdown,
+    top_level_blocks,
+    top_level_sources,
+)
 from cowrite.richtext.merge import markdown_key, merge_document
 from cowrite.richtext.schema import Limits, RichTextError, check_document
 from tests.richtext.corpus import CORPUS, Json, item, paragraph, text
@@ -259,3 +267,49 @@ def test_a_markdown_write_from_what_its_writer_read_keeps_live_typing() -> None:
     body.limits = Limits(max_depth=4)  # a block the write changed is checked like JSON
     with pytest.raises(RichTextError, match="deeper than 4"):
         body.write_markdown(doc, written + "\n\n> > > > x", base=written)
+
+
+def test_blocks_found_around_an_edit_match_a_full_read() -> None:
+    base = to_markdown(
+        check_document(
+            {
+                "type": "doc",
+                "content": [
+                    *CORPUS["marks"]["content"],
+                    *CORPUS["lists"]["content"],
+                    *CORPUS["blocks"]["content"],
+                ],
+            }
+        )
+    )
+    lines = base.split("\n")
+    inserts = [
+        "- item",
+        "# Head",
+        "para",
+        "```",
+        "> q",
+        "1. one",
+        "<div>",
+        "    code",
+        "---",
+        "===",
+    ]
+    rng = random.Random(26)
+    for _ in range(300):
+        edited = list(lines)
+        for _ in range(rng.randint(1, 3)):
+            at = rng.randrange(len(edited))
+            match rng.randrange(5):
+                case 0:
+                    edited[at] += " edit"
+                case 1:
+                    del edited[at]
+                case 2:
+                    edited.insert(at, "")
+                case 3:
+                    edited[at] = "  " + edited[at]
+                case _:
+                    edited.insert(at, rng.choice(inserts))
+        text = "\n".join(edited)
+        assert changed_sources(top_level_blocks(base), base, text) == top_level_sources(text)

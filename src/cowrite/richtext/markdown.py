@@ -455,12 +455,49 @@ def from_markdown(text: str) -> Json:
     return root
 
 
-def top_level_sources(text: str) -> list[str]:
-    """The source of each top-level block of `text`, in order (trailing blank lines dropped)."""
+def top_level_blocks(text: str) -> list[tuple[int, int, str]]:
+    """Each top-level block of `text`: its first line, the line after it, and its source
+    (trailing blank lines dropped)."""
     lines = text.split("\n")
-    sources = []
+    blocks = []
     for token in _BLOCKS.parse(text):
         if token.level == 0 and token.nesting >= 0 and token.map:
             start, end = token.map
-            sources.append("\n".join(lines[start:end]).rstrip())
-    return sources
+            source = "\n".join(lines[start:end]).rstrip()
+            blocks.append((start, start + source.count("\n") + 1, source))
+    return blocks
+
+
+def top_level_sources(text: str) -> list[str]:
+    return [source for _, _, source in top_level_blocks(text)]
+
+
+def changed_sources(base: list[tuple[int, int, str]], base_text: str, new_text: str) -> list[str]:
+    """The top-level block sources of `new_text`, an edit of `base_text` whose blocks are
+    `base`: only the lines around the edit are parsed again."""
+    old_lines = base_text.split("\n")
+    new_lines = new_text.split("\n")
+    limit = min(len(old_lines), len(new_lines))
+    prefix = 0
+    while prefix < limit and old_lines[prefix] == new_lines[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < limit - prefix and old_lines[-1 - suffix] == new_lines[-1 - suffix]:
+        suffix += 1
+    changed_end = len(old_lines) - suffix
+    edited = old_lines[prefix:changed_end] + new_lines[prefix : len(new_lines) - suffix]
+    if any(line.lstrip().startswith(("```", "~~~")) for line in edited):
+        return top_level_sources(new_text)  # a fence opened or closed: the rest may change
+    touched = [
+        i for i, (start, end, _) in enumerate(base) if end >= prefix and start <= changed_end
+    ]
+    if touched:
+        first, last = max(0, touched[0] - 1), min(len(base), touched[-1] + 2)
+    else:
+        first = last = sum(1 for start, _, _ in base if start < prefix)
+    start_line = min([prefix, *(base[i][0] for i in range(first, min(first + 1, len(base))))])
+    end_line = max([changed_end, *(base[i][1] for i in range(max(first, last - 1), last))])
+    tail = len(old_lines) - end_line
+    region = "\n".join(new_lines[start_line : len(new_lines) - tail])
+    middle = [source for _, _, source in top_level_blocks(region)]
+    return [source for _, _, source in base[:first]] + middle + [s for _, _, s in base[last:]]

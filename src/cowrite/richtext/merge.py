@@ -123,10 +123,18 @@ def merge_markdown_source(
     """Apply a Markdown write made from `base` (the Markdown its writer read), reading only the
     blocks the writer changed (`parse` turns their source into checked nodes): blocks changed
     live since then are kept (where both changed one block, the live text wins)."""
-    base_keys = markdown.top_level_sources(base)
-    new_keys = markdown.top_level_sources(new)
     positions = [index for index, block in enumerate(live) if block.markdown]
     live_keys = [live[index].markdown for index in positions]
+    if base == "\n\n".join(live_keys):  # nobody changed it since: its blocks are known
+        base_blocks, line = [], 0
+        for key in live_keys:
+            lines = key.count("\n") + 1
+            base_blocks.append((line, line + lines, key))
+            line += lines + 1
+    else:
+        base_blocks = markdown.top_level_blocks(base)
+    base_keys = [source for _, _, source in base_blocks]
+    new_keys = markdown.changed_sources(base_blocks, base, new)
     live_of: list[int | None] = [None] * len(base_keys)
     aligned = difflib.SequenceMatcher(None, base_keys, live_keys, autojunk=False)
     for tag, i1, i2, k1, _ in aligned.get_opcodes():
