@@ -25,8 +25,8 @@ def _limits(state: AppState) -> Limits:
 
 
 @dataclass(frozen=True, slots=True)
-class RichBody:
-    """A checked rich document and its Markdown."""
+class RichWrite:
+    """What a write brings to a rich document: the checked tree and its Markdown."""
 
     document: Json
     markdown: str
@@ -34,7 +34,7 @@ class RichBody:
     @staticmethod
     def read(
         state: AppState, format_name: str, content: str | None, content_json: Json | None
-    ) -> RichBody | None:
+    ) -> RichWrite | None:
         """The body a write brings to a document of `format_name` (None for Markdown documents,
         whose content is taken as it is); 422 naming the node when the schema refuses it."""
         if content and content_json is not None:
@@ -54,7 +54,7 @@ class RichBody:
             document = check_document(content_json, _limits(state))
         except RichTextError as exc:
             raise Unprocessable(str(exc), code="invalid_rich_text") from None
-        return RichBody(document, to_markdown(document))
+        return RichWrite(document, to_markdown(document))
 
 
 async def render(

@@ -93,7 +93,7 @@ async def create_document(
     format_name: str = "markdown",
     content_json: dict[str, Any] | None = None,
 ) -> DocumentOut:
-    body = rich.RichBody.read(state, format_name, content, content_json)
+    body = rich.RichWrite.read(state, format_name, content, content_json)
     if body is not None:
         content = body.markdown
     _check_size(state, content)
@@ -140,7 +140,7 @@ async def update_document(
     (block by block into a rich document's tree)."""
     body = None
     if content_json is not None or (content is not None and state.collab is None):
-        body = rich.RichBody.read(state, document.format, content, content_json)
+        body = rich.RichWrite.read(state, document.format, content, content_json)
     if body is not None:
         content = body.markdown
     if content is not None:
