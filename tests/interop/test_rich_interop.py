@@ -166,4 +166,4 @@ async def test_an_update_to_the_other_formats_root_closes_for_good(
     assert result["should_connect"] is False and result["connects"] == 0
     assert "into a" not in result["witness_text"] + result["witness_fragment"]
     content = (await _document(http, alice, created.document_id))["content"]
-    assert content.startswith("Kept as it was")
+    assert "Kept as it was" in content and "into a" not in content  # the marker may be in
