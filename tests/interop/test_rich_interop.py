@@ -38,7 +38,7 @@ async def _rich_documents(db: TestDatabase, user: UserCtx, count: int) -> list[s
     ]
 
 
-async def test_documents_typed_in_tiptap_read_on_the_server_as_the_editor_reports(
+async def test_the_corpus_goes_both_ways_between_tiptap_and_the_server(
     server: ServerProcess, db: TestDatabase, http: httpx.AsyncClient
 ) -> None:
     alice = await make_user(http)
@@ -60,20 +60,15 @@ async def test_documents_typed_in_tiptap_read_on_the_server_as_the_editor_report
             await asyncio.sleep(0.05)
         assert (await _document(http, alice, written["doc"]))["content"] == expected
 
-
-async def test_documents_the_server_writes_read_in_tiptap_as_sent(
-    server: ServerProcess, db: TestDatabase, http: httpx.AsyncClient
-) -> None:
-    alice = await make_user(http)
+    # And the other way: documents the server writes read in Tiptap as sent.
     ids = await _rich_documents(db, alice, len(CORPUS))
     for doc, document in zip(ids, CORPUS.values(), strict=True):
         patched = await http.patch(
             f"/api/v1/documents/{doc}", json={"content_json": document}, headers=alice.headers
         )
         assert patched.status_code == 200, patched.text
-        assert patched.json()["content"] == to_markdown(
-            (await _document(http, alice, doc))["content_json"]
-        )
+        stored = (await _document(http, alice, doc))["content_json"]
+        assert patched.json()["content"] == to_markdown(stored)
     expected = run_node("normalize", {"docs": list(CORPUS.values())}, script=RICH)["docs"]
     result = run_node(
         "read", {"url": server.ws_url, "token": alice.access_token, "docs": ids}, script=RICH
@@ -143,27 +138,24 @@ async def test_a_rest_write_merges_while_someone_types_in_another_block(
     assert (await _document(http, alice, created.document_id))["content_json"] == result["json"]
 
 
-@pytest.mark.parametrize(("format_name", "root"), [("markdown", "xml"), ("rich", "text")])
 async def test_an_update_to_the_other_formats_root_closes_for_good(
-    server: ServerProcess, db: TestDatabase, http: httpx.AsyncClient, format_name: str, root: str
+    server: ServerProcess, db: TestDatabase, http: httpx.AsyncClient
 ) -> None:
     alice = await make_user(http)
-    created = await make_document(
-        db.url, {alice.id: "owner"}, format=format_name, content="Kept as it was"
-    )
-    result = run_node(
-        "wrongroot",
-        {
+    for format_name, root in (("markdown", "xml"), ("rich", "text")):
+        created = await make_document(
+            db.url, {alice.id: "owner"}, format=format_name, content="Kept as it was"
+        )
+        config = {
             "url": server.ws_url,
             "doc": str(created.document_id),
             "token": alice.access_token,
             "root": root,
-        },
-        script=RICH,
-    )
-    assert result["code"] == 4422
-    assert "root other than the" in result["reason"]
-    assert result["should_connect"] is False and result["connects"] == 0
-    assert "into a" not in result["witness_text"] + result["witness_fragment"]
-    content = (await _document(http, alice, created.document_id))["content"]
-    assert "Kept as it was" in content and "into a" not in content  # the marker may be in
+        }
+        result = run_node("wrongroot", config, script=RICH)
+        assert result["code"] == 4422
+        assert "root other than the" in result["reason"]
+        assert result["should_connect"] is False and result["connects"] == 0
+        assert "into a" not in result["witness_text"] + result["witness_fragment"]
+        content = (await _document(http, alice, created.document_id))["content"]
+        assert "Kept as it was" in content and "into a" not in content  # the marker may be in
