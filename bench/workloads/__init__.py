@@ -58,6 +58,7 @@ def registry() -> dict[str, Workload]:
         notifications,
         presence,
         rest,
+        rich,
         rolling,
         scaleout,
         search,
@@ -77,4 +78,5 @@ def registry() -> dict[str, Workload]:
         "rolling": rolling.run,
         "notifications": notifications.run,
         "comments": comments.run,
+        "rich": rich.run,
     }

@@ -151,9 +151,13 @@ class Settings(BaseSettings):
 
             parse_smtp_url(value)  # raises ValueError with what is wrong
         return value or None
+
     # comments: new comments per user (in each process) at once, then per second
     comment_rate_burst: int = 120
     comment_rate_per_second: float = 2.0
+    # rich-text documents: a bigger or deeper tree is refused, over REST and on the socket
+    rich_max_depth: int = 64
+    rich_max_nodes: int = 100_000
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

@@ -228,8 +228,14 @@ class RecordingCollab:
         self.calls: list[tuple[uuid.UUID, str, uuid.UUID | None]] = []
 
     async def replace_text(
-        self, session: object, document_id: uuid.UUID, text: str, author_id: uuid.UUID | None
+        self,
+        session: object,
+        document_id: uuid.UUID,
+        text: str,
+        author_id: uuid.UUID | None,
+        base: str | None = None,
     ) -> str:
+        assert base == "start"  # what the writer read
         self.calls.append((document_id, text, author_id))
         return text + "\n(typed meanwhile)"
 

@@ -26,7 +26,12 @@ class DocCtx:
 
 
 async def make_document(
-    url: str, members: dict[uuid.UUID, str], *, content: str = "", title: str = "Notes"
+    url: str,
+    members: dict[uuid.UUID, str],
+    *,
+    content: str = "",
+    title: str = "Notes",
+    format: str = "markdown",
 ) -> DocCtx:
     """A workspace with these members (user id -> role) and one document in it."""
     engine = create_engine(url)
@@ -37,7 +42,9 @@ async def make_document(
             await session.flush()
             for user_id, role in members.items():
                 session.add(Membership(workspace_id=workspace.id, user_id=user_id, role=role))
-            document = Document(workspace_id=workspace.id, title=title, content=content)
+            document = Document(
+                workspace_id=workspace.id, title=title, content=content, format=format
+            )
             session.add(document)
             await session.flush()
             return DocCtx(workspace.id, document.id)
@@ -82,10 +89,13 @@ async def document_content(url: str, document_id: uuid.UUID) -> str:
         await engine.dispose()
 
 
-def run_node(scenario: str, config: dict[str, Any], *, timeout: float = 60) -> dict[str, Any]:
-    """Run one scenario of `tests/interop/yclient.mjs`; its last stdout line is the result."""
+def run_node(
+    scenario: str, config: dict[str, Any], *, timeout: float = 60, script: str = "yclient.mjs"
+) -> dict[str, Any]:
+    """Run one scenario of a script in `tests/interop` (`yclient.mjs`: yjs + y-websocket,
+    `richclient.mjs`: the Tiptap stack); its last stdout line is the result."""
     completed = subprocess.run(
-        ["node", str(INTEROP_DIR / "yclient.mjs"), scenario, json.dumps(config)],
+        ["node", str(INTEROP_DIR / script), scenario, json.dumps(config)],
         capture_output=True,
         text=True,
         timeout=timeout,

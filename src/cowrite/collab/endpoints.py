@@ -15,6 +15,7 @@ from starlette.websockets import WebSocketDisconnect
 from cowrite.auth.deps import principal_from_token
 from cowrite.collab import sessions
 from cowrite.collab.connection import CONNECTION_LOST, RateLimit, SocketPeer
+from cowrite.collab.formats import DocumentTooLarge
 from cowrite.collab.protocol import ProtocolError, parse_frame
 from cowrite.collab.repair import start_repair
 from cowrite.collab.room import Room
@@ -36,7 +37,10 @@ from cowrite.workspaces.roles import Role
 log = logging.getLogger(__name__)
 router = APIRouter()
 
-CLOSE_UNSUPPORTED = 1003  # text frames, or changes to something other than the text
+CLOSE_UNSUPPORTED = 1003  # text frames
+# Final for the stock y-websocket client (4400-4499: no reconnect): resending cannot help.
+CLOSE_TOO_LARGE_DOCUMENT = 4413  # a rich document deeper or bigger than the limits
+CLOSE_WRONG_ROOT = 4422  # a change to a root other than the one the document's format uses
 CLOSE_INVALID = 1007  # bytes that are not the y-protocols encoding, updates Yjs refuses
 CLOSE_POLICY = 1008  # message rate
 CLOSE_TOO_BIG = 1009
@@ -206,7 +210,10 @@ async def _read_until_closed(
                 for item in parse_frame(data):
                     room.receive(peer, item)
             except ForeignRootError as exc:
-                peer.request_close(CLOSE_UNSUPPORTED, str(exc))
+                peer.request_close(CLOSE_WRONG_ROOT, str(exc))
+                return
+            except DocumentTooLarge as exc:
+                peer.request_close(CLOSE_TOO_LARGE_DOCUMENT, str(exc))
                 return
             except ProtocolError as exc:
                 peer.request_close(CLOSE_INVALID, str(exc))

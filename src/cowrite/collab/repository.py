@@ -20,6 +20,7 @@ class DocumentHead:
     workspace_id: uuid.UUID
     content: str
     deleted: bool
+    format: str = "markdown"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,14 +34,14 @@ class LogRow:
 async def document_head(session: AsyncSession, document_id: uuid.UUID) -> DocumentHead | None:
     row = (
         await session.execute(
-            select(Document.workspace_id, Document.content, Document.deleted_at).where(
-                Document.id == document_id
-            )
+            select(
+                Document.workspace_id, Document.content, Document.deleted_at, Document.format
+            ).where(Document.id == document_id)
         )
     ).one_or_none()
     if row is None:
         return None
-    return DocumentHead(row.workspace_id, row.content, row.deleted_at is not None)
+    return DocumentHead(row.workspace_id, row.content, row.deleted_at is not None, row.format)
 
 
 async def snapshot_state(session: AsyncSession, document_id: uuid.UUID) -> bytes | None:

@@ -22,6 +22,7 @@ from typing import Protocol
 from pycrdt import Doc, Text, merge_updates
 
 from cowrite.collab import protocol
+from cowrite.collab.formats import TEXT_NAME, BodyFormat, MarkdownBody
 from cowrite.collab.protocol import (
     AwarenessEntry,
     AwarenessMessage,
@@ -32,9 +33,8 @@ from cowrite.collab.protocol import (
     SyncStep2,
     SyncUpdate,
 )
-from cowrite.collab.updates import check_update
 
-TEXT_NAME = "content"
+__all__ = ["TEXT_NAME", "Peer", "Room", "RoomListener", "apply_and_capture"]
 FAN_OUT_CHUNK = 64  # peers served per event-loop turn
 HEARD_MERGE_AT = 1000  # heard updates kept apart before they are merged into one
 
@@ -102,11 +102,13 @@ class Room:
         *,
         tick_seconds: float,
         clock: Callable[[], float] = time.monotonic,
+        body: BodyFormat | None = None,
     ) -> None:
         self.document_id = document_id
         self.workspace_id = workspace_id
         self.doc: Doc = Doc()
-        self.text = self.doc.get(TEXT_NAME, type=Text)
+        self.body: BodyFormat = body or MarkdownBody()
+        self.body.watch(self.doc)
         self.peers: set[Peer] = set()
         self.listener = listener
         self.tick_seconds = tick_seconds
@@ -125,6 +127,15 @@ class Room:
         self._awareness_owner: dict[int, Peer] = {}
         self._tick: asyncio.TimerHandle | None = None
         self._jobs: deque[_FanOut] = deque()
+
+    @property
+    def text(self) -> Text:
+        """The body of a Markdown document."""
+        return self.doc.get(TEXT_NAME, type=Text)
+
+    def markdown(self) -> str:
+        """The body as `documents.content` holds it."""
+        return self.body.markdown(self.doc)
 
     # -- loading ------------------------------------------------------------------------------
 
@@ -240,7 +251,7 @@ class Room:
         return heard
 
     def _integrate(self, update: bytes) -> None:
-        check_update(update, TEXT_NAME)
+        self.body.check(self.doc, update)
         try:
             self.doc.apply_update(update)
         except Exception as exc:

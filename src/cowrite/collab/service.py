@@ -9,16 +9,16 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 
-from pycrdt import Doc, Text
+from pycrdt import Doc
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cowrite.collab import protocol, repository, sessions
 from cowrite.collab.connection import SocketPeer
+from cowrite.collab.formats import BodyFormat, RichBody, body_for, capture
 from cowrite.collab.log import UpdateLog
 from cowrite.collab.protocol import ProtocolError
 from cowrite.collab.repository import LogRow
-from cowrite.collab.room import TEXT_NAME, Peer, Room
-from cowrite.collab.textdiff import byte_offsets, text_edits
+from cowrite.collab.room import Peer, Room
 from cowrite.db import unit_of_work
 from cowrite.kit.clock import utcnow
 from cowrite.kit.errors import NotFound
@@ -29,6 +29,7 @@ from cowrite.kit.events import (
     MembershipChanged,
     WorkspaceDeleted,
 )
+from cowrite.richtext.schema import Json, Limits
 from cowrite.state import AppState
 from cowrite.workspaces.roles import Role
 
@@ -39,35 +40,6 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 
 
-def seed_state(content: str) -> bytes:
-    """The first Yjs state of a document that so far only had `documents.content`."""
-    doc: Doc = Doc()
-    text = doc.get(TEXT_NAME, type=Text)
-    if content:
-        text.insert(0, content)
-    return doc.get_update()
-
-
-def replace_in_text(doc: Doc, text: Text, new: str) -> bytes | None:
-    """Edit `text` into `new` with a minimal diff; the update that did it, or None."""
-    old = str(text)
-    edits = byte_offsets(old, text_edits(old, new))
-    if not edits:
-        return None
-    captured: list[bytes] = []
-    subscription = doc.observe(lambda event: captured.append(event.update))
-    try:
-        with doc.transaction():
-            for start, length, inserted in edits:
-                if length:
-                    del text[start : start + length]
-                if inserted:
-                    text.insert(start, inserted)
-    finally:
-        doc.unobserve(subscription)
-    return captured[0] if captured else None
-
-
 class CollabService:
     def __init__(self, state: AppState) -> None:
         self.state = state
@@ -75,6 +47,7 @@ class CollabService:
         self.tick_seconds = settings.yjs_tick_ms / 1000
         self.grace_seconds = settings.yjs_room_grace_seconds
         self.content_sync_seconds = settings.yjs_content_sync_seconds
+        self.rich_limits = Limits(settings.rich_max_depth, settings.rich_max_nodes)
         self.log = UpdateLog(
             state.session_factory,
             state.engine,
@@ -184,8 +157,9 @@ class CollabService:
             head = await repository.document_head(session, document_id)
             if head is None:
                 raise NotFound("Document not found", code="not_found")
-            stored = await _stored_state(session, document_id, head.content)
-        room = Room(document_id, head.workspace_id, self, tick_seconds=self.tick_seconds)
+            body = body_for(head.format, self.rich_limits)
+            stored = await _stored_state(session, document_id, head.content, body)
+        room = Room(document_id, head.workspace_id, self, tick_seconds=self.tick_seconds, body=body)
         room.load(stored)
         self.log.note_rows(document_id, len(stored) - 1)
         return room
@@ -267,7 +241,7 @@ class CollabService:
             timer.cancel()
         if room.changed:
             room.changed = False
-            self.log.write_content(room.document_id, str(room.text), room.last_author)
+            self.log.write_content(room.document_id, room.markdown(), room.last_author)
 
     def _remote_handler(self, room: Room) -> Callable[[bytes], None]:
         def handle(frame: bytes) -> None:
@@ -281,37 +255,99 @@ class CollabService:
     # -- REST writes --------------------------------------------------------------------------
 
     async def replace_text(
-        self, session: AsyncSession, document_id: uuid.UUID, text: str, author_id: uuid.UUID | None
+        self,
+        session: AsyncSession,
+        document_id: uuid.UUID,
+        text: str,
+        author_id: uuid.UUID | None,
+        base: str | None = None,
     ) -> str:
-        """Merge a REST write into the Yjs document (see the interfaces brief); the new text."""
+        """Merge a REST write (Markdown) into the live body; the new content. `base` is the
+        content the writer read (a rich document then only takes the blocks it changed)."""
+        return await self._edit(
+            session, document_id, author_id, lambda body, doc: body.write_markdown(doc, text, base)
+        )
+
+    async def replace_rich(
+        self,
+        session: AsyncSession,
+        document_id: uuid.UUID,
+        document: Json,
+        author_id: uuid.UUID | None,
+    ) -> str:
+        """Merge checked ProseMirror JSON into a rich document's fragment; the new content."""
+
+        def write(body: BodyFormat, doc: Doc) -> None:
+            assert isinstance(body, RichBody)
+            body.write_json(doc, document)
+
+        return await self._edit(session, document_id, author_id, write)
+
+    async def rich_json(self, session: AsyncSession, document_id: uuid.UUID) -> Json:
+        """A rich document's body as ProseMirror JSON (live, or from its stored state)."""
+        room = await self._live_room(document_id)
+        if room is not None:
+            body, doc = room.body, room.doc
+        else:
+            body, doc = await self._stored_doc(session, document_id, seed=False)
+        if not isinstance(body, RichBody):
+            raise NotFound("Not a rich-text document", code="not_rich")
+        return body.json(doc)
+
+    async def _live_room(self, document_id: uuid.UUID) -> Room | None:
         loading = self._loading.get(document_id)
         if loading is not None:
             await asyncio.shield(loading)
-        room = self.rooms.get(document_id)
+        return self.rooms.get(document_id)
+
+    async def _stored_doc(
+        self, session: AsyncSession, document_id: uuid.UUID, *, seed: bool = True
+    ) -> tuple[BodyFormat, Doc]:
+        """The stored body; without `seed` (reads) a document that has no Yjs state yet is
+        built from its content in memory, and nothing is written."""
+        head = await repository.document_head(session, document_id)
+        if head is None:
+            raise NotFound("Document not found", code="not_found")
+        body = body_for(head.format, self.rich_limits)
+        doc: Doc = Doc()
+        if seed:
+            stored = await _stored_state(session, document_id, head.content, body)
+        elif await repository.snapshot_state(session, document_id) is None:
+            stored = [body.seed(head.content)]
+        else:
+            stored = await _stored_state(session, document_id, head.content, body)
+        for update in stored:
+            doc.apply_update(update)
+        body.watch(doc)  # what a write reads is not read again for its answer
+        return body, doc
+
+    async def _edit(
+        self,
+        session: AsyncSession,
+        document_id: uuid.UUID,
+        author_id: uuid.UUID | None,
+        edit: Callable[[BodyFormat, Doc], None],
+    ) -> str:
+        """Make a REST write an edit of the live body (see the interfaces brief): in the open
+        room, or on the stored state (a room in another process hears it through the broker)."""
+        room = await self._live_room(document_id)
         if room is not None:
-            update = replace_in_text(room.doc, room.text, text)
+            update = capture(room.doc, lambda: edit(room.body, room.doc))
             if update is not None:
                 room.apply_update(update, None, author_id, integrated=True)
                 room.changed = False  # the caller writes documents.content itself
                 await repository.append_updates(
                     session, [LogRow(document_id, update, author_id, utcnow())]
                 )
-            return str(room.text)
-        head = await repository.document_head(session, document_id)
-        if head is None:
-            raise NotFound("Document not found", code="not_found")
-        doc: Doc = Doc()
-        for stored in await _stored_state(session, document_id, head.content):
-            doc.apply_update(stored)
-        ytext = doc.get(TEXT_NAME, type=Text)
-        update = replace_in_text(doc, ytext, text)
+            return room.markdown()
+        body, doc = await self._stored_doc(session, document_id)
+        update = capture(doc, lambda: edit(body, doc))
         if update is not None:
             await repository.append_updates(
                 session, [LogRow(document_id, update, author_id, utcnow())]
             )
-            # A room open in another process learns of it through the broker.
             await self.state.broker.publish(_channel(document_id), protocol.sync_update(update))
-        return str(ytext)
+        return body.markdown(doc)
 
     # -- access changes -----------------------------------------------------------------------
 
@@ -349,21 +385,26 @@ class CollabService:
                     peer.request_close(CLOSE_UNAUTHENTICATED, "login ended")
 
 
-async def _stored_state(session: AsyncSession, document_id: uuid.UUID, content: str) -> list[bytes]:
+async def _stored_state(
+    session: AsyncSession, document_id: uuid.UUID, content: str, body: BodyFormat
+) -> list[bytes]:
     """Snapshot then log rows; a document without Yjs state is seeded from its content once,
     even when several processes race (insert-if-absent, then read back the winner)."""
     snapshot = await repository.snapshot_state(session, document_id)
     if snapshot is None:
-        await repository.insert_snapshot_if_absent(session, document_id, seed_state(content))
+        await repository.insert_snapshot_if_absent(session, document_id, body.seed(content))
         snapshot = await repository.snapshot_state(session, document_id)
         if snapshot is None:
             raise RuntimeError("seeded snapshot is missing")
     return [snapshot, *await repository.log_updates(session, document_id)]
 
 
-async def stored_state(session: AsyncSession, document_id: uuid.UUID, content: str) -> list[bytes]:
-    """The document's durable Yjs state for other features (comment anchors), seeded once."""
-    return await _stored_state(session, document_id, content)
+async def stored_state(
+    session: AsyncSession, document_id: uuid.UUID, content: str, format_name: str
+) -> list[bytes]:
+    """The document's durable Yjs state for other features (comment anchors), seeded once in
+    the document's own format."""
+    return await _stored_state(session, document_id, content, body_for(format_name, Limits()))
 
 
 def _channel(document_id: uuid.UUID) -> str:

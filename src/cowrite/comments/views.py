@@ -58,7 +58,7 @@ async def text_view(
 
 async def _stored(session: AsyncSession, document: Document, *, seed: bool) -> list[bytes]:
     if seed:
-        return await stored_state(session, document.id, document.content)
+        return await stored_state(session, document.id, document.content, document.format)
     snapshot = await collab_repository.snapshot_state(session, document.id)
     if snapshot is None:
         return []

@@ -7,12 +7,12 @@ import contextlib
 import logging
 from contextlib import AsyncExitStack
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from cowrite.deps import DbSession, State
-from cowrite.documents import service
+from cowrite.documents import rich, service
 from cowrite.documents.deps import (
     DocumentDeletion,
     DocumentEditor,
@@ -24,6 +24,7 @@ from cowrite.documents.schemas import (
     DocumentOut,
     DocumentSummary,
     DocumentUpdate,
+    DocumentView,
     TagOut,
 )
 from cowrite.kit.pagination import Page, PageParams, page_params
@@ -57,6 +58,8 @@ async def create_document(
         body.content,
         body.tags,
         outbox,
+        format_name=body.format,
+        content_json=body.content_json,
     )
 
 
@@ -78,9 +81,32 @@ async def list_tags(access: WorkspaceViewer, session: DbSession) -> list[TagOut]
     return await service.tag_counts(session, access.workspace.id)
 
 
-@router.get("/api/v1/documents/{document_id}", response_model=DocumentOut)
-async def get_document(access: DocumentReader, session: DbSession) -> DocumentOut:
-    return await service.view(session, access.document, access.tags)
+@router.get(
+    "/api/v1/documents/{document_id}",
+    response_model=DocumentView,
+    response_model_exclude_unset=True,  # content_json only when asked for
+)
+async def get_document(
+    access: DocumentReader,
+    state: State,
+    session: DbSession,
+    as_: Annotated[
+        Literal["markdown", "html", "json"],
+        Query(
+            alias="as",
+            description="`content` as Markdown or sanitized HTML; `json` adds `content_json` "
+            "(ProseMirror JSON)",
+        ),
+    ] = "markdown",
+) -> DocumentView:
+    document = await service.view(session, access.document, access.tags)
+    out = DocumentView(**document.model_dump())
+    if as_ == "html":
+        out.content = str(await rich.render(state, session, access.document, "html"))
+    elif as_ == "json":
+        body = await rich.render(state, session, access.document, "json")
+        out.content_json = body if isinstance(body, dict) else None
+    return out
 
 
 @router.patch("/api/v1/documents/{document_id}", response_model=DocumentOut)
@@ -98,6 +124,7 @@ async def update_document(
         access.principal.user_id,
         title=body.title,
         content=body.content,
+        content_json=body.content_json,
         tags=body.tags,
         base_version=body.base_version,
         outbox=outbox,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -58,15 +58,26 @@ class StrictBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+DocumentFormat = Literal["markdown", "rich"]
+# ProseMirror JSON of a rich document (checked against the schema by the service).
+ContentJson = Annotated[
+    dict[str, Any],
+    Field(description="ProseMirror JSON (Tiptap StarterKit schema) of a rich document"),
+]
+
+
 class DocumentCreate(StrictBody):
     title: Title
     content: Content = ""
     tags: Tags = Field(default_factory=list)
+    format: DocumentFormat = "markdown"
+    content_json: ContentJson | None = None
 
 
 class DocumentUpdate(StrictBody):
     title: Title | None = None
     content: Content | None = None
+    content_json: ContentJson | None = None
     tags: Tags | None = None
     base_version: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
 
@@ -84,10 +95,18 @@ class DocumentSummary(BaseModel):
     created_at: datetime
     updated_at: datetime
     deleted_at: datetime | None
+    format: DocumentFormat = "markdown"
 
 
 class DocumentOut(DocumentSummary):
     content: str
+
+
+class DocumentView(DocumentOut):
+    """A document as `GET` answers it: `content` is Markdown, or HTML with `as=html`; with
+    `as=json` the body also comes as ProseMirror JSON in `content_json`."""
+
+    content_json: dict[str, Any] | None = None
 
 
 class TagOut(BaseModel):

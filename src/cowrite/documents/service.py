@@ -6,22 +6,34 @@ import logging
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cowrite.db import unit_of_work
-from cowrite.documents import repository
-from cowrite.documents.schemas import DocumentOut, DocumentSummary, TagOut, normalize_tag
+from cowrite.documents import repository, rich
+from cowrite.documents.schemas import (
+    DocumentFormat,
+    DocumentOut,
+    DocumentSummary,
+    TagOut,
+    normalize_tag,
+)
 from cowrite.kit.clock import utcnow
-from cowrite.kit.errors import BadRequest, Conflict, PayloadTooLarge
+from cowrite.kit.errors import BadRequest, Conflict, PayloadTooLarge, Unprocessable
 from cowrite.kit.events import DocumentEdited, DocumentTrashed
 from cowrite.kit.pagination import Page, PageParams, decode_cursor, next_cursor_for
 from cowrite.models import Document
+from cowrite.richtext.schema import RichTextError
 from cowrite.state import AppState
 from cowrite.versions.service import record_version
 from cowrite.workspaces.outbox import EventOutbox
 
 log = logging.getLogger(__name__)
+
+
+def _format(document: Document) -> DocumentFormat:
+    return "rich" if document.format == "rich" else "markdown"
 
 
 def _summary(document: Document, tags: list[str]) -> DocumentSummary:
@@ -36,6 +48,7 @@ def _summary(document: Document, tags: list[str]) -> DocumentSummary:
         created_at=document.created_at,
         updated_at=document.updated_at,
         deleted_at=document.deleted_at,
+        format=_format(document),
     )
 
 
@@ -56,6 +69,7 @@ async def view(
         created_at=document.created_at,
         updated_at=document.updated_at,
         deleted_at=document.deleted_at,
+        format=_format(document),
         content=document.content,
     )
 
@@ -77,13 +91,19 @@ async def create_document(
     content: str,
     tags: Sequence[str],
     outbox: EventOutbox | None = None,
+    format_name: str = "markdown",
+    content_json: dict[str, Any] | None = None,
 ) -> DocumentOut:
+    body = rich.RichWrite.read(state, format_name, content, content_json)
+    if body is not None:
+        content = body.markdown
     _check_size(state, content)
     now = utcnow()
     document = Document(
         workspace_id=workspace_id,
         title=title,
         content=content,
+        format=format_name,
         version=1,
         created_by=author_id,
         updated_by=author_id,
@@ -92,6 +112,9 @@ async def create_document(
     )
     session.add(document)
     await session.flush()
+    if body is not None and content_json is not None and state.collab is not None:
+        # Seeded from the Markdown, then given what Markdown cannot hold (link targets...).
+        await state.collab.replace_rich(session, document.id, body.document, author_id)
     await repository.replace_tags(session, document, tags)
     await record_version(
         session, document, author_id, fold_seconds=state.settings.version_fold_seconds
@@ -109,6 +132,7 @@ async def update_document(
     *,
     title: str | None = None,
     content: str | None = None,
+    content_json: dict[str, Any] | None = None,
     tags: Sequence[str] | None = None,
     base_version: int | None = None,
     label: str | None = None,
@@ -116,7 +140,13 @@ async def update_document(
     outbox: EventOutbox | None = None,
 ) -> DocumentOut:
     """Apply the given fields; a stale `base_version` is refused. Title or content changes make
-    a version (labelled ones always do); REST content merges into the live co-editing session."""
+    a version (labelled ones always do); REST content merges into the live co-editing session
+    (block by block into a rich document's tree)."""
+    body = None
+    if content_json is not None or (content is not None and state.collab is None):
+        body = rich.RichWrite.read(state, document.format, content, content_json)
+    if body is not None:
+        content = body.markdown
     if content is not None:
         _check_size(state, content)
     document = await repository.lock(session, document)
@@ -130,9 +160,19 @@ async def update_document(
     if title is not None and title != document.title:
         document.title = title
         changed = text_changed = True
-    if content is not None and content != document.content:
+    if body is not None and content_json is not None:
         if state.collab is not None:
-            content = await state.collab.replace_text(session, document.id, content, author_id)
+            content = await state.collab.replace_rich(
+                session, document.id, body.document, author_id
+            )
+    elif content is not None and content != document.content and state.collab is not None:
+        try:
+            content = await state.collab.replace_text(
+                session, document.id, content, author_id, base=document.content
+            )
+        except RichTextError as exc:  # a block the write changed breaks the schema
+            raise Unprocessable(str(exc), code="invalid_rich_text") from None
+    if content is not None and content != document.content:
         document.content = content
         changed = text_changed = True
     if tags is not None:

@@ -21,6 +21,8 @@ class Document(IdMixin, CreatedMixin, Base):
     workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
     title: Mapped[str] = mapped_column(String(500))
     content: Mapped[str] = mapped_column(Text, default="")
+    # "markdown": the body is the Y.Text `content`; "rich": the Y.XmlFragment `default`.
+    format: Mapped[str] = mapped_column(String(8), default="markdown", server_default="markdown")
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_by: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), default=None
