@@ -92,6 +92,19 @@ class Settings(BaseSettings):
     # "websockets-sansio": uvicorn's, on the websockets library.
     ws_impl: Literal["lean", "websockets-sansio"] = "lean"
 
+    # the socket edge: what one client may hold or cost, on both sockets and both transports
+    max_connections: int = 10_000  # per process, HTTP and WebSocket together
+    http_max_head_bytes: int = 64 * 1024  # request line and headers (431 past it)
+    http_head_timeout_seconds: float = 10.0  # to send a whole request head (408 after it)
+    ws_write_buffer_max_bytes: int = 16 * 1024 * 1024  # unsent bytes before a socket fails
+    ws_max_fragments: int = 1024  # frames in one fragmented message
+    ws_close_timeout_seconds: float = 5.0  # for the peer's answer to a close, then abort
+    yjs_send_queue_max_bytes: int = 8 * 1024 * 1024  # a reader behind by more is closed
+    yjs_awareness_max_state_bytes: int = 64 * 1024
+    yjs_awareness_max_entries: int = 64  # per awareness message
+    yjs_awareness_max_clients: int = 8  # awareness client ids one connection may own
+    register_max_per_address: int = 30  # registrations per address per login failure window
+
     @field_validator("allowed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

@@ -25,6 +25,7 @@ from cowrite.leanws.frames import (
     CLOSE_INTERNAL_ERROR,
     CLOSE_INVALID_DATA,
     CLOSE_NORMAL,
+    CLOSE_POLICY,
     CLOSE_PROTOCOL_ERROR,
     CLOSE_SERVICE_RESTART,
     CLOSE_TOO_BIG,
@@ -37,7 +38,7 @@ from cowrite.leanws.frames import (
     HandshakeError,
     ProtocolViolation,
 )
-from cowrite.leanws.server import Shared, shared_for
+from cowrite.leanws.server import LIMITS, Shared, shared_for
 
 Message = dict[str, Any]
 
@@ -48,7 +49,6 @@ _OPEN = 3
 _CLOSING = 4  # our close frame is out; waiting for the peer's
 _CLOSED = 5  # nothing more is written
 
-CLOSE_TIMEOUT = 10.0  # how long to wait for the peer's answer to our close frame
 _SMALL_FRAME = 1024  # below this a frame goes out as one joined buffer
 
 
@@ -61,9 +61,10 @@ class LeanWebSocketProtocol(asyncio.Protocol):
         "_drain",
         "_events",
         "_final",
+        "_fragment_count",
         "_fragment_opcode",
-        "_fragment_size",
         "_fragments",
+        "_max_size",
         "_need",
         "_on_text",
         "_paused",
@@ -94,9 +95,10 @@ class LeanWebSocketProtocol(asyncio.Protocol):
         self._events: deque[Message] | None = None
         self._waiter: asyncio.Future[Message] | None = None
         self._final: Message | None = None  # the disconnect event, once given to the app
-        self._fragments: list[bytes] | None = None
+        self._fragments: bytearray | None = None  # a fragmented message so far, in one buffer
         self._fragment_opcode = OP_BINARY
-        self._fragment_size = 0
+        self._fragment_count = 0
+        self._max_size = 0  # this socket's own message limit (0: the server's)
         self._paused = False
         self._drain: list[asyncio.Future[None]] | None = None
         self._read_paused = False
@@ -128,11 +130,17 @@ class LeanWebSocketProtocol(asyncio.Protocol):
         return None  # let the transport close
 
     def pause_writing(self) -> None:
+        # A peer that does not read our frames is not read either (its pings would pile up
+        # pongs); the write buffer is checked against its cap while paused.
         self._paused = True
+        if self._state == _OPEN:
+            self._pause_reading()
 
     def resume_writing(self) -> None:
         self._paused = False
         self._wake_senders()
+        if not self._events and self._state in (_OPEN, _CLOSING):
+            self._resume_reading()
 
     def data_received(self, data: bytes) -> None:
         buffer = self._buffer
@@ -164,15 +172,19 @@ class LeanWebSocketProtocol(asyncio.Protocol):
         elif state in (_HANDSHAKE, _CONNECTING):
             self._write_error(HTTPStatus.INTERNAL_SERVER_ERROR)
         self._state = _CLOSED
-        self.transport.close()
+        self._hang_up()
 
     # -- the opening handshake -------------------------------------------------------------------
 
     def _on_head(self, data: bytes) -> None:
         end = data.find(b"\r\n\r\n")
         if end < 0:
-            if len(data) > frames.MAX_HEAD_BYTES:
-                self._refuse(HandshakeError(HTTPStatus.BAD_REQUEST, "request head too long"))
+            if len(data) > LIMITS.max_head_bytes:
+                self._refuse(
+                    HandshakeError(
+                        HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "request head too long"
+                    )
+                )
                 return
             self._need = len(data) + 1
             self._keep(data, 0)
@@ -196,7 +208,7 @@ class LeanWebSocketProtocol(asyncio.Protocol):
         body = f"Failed to open a WebSocket connection: {error.message}.\n".encode()
         self.transport.write(frames.http_response(error.status, list(error.headers), body))
         self._state = _CLOSED
-        self.transport.close()
+        self._hang_up()
 
     def _write_error(self, status: int) -> None:
         body = HTTPStatus(status).phrase.encode()
@@ -217,7 +229,7 @@ class LeanWebSocketProtocol(asyncio.Protocol):
         self._shared.watch()
         buffered, self._buffer = self._buffer, None
         self._need = 0
-        if self._read_paused and not self._events:
+        if self._read_paused and not self._events and not self._paused:
             self._resume_reading()
         if buffered:
             self._parse(bytes(buffered))
@@ -245,7 +257,7 @@ class LeanWebSocketProtocol(asyncio.Protocol):
         self.transport.write(frames.http_response(status, headers, b"".join(parts)))
         self._shared.log_handshake(self, str(status))
         self._state = _CLOSED
-        self.transport.close()
+        self._hang_up()
 
     # -- incoming frames -------------------------------------------------------------------------
 
@@ -257,7 +269,9 @@ class LeanWebSocketProtocol(asyncio.Protocol):
         """Handle every complete frame in `data`; keep a partial one for later."""
         end = len(data)
         pos = 0
-        max_size = self._shared.max_size
+        max_size = self._max_size or self._shared.max_size
+        fragments = self._fragments
+        so_far = len(fragments) if fragments is not None else 0
         while pos < end and self._state in (_OPEN, _CLOSING):
             if end - pos < 2:
                 self._need = 2
@@ -284,7 +298,7 @@ class LeanWebSocketProtocol(asyncio.Protocol):
                     length = int.from_bytes(data[pos + 2 : pos + 10], "big")
                     if length >> 63:
                         raise ProtocolViolation(CLOSE_PROTOCOL_ERROR, "frame length out of range")
-                if opcode < 8 and length > max_size - self._fragment_size:
+                if opcode < 8 and length > max_size - so_far:
                     raise ProtocolViolation(CLOSE_TOO_BIG, "message too big")
             except ProtocolViolation as exc:
                 self._fail(exc.code, exc.reason)
@@ -297,6 +311,8 @@ class LeanWebSocketProtocol(asyncio.Protocol):
             payload = frames.unmask(data[pos + head : pos + head + length], mask)
             pos += head + length
             self._frame(bool(first & 0x80), opcode, payload)
+            fragments = self._fragments
+            so_far = len(fragments) if fragments is not None else 0
 
     def _frame(self, fin: bool, opcode: int, payload: bytes) -> None:
         if opcode == OP_PING:
@@ -312,24 +328,26 @@ class LeanWebSocketProtocol(asyncio.Protocol):
         if self._state != _OPEN:
             return  # the app already closed: late messages (and their fragments) are dropped
         if opcode == OP_CONTINUATION:
-            if self._fragments is None:
+            fragments = self._fragments
+            if fragments is None:
                 self._fail(CLOSE_PROTOCOL_ERROR, "continuation without a message")
                 return
-            self._fragments.append(payload)
-            self._fragment_size += len(payload)
+            fragments += payload
+            self._fragment_count += 1
             if not fin:
+                if self._fragment_count >= self._shared.max_fragments:
+                    self._fail(CLOSE_POLICY, "too many fragments")
                 return
-            payload = b"".join(self._fragments)
+            payload = bytes(fragments)
             opcode = self._fragment_opcode
             self._fragments = None
-            self._fragment_size = 0
         elif self._fragments is not None:
             self._fail(CLOSE_PROTOCOL_ERROR, "new message inside a fragmented one")
             return
         elif not fin:
-            self._fragments = [payload]
+            self._fragments = bytearray(payload)
             self._fragment_opcode = opcode
-            self._fragment_size = len(payload)
+            self._fragment_count = 1
             return
         if opcode == OP_TEXT:
             try:
@@ -356,7 +374,7 @@ class LeanWebSocketProtocol(asyncio.Protocol):
             self._give_disconnect(code, reason)
             self._write_frame(OP_CLOSE, payload[:2])
         self._state = _CLOSED
-        self.transport.close()
+        self._hang_up()
 
     def _fail(self, code: int, reason: str) -> None:
         """Fail the connection (RFC 6455 §7.1.7): say why, tell the app, hang up."""
@@ -367,7 +385,7 @@ class LeanWebSocketProtocol(asyncio.Protocol):
         self._cancel_close_timer()
         self._fragments = None
         self._state = _CLOSED
-        self.transport.close()
+        self._hang_up()
 
     # -- ASGI ------------------------------------------------------------------------------------
 
@@ -397,7 +415,7 @@ class LeanWebSocketProtocol(asyncio.Protocol):
             future.set_result(events.popleft())
             if not events:
                 self._events = None
-                if self._read_paused and self._state in (_OPEN, _CLOSING):
+                if self._read_paused and not self._paused and self._state in (_OPEN, _CLOSING):
                     self._resume_reading()
         elif self._final is not None:  # the end repeats: a late receive never hangs
             future.set_result(self._final)
@@ -406,9 +424,10 @@ class LeanWebSocketProtocol(asyncio.Protocol):
         return future
 
     async def send(self, message: Message) -> None:
-        if self._paused and self._state in (_OPEN, _CLOSING):
-            await self._wait_writable()
         kind = message["type"]
+        # A close never waits for a peer that does not read: its timer ends the connection.
+        if self._paused and kind != "websocket.close" and self._state in (_OPEN, _CLOSING):
+            await self._wait_writable()
         state = self._state
         if state == _OPEN:
             if kind == "websocket.send":
@@ -434,7 +453,7 @@ class LeanWebSocketProtocol(asyncio.Protocol):
                 )
                 self._shared.log_handshake(self, "403")
                 self._state = _CLOSED
-                self.transport.close()
+                self._hang_up()
             elif kind == "websocket.http.response.start":
                 self._respond_start(message)
             else:
@@ -466,6 +485,10 @@ class LeanWebSocketProtocol(asyncio.Protocol):
         self.transport.write(frame)
         return True
 
+    def limit_message_bytes(self, limit: int) -> None:
+        """This socket's own message size limit (below the server's), from now on."""
+        self._max_size = max(1, min(limit, self._shared.max_size))
+
     def _close(self, code: int, reason: str) -> None:
         self._give_disconnect(code, reason)
         self._write_frame(OP_CLOSE, frames.close_payload(code, reason))
@@ -473,7 +496,20 @@ class LeanWebSocketProtocol(asyncio.Protocol):
         self._fragments = None
         if self._read_paused:
             self._resume_reading()  # keep reading: the peer's close frame must come through
-        self._close_timer = self._shared.loop.call_later(CLOSE_TIMEOUT, self.transport.close)
+        self._close_timer = self._shared.loop.call_later(
+            self._shared.close_timeout, self.transport.abort
+        )
+
+    def _hang_up(self) -> None:
+        """Close the transport; what it still holds unsent gets `close_timeout` to go out,
+        then the connection is aborted (a peer that never reads cannot keep it)."""
+        transport = self.transport
+        if transport.get_write_buffer_size():
+            self._cancel_close_timer()
+            self._close_timer = self._shared.loop.call_later(
+                self._shared.close_timeout, transport.abort
+            )
+        transport.close()
 
     async def _wait_writable(self) -> None:
         future: asyncio.Future[None] = self._shared.loop.create_future()
@@ -511,7 +547,7 @@ class LeanWebSocketProtocol(asyncio.Protocol):
         elif self._state == _RESPONDING:
             self._state = _CLOSED
         if self._close_timer is None:
-            self.transport.close()
+            self._hang_up()
 
     # -- writing ---------------------------------------------------------------------------------
 
@@ -521,6 +557,19 @@ class LeanWebSocketProtocol(asyncio.Protocol):
             self.transport.write(header + payload)
         else:
             self.transport.writelines((header, payload))
+        if self._paused:
+            self._check_write_buffer()
+
+    def _check_write_buffer(self) -> None:
+        """Fail a socket whose unsent bytes passed the cap: its peer does not read."""
+        if self.transport.get_write_buffer_size() <= self._shared.write_buffer_max:
+            return
+        self._shared.logger.info("WebSocket failed: the peer does not read")
+        self._give_disconnect(CLOSE_POLICY, "write buffer full")
+        self._fragments = None
+        self._state = _CLOSED
+        self._cancel_close_timer()
+        self.transport.abort()
 
     def keepalive(self, timeout_sweeps: int | None) -> None:
         """One keepalive sweep: ping an open socket, or fail one whose ping went unanswered."""
