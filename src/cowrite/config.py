@@ -117,7 +117,7 @@ class Settings(BaseSettings):
         """uvicorn's `ws` option for the chosen transport."""
         if self.ws_impl == "lean":
             return "cowrite.leanws:LeanWebSocketProtocol"
-        return self.ws_impl
+        return "cowrite.leanws.sansio:GuardedSansIOProtocol"  # uvicorn's, with our limits
 
     @cached_property
     def resolved_database_url(self) -> str:
