@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import sys
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -22,6 +24,7 @@ from tests.support.databases import TestDatabase
 from tests.support.factories import UserCtx, make_user
 from tests.support.server import ServerProcess
 
+ROOT = Path(__file__).resolve().parents[2]
 TRANSPORTS = ["lean", "websockets-sansio"]
 MAX_DOCUMENT = 1024 * 1024
 HEALTH_BOUND = 0.1  # seconds /health may take to answer while an attack runs
@@ -92,54 +95,33 @@ def rss(server: ServerProcess) -> int:
     raise AssertionError("no VmRSS for the server")
 
 
-@dataclass
-class HealthWatch:
-    """Probes `/health` over one kept-alive connection while an attack runs."""
-
-    server: ServerProcess
-    slow: list[str] = field(default_factory=list)
-    probes: int = 0
-
-    async def _probe(self, http: httpx.AsyncClient) -> None:
-        for _ in range(HEALTH_TRIES):
-            try:
-                async with asyncio.timeout(HEALTH_BOUND):
-                    response = await http.get("/health")
-                if response.status_code == 200:
-                    return
-            except (TimeoutError, httpx.HTTPError):
-                # A timed-out request leaves the connection unusable: the next try opens one.
-                pass
-        self.slow.append(f"probe {self.probes}")
-
-    async def run(self, stop: asyncio.Event) -> None:
-        limits = httpx.Limits(max_keepalive_connections=1)
-        async with httpx.AsyncClient(
-            base_url=self.server.base_url, limits=limits, timeout=WAIT
-        ) as http:
-            await http.get("/health")  # the connection is open before the attack starts
-            while not stop.is_set():
-                self.probes += 1
-                await self._probe(http)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), 0.05)
-
-
 @contextlib.asynccontextmanager
-async def attack(server: ServerProcess) -> AsyncIterator[HealthWatch]:
-    """Around an attack: `/health` keeps answering within the bound while it runs, and the
-    server's RSS, once the attacker is gone, is within `MAX_GROWTH` of what it was before."""
+async def attack(server: ServerProcess) -> AsyncIterator[None]:
+    """Around an attack: `/health` keeps answering within the bound while it runs (probed
+    from a process of its own, see probe.py), and the server's RSS, once the attacker is gone,
+    is within `MAX_GROWTH` of what it was before."""
     before = rss(server)
-    watch = HealthWatch(server)
-    stop = asyncio.Event()
-    prober = asyncio.create_task(watch.run(stop))
+    prober = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.edge.probe",
+        str(server.port),
+        str(HEALTH_BOUND),
+        str(HEALTH_TRIES),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        cwd=ROOT,
+    )
+    assert prober.stdin is not None and prober.stdout is not None
     try:
-        yield watch
+        assert (await asyncio.wait_for(prober.stdout.readline(), WAIT)).strip() == b"ready"
+        yield
     finally:
-        stop.set()
-        await asyncio.wait_for(prober, WAIT)
-    assert watch.probes > 0
-    assert not watch.slow, f"/health missed {HEALTH_BOUND}s: {watch.slow} of {watch.probes}"
+        prober.stdin.close()
+        output, _ = await asyncio.wait_for(prober.communicate(), WAIT)
+    result = json.loads(output.decode().strip().splitlines()[-1])
+    assert result["probes"] > 0
+    assert not result["slow"], f"/health missed {HEALTH_BOUND}s: {result}"
     growth = rss(server) - before
     assert growth < MAX_GROWTH, f"RSS grew by {growth / 2**20:.1f} MB"
 

@@ -38,6 +38,7 @@ from cowrite.leanws.frames import (
     HandshakeError,
     ProtocolViolation,
 )
+from cowrite.kit.ratelimit import TokenBucket
 from cowrite.leanws.server import LIMITS, Shared, shared_for
 
 Message = dict[str, Any]
@@ -58,6 +59,7 @@ class LeanWebSocketProtocol(asyncio.Protocol):
     __slots__ = (
         "_buffer",
         "_close_timer",
+        "_controls",
         "_drain",
         "_events",
         "_final",
@@ -68,6 +70,7 @@ class LeanWebSocketProtocol(asyncio.Protocol):
         "_need",
         "_on_text",
         "_paused",
+        "_pong",
         "_read_paused",
         "_response",
         "_shared",
@@ -100,6 +103,8 @@ class LeanWebSocketProtocol(asyncio.Protocol):
         self._fragment_count = 0
         self._max_size = 0  # this socket's own message limit (0: the server's)
         self._paused = False
+        self._pong: bytes | None = None  # the payload of the last ping of this read
+        self._controls: TokenBucket | None = None  # made on the peer's first ping or pong
         self._drain: list[asyncio.Future[None]] | None = None
         self._read_paused = False
         self._close_timer: asyncio.TimerHandle | None = None
@@ -160,6 +165,8 @@ class LeanWebSocketProtocol(asyncio.Protocol):
             self._pause_reading()
         elif state != _CLOSED:
             self._parse(data)
+            if self._pong is not None:
+                self._answer_ping()
 
     def shutdown(self) -> None:
         """The server stops: close what is open with 1012 (the app says 1001 before this)."""
@@ -233,6 +240,8 @@ class LeanWebSocketProtocol(asyncio.Protocol):
             self._resume_reading()
         if buffered:
             self._parse(bytes(buffered))
+            if self._pong is not None:
+                self._answer_ping()
 
     def _respond_start(self, message: Message) -> None:
         status = message["status"]
@@ -315,9 +324,14 @@ class LeanWebSocketProtocol(asyncio.Protocol):
             so_far = len(fragments) if fragments is not None else 0
 
     def _frame(self, fin: bool, opcode: int, payload: bytes) -> None:
+        if opcode in (OP_PING, OP_PONG) and not self._control_allowed():
+            self._fail(CLOSE_POLICY, "too many control frames")
+            return
         if opcode == OP_PING:
+            # Answered once per read, for the latest ping only (RFC 6455 §5.5.3 allows it):
+            # a flood of pings costs no more writes than one.
             if self._state == _OPEN:
-                self._write_frame(OP_PONG, payload)
+                self._pong = payload
             return
         if opcode == OP_PONG:
             self._unanswered = 0
@@ -362,6 +376,20 @@ class LeanWebSocketProtocol(asyncio.Protocol):
         else:
             self._give({"type": "websocket.receive", "bytes": payload})
 
+    def _control_allowed(self) -> bool:
+        """Spend a token for a ping or pong from the peer (browsers send none; a flood of
+        them would cost the loop a parse each)."""
+        bucket = self._controls
+        if bucket is None:
+            shared = self._shared
+            bucket = self._controls = TokenBucket(shared.control_rate, shared.control_burst)
+        return bucket.take()
+
+    def _answer_ping(self) -> None:
+        pong, self._pong = self._pong, None
+        if pong is not None and self._state == _OPEN:
+            self._write_frame(OP_PONG, pong)
+
     def _on_close_frame(self, payload: bytes) -> None:
         try:
             code, reason = frames.parse_close(payload)
@@ -385,7 +413,22 @@ class LeanWebSocketProtocol(asyncio.Protocol):
         self._cancel_close_timer()
         self._fragments = None
         self._state = _CLOSED
-        self._hang_up()
+        self._linger()
+
+    def _linger(self) -> None:
+        """End our side after the close frame, read nothing more, and abort once
+        `close_timeout` has passed: closing at once with unread bytes would reset the
+        connection and lose the close frame on its way to the peer."""
+        transport = self.transport
+        if not transport.can_write_eof():
+            self._hang_up()
+            return
+        transport.write_eof()
+        self._buffer = None
+        self._pause_reading()
+        self._close_timer = self._shared.loop.call_later(
+            self._shared.close_timeout, transport.abort
+        )
 
     # -- ASGI ------------------------------------------------------------------------------------
 

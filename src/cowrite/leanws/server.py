@@ -34,6 +34,8 @@ class TransportLimits:
     max_head_bytes: int = 64 * 1024  # an HTTP request head, upgrades included
     head_timeout: float = 10.0  # for a whole request head to arrive
     max_connections: int = 10_000  # per process, HTTP and WebSocket together
+    control_rate: float = 10.0  # pings and pongs a peer may send per second…
+    control_burst: int = 100  # …after this many at once
 
 
 LIMITS = TransportLimits()
@@ -58,6 +60,8 @@ class Shared:
         "asgi",
         "close_timeout",
         "connections",
+        "control_burst",
+        "control_rate",
         "extensions",
         "logger",
         "loop",
@@ -99,6 +103,8 @@ class Shared:
         self.write_buffer_max = LIMITS.write_buffer_max
         self.max_fragments = LIMITS.max_fragments
         self.close_timeout = LIMITS.close_timeout
+        self.control_rate = LIMITS.control_rate
+        self.control_burst = LIMITS.control_burst
         interval = config.ws_ping_interval
         self.ping_interval = interval if interval and interval > 0 else None
         timeout = config.ws_ping_timeout
