@@ -19,6 +19,7 @@ from uvicorn.config import Config
 from uvicorn.protocols.utils import ClientDisconnected
 from uvicorn.server import ServerState
 
+from cowrite.kit.ratelimit import TokenBucket
 from cowrite.leanws import frames
 from cowrite.leanws.frames import (
     CLOSE_ABNORMAL,
@@ -38,7 +39,6 @@ from cowrite.leanws.frames import (
     HandshakeError,
     ProtocolViolation,
 )
-from cowrite.kit.ratelimit import TokenBucket
 from cowrite.leanws.server import LIMITS, Shared, shared_for
 
 Message = dict[str, Any]
