@@ -43,13 +43,13 @@ EDGE_ENV = {
 }
 
 
-@pytest.fixture(scope="module", params=TRANSPORTS)
+@pytest.fixture(scope="session", params=TRANSPORTS)
 def edge_server(
     request: pytest.FixtureRequest,
     database: TestDatabase,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[ServerProcess]:
-    """One server per module, database and transport; every test makes its own users."""
+    """One server per database and transport for the run; every test makes its own users."""
     workdir = tmp_path_factory.mktemp(f"edge-{request.param}")
     env = server_env(database, workdir / "data", COWRITE_WS_IMPL=request.param, **EDGE_ENV)
     process = ServerProcess(env=env, workdir=workdir)

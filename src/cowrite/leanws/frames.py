@@ -223,10 +223,10 @@ def parse_close(payload: bytes) -> tuple[int, str]:
     if len(payload) == 1:
         raise ProtocolViolation(CLOSE_PROTOCOL_ERROR, "close frame of one byte")
     (code,) = _CODE.unpack_from(payload)
-    if not valid_close_code(code):
-        raise ProtocolViolation(CLOSE_PROTOCOL_ERROR, f"invalid close code {code}")
-    try:
+    try:  # the reason first, then the code: the order `websockets` checks them in
         reason = payload[2:].decode()
     except UnicodeDecodeError:
         raise ProtocolViolation(CLOSE_INVALID_DATA, "close reason is not UTF-8") from None
+    if not valid_close_code(code):
+        raise ProtocolViolation(CLOSE_PROTOCOL_ERROR, f"invalid close code {code}")
     return code, reason

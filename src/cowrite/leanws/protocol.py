@@ -290,8 +290,10 @@ class LeanWebSocketProtocol(asyncio.Protocol):
             second = data[pos + 1]
             opcode = first & 0x0F
             length = second & 0x7F
+            # The checks in the order `websockets` makes them, so both fail a stream alike:
+            # opcode and mask, then size, then (once the payload is in) the remaining bits.
             try:
-                _check_bits(first, second, opcode)
+                _check_head(second, opcode)
                 head = 6
                 if length == 126:
                     head = 8
@@ -305,16 +307,15 @@ class LeanWebSocketProtocol(asyncio.Protocol):
                     length = int.from_bytes(data[pos + 2 : pos + 4], "big")
                 elif length == 127:
                     length = int.from_bytes(data[pos + 2 : pos + 10], "big")
-                    if length >> 63:
-                        raise ProtocolViolation(CLOSE_PROTOCOL_ERROR, "frame length out of range")
-                if opcode < 8 and length > max_size - so_far:
+                if length > max_size - so_far:
                     raise ProtocolViolation(CLOSE_TOO_BIG, "message too big")
+                if end - pos < head + length:
+                    self._need = head + length
+                    self._keep(data, pos)
+                    return
+                _check_bits(first, opcode, length)
             except ProtocolViolation as exc:
                 self._fail(exc.code, exc.reason)
-                return
-            if end - pos < head + length:
-                self._need = head + length
-                self._keep(data, pos)
                 return
             mask = data[pos + head - 4 : pos + head]
             payload = frames.unmask(data[pos + head : pos + head + length], mask)
@@ -644,19 +645,23 @@ class LeanWebSocketProtocol(asyncio.Protocol):
             timer.cancel()
 
 
-def _check_bits(first: int, second: int, opcode: int) -> None:
-    """The rules a frame's first two bytes must follow (RFC 6455 §5.2, §5.5)."""
-    if first & 0x70:
-        raise ProtocolViolation(CLOSE_PROTOCOL_ERROR, "reserved bits set")
+def _check_head(second: int, opcode: int) -> None:
+    """What a frame's first two bytes must say before its length is read (RFC 6455 §5.2)."""
+    if opcode not in frames.DATA_OPCODES and opcode not in frames.CONTROL_OPCODES:
+        raise ProtocolViolation(CLOSE_PROTOCOL_ERROR, f"unknown opcode {opcode}")
     if not second & 0x80:
         raise ProtocolViolation(CLOSE_PROTOCOL_ERROR, "unmasked client frame")
+
+
+def _check_bits(first: int, opcode: int, length: int) -> None:
+    """The rules a whole frame must follow besides (RFC 6455 §5.2, §5.5)."""
+    if first & 0x70:
+        raise ProtocolViolation(CLOSE_PROTOCOL_ERROR, "reserved bits set")
     if opcode in frames.CONTROL_OPCODES:
         if not first & 0x80:
             raise ProtocolViolation(CLOSE_PROTOCOL_ERROR, "fragmented control frame")
-        if second & 0x7F > frames.MAX_CONTROL_PAYLOAD:
+        if length > frames.MAX_CONTROL_PAYLOAD:
             raise ProtocolViolation(CLOSE_PROTOCOL_ERROR, "control frame too long")
-    elif opcode not in frames.DATA_OPCODES:
-        raise ProtocolViolation(CLOSE_PROTOCOL_ERROR, f"unknown opcode {opcode}")
 
 
 def lean_connection(send: object) -> LeanWebSocketProtocol | None:
