@@ -9,7 +9,7 @@ import contextlib
 import pytest
 
 from tests.edge.conftest import WAIT, Room, attack, bystander, room_still_works
-from tests.leanws.rawclient import OP_BINARY, OP_CONT, OP_PING, RawClient, encode_frame
+from tests.leanws.rawclient import OP_BINARY, OP_CONT, OP_PING, OP_TEXT, RawClient, encode_frame
 from tests.support.server import ServerProcess
 
 ATTACK_SECONDS = 3.0
@@ -114,3 +114,13 @@ async def test_an_unfinished_request_head_times_out(edge_server: ServerProcess, 
     answer = await asyncio.wait_for(reader.read(), WAIT)  # until the server hangs up
     assert answer.startswith(b"HTTP/1.1 408 ")
     writer.close()
+
+
+async def test_the_route_limit_holds_before_authentication(edge_server: ServerProcess) -> None:
+    async with attack(edge_server):
+        client = await RawClient.connect(edge_server.port, "/ws")
+        assert client.status == 101
+        client.send_frame(OP_TEXT, b"x" * (256 * 1024))  # /ws takes 64 KiB messages
+        closing = await client.read_until_close()
+        assert closing.close_code == 1009
+        await client.aclose()
