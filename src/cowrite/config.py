@@ -93,7 +93,7 @@ class Settings(BaseSettings):
     ws_impl: Literal["lean", "websockets-sansio"] = "lean"
 
     # the socket edge: what one client may hold or cost, on both sockets and both transports
-    max_connections: int = 10_000  # per process, HTTP and WebSocket together
+    max_connections: int = 25_000  # per process, HTTP and WebSocket together
     http_max_head_bytes: int = 64 * 1024  # request line and headers (431 past it)
     http_head_timeout_seconds: float = 10.0  # to send a whole request head (408 after it)
     ws_write_buffer_max_bytes: int = 16 * 1024 * 1024  # unsent bytes before a socket fails

@@ -20,6 +20,9 @@ from cowrite.leanws.server import LIMITS
 class GuardedHttpProtocol(HttpToolsProtocol):
     """`http="cowrite.leanws.http:GuardedHttpProtocol"`: httptools, bounded."""
 
+    # Slots, not instance attributes: the parent's attribute dict stays at its size.
+    __slots__ = ("_head_bytes", "_head_timer", "_in_head")
+
     def __init__(
         self,
         config: Config,
@@ -50,6 +53,13 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             self._head_bytes += len(data)
             if self._head_bytes > LIMITS.max_head_bytes:
                 self._refuse(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "request head too long")
+
+    def handle_websocket_upgrade(self) -> None:
+        super().handle_websocket_upgrade()
+        # The parser and this protocol refer to each other: let go now, not at a collection,
+        # since nothing reads through this protocol once the socket has its own.
+        self._stop_head_timer()
+        self.parser = None  # type: ignore[assignment]
 
     def on_message_begin(self) -> None:
         super().on_message_begin()

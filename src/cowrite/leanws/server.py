@@ -33,7 +33,7 @@ class TransportLimits:
     close_timeout: float = 5.0  # for the peer's answer to a close, or to take what is unsent
     max_head_bytes: int = 64 * 1024  # an HTTP request head, upgrades included
     head_timeout: float = 10.0  # for a whole request head to arrive
-    max_connections: int = 10_000  # per process, HTTP and WebSocket together
+    max_connections: int = 25_000  # per process, HTTP and WebSocket together
     control_rate: float = 10.0  # pings and pongs a peer may send per second…
     control_burst: int = 100  # …after this many at once
 
