@@ -32,7 +32,7 @@ from cowrite.kit.errors import AppError
 from cowrite.kit.events import EventHub
 from cowrite.kit.schemas import ERROR_RESPONSES
 from cowrite.observability import Metrics, RequestLogMiddleware
-from cowrite.sockets import DirectSockets, Endpoint, direct_socket_routes
+from cowrite.realtime.direct import DirectSockets, Endpoint, direct_socket_routes
 from cowrite.state import AppState
 from cowrite.webapp import serve as webapp
 
@@ -185,7 +185,7 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
 def _with_direct_sockets(
     app: FastAPI, direct: list[tuple[BaseRoute, Endpoint]]
 ) -> Callable[[], ASGIApp]:
-    """Sockets bypass the middleware stack (see cowrite.sockets); HTTP keeps all of it."""
+    """Sockets bypass the middleware stack (see cowrite.realtime.direct); HTTP keeps all of it."""
     build = app.build_middleware_stack
 
     def build_stack() -> ASGIApp:

@@ -14,19 +14,28 @@ from cowrite import __version__
 from cowrite.config import Settings
 
 if TYPE_CHECKING:
-    from cowrite.sockets import SocketFront
+    from cowrite.realtime.direct import SocketFront
 
 
 def serve_app() -> SocketFront:
     """The app factory uvicorn calls in every worker process: the app behind a front that
-    starts sockets straight in their endpoints (see cowrite.sockets)."""
+    starts sockets straight in their endpoints (see cowrite.realtime.direct)."""
     from cowrite.app import create_app
     from cowrite.kit.gctune import tune_for_serving
+    from cowrite.leanws.server import configure
     from cowrite.observability import configure_logging
-    from cowrite.sockets import SocketFront
+    from cowrite.realtime.direct import SocketFront
 
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
+    configure(
+        write_buffer_max=settings.ws_write_buffer_max_bytes,
+        max_fragments=settings.ws_max_fragments,
+        close_timeout=settings.ws_close_timeout_seconds,
+        max_head_bytes=settings.http_max_head_bytes,
+        head_timeout=settings.http_head_timeout_seconds,
+        max_connections=settings.max_connections,
+    )
     front = SocketFront(create_app(settings))
     tune_for_serving()
     return front
@@ -66,7 +75,7 @@ def _serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         loop="uvloop",
-        http="httptools",
+        http="cowrite.leanws.http:GuardedHttpProtocol",
         ws=settings.uvicorn_ws,
         ws_per_message_deflate=settings.ws_per_message_deflate,
         ws_max_size=max(settings.yjs_max_message_bytes, settings.ws_max_frame_bytes) + 1024,

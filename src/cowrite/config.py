@@ -158,6 +158,18 @@ class Settings(BaseSettings):
     # rich-text documents: a bigger or deeper tree is refused, over REST and on the socket
     rich_max_depth: int = 64
     rich_max_nodes: int = 100_000
+    # the socket edge: what one client may hold or cost, on both sockets and both transports
+    max_connections: int = 25_000  # per process, HTTP and WebSocket together
+    http_max_head_bytes: int = 64 * 1024  # request line and headers (431 past it)
+    http_head_timeout_seconds: float = 10.0  # to send a whole request head (408 after it)
+    ws_write_buffer_max_bytes: int = 16 * 1024 * 1024  # unsent bytes before a socket fails
+    ws_max_fragments: int = 1024  # frames in one fragmented message
+    ws_close_timeout_seconds: float = 5.0  # for the peer's answer to a close, then abort
+    yjs_send_queue_max_bytes: int = 8 * 1024 * 1024  # a reader behind by more is closed
+    yjs_awareness_max_state_bytes: int = 64 * 1024
+    yjs_awareness_max_entries: int = 64  # per awareness message
+    yjs_awareness_max_clients: int = 8  # awareness client ids one connection may own
+    register_max_per_address: int = 30  # registrations per address per login failure window
 
     @field_validator("allowed_origins", mode="before")
     @classmethod
@@ -171,7 +183,7 @@ class Settings(BaseSettings):
         """uvicorn's `ws` option for the chosen transport."""
         if self.ws_impl == "lean":
             return "cowrite.leanws:LeanWebSocketProtocol"
-        return self.ws_impl
+        return "cowrite.leanws.sansio:GuardedSansIOProtocol"  # uvicorn's, with our limits
 
     @cached_property
     def resolved_database_url(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import time
 from typing import Any
@@ -13,6 +14,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 request_log = logging.getLogger("cowrite.request")
 
+# A path's query string, as servers print it ("GET /ws/yjs/…?token=…"): tokens ride in it.
+_QUERY_STRING = re.compile(r"(/[^\s\"'?]*)\?[^\s\"']*")
+
+
+def without_query_strings(message: str) -> str:
+    """The message with every path's query string cut off, whoever logged it."""
+    return _QUERY_STRING.sub(r"\1", message) if "?" in message else message
+
 
 class JsonFormatter(logging.Formatter):
     """One JSON object per line; `extra={"fields": {...}}` adds keys."""
@@ -22,7 +31,7 @@ class JsonFormatter(logging.Formatter):
             "ts": round(record.created, 3),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "msg": record.getMessage(),
+            "msg": without_query_strings(record.getMessage()),
         }
         fields = getattr(record, "fields", None)
         if isinstance(fields, dict):

@@ -200,3 +200,25 @@ async def test_a_large_room_is_served_in_chunks_and_every_peer_gets_every_tick_i
     assert len(first) == 3
     assert all(peer.frames == first for peer in peers)
     assert peers[-1].text() == str(room.text)
+
+
+async def test_awareness_clocks_go_with_the_clients_that_leave() -> None:
+    room = _room()
+    for client_id in range(200):
+        peer = FakePeer()
+        room.join(peer)
+        entry = AwarenessEntry(client_id, 1, b'{"user":"x"}')
+        room.apply_awareness(protocol.encode_awareness([entry]), peer, local=True)
+        room.leave(peer)
+    room.flush()
+    assert not room._awareness and not room._awareness_clock
+
+
+async def test_an_awareness_message_with_too_many_entries_is_refused() -> None:
+    room = _room()
+    peer = FakePeer()
+    room.join(peer)
+    removals = [AwarenessEntry(client_id, 1, protocol.NULL_STATE) for client_id in range(65)]
+    with pytest.raises(protocol.LimitExceeded):
+        room.apply_awareness(protocol.encode_awareness(removals), peer, local=True)
+    assert not room._awareness_clock

@@ -231,3 +231,17 @@ async def test_a_rest_write_in_one_process_reaches_a_room_open_in_another(
     assert str(room.text) == "base, edited over REST"
     room.flush()
     assert any(b", edited over REST" in frame for frame in peer.frames)
+
+
+async def test_an_access_change_during_admission_is_not_missed(
+    db: TestDatabase, user: UserCtx, collab: ServiceFactory
+) -> None:
+    doc = await _doc(db, user)
+    service = await collab()
+    demoted, bystander = FakePeer(user_id=user.id), FakePeer(user_id=uuid.uuid4())
+    service.admitting(demoted)
+    service.admitting(bystander)
+    # The change lands after the grant was read but before the peer joined its room.
+    await service.state.events.emit(MembershipChanged(doc.workspace_id, user.id, "viewer"))
+    assert service.admitted(demoted) is True  # the socket reads its grant again
+    assert service.admitted(bystander) is False

@@ -35,6 +35,7 @@ def limited_server(db: TestDatabase, tmp_path: Path) -> Iterator[ServerProcess]:
         COWRITE_YJS_MAX_MESSAGE_BYTES=str(MAX_MESSAGE),
         COWRITE_YJS_RATE_PER_SECOND="100",
         COWRITE_YJS_RATE_BURST="200",
+        COWRITE_WS_AUTH_TIMEOUT_SECONDS="1",
     )
     process = ServerProcess(env=env, workdir=tmp_path)
     process.start()
@@ -86,13 +87,24 @@ async def _synced_text(ws: ClientConnection) -> str:
                     return str(doc.get("content", type=Text))
 
 
-@pytest.mark.parametrize("token_kind", ["missing", "garbage"])
+@pytest.mark.parametrize("token_kind", ["garbage", "garbage-first-frame", "other-first-frame"])
 async def test_unauthenticated_sockets_close_4401(
     limited_server: ServerProcess, document: DocCtx, token_kind: str
 ) -> None:
-    token = None if token_kind == "missing" else "not-a-token"
+    token = "not-a-token" if token_kind == "garbage" else None
     async with connect(_url(limited_server, document.document_id, token)) as ws:
+        if token_kind == "garbage-first-frame":
+            await ws.send('{"type":"auth","token":"not-a-token"}')
+        elif token_kind == "other-first-frame":
+            await ws.send(protocol.sync_step1(b"\x00"))
         assert await _close_code(ws) == 4401
+
+
+async def test_a_socket_without_a_token_closes_4408_when_none_comes(
+    limited_server: ServerProcess, document: DocCtx
+) -> None:
+    async with connect(_url(limited_server, document.document_id, None)) as ws:
+        assert await _close_code(ws) == 4408
 
 
 async def test_unknown_or_hidden_documents_close_4404(

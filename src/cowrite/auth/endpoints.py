@@ -41,8 +41,10 @@ def client_info(request: Request) -> service.ClientInfo:
 
 
 @auth_router.post("/register", status_code=status.HTTP_201_CREATED, response_model=UserOut)
-async def register(body: RegisterIn, state: State, session: DbSession) -> UserOut:
-    user = await service.register(state, session, body.email, body.password, body.full_name)
+async def register(body: RegisterIn, request: Request, state: State, session: DbSession) -> UserOut:
+    user = await service.register(
+        state, session, body.email, body.password, body.full_name, client_info(request)
+    )
     return UserOut.model_validate(user)
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 
@@ -34,10 +36,17 @@ def password_problem(password: str, email: str | None = None) -> str | None:
     return None
 
 
+def _hashing_threads() -> int:
+    """Leave a core to the event loop: a burst of logins queues instead of starving it (and
+    each hash in flight holds its memory cost)."""
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
 class PasswordHasher:
-    """argon2id; hashing runs in a worker thread so the event loop stays free."""
+    """argon2id; hashing runs in a few worker threads of its own so the event loop stays free."""
 
     def __init__(self, memory_kib: int, time_cost: int) -> None:
+        self._threads = ThreadPoolExecutor(_hashing_threads(), thread_name_prefix="password")
         self._hasher = Argon2Hasher(
             time_cost=time_cost, memory_cost=memory_kib, parallelism=1, type=Type.ID
         )
@@ -45,10 +54,14 @@ class PasswordHasher:
         self._dummy = self._hasher.hash("cowrite-timing-equalizer")
 
     async def hash(self, password: str) -> str:
-        return await asyncio.to_thread(self._hasher.hash, password)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._threads, self._hasher.hash, password)
 
     async def verify(self, password_hash: str | None, password: str) -> bool:
-        return await asyncio.to_thread(self._verify, password_hash or self._dummy, password)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self._threads, self._verify, password_hash or self._dummy, password
+        )
 
     def _verify(self, password_hash: str, password: str) -> bool:
         try:

@@ -14,6 +14,7 @@ from cowrite.auth import repository
 from cowrite.auth.passwords import password_problem
 from cowrite.auth.schemas import TokenPair
 from cowrite.auth.tokens import REFRESH
+from cowrite.db import unit_of_work
 from cowrite.kit.clock import utcnow
 from cowrite.kit.errors import Conflict, TooManyRequests, Unauthorized, Unprocessable
 from cowrite.kit.events import LoginsRevoked
@@ -35,20 +36,41 @@ def _check_password(password: str, email: str | None) -> None:
 
 
 async def register(
-    state: AppState, session: AsyncSession, email: str, password: str, full_name: str
+    state: AppState,
+    session: AsyncSession,
+    email: str,
+    password: str,
+    full_name: str,
+    client: ClientInfo | None = None,
 ) -> User:
+    """A new account; `client` (absent for the operator's CLI) is throttled per address."""
     _check_password(password, email)
+    if client is not None:
+        await _throttle_registration(state, client.address)
+    # Hashed before the session's first statement: no write transaction waits on the hash.
+    password_hash = await state.passwords.hash(password)
     if await repository.user_by_email(session, email):
         raise Conflict("Email is already registered", code="email_taken")
-    user = User(
-        email=email, full_name=full_name, password_hash=await state.passwords.hash(password)
-    )
+    user = User(email=email, full_name=full_name, password_hash=password_hash)
     session.add(user)
     try:
         await session.flush()
     except IntegrityError as exc:  # a concurrent registration won the race
         raise Conflict("Email is already registered", code="email_taken") from exc
     return user
+
+
+async def _throttle_registration(state: AppState, address: str) -> None:
+    """Every registration counts against its address, as a failed login does."""
+    key = f"register:addr:{address}"
+    wait = await state.throttle.retry_after([(key, state.settings.register_max_per_address)])
+    if wait:
+        raise TooManyRequests(
+            "Too many registrations from this address; try again later",
+            code="register_throttled",
+            headers={"Retry-After": str(wait)},
+        )
+    await state.throttle.record_failure([key])
 
 
 def _throttle_keys(email: str, address: str) -> tuple[str, str, str]:
@@ -76,14 +98,23 @@ async def login(
             code="login_throttled",
             headers={"Retry-After": str(wait)},
         )
-    user = await repository.user_by_email(session, email.strip().lower())
-    ok = await state.passwords.verify(user.password_hash if user else None, password)
-    if not user or not ok:
+    # The check reads through its own read-only session: the password is verified (and a
+    # rehash computed) before the writer's transaction opens.
+    async with unit_of_work(state.reader_factory) as reader:
+        found = await repository.user_by_email(reader, email.strip().lower())
+    ok = await state.passwords.verify(found.password_hash if found else None, password)
+    if not found or not ok:
         await state.throttle.record_failure([pair, by_address, by_account])
         raise Unauthorized("Invalid email or password", code="invalid_credentials")
     await state.throttle.reset([pair])
-    if state.passwords.needs_rehash(user.password_hash):
-        user.password_hash = await state.passwords.hash(password)
+    rehashed = None
+    if state.passwords.needs_rehash(found.password_hash):
+        rehashed = await state.passwords.hash(password)
+    user = await repository.user_by_id(session, found.id)
+    if user is None:
+        raise Unauthorized("Invalid email or password", code="invalid_credentials")
+    if rehashed is not None:
+        user.password_hash = rehashed
     return await _start_login(state, session, user, client)
 
 

@@ -4,7 +4,8 @@ The room fans a tick's frame out to hundreds of peers in one synchronous pass. A
 normally completes without suspending (it only waits when the transport's buffer is full), so
 a peer drives the send coroutine itself, in place, and only a send that does suspend is carried
 on by future callbacks, while later frames queue behind it. That saves a task switch per
-recipient per tick; a peer whose queue passes `queue_limit` is closed, never waited for.
+recipient per tick; a peer whose queue passes `queue_limit` frames or `queue_bytes` bytes is
+closed (1008, the slow-reader policy of both sockets), never waited for.
 The send coroutine must only await futures (true of ASGI servers' send); it runs outside a task.
 
 Thousands of these sit idle at once, so a peer holds no asyncio primitives while quiet: the
@@ -15,14 +16,12 @@ callback, and a future for "nothing more will be sent" exists only while someone
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-SLOW_CLIENT = 1013  # "try again later": the client could not keep up with the room
-CONNECTION_LOST = 1006
+from cowrite.realtime.codes import CloseCode
 
 SendCoroutine = Coroutine[Any, Any, None]
 
@@ -34,7 +33,9 @@ class SocketPeer:
         "_close_sent",
         "_finished",
         "_frames",
+        "_queue_bytes",
         "_queue_limit",
+        "_queued",
         "_send_bytes",
         "_waiter",
         "awareness_ids",
@@ -53,10 +54,11 @@ class SocketPeer:
         close: Callable[[int, str], SendCoroutine],
         *,
         connection_id: uuid.UUID,
-        user_id: uuid.UUID,
+        user_id: uuid.UUID | None,
         login_id: uuid.UUID | None,
         can_write: bool,
         queue_limit: int,
+        queue_bytes: int,
     ) -> None:
         self.connection_id = connection_id
         self.user_id: uuid.UUID | None = user_id
@@ -74,6 +76,8 @@ class SocketPeer:
         self._busy = False  # a send is suspended; new frames queue behind it
         self._close_sent = False
         self._queue_limit = queue_limit
+        self._queue_bytes = queue_bytes
+        self._queued = 0  # bytes waiting in `_frames`
 
     def send(self, frame: bytes) -> None:
         if self.close_code is not None:
@@ -81,10 +85,12 @@ class SocketPeer:
         if self._busy:
             if self._frames is None:
                 self._frames = deque()
-            if len(self._frames) >= self._queue_limit:
-                self.request_close(SLOW_CLIENT, "client is too slow")
+            queued = self._queued + len(frame)
+            if len(self._frames) >= self._queue_limit or queued > self._queue_bytes:
+                self.request_close(CloseCode.POLICY, "client is too slow")
                 return
             self._frames.append(frame)
+            self._queued = queued
             return
         self._pump(self._send_bytes(frame))
 
@@ -111,6 +117,7 @@ class SocketPeer:
         self.close_code = code
         self.close_reason = reason
         self._frames = None
+        self._queued = 0
         self._closed()
         if not self._busy:
             self._send_close()
@@ -130,7 +137,7 @@ class SocketPeer:
         if self._close_sent or self.close_code is None:
             return
         self._close_sent = True
-        if self.close_code == CONNECTION_LOST:
+        if self.close_code == CloseCode.ABNORMAL:
             self._finish()
             return
         self._pump(self._close(self.close_code, self.close_reason))
@@ -152,8 +159,11 @@ class SocketPeer:
                 if not self._frames:
                     self._busy = False
                     self._frames = None
+                    self._queued = 0
                     return
-                coro = self._send_bytes(self._frames.popleft())
+                frame = self._frames.popleft()
+                self._queued -= len(frame)
+                coro = self._send_bytes(frame)
                 continue
             except Exception:
                 coro.close()
@@ -170,29 +180,9 @@ class SocketPeer:
     def _lost(self) -> None:
         """The client went away mid-send: nothing more can be said to it."""
         self._frames = None
+        self._queued = 0
         self._close_sent = True
         if self.close_code is None:
-            self.close_code = CONNECTION_LOST
+            self.close_code = CloseCode.ABNORMAL
             self._closed()
         self._finish()
-
-
-class RateLimit:
-    """Token bucket over messages: `burst` at once, `rate` per second after."""
-
-    __slots__ = ("burst", "rate", "stamp", "tokens")
-
-    def __init__(self, rate: float, burst: int) -> None:
-        self.rate = rate
-        self.burst = float(burst)
-        self.tokens = float(burst)
-        self.stamp = time.monotonic()
-
-    def allow(self) -> bool:
-        now = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        if self.tokens < 1:
-            return False
-        self.tokens -= 1
-        return True

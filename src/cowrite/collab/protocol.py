@@ -30,6 +30,14 @@ class ProtocolError(ValueError):
     """The bytes do not follow the y-protocols encoding."""
 
 
+class LimitExceeded(ProtocolError):
+    """Well-formed, but over one of the room's limits; `too_big` for sizes, else a count."""
+
+    def __init__(self, message: str, *, too_big: bool = False) -> None:
+        super().__init__(message)
+        self.too_big = too_big
+
+
 def write_var_uint(value: int) -> bytes:
     out = bytearray()
     while value > 0x7F:
@@ -163,8 +171,12 @@ class AwarenessEntry:
         return self.state == NULL_STATE
 
 
-def decode_awareness(payload: bytes) -> list[AwarenessEntry]:
+def decode_awareness(payload: bytes, max_entries: int | None = None) -> list[AwarenessEntry]:
+    """The entries of an awareness payload; `LimitExceeded` past `max_entries` (checked before
+    any entry is read)."""
     count, pos = read_var_uint(payload, 0)
+    if max_entries is not None and count > max_entries:
+        raise LimitExceeded(f"more than {max_entries} awareness entries in one message")
     entries: list[AwarenessEntry] = []
     for _ in range(count):
         client_id, pos = read_var_uint(payload, pos)

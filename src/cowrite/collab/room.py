@@ -26,6 +26,7 @@ from cowrite.collab.formats import TEXT_NAME, BodyFormat, MarkdownBody
 from cowrite.collab.protocol import (
     AwarenessEntry,
     AwarenessMessage,
+    LimitExceeded,
     Message,
     ProtocolError,
     QueryAwareness,
@@ -85,6 +86,16 @@ class RoomListener(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class RoomLimits:
+    """What one peer may make a room hold (0: no limit)."""
+
+    max_text_bytes: int = 0  # the document's text, UTF-8: the same limit as REST
+    awareness_state_bytes: int = 64 * 1024  # one client's awareness state
+    awareness_entries: int = 64  # entries in one awareness message
+    awareness_clients: int = 8  # awareness client ids one peer may own
+
+
 @dataclass(slots=True)
 class _FanOut:
     peers: list[Peer]
@@ -103,6 +114,7 @@ class Room:
         tick_seconds: float,
         clock: Callable[[], float] = time.monotonic,
         body: BodyFormat | None = None,
+        limits: RoomLimits | None = None,
     ) -> None:
         self.document_id = document_id
         self.workspace_id = workspace_id
@@ -127,6 +139,9 @@ class Room:
         self._awareness_owner: dict[int, Peer] = {}
         self._tick: asyncio.TimerHandle | None = None
         self._jobs: deque[_FanOut] = deque()
+        self.limits = limits or RoomLimits()
+        # An upper bound on the text's UTF-8 size: an update adds at most its own length.
+        self._size_bound = 0
 
     @property
     def text(self) -> Text:
@@ -143,6 +158,7 @@ class Room:
         """Fill the document from stored state (snapshot first, then log rows)."""
         if updates:
             self.doc.apply_update(updates[0] if len(updates) == 1 else merge_updates(*updates))
+        self._size_bound = len(str(self.text).encode())
 
     # -- peers --------------------------------------------------------------------------------
 
@@ -159,10 +175,10 @@ class Room:
         for client_id in peer.awareness_ids:
             if self._awareness_owner.get(client_id) is peer:
                 del self._awareness_owner[client_id]
+            # The clock goes with the state: the table holds only clients present.
+            clock = self._awareness_clock.pop(client_id, 0) + 1
             if client_id in self._awareness:
                 del self._awareness[client_id]
-                clock = self._awareness_clock.get(client_id, 0) + 1
-                self._awareness_clock[client_id] = clock
                 entry = AwarenessEntry(client_id, clock, protocol.NULL_STATE)
                 self._pending_awareness[client_id] = (entry, True)
         peer.awareness_ids.clear()
@@ -174,21 +190,64 @@ class Room:
 
     # -- messages -----------------------------------------------------------------------------
 
-    def receive(self, peer: Peer, message: Message) -> None:
-        """Handle one message from a local peer; `ProtocolError` means refuse it."""
+    def receive_frame(self, peer: Peer, messages: list[Message]) -> int:
+        """Handle one frame's messages from a local peer; the bytes queued for it in reply.
+        One sync step 1 and one awareness query per frame are answered: a repeat would only
+        ask for the same answer again."""
+        replied = 0
+        answered: set[type] = set()
+        for message in messages:
+            if isinstance(message, SyncStep1 | QueryAwareness):
+                kind = type(message)
+                if kind in answered:
+                    continue
+                answered.add(kind)
+            replied += self.receive(peer, message)
+        return replied
+
+    def receive(self, peer: Peer, message: Message) -> int:
+        """Handle one message from a local peer (the bytes queued for it in reply);
+        `ProtocolError` means refuse it."""
         if isinstance(message, SyncUpdate | SyncStep2):
             if message.update != protocol.EMPTY_UPDATE and peer.can_write:
+                self._check_size(message.update)
                 self.apply_update(message.update, peer, peer.user_id)
         elif isinstance(message, SyncStep1):
             try:
                 missing = self.doc.get_update(message.state_vector)
             except ValueError as exc:
                 raise ProtocolError("invalid state vector") from exc
-            peer.send(protocol.sync_step2(missing))
+            reply = protocol.sync_step2(missing)
+            peer.send(reply)
+            return len(reply)
         elif isinstance(message, AwarenessMessage):
             self.apply_awareness(message.payload, peer, local=True)
         elif isinstance(message, QueryAwareness):
-            peer.send(self.awareness_frame())
+            reply = self.awareness_frame()
+            peer.send(reply)
+            return len(reply)
+        return 0
+
+    def _check_size(self, update: bytes) -> None:
+        """Refuse (`LimitExceeded`, too big) an update that would take the text past the
+        limit; the document stays untouched. Cheap while far from it: the text is measured
+        only when the bound says it might not fit, and tried on a copy only when it does not."""
+        limit = self.limits.max_text_bytes
+        if not limit or self._size_bound + len(update) <= limit:
+            return
+        current = len(str(self.text).encode())
+        self._size_bound = current
+        if current + len(update) <= limit:
+            return
+        trial: Doc = Doc()
+        trial.apply_update(self.doc.get_update())
+        try:
+            trial.apply_update(update)
+        except Exception as exc:
+            raise ProtocolError("update refused by the document") from exc
+        size = len(str(trial.get(TEXT_NAME, type=Text)).encode())
+        if size > limit and size > current:
+            raise LimitExceeded(f"the document would pass {limit} bytes", too_big=True)
 
     def apply_update(
         self,
@@ -202,6 +261,8 @@ class Room:
         `integrated` when it was made on this room's document already."""
         if not integrated:
             self._integrate(update)
+        else:
+            self._size_bound += len(update)
         self.listener.update_accepted(self, update, author_id)
         self.last_author = author_id
         self.changed = True
@@ -240,6 +301,7 @@ class Room:
         missing = apply_and_capture(self.doc, stored)
         if missing is None:
             return False
+        self._size_bound += len(missing)
         self.changed = True
         self._pending.append((missing, None))
         self._schedule()
@@ -256,14 +318,27 @@ class Room:
             self.doc.apply_update(update)
         except Exception as exc:
             raise ProtocolError("update refused by the document") from exc
+        self._size_bound += len(update)
 
     def apply_awareness(self, payload: bytes, owner: Peer | None, *, local: bool) -> None:
-        """Yjs' rule: a newer clock wins; an equal clock only to remove a state."""
-        for entry in protocol.decode_awareness(payload):
+        """Yjs' rule: a newer clock wins; an equal clock only to remove a state. A local peer
+        sets or removes only the client ids it owns (a new id becomes its own, up to a few),
+        within the limits on entries and state size."""
+        limits = self.limits
+        entries = protocol.decode_awareness(payload, limits.awareness_entries if local else None)
+        for entry in entries:
             client_id = entry.client_id
             current_owner = self._awareness_owner.get(client_id)
-            if owner is not None and current_owner is not None and current_owner is not owner:
-                continue  # another connection's client id: not yours to change
+            if owner is not None:
+                if current_owner is not None and current_owner is not owner:
+                    continue  # another connection's client id: not yours to change
+                if current_owner is None:
+                    if entry.removed:
+                        continue  # nothing of yours to remove
+                    if len(owner.awareness_ids) >= limits.awareness_clients:
+                        raise LimitExceeded("too many awareness clients on one connection")
+                if len(entry.state) > limits.awareness_state_bytes:
+                    raise LimitExceeded("awareness state too big", too_big=True)
             known = self._awareness_clock.get(client_id)
             present = client_id in self._awareness
             if known is not None and not (
@@ -272,6 +347,7 @@ class Room:
                 continue
             self._awareness_clock[client_id] = entry.clock
             if entry.removed:
+                del self._awareness_clock[client_id]  # only clients present keep a clock
                 self._awareness.pop(client_id, None)
                 if current_owner is not None:
                     current_owner.awareness_ids.discard(client_id)

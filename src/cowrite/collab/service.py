@@ -18,7 +18,7 @@ from cowrite.collab.formats import BodyFormat, RichBody, body_for, capture
 from cowrite.collab.log import UpdateLog
 from cowrite.collab.protocol import ProtocolError
 from cowrite.collab.repository import LogRow
-from cowrite.collab.room import Peer, Room
+from cowrite.collab.room import Peer, Room, RoomLimits
 from cowrite.db import unit_of_work
 from cowrite.kit.clock import utcnow
 from cowrite.kit.errors import NotFound
@@ -29,15 +29,12 @@ from cowrite.kit.events import (
     MembershipChanged,
     WorkspaceDeleted,
 )
+from cowrite.realtime.codes import CloseCode
 from cowrite.richtext.schema import Json, Limits
 from cowrite.state import AppState
 from cowrite.workspaces.roles import Role
 
 log = logging.getLogger(__name__)
-
-CLOSE_UNAUTHENTICATED = 4401
-CLOSE_FORBIDDEN = 4403
-CLOSE_NOT_FOUND = 4404
 
 
 class CollabService:
@@ -65,6 +62,14 @@ class CollabService:
         self._remote_handlers: dict[uuid.UUID, Callable[[bytes], None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._touching: asyncio.Task[None] | None = None
+        # Peers between token check and join, and whether an access change came meanwhile.
+        self._admitting: dict[Peer, bool] = {}
+        self.limits = RoomLimits(
+            max_text_bytes=settings.max_document_bytes,
+            awareness_state_bytes=settings.yjs_awareness_max_state_bytes,
+            awareness_entries=settings.yjs_awareness_max_entries,
+            awareness_clients=settings.yjs_awareness_max_clients,
+        )
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -104,7 +109,7 @@ class CollabService:
             timer.cancel()
         for room in list(self.rooms.values()):
             for peer in list(room.peers):
-                peer.request_close(1001, "server shutting down")
+                peer.request_close(CloseCode.GOING_AWAY, "server shutting down")
             room.flush()
             self._sync_content(room)
         await self.log.close()
@@ -159,10 +164,31 @@ class CollabService:
                 raise NotFound("Document not found", code="not_found")
             body = body_for(head.format, self.rich_limits)
             stored = await _stored_state(session, document_id, head.content, body)
-        room = Room(document_id, head.workspace_id, self, tick_seconds=self.tick_seconds, body=body)
+        room = Room(
+            document_id,
+            head.workspace_id,
+            self,
+            tick_seconds=self.tick_seconds,
+            body=body,
+            limits=self.limits,
+        )
         room.load(stored)
         self.log.note_rows(document_id, len(stored) - 1)
         return room
+
+    def admitting(self, peer: Peer) -> None:
+        """Watch a peer being admitted: an access change that comes before it joins a room is
+        noted, and `admitted` tells the caller to check its grant again."""
+        self._admitting[peer] = False
+
+    def admitted(self, peer: Peer) -> bool:
+        """Stop watching (the peer joined, or was refused); True if its access changed."""
+        return self._admitting.pop(peer, False)
+
+    def _note_admitting(self, matches: Callable[[Peer], bool]) -> None:
+        for peer in self._admitting:
+            if matches(peer):
+                self._admitting[peer] = True
 
     def join(self, room: Room, peer: Peer) -> None:
         timer = self._unload_timers.pop(room.document_id, None)
@@ -360,29 +386,33 @@ class CollabService:
         ]
 
     def _on_membership_changed(self, event: MembershipChanged) -> None:
+        self._note_admitting(lambda peer: peer.user_id in (None, event.user_id))
         for peer in self._members(event.workspace_id):
             if peer.user_id != event.user_id:
                 continue
             if event.role is None:
-                peer.request_close(CLOSE_FORBIDDEN, "no longer a member")
+                peer.request_close(CloseCode.FORBIDDEN, "no longer a member")
             else:
                 peer.can_write = Role(event.role).at_least(Role.EDITOR)
 
     def _on_workspace_deleted(self, event: WorkspaceDeleted) -> None:
+        self._note_admitting(lambda _peer: True)
         for peer in self._members(event.workspace_id):
-            peer.request_close(CLOSE_NOT_FOUND, "workspace deleted")
+            peer.request_close(CloseCode.NOT_FOUND, "workspace deleted")
 
     def _on_document_trashed(self, event: DocumentTrashed) -> None:
+        self._note_admitting(lambda _peer: True)
         room = self.rooms.get(event.document_id)
         for peer in list(room.peers) if room else []:
-            peer.request_close(CLOSE_NOT_FOUND, "document trashed")
+            peer.request_close(CloseCode.NOT_FOUND, "document trashed")
 
     def _on_logins_revoked(self, event: LoginsRevoked) -> None:
         revoked = set(event.login_ids)
+        self._note_admitting(lambda peer: peer.user_id in (None, event.user_id))
         for room in self.rooms.values():
             for peer in list(room.peers):
                 if peer.user_id == event.user_id and peer.login_id in revoked:
-                    peer.request_close(CLOSE_UNAUTHENTICATED, "login ended")
+                    peer.request_close(CloseCode.UNAUTHENTICATED, "login ended")
 
 
 async def _stored_state(

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 
 from cowrite.kit.errors import TooManyRequests
-from cowrite.presence.socket import TokenBucket
+from cowrite.kit.ratelimit import TokenBucket
 
 MAX_TRACKED_USERS = 10_000
 
@@ -23,8 +22,8 @@ class CommentLimiter:
         if bucket is None:
             if len(self._buckets) >= MAX_TRACKED_USERS:
                 self._buckets.clear()  # full buckets again: a burst at most, never unbounded
-            bucket = self._buckets[user_id] = TokenBucket(self.burst, self.per_second)
-        if not bucket.take(time.monotonic()):
+            bucket = self._buckets[user_id] = TokenBucket(self.per_second, self.burst)
+        if not bucket.take():
             retry = max(1, round(1 / self.per_second)) if self.per_second > 0 else 60
             raise TooManyRequests(
                 "Too many comments; slow down",

@@ -7,6 +7,7 @@ import re
 from cowrite.kit.errors import RangeNotSatisfiable
 
 _SINGLE_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+MAX_RANGE_DIGITS = 19  # any offset a 64-bit file size can have; longer numbers are refused
 
 
 def etag_for(sha256: str) -> str:
@@ -36,6 +37,8 @@ def byte_range(
     if match is None:
         return None
     first, last = match.groups()
+    if len(first) > MAX_RANGE_DIGITS or len(last) > MAX_RANGE_DIGITS:
+        raise _unsatisfiable(size)
     if not first and not last:
         return None
     if not first:

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import struct
 from http import HTTPStatus
+
+from websockets.speedups import apply_mask
+from websockets.utils import accept_key
 
 OP_CONTINUATION = 0x0
 OP_TEXT = 0x1
@@ -23,13 +25,12 @@ CLOSE_NO_STATUS = 1005  # the peer's close frame carried no code
 CLOSE_ABNORMAL = 1006  # the connection dropped without a close frame
 CLOSE_PROTOCOL_ERROR = 1002
 CLOSE_INVALID_DATA = 1007
+CLOSE_POLICY = 1008
 CLOSE_TOO_BIG = 1009
 CLOSE_INTERNAL_ERROR = 1011
 CLOSE_SERVICE_RESTART = 1012
 
 MAX_CONTROL_PAYLOAD = 125
-MAX_HEAD_BYTES = 64 * 1024
-_ACCEPT_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 _HEADER_16 = struct.Struct("!BBH")
 _HEADER_64 = struct.Struct("!BBQ")
 _CODE = struct.Struct("!H")
@@ -134,8 +135,8 @@ def _valid_key(key: bytes) -> bool:
 
 
 def accept_value(key: bytes) -> bytes:
-    """Sec-WebSocket-Accept for a client's Sec-WebSocket-Key."""
-    return base64.b64encode(hashlib.sha1(key + _ACCEPT_GUID).digest())
+    """Sec-WebSocket-Accept for a client's Sec-WebSocket-Key (computed by `websockets`)."""
+    return accept_key(key.decode("latin-1")).encode("latin-1")
 
 
 def safe_header(name: bytes, value: bytes) -> bool:
@@ -198,12 +199,8 @@ def text_frame(text: str) -> bytes:
 
 
 def unmask(payload: bytes, mask: bytes) -> bytes:
-    """XOR a client payload with its 4-byte mask, word-wide through Python's big integers."""
-    length = len(payload)
-    if not length:
-        return b""
-    key = mask * (length >> 2) + mask[: length & 3]
-    return (int.from_bytes(payload, "big") ^ int.from_bytes(key, "big")).to_bytes(length, "big")
+    """XOR a client payload with its 4-byte mask (the C helper `websockets` ships)."""
+    return apply_mask(payload, mask) if payload else b""
 
 
 def close_payload(code: int, reason: str) -> bytes:
@@ -226,10 +223,10 @@ def parse_close(payload: bytes) -> tuple[int, str]:
     if len(payload) == 1:
         raise ProtocolViolation(CLOSE_PROTOCOL_ERROR, "close frame of one byte")
     (code,) = _CODE.unpack_from(payload)
-    if not valid_close_code(code):
-        raise ProtocolViolation(CLOSE_PROTOCOL_ERROR, f"invalid close code {code}")
-    try:
+    try:  # the reason first, then the code: the order `websockets` checks them in
         reason = payload[2:].decode()
     except UnicodeDecodeError:
         raise ProtocolViolation(CLOSE_INVALID_DATA, "close reason is not UTF-8") from None
+    if not valid_close_code(code):
+        raise ProtocolViolation(CLOSE_PROTOCOL_ERROR, f"invalid close code {code}")
     return code, reason

@@ -19,12 +19,14 @@ from uvicorn.config import Config
 from uvicorn.protocols.utils import ClientDisconnected
 from uvicorn.server import ServerState
 
+from cowrite.kit.ratelimit import TokenBucket
 from cowrite.leanws import frames
 from cowrite.leanws.frames import (
     CLOSE_ABNORMAL,
     CLOSE_INTERNAL_ERROR,
     CLOSE_INVALID_DATA,
     CLOSE_NORMAL,
+    CLOSE_POLICY,
     CLOSE_PROTOCOL_ERROR,
     CLOSE_SERVICE_RESTART,
     CLOSE_TOO_BIG,
@@ -37,7 +39,7 @@ from cowrite.leanws.frames import (
     HandshakeError,
     ProtocolViolation,
 )
-from cowrite.leanws.server import Shared, shared_for
+from cowrite.leanws.server import LIMITS, Shared, shared_for
 
 Message = dict[str, Any]
 
@@ -48,7 +50,6 @@ _OPEN = 3
 _CLOSING = 4  # our close frame is out; waiting for the peer's
 _CLOSED = 5  # nothing more is written
 
-CLOSE_TIMEOUT = 10.0  # how long to wait for the peer's answer to our close frame
 _SMALL_FRAME = 1024  # below this a frame goes out as one joined buffer
 
 
@@ -58,15 +59,18 @@ class LeanWebSocketProtocol(asyncio.Protocol):
     __slots__ = (
         "_buffer",
         "_close_timer",
+        "_controls",
         "_drain",
         "_events",
         "_final",
+        "_fragment_count",
         "_fragment_opcode",
-        "_fragment_size",
         "_fragments",
+        "_max_size",
         "_need",
         "_on_text",
         "_paused",
+        "_pong",
         "_read_paused",
         "_response",
         "_shared",
@@ -94,10 +98,13 @@ class LeanWebSocketProtocol(asyncio.Protocol):
         self._events: deque[Message] | None = None
         self._waiter: asyncio.Future[Message] | None = None
         self._final: Message | None = None  # the disconnect event, once given to the app
-        self._fragments: list[bytes] | None = None
+        self._fragments: bytearray | None = None  # a fragmented message so far, in one buffer
         self._fragment_opcode = OP_BINARY
-        self._fragment_size = 0
+        self._fragment_count = 0
+        self._max_size = 0  # this socket's own message limit (0: the server's)
         self._paused = False
+        self._pong: bytes | None = None  # the payload of the last ping of this read
+        self._controls: TokenBucket | None = None  # made on the peer's first ping or pong
         self._drain: list[asyncio.Future[None]] | None = None
         self._read_paused = False
         self._close_timer: asyncio.TimerHandle | None = None
@@ -128,11 +135,17 @@ class LeanWebSocketProtocol(asyncio.Protocol):
         return None  # let the transport close
 
     def pause_writing(self) -> None:
+        # A peer that does not read our frames is not read either (its pings would pile up
+        # pongs); the write buffer is checked against its cap while paused.
         self._paused = True
+        if self._state == _OPEN:
+            self._pause_reading()
 
     def resume_writing(self) -> None:
         self._paused = False
         self._wake_senders()
+        if not self._events and self._state in (_OPEN, _CLOSING):
+            self._resume_reading()
 
     def data_received(self, data: bytes) -> None:
         buffer = self._buffer
@@ -152,6 +165,8 @@ class LeanWebSocketProtocol(asyncio.Protocol):
             self._pause_reading()
         elif state != _CLOSED:
             self._parse(data)
+            if self._pong is not None:
+                self._answer_ping()
 
     def shutdown(self) -> None:
         """The server stops: close what is open with 1012 (the app says 1001 before this)."""
@@ -165,15 +180,19 @@ class LeanWebSocketProtocol(asyncio.Protocol):
             # Not a failure: the client may try again, here or at another process.
             self._write_error(HTTPStatus.SERVICE_UNAVAILABLE)
         self._state = _CLOSED
-        self.transport.close()
+        self._hang_up()
 
     # -- the opening handshake -------------------------------------------------------------------
 
     def _on_head(self, data: bytes) -> None:
         end = data.find(b"\r\n\r\n")
         if end < 0:
-            if len(data) > frames.MAX_HEAD_BYTES:
-                self._refuse(HandshakeError(HTTPStatus.BAD_REQUEST, "request head too long"))
+            if len(data) > LIMITS.max_head_bytes:
+                self._refuse(
+                    HandshakeError(
+                        HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "request head too long"
+                    )
+                )
                 return
             self._need = len(data) + 1
             self._keep(data, 0)
@@ -197,7 +216,7 @@ class LeanWebSocketProtocol(asyncio.Protocol):
         body = f"Failed to open a WebSocket connection: {error.message}.\n".encode()
         self.transport.write(frames.http_response(error.status, list(error.headers), body))
         self._state = _CLOSED
-        self.transport.close()
+        self._hang_up()
 
     def _write_error(self, status: int) -> None:
         body = HTTPStatus(status).phrase.encode()
@@ -218,10 +237,12 @@ class LeanWebSocketProtocol(asyncio.Protocol):
         self._shared.watch()
         buffered, self._buffer = self._buffer, None
         self._need = 0
-        if self._read_paused and not self._events:
+        if self._read_paused and not self._events and not self._paused:
             self._resume_reading()
         if buffered:
             self._parse(bytes(buffered))
+            if self._pong is not None:
+                self._answer_ping()
 
     def _respond_start(self, message: Message) -> None:
         status = message["status"]
@@ -246,7 +267,7 @@ class LeanWebSocketProtocol(asyncio.Protocol):
         self.transport.write(frames.http_response(status, headers, b"".join(parts)))
         self._shared.log_handshake(self, str(status))
         self._state = _CLOSED
-        self.transport.close()
+        self._hang_up()
 
     # -- incoming frames -------------------------------------------------------------------------
 
@@ -258,7 +279,9 @@ class LeanWebSocketProtocol(asyncio.Protocol):
         """Handle every complete frame in `data`; keep a partial one for later."""
         end = len(data)
         pos = 0
-        max_size = self._shared.max_size
+        max_size = self._max_size or self._shared.max_size
+        fragments = self._fragments
+        so_far = len(fragments) if fragments is not None else 0
         while pos < end and self._state in (_OPEN, _CLOSING):
             if end - pos < 2:
                 self._need = 2
@@ -268,8 +291,10 @@ class LeanWebSocketProtocol(asyncio.Protocol):
             second = data[pos + 1]
             opcode = first & 0x0F
             length = second & 0x7F
+            # The checks in the order `websockets` makes them, so both fail a stream alike:
+            # opcode and mask, then size, then (once the payload is in) the remaining bits.
             try:
-                _check_bits(first, second, opcode)
+                _check_head(second, opcode)
                 head = 6
                 if length == 126:
                     head = 8
@@ -283,26 +308,32 @@ class LeanWebSocketProtocol(asyncio.Protocol):
                     length = int.from_bytes(data[pos + 2 : pos + 4], "big")
                 elif length == 127:
                     length = int.from_bytes(data[pos + 2 : pos + 10], "big")
-                    if length >> 63:
-                        raise ProtocolViolation(CLOSE_PROTOCOL_ERROR, "frame length out of range")
-                if opcode < 8 and length > max_size - self._fragment_size:
+                if length > max_size - so_far:
                     raise ProtocolViolation(CLOSE_TOO_BIG, "message too big")
+                if end - pos < head + length:
+                    self._need = head + length
+                    self._keep(data, pos)
+                    return
+                _check_bits(first, opcode, length)
             except ProtocolViolation as exc:
                 self._fail(exc.code, exc.reason)
-                return
-            if end - pos < head + length:
-                self._need = head + length
-                self._keep(data, pos)
                 return
             mask = data[pos + head - 4 : pos + head]
             payload = frames.unmask(data[pos + head : pos + head + length], mask)
             pos += head + length
             self._frame(bool(first & 0x80), opcode, payload)
+            fragments = self._fragments
+            so_far = len(fragments) if fragments is not None else 0
 
     def _frame(self, fin: bool, opcode: int, payload: bytes) -> None:
+        if opcode in (OP_PING, OP_PONG) and not self._control_allowed():
+            self._fail(CLOSE_POLICY, "too many control frames")
+            return
         if opcode == OP_PING:
+            # Answered once per read, for the latest ping only (RFC 6455 §5.5.3 allows it):
+            # a flood of pings costs no more writes than one.
             if self._state == _OPEN:
-                self._write_frame(OP_PONG, payload)
+                self._pong = payload
             return
         if opcode == OP_PONG:
             self._unanswered = 0
@@ -313,24 +344,26 @@ class LeanWebSocketProtocol(asyncio.Protocol):
         if self._state != _OPEN:
             return  # the app already closed: late messages (and their fragments) are dropped
         if opcode == OP_CONTINUATION:
-            if self._fragments is None:
+            fragments = self._fragments
+            if fragments is None:
                 self._fail(CLOSE_PROTOCOL_ERROR, "continuation without a message")
                 return
-            self._fragments.append(payload)
-            self._fragment_size += len(payload)
+            fragments += payload
+            self._fragment_count += 1
             if not fin:
+                if self._fragment_count >= self._shared.max_fragments:
+                    self._fail(CLOSE_POLICY, "too many fragments")
                 return
-            payload = b"".join(self._fragments)
+            payload = bytes(fragments)
             opcode = self._fragment_opcode
             self._fragments = None
-            self._fragment_size = 0
         elif self._fragments is not None:
             self._fail(CLOSE_PROTOCOL_ERROR, "new message inside a fragmented one")
             return
         elif not fin:
-            self._fragments = [payload]
+            self._fragments = bytearray(payload)
             self._fragment_opcode = opcode
-            self._fragment_size = len(payload)
+            self._fragment_count = 1
             return
         if opcode == OP_TEXT:
             try:
@@ -345,6 +378,20 @@ class LeanWebSocketProtocol(asyncio.Protocol):
         else:
             self._give({"type": "websocket.receive", "bytes": payload})
 
+    def _control_allowed(self) -> bool:
+        """Spend a token for a ping or pong from the peer (browsers send none; a flood of
+        them would cost the loop a parse each)."""
+        bucket = self._controls
+        if bucket is None:
+            shared = self._shared
+            bucket = self._controls = TokenBucket(shared.control_rate, shared.control_burst)
+        return bucket.take()
+
+    def _answer_ping(self) -> None:
+        pong, self._pong = self._pong, None
+        if pong is not None and self._state == _OPEN:
+            self._write_frame(OP_PONG, pong)
+
     def _on_close_frame(self, payload: bytes) -> None:
         try:
             code, reason = frames.parse_close(payload)
@@ -357,7 +404,7 @@ class LeanWebSocketProtocol(asyncio.Protocol):
             self._give_disconnect(code, reason)
             self._write_frame(OP_CLOSE, payload[:2])
         self._state = _CLOSED
-        self.transport.close()
+        self._hang_up()
 
     def _fail(self, code: int, reason: str) -> None:
         """Fail the connection (RFC 6455 §7.1.7): say why, tell the app, hang up."""
@@ -368,7 +415,22 @@ class LeanWebSocketProtocol(asyncio.Protocol):
         self._cancel_close_timer()
         self._fragments = None
         self._state = _CLOSED
-        self.transport.close()
+        self._linger()
+
+    def _linger(self) -> None:
+        """End our side after the close frame, read nothing more, and abort once
+        `close_timeout` has passed: closing at once with unread bytes would reset the
+        connection and lose the close frame on its way to the peer."""
+        transport = self.transport
+        if not transport.can_write_eof():
+            self._hang_up()
+            return
+        transport.write_eof()
+        self._buffer = None
+        self._pause_reading()
+        self._close_timer = self._shared.loop.call_later(
+            self._shared.close_timeout, transport.abort
+        )
 
     # -- ASGI ------------------------------------------------------------------------------------
 
@@ -398,7 +460,7 @@ class LeanWebSocketProtocol(asyncio.Protocol):
             future.set_result(events.popleft())
             if not events:
                 self._events = None
-                if self._read_paused and self._state in (_OPEN, _CLOSING):
+                if self._read_paused and not self._paused and self._state in (_OPEN, _CLOSING):
                     self._resume_reading()
         elif self._final is not None:  # the end repeats: a late receive never hangs
             future.set_result(self._final)
@@ -407,9 +469,10 @@ class LeanWebSocketProtocol(asyncio.Protocol):
         return future
 
     async def send(self, message: Message) -> None:
-        if self._paused and self._state in (_OPEN, _CLOSING):
-            await self._wait_writable()
         kind = message["type"]
+        # A close never waits for a peer that does not read: its timer ends the connection.
+        if self._paused and kind != "websocket.close" and self._state in (_OPEN, _CLOSING):
+            await self._wait_writable()
         state = self._state
         if state == _OPEN:
             if kind == "websocket.send":
@@ -435,7 +498,7 @@ class LeanWebSocketProtocol(asyncio.Protocol):
                 )
                 self._shared.log_handshake(self, "403")
                 self._state = _CLOSED
-                self.transport.close()
+                self._hang_up()
             elif kind == "websocket.http.response.start":
                 self._respond_start(message)
             else:
@@ -467,6 +530,10 @@ class LeanWebSocketProtocol(asyncio.Protocol):
         self.transport.write(frame)
         return True
 
+    def limit_message_bytes(self, limit: int) -> None:
+        """This socket's own message size limit (below the server's), from now on."""
+        self._max_size = max(1, min(limit, self._shared.max_size))
+
     def _close(self, code: int, reason: str) -> None:
         self._give_disconnect(code, reason)
         self._write_frame(OP_CLOSE, frames.close_payload(code, reason))
@@ -474,7 +541,20 @@ class LeanWebSocketProtocol(asyncio.Protocol):
         self._fragments = None
         if self._read_paused:
             self._resume_reading()  # keep reading: the peer's close frame must come through
-        self._close_timer = self._shared.loop.call_later(CLOSE_TIMEOUT, self.transport.close)
+        self._close_timer = self._shared.loop.call_later(
+            self._shared.close_timeout, self.transport.abort
+        )
+
+    def _hang_up(self) -> None:
+        """Close the transport; what it still holds unsent gets `close_timeout` to go out,
+        then the connection is aborted (a peer that never reads cannot keep it)."""
+        transport = self.transport
+        if transport.get_write_buffer_size():
+            self._cancel_close_timer()
+            self._close_timer = self._shared.loop.call_later(
+                self._shared.close_timeout, transport.abort
+            )
+        transport.close()
 
     async def _wait_writable(self) -> None:
         future: asyncio.Future[None] = self._shared.loop.create_future()
@@ -512,7 +592,7 @@ class LeanWebSocketProtocol(asyncio.Protocol):
         elif self._state == _RESPONDING:
             self._state = _CLOSED
         if self._close_timer is None:
-            self.transport.close()
+            self._hang_up()
 
     # -- writing ---------------------------------------------------------------------------------
 
@@ -522,6 +602,19 @@ class LeanWebSocketProtocol(asyncio.Protocol):
             self.transport.write(header + payload)
         else:
             self.transport.writelines((header, payload))
+        if self._paused:
+            self._check_write_buffer()
+
+    def _check_write_buffer(self) -> None:
+        """Fail a socket whose unsent bytes passed the cap: its peer does not read."""
+        if self.transport.get_write_buffer_size() <= self._shared.write_buffer_max:
+            return
+        self._shared.logger.info("WebSocket failed: the peer does not read")
+        self._give_disconnect(CLOSE_POLICY, "write buffer full")
+        self._fragments = None
+        self._state = _CLOSED
+        self._cancel_close_timer()
+        self.transport.abort()
 
     def keepalive(self, timeout_sweeps: int | None) -> None:
         """One keepalive sweep: ping an open socket, or fail one whose ping went unanswered."""
@@ -553,19 +646,23 @@ class LeanWebSocketProtocol(asyncio.Protocol):
             timer.cancel()
 
 
-def _check_bits(first: int, second: int, opcode: int) -> None:
-    """The rules a frame's first two bytes must follow (RFC 6455 §5.2, §5.5)."""
-    if first & 0x70:
-        raise ProtocolViolation(CLOSE_PROTOCOL_ERROR, "reserved bits set")
+def _check_head(second: int, opcode: int) -> None:
+    """What a frame's first two bytes must say before its length is read (RFC 6455 §5.2)."""
+    if opcode not in frames.DATA_OPCODES and opcode not in frames.CONTROL_OPCODES:
+        raise ProtocolViolation(CLOSE_PROTOCOL_ERROR, f"unknown opcode {opcode}")
     if not second & 0x80:
         raise ProtocolViolation(CLOSE_PROTOCOL_ERROR, "unmasked client frame")
+
+
+def _check_bits(first: int, opcode: int, length: int) -> None:
+    """The rules a whole frame must follow besides (RFC 6455 §5.2, §5.5)."""
+    if first & 0x70:
+        raise ProtocolViolation(CLOSE_PROTOCOL_ERROR, "reserved bits set")
     if opcode in frames.CONTROL_OPCODES:
         if not first & 0x80:
             raise ProtocolViolation(CLOSE_PROTOCOL_ERROR, "fragmented control frame")
-        if second & 0x7F > frames.MAX_CONTROL_PAYLOAD:
+        if length > frames.MAX_CONTROL_PAYLOAD:
             raise ProtocolViolation(CLOSE_PROTOCOL_ERROR, "control frame too long")
-    elif opcode not in frames.DATA_OPCODES:
-        raise ProtocolViolation(CLOSE_PROTOCOL_ERROR, f"unknown opcode {opcode}")
 
 
 def lean_connection(send: object) -> LeanWebSocketProtocol | None:

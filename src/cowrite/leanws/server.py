@@ -7,6 +7,7 @@ import asyncio
 import logging
 import math
 import weakref
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -22,6 +23,32 @@ if TYPE_CHECKING:
 _shared: weakref.WeakKeyDictionary[ServerState, Shared] = weakref.WeakKeyDictionary()
 
 
+@dataclass
+class TransportLimits:
+    """What one connection may cost; uvicorn's config has no place for these, so the app
+    factory sets them (`configure`) before the server takes connections."""
+
+    write_buffer_max: int = 16 * 1024 * 1024  # unsent bytes (pongs included) before failing
+    max_fragments: int = 1024  # frames in one fragmented message
+    close_timeout: float = 5.0  # for the peer's answer to a close, or to take what is unsent
+    max_head_bytes: int = 64 * 1024  # an HTTP request head, upgrades included
+    head_timeout: float = 10.0  # for a whole request head to arrive
+    max_connections: int = 25_000  # per process, HTTP and WebSocket together
+    control_rate: float = 10.0  # pings and pongs a peer may send per second…
+    control_burst: int = 100  # …after this many at once
+
+
+LIMITS = TransportLimits()
+
+
+def configure(**limits: float) -> None:
+    """Set the limits (names of `TransportLimits`) that connections made from now on follow."""
+    for name, value in limits.items():
+        if not hasattr(LIMITS, name):
+            raise TypeError(f"unknown transport limit {name!r}")
+        setattr(LIMITS, name, type(getattr(LIMITS, name))(value))
+
+
 class Shared:
     """Per-server settings and the one keepalive sweep over all open sockets."""
 
@@ -31,10 +58,14 @@ class Shared:
         "app",
         "app_state",
         "asgi",
+        "close_timeout",
         "connections",
+        "control_burst",
+        "control_rate",
         "extensions",
         "logger",
         "loop",
+        "max_fragments",
         "max_queue",
         "max_size",
         "ping_interval",
@@ -43,6 +74,7 @@ class Shared:
         "server_state",
         "tasks",
         "timeout_sweeps",
+        "write_buffer_max",
     )
 
     def __init__(
@@ -68,6 +100,11 @@ class Shared:
         self.extensions: dict[str, Any] = {"websocket.http.response": {}}
         self.max_size = config.ws_max_size
         self.max_queue = max(1, config.ws_max_queue)
+        self.write_buffer_max = LIMITS.write_buffer_max
+        self.max_fragments = LIMITS.max_fragments
+        self.close_timeout = LIMITS.close_timeout
+        self.control_rate = LIMITS.control_rate
+        self.control_burst = LIMITS.control_burst
         interval = config.ws_ping_interval
         self.ping_interval = interval if interval and interval > 0 else None
         timeout = config.ws_ping_timeout

@@ -24,12 +24,12 @@ from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from cowrite.leanws.frames import text_frame
 from cowrite.presence.protocol import batch_frame
+from cowrite.realtime.codes import CloseCode
+from cowrite.realtime.direct import text_frame
 
 log = logging.getLogger(__name__)
 
-CLOSE_TOO_SLOW = 1008
 CLOSE_WAIT_SECONDS = 5.0
 
 
@@ -171,7 +171,7 @@ class Connection:
         if self._writer is not None:
             if len(self._items) > self._queue_max:
                 log.info("closing a /ws reader that fell too far behind")
-                self.close_soon(CLOSE_TOO_SLOW, "too slow")
+                self.close_soon(CloseCode.POLICY, "too slow")
             return
         self._send_in_place()
 

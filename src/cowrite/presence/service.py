@@ -22,14 +22,11 @@ from cowrite.presence.manager import ConnectionManager
 from cowrite.presence.protocol import MOVE_TYPES, ClientMessage, ProtocolError, encode, reply
 from cowrite.presence.shutdown import install_shutdown_hook
 from cowrite.presence.store import MemoryPresenceStore, PresenceEntry, PresenceStore
+from cowrite.realtime.codes import CloseCode
 from cowrite.state import AppState
 from cowrite.workspaces.roles import Role
 
 log = logging.getLogger(__name__)
-
-CLOSE_GOING_AWAY = 1001
-CLOSE_UNAUTHENTICATED = 4401
-CLOSE_TIMEOUT = 4408
 
 
 class PresenceService:
@@ -78,7 +75,7 @@ class PresenceService:
         self._stopping = True
         await asyncio.gather(
             *(
-                c.aclose(CLOSE_GOING_AWAY, "server shutting down")
+                c.aclose(CloseCode.GOING_AWAY, "server shutting down")
                 for c in list(self.manager.connections.values())
             ),
             return_exceptions=True,
@@ -103,7 +100,7 @@ class PresenceService:
                 await self.manager.leave(connection, document_id)
         await self.manager.drain()
         await asyncio.gather(
-            *(c.aclose(CLOSE_GOING_AWAY, "server shutting down") for c in connections),
+            *(c.aclose(CloseCode.GOING_AWAY, "server shutting down") for c in connections),
             return_exceptions=True,
         )
         await self.store.remove_process(self.state.process_id)
@@ -381,7 +378,7 @@ class PresenceService:
         revoked = set(event.login_ids)
         for connection in self.manager.user_connections(event.user_id):
             if connection.login_id in revoked:
-                connection.close_soon(CLOSE_UNAUTHENTICATED, "login revoked")
+                connection.close_soon(CloseCode.UNAUTHENTICATED, "login revoked")
 
     # -- background ------------------------------------------------------------------------------
 
@@ -394,7 +391,7 @@ class PresenceService:
             cutoff = time.monotonic() - timeout
             for connection in list(self.manager.connections.values()):
                 if connection.last_activity < cutoff and not connection.closed:
-                    connection.close_soon(CLOSE_TIMEOUT, "presence timeout")
+                    connection.close_soon(CloseCode.TIMEOUT, "presence timeout")
 
     async def _maintain_sessions(self) -> None:
         """Keep this process's sessions fresh (one UPDATE per interval, however many sockets)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 
@@ -13,45 +12,23 @@ from cowrite.auth.deps import Principal, principal_from_token
 from cowrite.db import unit_of_work
 from cowrite.kit.errors import AppError
 from cowrite.kit.ids import new_id
+from cowrite.kit.ratelimit import TokenBucket
 from cowrite.kit.useragent import device_type
 from cowrite.presence.connection import Connection
 from cowrite.presence.protocol import MOVE_TYPES, ProtocolError, error_frame, parse_frame
-from cowrite.presence.service import CLOSE_UNAUTHENTICATED, PresenceService
-from cowrite.sockets import (
-    DirectWebSocket,
+from cowrite.presence.service import PresenceService
+from cowrite.realtime.admission import (
     admission_gate,
     forget_handshake,
     header_value,
-    query_value,
+    open_channel,
+    refuse,
 )
+from cowrite.realtime.codes import CloseCode
+from cowrite.realtime.direct import DirectWebSocket
 from cowrite.state import AppState
 
 log = logging.getLogger(__name__)
-
-CLOSE_FORBIDDEN = 4403
-CLOSE_AUTH_TIMEOUT = 4408
-CLOSE_POLICY = 1008
-CLOSE_TOO_BIG = 1009
-
-
-class TokenBucket:
-    """`burst` messages at once, then `rate` per second."""
-
-    __slots__ = ("burst", "rate", "stamp", "tokens")
-
-    def __init__(self, burst: int, rate: float) -> None:
-        self.burst = float(burst)
-        self.rate = rate
-        self.tokens = float(burst)
-        self.stamp = time.monotonic()
-
-    def take(self, now: float) -> bool:
-        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        if self.tokens < 1:
-            return False
-        self.tokens -= 1
-        return True
 
 
 def _too_big(text: str, limit: int) -> bool:
@@ -60,34 +37,12 @@ def _too_big(text: str, limit: int) -> bool:
     return len(text) * 4 > limit and len(text.encode()) > limit
 
 
-def origin_allowed(websocket: WebSocket, allowed: list[str]) -> bool:
-    """Browsers send Origin; other clients don't. Checked only when origins are configured."""
-    origin = header_value(websocket, "origin")
-    if origin is None or not allowed or "*" in allowed:
-        return True
-    return origin.rstrip("/") in {item.rstrip("/") for item in allowed}
-
-
 async def _authenticate(state: AppState, token: str) -> Principal | None:
     try:
         async with admission_gate(), unit_of_work(state.session_factory) as session:
             return await principal_from_token(state, session, token)
     except AppError:
         return None
-
-
-async def _first_frame_token(websocket: WebSocket, wait_seconds: float) -> str | None:
-    """Wait for `{"type":"auth","token":…}`; None on anything else (the caller closes);
-    TimeoutError when nothing came in time."""
-    message = await asyncio.wait_for(websocket.receive(), wait_seconds)
-    text = message.get("text")
-    if message["type"] != "websocket.receive" or not isinstance(text, str) or len(text) > 8192:
-        return None
-    try:
-        parsed = parse_frame(text)
-    except ProtocolError:
-        return None
-    return parsed.token if parsed.type == "auth" else None
 
 
 async def serve_socket(websocket: WebSocket, state: AppState) -> None:
@@ -110,29 +65,16 @@ async def serve_socket(websocket: WebSocket, state: AppState) -> None:
         await presence.disconnect(connection)
 
 
-async def _refuse(websocket: WebSocket, code: int, reason: str) -> None:
-    """Close during the handshake; a client that already left is no error."""
-    with contextlib.suppress(Exception):
-        await websocket.close(code, reason)
-
-
 async def _open(websocket: WebSocket, state: AppState) -> Connection | None:
-    """Accept, check the origin, authenticate: the connection, or None once closed."""
+    """Admit the socket (see realtime.admission): the connection, or None once refused."""
     settings = state.settings
-    await websocket.accept()
-    if not origin_allowed(websocket, settings.allowed_origins):
-        await _refuse(websocket, CLOSE_FORBIDDEN, "origin not allowed")
+    token = await open_channel(websocket, settings, max_message_bytes=settings.ws_max_frame_bytes)
+    if isinstance(token, CloseCode):
+        await refuse(websocket, token)
         return None
-    token = query_value(websocket, "token")
-    if not token:
-        try:
-            token = await _first_frame_token(websocket, settings.ws_auth_timeout_seconds)
-        except TimeoutError:
-            await _refuse(websocket, CLOSE_AUTH_TIMEOUT, "authentication timeout")
-            return None
-    principal = await _authenticate(state, token) if token else None
+    principal = await _authenticate(state, token)
     if principal is None:
-        await _refuse(websocket, CLOSE_UNAUTHENTICATED, "not authenticated")
+        await refuse(websocket, CloseCode.UNAUTHENTICATED, "not authenticated")
         return None
     # Only plain values are kept: the ORM user stays behind with its session.
     return Connection(
@@ -160,16 +102,16 @@ class _Reader:
         settings = presence.settings
         self.presence = presence
         self.connection = connection
-        self.bucket = TokenBucket(settings.ws_rate_burst, settings.ws_rate_per_second)
+        self.bucket = TokenBucket(settings.ws_rate_per_second, settings.ws_rate_burst)
         self.limit = settings.ws_max_frame_bytes
 
     def _admit(self) -> bool:
         """Note the activity and spend a token; False (and the close begun) over the rate."""
         now = time.monotonic()
         self.connection.last_activity = now
-        if self.bucket.take(now):
+        if self.bucket.take(1.0, now):
             return True
-        self.connection.close_soon(CLOSE_POLICY, "rate limit exceeded")
+        self.connection.close_soon(CloseCode.POLICY, "rate limit exceeded")
         return False
 
     def _refuse(self, exc: Exception) -> None:
@@ -213,12 +155,12 @@ class _Reader:
             if text is None:
                 data = message.get("bytes") or b""
                 if len(data) > limit:
-                    connection.close_soon(CLOSE_TOO_BIG, "frame too big")
+                    connection.close_soon(CloseCode.TOO_BIG, "frame too big")
                     return
                 connection.send(error_frame("invalid_message", "Binary frames are not supported"))
                 continue
             if _too_big(text, limit):
-                connection.close_soon(CLOSE_TOO_BIG, "frame too big")
+                connection.close_soon(CloseCode.TOO_BIG, "frame too big")
                 return
             try:
                 parsed = parse_frame(text)

@@ -1,4 +1,5 @@
-"""A direct path for WebSocket routes: past the middleware stack, straight to the endpoint.
+"""A direct path for WebSocket routes: past the middleware stack, straight to the endpoint,
+with the socket as a `Channel` whatever transport carries it.
 
 The HTTP middleware (error pages, request logs, exception handlers) has nothing to do for a
 socket, yet Starlette keeps its wrappers alive for the socket's whole life and runs every
@@ -8,59 +9,20 @@ measurable share of per-frame CPU and of memory per idle connection.
 
 from __future__ import annotations
 
-import asyncio
 import inspect
-import weakref
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
-from urllib.parse import parse_qsl
 
 from starlette.routing import BaseRoute, Match, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketState
 
 from cowrite.leanws import lean_connection, ready_frame_writer
+from cowrite.leanws.frames import text_frame
 
 Endpoint = Callable[..., Awaitable[None]]
 
-# Sockets admitted (token checked, session written) at once per process. A burst of thousands of
-# handshakes would only queue for the database pool anyway, and running them all at once leaves
-# the process's memory at the burst's high-water mark (~4 KB per socket of a 1,000-socket burst,
-# kept as allocator fragmentation long after the sockets went idle).
-ADMISSIONS_AT_ONCE = 8
-_gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def admission_gate() -> asyncio.Semaphore:
-    """The running loop's bound on socket admissions in flight (made on first use)."""
-    loop = asyncio.get_running_loop()
-    gate = _gates.get(loop)
-    if gate is None:
-        gate = _gates[loop] = asyncio.Semaphore(ADMISSIONS_AT_ONCE)
-    return gate
-
-
-def query_value(websocket: WebSocket, name: str) -> str | None:
-    """One query parameter (the last if repeated, as Starlette's `query_params` gives), read
-    from the scope: `websocket.query_params` would stay cached on the socket for its life."""
-    raw = websocket.scope.get("query_string", b"").decode("latin-1")
-    found = None
-    for key, value in parse_qsl(raw, keep_blank_values=True):
-        if key == name:
-            found = value
-    return found
-
-
-def header_value(websocket: WebSocket, name: str) -> str | None:
-    """One request header (the first, as Starlette's `headers.get` gives), read from the scope
-    without caching a `Headers` object on the socket."""
-    wanted = name.lower().encode("latin-1")
-    for key, value in websocket.scope.get("headers", ()):
-        if key.lower() == wanted:
-            return str(value.decode("latin-1"))
-    return None
+__all__ = ["DirectSockets", "DirectWebSocket", "SocketFront", "direct_socket_routes", "text_frame"]
 
 
 def direct_socket_routes(routes: Iterable[BaseRoute]) -> list[tuple[BaseRoute, Endpoint]]:
@@ -99,6 +61,17 @@ class DirectWebSocket(WebSocket):
         """Where whole frames made once for many sockets can be written in place (the lean
         transport only); None under another transport."""
         return ready_frame_writer(self._send)
+
+    def limit_message_bytes(self, limit: int) -> None:
+        """Refuse (close 1009) any message over `limit` bytes from now on, under either
+        transport: uvicorn's is told through its `websockets` protocol object."""
+        connection = lean_connection(self._send)
+        if connection is not None:
+            connection.limit_message_bytes(limit)
+            return
+        protocol = getattr(getattr(self._send, "__self__", None), "conn", None)
+        if protocol is not None and hasattr(protocol, "max_message_size"):
+            protocol.max_message_size = limit
 
     def offer_texts(self, handler: Callable[[str], bool]) -> None:
         """Have the lean transport offer each text message to `handler` as it is read, while
@@ -184,10 +157,3 @@ async def refuse_while_draining(send: Send) -> None:
         }
     )
     await send({"type": "websocket.http.response.body", "body": b"server shutting down"})
-
-
-def forget_handshake(websocket: WebSocket) -> None:
-    """Drop the request headers and query string (the token) from an admitted socket's scope:
-    nothing reads them after admission, and they are most of an idle socket's scope."""
-    websocket.scope["headers"] = []
-    websocket.scope["query_string"] = b""

@@ -1,0 +1,2 @@
+"""What both sockets share: the socket as a channel (direct.py), admission (admission.py), close
+codes (codes.py). `presence/` and `collab/` import these, never a transport."""

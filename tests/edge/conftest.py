@@ -1,0 +1,196 @@
+"""A real `cowrite serve` per database and WebSocket transport, and what every attack test
+checks around the attack: the server's memory, `/health`, and the room still working."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import sys
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from pycrdt import Doc, Text
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+from cowrite.collab import protocol
+from tests.conftest import server_env
+from tests.support.collab import DocCtx, make_document
+from tests.support.databases import TestDatabase
+from tests.support.factories import UserCtx, make_user
+from tests.support.server import ServerProcess
+
+ROOT = Path(__file__).resolve().parents[2]
+TRANSPORTS = ["lean", "websockets-sansio"]
+MAX_DOCUMENT = 1024 * 1024
+HEALTH_BOUND = 0.1  # seconds /health may take to answer while an attack runs
+HEALTH_TRIES = 5  # a probe counts as slow only if this many tries in a row miss the bound
+MAX_GROWTH = 20 * 1024 * 1024  # RSS the server may keep beyond an attack
+WAIT = 15.0  # bounds every wait on the server, so a broken one fails, not hangs
+ORIGIN = "https://docs.example.com"
+
+EDGE_ENV = {
+    "COWRITE_MAX_DOCUMENT_BYTES": str(MAX_DOCUMENT),
+    "COWRITE_WS_AUTH_TIMEOUT_SECONDS": "2",
+    "COWRITE_HTTP_HEAD_TIMEOUT_SECONDS": "1",
+    "COWRITE_ALLOWED_ORIGINS": ORIGIN,
+    "COWRITE_REGISTER_MAX_PER_ADDRESS": "1000",
+    "COWRITE_LOG_LEVEL": "info",
+}
+
+
+@pytest.fixture(scope="session", params=TRANSPORTS)
+def edge_server(
+    request: pytest.FixtureRequest,
+    database: TestDatabase,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[ServerProcess]:
+    """One server per database and transport for the run; every test makes its own users."""
+    workdir = tmp_path_factory.mktemp(f"edge-{request.param}")
+    env = server_env(database, workdir / "data", COWRITE_WS_IMPL=request.param, **EDGE_ENV)
+    process = ServerProcess(env=env, workdir=workdir)
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+@dataclass
+class Room:
+    """A document with an owner, an editor and a viewer."""
+
+    doc: DocCtx
+    owner: UserCtx
+    editor: UserCtx
+    viewer: UserCtx
+
+    @property
+    def document_id(self) -> str:
+        return str(self.doc.document_id)
+
+
+@pytest.fixture
+async def room(edge_server: ServerProcess, database: TestDatabase) -> Room:
+    async with httpx.AsyncClient(base_url=edge_server.base_url, timeout=WAIT) as http:
+        owner, editor, viewer = [await make_user(http) for _ in range(3)]
+    doc = await make_document(
+        database.url,
+        {owner.id: "owner", editor.id: "editor", viewer.id: "viewer"},
+        content="intact",
+    )
+    return Room(doc, owner, editor, viewer)
+
+
+def rss(server: ServerProcess) -> int:
+    """The server process's resident memory in bytes."""
+    assert server.process is not None
+    for line in Path(f"/proc/{server.process.pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no VmRSS for the server")
+
+
+@contextlib.asynccontextmanager
+async def attack(server: ServerProcess) -> AsyncIterator[None]:
+    """Around an attack: `/health` keeps answering within the bound while it runs (probed
+    from a process of its own, see probe.py), and the server's RSS, once the attacker is gone,
+    is within `MAX_GROWTH` of what it was before."""
+    before = rss(server)
+    prober = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.edge.probe",
+        str(server.port),
+        str(HEALTH_BOUND),
+        str(HEALTH_TRIES),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        cwd=ROOT,
+    )
+    assert prober.stdin is not None and prober.stdout is not None
+    try:
+        assert (await asyncio.wait_for(prober.stdout.readline(), WAIT)).strip() == b"ready"
+        yield
+    finally:
+        prober.stdin.close()
+        output, _ = await asyncio.wait_for(prober.communicate(), WAIT)
+    result = json.loads(output.decode().strip().splitlines()[-1])
+    assert result["probes"] > 0
+    assert not result["slow"], f"/health missed {HEALTH_BOUND}s: {result}"
+    growth = rss(server) - before
+    assert growth < MAX_GROWTH, f"RSS grew by {growth / 2**20:.1f} MB"
+
+
+def yjs_url(server: ServerProcess, document_id: str, token: str | None = None) -> str:
+    query = f"?token={token}" if token else ""
+    return f"{server.ws_url}/ws/yjs/{document_id}{query}"
+
+
+async def synced_doc(ws: ClientConnection) -> Doc:
+    """Ask for the whole document; a local copy made from the answer."""
+    await ws.send(protocol.sync_step1(b"\x00"))
+    doc: Doc = Doc()
+    doc.get("content", type=Text)
+    async with asyncio.timeout(WAIT):
+        while True:
+            frame = await ws.recv()
+            assert isinstance(frame, bytes)
+            for message in protocol.parse_frame(frame):
+                if isinstance(message, protocol.SyncStep2):
+                    doc.apply_update(message.update)
+                    return doc
+
+
+def text_of(doc: Doc) -> str:
+    return str(doc.get("content", type=Text))
+
+
+async def close_code(ws: ClientConnection) -> int | None:
+    """Read until the server closes; the code it closed with."""
+    try:
+        async with asyncio.timeout(WAIT):
+            while True:
+                await ws.recv()
+    except ConnectionClosed as closed:
+        return closed.rcvd.code if closed.rcvd else None
+
+
+def insert_update(doc: Doc, text: str) -> bytes:
+    """The update that appends `text` to `doc`'s content."""
+    content = doc.get("content", type=Text)
+    before = doc.get_state()
+    content.insert(len(content), text)
+    return doc.get_update(before)
+
+
+@dataclass
+class Bystander:
+    ws: ClientConnection
+    doc: Doc
+
+
+@contextlib.asynccontextmanager
+async def bystander(server: ServerProcess, room: Room) -> AsyncIterator[Bystander]:
+    """An editor in the same room throughout the attack, synced before it starts."""
+    async with connect(yjs_url(server, room.document_id, room.editor.access_token)) as ws:
+        yield Bystander(ws, await synced_doc(ws))
+
+
+async def room_still_works(server: ServerProcess, room: Room, by: Bystander) -> None:
+    """After the attack, the bystander's edit reaches a newcomer in the same room."""
+    async with connect(yjs_url(server, room.document_id, room.owner.access_token)) as fresh:
+        seen = await synced_doc(fresh)
+        assert text_of(seen) == text_of(by.doc)
+        await by.ws.send(protocol.sync_update(insert_update(by.doc, " still here")))
+        async with asyncio.timeout(WAIT):
+            while not text_of(seen).endswith(" still here"):
+                frame = await fresh.recv()
+                assert isinstance(frame, bytes)
+                for message in protocol.parse_frame(frame):
+                    if isinstance(message, protocol.SyncUpdate):
+                        seen.apply_update(message.update)
