@@ -10,9 +10,11 @@ from fastapi import APIRouter
 from cowrite.collab import endpoints as collab
 from cowrite.documents import endpoints as documents
 from cowrite.files import endpoints as files
+from cowrite.jobs import endpoints as jobs
 from cowrite.presence import endpoints as presence
 from cowrite.search import endpoints as search
 from cowrite.state import Startup
+from cowrite.transfer import endpoints as transfer
 from cowrite.versions import endpoints as versions
 from cowrite.workspaces import endpoints as workspaces
 
@@ -29,5 +31,15 @@ def _feature(module: ModuleType) -> Feature:
 
 FEATURES = [
     _feature(module)
-    for module in (workspaces, documents, versions, search, files, presence, collab)
+    for module in (
+        workspaces,
+        documents,
+        versions,
+        search,
+        files,
+        presence,
+        collab,
+        jobs,
+        transfer,
+    )
 ]

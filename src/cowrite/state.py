@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from cowrite.auth.throttle import LoginThrottle
     from cowrite.auth.tokens import TokenService
     from cowrite.broker.base import Broker
+    from cowrite.jobs.runner import JobRunner
     from cowrite.observability import Metrics
 
 
@@ -42,6 +43,7 @@ class AppState:
     presence: Any = None
     collab: Any = None
     background: list[Any] = field(default_factory=list)
+    jobs: JobRunner | None = None
 
     @property
     def reader_factory(self) -> async_sessionmaker[AsyncSession]:

@@ -5,6 +5,7 @@ from cowrite.models.base import Base
 from cowrite.models.collab import YSnapshot, YUpdate
 from cowrite.models.documents import Document, DocumentTag, DocumentVersion
 from cowrite.models.files import StoredFile
+from cowrite.models.jobs import Job
 from cowrite.models.sessions import UserSession
 from cowrite.models.workspaces import Membership, Workspace
 
@@ -13,6 +14,7 @@ __all__ = [
     "Document",
     "DocumentTag",
     "DocumentVersion",
+    "Job",
     "Login",
     "Membership",
     "StoredFile",
