@@ -64,9 +64,7 @@ async def import_file(
 async def export_workspace(
     client: httpx.AsyncClient, user: UserCtx, workspace_id: uuid.UUID | str
 ) -> bytes:
-    response = await client.post(
-        f"/api/v1/workspaces/{workspace_id}/exports", headers=user.headers
-    )
+    response = await client.post(f"/api/v1/workspaces/{workspace_id}/exports", headers=user.headers)
     assert response.status_code == 202, response.text
     job_id = response.json()["job_id"]
     job = await wait_for_job(client, user, job_id)
@@ -89,7 +87,7 @@ def zip_with_symlink(link: str, points_to: str, other: dict[str, bytes]) -> byte
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         info = zipfile.ZipInfo(link)
-        info.external_attr = (0o120777 << 16)
+        info.external_attr = 0o120777 << 16
         info.create_system = 3
         archive.writestr(info, points_to)
         for name, data in other.items():

@@ -32,3 +32,8 @@ def settings(db: TestDatabase, tmp_path: Path) -> Settings:
 @pytest.fixture
 async def team(client: httpx.AsyncClient) -> Team:
     return await make_team(client)
+
+
+@pytest.fixture
+def data_dir(settings: Settings) -> Path:
+    return settings.data_dir

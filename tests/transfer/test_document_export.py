@@ -58,7 +58,7 @@ async def test_html_export_is_sanitized_and_shows_attachments(
     assert f'src="/api/v1/files/{stored.json()["id"]}/content"' in page
     assert "<script" not in page
     assert "onerror" not in page
-    assert "href=\"javascript:" not in page
+    assert 'href="javascript:' not in page
 
 
 async def test_unknown_format_is_422(client: httpx.AsyncClient, team: Team) -> None:

@@ -46,7 +46,11 @@ class ImportPlan:
     documents: list[PlannedDocument] = field(default_factory=list)
     files: dict[str, PlannedFile] = field(default_factory=dict)
 
-    def file_for(self, path: str, size: int, document: int | None, **known: Any) -> PlannedFile:
+    def file_for(
+        self, path: str, size: int, document: int | None, known: dict[str, Any] | None = None
+    ) -> PlannedFile:
+        """The planned file for an archive entry; `known`: what cowrite's manifest says of it."""
+        known = known or {}
         planned = self.files.get(path)
         if planned is None:
             planned = PlannedFile(
@@ -159,10 +163,10 @@ def plan_archive(archive: zipfile.ZipFile, entries: dict[str, zipfile.ZipInfo]) 
         for attachment in item.get("attachments") or []:
             if isinstance(attachment, dict) and attachment.get("path") in entries:
                 found = str(attachment["path"])
-                plan.file_for(found, entries[found].file_size, index, **attachment)
+                plan.file_for(found, entries[found].file_size, index, attachment)
         plan.documents.append(document)
     for loose in manifest.get("files") or []:
         if isinstance(loose, dict) and loose.get("path") in entries:
             found = str(loose["path"])
-            plan.file_for(found, entries[found].file_size, None, **loose)
+            plan.file_for(found, entries[found].file_size, None, loose)
     return plan
