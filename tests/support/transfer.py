@@ -17,18 +17,16 @@ from tests.support.factories import UserCtx
 JOB_TIMEOUT = 60.0
 
 
-async def wait_for_job(
-    client: httpx.AsyncClient, user: UserCtx, job_id: str, timeout: float = JOB_TIMEOUT
-) -> dict[str, Any]:
+async def wait_for_job(client: httpx.AsyncClient, user: UserCtx, job_id: str) -> dict[str, Any]:
     """Poll the job as its owner would until it is done or failed."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + JOB_TIMEOUT
     while True:
         response = await client.get(f"/api/v1/jobs/{job_id}", headers=user.headers)
         assert response.status_code == 200, response.text
         job: dict[str, Any] = response.json()
         if job["status"] in ("done", "failed"):
             return job
-        assert time.monotonic() < deadline, f"job still {job['status']} after {timeout}s"
+        assert time.monotonic() < deadline, f"job still {job['status']} after {JOB_TIMEOUT}s"
         await asyncio.sleep(0.05)
 
 
