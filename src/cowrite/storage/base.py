@@ -48,6 +48,10 @@ class BlobStore(Protocol):
         """Store the bytes under a new key. If `chunks` raises, nothing is left behind."""
         ...
 
+    async def put_as(self, key: str, chunks: AsyncIterable[bytes]) -> BlobInfo:
+        """Store bytes under a key this store handed out before (restoring a backup)."""
+        ...
+
     async def open(self, key: str) -> BlobReader:
         """Open a blob for reading; raises BlobNotFound."""
         ...

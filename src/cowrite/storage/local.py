@@ -90,7 +90,11 @@ class LocalBlobStore:
         return self._blobs / key[:2] / key
 
     async def put(self, chunks: AsyncIterable[bytes]) -> BlobInfo:
-        key = uuid.uuid4().hex
+        return await self.put_as(uuid.uuid4().hex, chunks)
+
+    async def put_as(self, key: str, chunks: AsyncIterable[bytes]) -> BlobInfo:
+        if not _valid(key):
+            raise ValueError(f"not a blob key: {key!r}")
         temp = self._tmp / f"{key}-{secrets.token_hex(4)}{_TEMP_SUFFIX}"
         handle = await asyncio.to_thread(self._create_temp, temp)
         hasher = hashlib.sha256()
