@@ -123,9 +123,12 @@ async def test_backup_while_typing_restores_every_committed_edit(
     typing = asyncio.create_task(_type_until_stopped(writer, stop))
     document_id = uuid.UUID(document["id"])
     try:
-        while (await stored_text(db.url, document_id)).count("<") < 20:
+        # Wait until some of the typing is committed (the update log in the database).
+        while True:
+            committed = await stored_text(db.url, document_id)
+            if committed.count("<") >= 20:
+                break
             await asyncio.sleep(0.05)
-        committed = await stored_text(db.url, document_id)
         env = server_env(db, tmp_path / "data")
         out = tmp_path / "backup.zip"
         backup = await asyncio.to_thread(cowrite, env, "backup", "--out", str(out), cwd=tmp_path)
