@@ -3,6 +3,7 @@ view of what a test's blob store holds on either backend (local disk or the buck
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from collections.abc import Iterator
@@ -31,6 +32,7 @@ def start_s3() -> Iterator[S3Server]:
     from moto.server import ThreadedMotoServer
 
     os.environ.update(CREDENTIALS)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     try:
