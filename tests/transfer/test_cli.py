@@ -19,6 +19,7 @@ import asyncpg
 import httpx
 import pytest
 
+from cowrite.config import Settings
 from tests.conftest import server_env
 from tests.scaleout.yclient import YClient
 from tests.support.collab import stored_text
@@ -74,15 +75,17 @@ async def empty_database(db: TestDatabase, tmp_path: Path) -> AsyncIterator[dict
 
 
 async def test_export_and_import_from_the_command_line(
-    db: TestDatabase, server: ServerProcess, api: httpx.AsyncClient, tmp_path: Path
+    db: TestDatabase, client: httpx.AsyncClient, settings: Settings, tmp_path: Path
 ) -> None:
+    """The commands work on the database and files the app (running meanwhile) uses."""
+    api = client
     owner = await make_user(api)
     workspace = await make_workspace(api, owner, name="Team docs")
     await create_document(api, owner, workspace["id"], "Roadmap", "# 2027\n", ["plans"])
-    env = server_env(db, tmp_path / "data")
+    env = server_env(db, settings.data_dir)
     out = tmp_path / "team.zip"
-    exported = cowrite(
-        env, "export", "--workspace", workspace["id"], "--out", str(out), cwd=tmp_path
+    exported = await asyncio.to_thread(
+        cowrite, env, "export", "--workspace", workspace["id"], "--out", str(out), cwd=tmp_path
     )
     assert exported.returncode == 0, exported.stderr
     archive = zipfile.ZipFile(out)
@@ -91,8 +94,8 @@ async def test_export_and_import_from_the_command_line(
     target = await make_workspace(api, owner, name="Copy")
     note = tmp_path / "loose note.md"
     note.write_text("just a note\n")
-    imported = cowrite(
-        env, "import", "--workspace", target["id"], str(out), str(note), cwd=tmp_path
+    imported = await asyncio.to_thread(
+        cowrite, env, "import", "--workspace", target["id"], str(out), str(note), cwd=tmp_path
     )
     assert imported.returncode == 0, imported.stderr
     listed = await api.get(f"/api/v1/workspaces/{target['id']}/documents", headers=owner.headers)
