@@ -12,6 +12,7 @@ from starlette.requests import ClientDisconnect
 
 from cowrite.deps import DbSession, State
 from cowrite.documents.deps import DocumentViewer
+from cowrite.documents.repository import tags_of_one
 from cowrite.files.multipart import MultipartReader, invalid
 from cowrite.files.names import content_disposition, safe_filename
 from cowrite.files.schemas import UPLOAD_REQUEST_BODY
@@ -72,8 +73,6 @@ async def export_document(
         body = render_html(document.title, document.content, files)
         media_type, filename = "text/html; charset=utf-8", f"{stem}.html"
     else:
-        from cowrite.documents.repository import tags_of_one
-
         tags = await tags_of_one(session, document.id)
         body = front_matter(document, tags) + document.content
         media_type, filename = "text/markdown; charset=utf-8", f"{stem}.md"

@@ -4,6 +4,7 @@ under `attachments/`, and `cowrite.json` describing it all. Reads in short trans
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -16,11 +17,13 @@ from cowrite.documents.repository import tags_of
 from cowrite.kit.clock import utcnow
 from cowrite.kit.errors import NotFound
 from cowrite.models import Document, StoredFile
-from cowrite.storage import BlobStore
+from cowrite.storage import BlobNotFound, BlobStore
 from cowrite.transfer import repository
 from cowrite.transfer.links import replace_file_urls
 from cowrite.transfer.names import UniqueNames, link_path, stem_for
 from cowrite.transfer.zipstream import ZipStream
+
+log = logging.getLogger(__name__)
 
 MANIFEST = "cowrite.json"
 FORMAT = "cowrite-export"
@@ -117,8 +120,15 @@ async def export_workspace(
                 }
             )
             advance(1)
+    missing: list[str] = []
     for stored in files:
-        reader = await store.open(stored.storage_key)
+        try:
+            reader = await store.open(stored.storage_key)
+        except BlobNotFound:
+            # A row whose bytes are gone (see `cowrite files-gc`): listed, not fatal.
+            log.warning("export: file %s has no blob %s", stored.id, stored.storage_key)
+            missing.append(str(stored.id))
+            continue
         async for piece in archive.add_stream(
             attachment_path(stored), reader.size, reader.chunks(0, reader.size), stored.created_at
         ):
@@ -131,6 +141,7 @@ async def export_workspace(
         "workspace": {"id": str(workspace.id), "name": workspace.name},
         "documents": documents,
         "files": [_file_entry(s) for s in by_document.get(None, [])],
+        "missing_files": missing,
     }
     yield archive.add_bytes(MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False).encode())
     yield archive.close()
