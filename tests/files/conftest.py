@@ -10,11 +10,12 @@ import httpx
 import pytest
 
 from cowrite.config import Settings
-from tests.conftest import make_settings
+from tests.conftest import make_settings, server_env
 from tests.support.databases import TestDatabase
 from tests.support.factories import UserCtx
 from tests.support.files import BlobSpace, Team
 from tests.support.s3 import S3Server, start_s3
+from tests.support.server import ServerProcess
 from tests.support.workspaces import make_team, make_workspace
 
 MAX_UPLOAD = 256 * 1024
@@ -80,3 +81,15 @@ async def team(client: httpx.AsyncClient, user: UserCtx) -> Team:
         outsider=shared.outsider,
         other_workspace_id=uuid.UUID(elsewhere["id"]),
     )
+
+
+@pytest.fixture
+def server(db: TestDatabase, tmp_path: Path, storage_url: str | None) -> Iterator[ServerProcess]:
+    """A real `cowrite serve` over this test's database and storage backend."""
+    storage = {"COWRITE_STORAGE_URL": storage_url} if storage_url else {}
+    process = ServerProcess(env=server_env(db, tmp_path / "data", **storage), workdir=tmp_path)
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()
