@@ -15,6 +15,7 @@ from tests.support.workspaces import Team, make_team
 MAX_ENTRIES = 50
 MAX_TOTAL = 4 * 1024 * 1024
 MAX_RATIO = 50.0
+MAX_IMPORT_UPLOAD = 8 * 1024 * 1024
 
 
 @pytest.fixture
@@ -25,6 +26,7 @@ def settings(db: TestDatabase, tmp_path: Path) -> Settings:
         import_max_entries=MAX_ENTRIES,
         import_max_total_bytes=MAX_TOTAL,
         import_max_ratio=MAX_RATIO,
+        import_max_bytes=MAX_IMPORT_UPLOAD,
         job_poll_seconds=0.2,
     )
 

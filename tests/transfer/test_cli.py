@@ -181,3 +181,20 @@ def test_restore_refuses_a_damaged_backup(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "checksum mismatch" in result.stderr
     assert not (tmp_path / "target" / "cowrite.db").exists()
+
+
+async def test_backup_of_postgres_needs_pg_dump_and_says_so(
+    db: TestDatabase, settings: Settings, tmp_path: Path
+) -> None:
+    """Without the PostgreSQL client tools a PostgreSQL backup stops with a clear message;
+    SQLite needs nothing else."""
+    env = {**server_env(db, settings.data_dir), "PATH": str(Path(sys.executable).parent)}
+    out = tmp_path / "backup.zip"
+    result = await asyncio.to_thread(cowrite, env, "backup", "--out", str(out), cwd=tmp_path)
+    if db.backend == "postgres":
+        assert result.returncode == 2
+        assert "`pg_dump` was not found" in result.stderr
+        assert not out.exists()
+    else:
+        assert result.returncode == 0, result.stderr
+        assert "manifest.json" in zipfile.ZipFile(out).namelist()

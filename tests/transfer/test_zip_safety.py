@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from tests.support.files import file_rows, stored_blobs
 from tests.support.transfer import claim_size, import_file, make_zip, zip_with_symlink
 from tests.support.workspaces import Team
-from tests.transfer.conftest import MAX_ENTRIES, MAX_TOTAL
+from tests.transfer.conftest import MAX_ENTRIES, MAX_IMPORT_UPLOAD, MAX_TOTAL
 
 PICTURE = b"\x89PNG" + bytes(range(256)) * 8
 
@@ -103,3 +103,15 @@ async def test_a_viewer_may_not_import(client: httpx.AsyncClient, team: Team) ->
         headers=team.viewer.headers,
     )
     assert response.status_code == 403
+
+
+async def test_an_upload_over_the_import_limit_is_413_and_stores_nothing(
+    client: httpx.AsyncClient, team: Team, data_dir: Path
+) -> None:
+    response = await client.post(
+        f"/api/v1/workspaces/{team.workspace_id}/imports",
+        files={"file": ("big.zip", b"\0" * (MAX_IMPORT_UPLOAD + 1), "application/zip")},
+        headers=team.editor.headers,
+    )
+    assert response.status_code == 413
+    assert stored_blobs(data_dir) == []
