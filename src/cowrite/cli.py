@@ -1,5 +1,4 @@
-"""cowrite serve | db upgrade | db current | user create | cleanup | purge-trash | files-gc |
-export | import | backup | restore."""
+"""cowrite serve | db upgrade | db current | user create | cleanup | purge-trash | files-gc."""
 
 from __future__ import annotations
 

@@ -31,15 +31,7 @@ def _feature(module: ModuleType) -> Feature:
 
 FEATURES = [
     _feature(module)
-    for module in (
-        workspaces,
-        documents,
-        versions,
-        search,
-        files,
-        presence,
-        collab,
-        jobs,
-        transfer,
-    )
+    for module in (workspaces, documents, versions, search, files, presence, collab)
 ]
+# Jobs start after presence (progress goes to the owner's sockets); exports and imports after jobs.
+FEATURES += [_feature(jobs), _feature(transfer)]
