@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cowrite.kit.clock import utcnow
@@ -14,6 +14,23 @@ from cowrite.models import Job
 
 async def get(session: AsyncSession, job_id: uuid.UUID) -> Job | None:
     return await session.get(Job, job_id)
+
+
+async def has_work(session: AsyncSession, kinds: list[str], stale_before: datetime) -> bool:
+    """Whether a job waits to be claimed or recovered: a read, so an idle poll never takes
+    SQLite's write lock."""
+    query = (
+        select(Job.id)
+        .where(
+            Job.kind.in_(kinds),
+            or_(
+                Job.status == "queued",
+                and_(Job.status == "running", Job.heartbeat_at < stale_before),
+            ),
+        )
+        .limit(1)
+    )
+    return (await session.execute(query)).first() is not None
 
 
 async def claim_next(session: AsyncSession, worker: str, kinds: list[str]) -> Job | None:

@@ -167,14 +167,22 @@ class JobRunner:
         settings = self.state.settings
         while True:
             try:
-                await self.recover_stale()
-                while await self.run_one():
-                    pass
+                if await self._has_work():
+                    await self.recover_stale()
+                    while await self.run_one():
+                        pass
             except Exception:
                 log.exception("job loop failed")
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), settings.job_poll_seconds)
+
+    async def _has_work(self) -> bool:
+        if not self._handlers:
+            return False
+        stale_before = utcnow() - timedelta(seconds=self.state.settings.job_stale_seconds)
+        async with unit_of_work(self.state.reader_factory) as session:
+            return await repository.has_work(session, list(self._handlers), stale_before)
 
     async def recover_stale(self) -> None:
         """Queue again (or fail, after too many tries) jobs whose process stopped beating."""
