@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 PUSH_CHANNEL = "jobs:progress"
 # Progress frames to a user's sockets: at most this often per job.
 PUSH_INTERVAL_SECONDS = 0.25
+# How long a stopping server waits for the job loop to hand its job back.
+STOP_SECONDS = 10.0
 
 
 class JobFailed(Exception):
@@ -99,6 +101,8 @@ class JobRunner:
         self._push = push
         self._handlers: dict[str, Handler] = {}
         self._wake = asyncio.Event()
+        self._stopping = False
+        self._current: asyncio.Task[tuple[JobOutcome, str | None]] | None = None
 
     def register(self, kind: str, handler: Handler) -> None:
         self._handlers[kind] = handler
@@ -156,20 +160,29 @@ class JobRunner:
         task = asyncio.create_task(self._run_forever(), name="cowrite-jobs")
 
         async def stop() -> None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            # The loop is asked to stop rather than cancelled in the middle of a database call;
+            # a running job's handler is cancelled, and the job handed back for the next start.
+            self._stopping = True
+            self._wake.set()
+            if self._current is not None:
+                self._current.cancel()
+            try:
+                await asyncio.wait_for(asyncio.shield(task), STOP_SECONDS)
+            except TimeoutError:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await self.state.broker.unsubscribe(PUSH_CHANNEL, self._on_pushed)
 
         stack.push_async_callback(stop)
 
     async def _run_forever(self) -> None:
         settings = self.state.settings
-        while True:
+        while not self._stopping:
             try:
                 if await self._has_work():
                     await self.recover_stale()
-                    while await self.run_one():
+                    while not self._stopping and await self.run_one():
                         pass
             except Exception:
                 log.exception("job loop failed")
@@ -225,13 +238,17 @@ class JobRunner:
             )
         self.push(context.owner_id, context.view("running"))
         beat = asyncio.create_task(self._beat(context), name=f"cowrite-job-beat-{context.id}")
+        self._current = asyncio.create_task(self._run_handler(context))
         try:
-            outcome, error = await self._run_handler(context)
+            outcome, error = await self._current
         except asyncio.CancelledError:
+            if not self._stopping:
+                raise
             # Shutting down: hand the job back at once, so the next start resumes it.
-            await asyncio.shield(self._requeue(context))
-            raise
+            await self._requeue(context)
+            return False
         finally:
+            self._current = None
             beat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await beat
