@@ -34,7 +34,8 @@ from cowrite.transfer.exporter import export_workspace
 from cowrite.transfer.importer import run_import
 from cowrite.transfer.zipsafe import ZipRefused
 
-console = Console(stderr=True)
+# Messages are not wrapped: operators grep them and paths are long.
+console = Console(stderr=True, soft_wrap=True)
 
 
 def _bar() -> Progress:
