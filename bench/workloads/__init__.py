@@ -63,6 +63,7 @@ def registry() -> dict[str, Workload]:
         scaleout,
         search,
         single,
+        transfer,
     )
 
     return {
@@ -79,4 +80,5 @@ def registry() -> dict[str, Workload]:
         "notifications": notifications.run,
         "comments": comments.run,
         "rich": rich.run,
+        "transfer": transfer.run,
     }

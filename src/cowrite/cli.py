@@ -224,6 +224,49 @@ def _files_gc_command(args: argparse.Namespace) -> int:
     return asyncio.run(_files_gc(args))
 
 
+def _transfer_command(args: argparse.Namespace) -> int:
+    import uuid
+    from pathlib import Path
+
+    from cowrite.transfer import commands
+
+    if args.command == "export":
+        return commands.run(commands.export_command(uuid.UUID(args.workspace), Path(args.out)))
+    if args.command == "import":
+        files = [Path(name) for name in args.files]
+        return commands.run(commands.import_command(uuid.UUID(args.workspace), files, args.user))
+    if args.command == "backup":
+        return commands.run(commands.backup_command(Path(args.out)))
+    return commands.run(commands.restore_command(Path(args.file)))
+
+
+def _add_transfer_commands(commands: argparse._SubParsersAction) -> None:
+    export = commands.add_parser("export", help="export a workspace to a zip of Markdown files")
+    export.add_argument("--workspace", required=True, help="the workspace id")
+    export.add_argument("--out", required=True, help="the zip file to write")
+    export.set_defaults(handler=_transfer_command)
+
+    imports = commands.add_parser(
+        "import", help="import .md, .txt, .html files or zips of Markdown into a workspace"
+    )
+    imports.add_argument("--workspace", required=True, help="the workspace id")
+    imports.add_argument("--user", help="the author's email (default: the workspace's owner)")
+    imports.add_argument("files", nargs="+")
+    imports.set_defaults(handler=_transfer_command)
+
+    backup = commands.add_parser(
+        "backup", help="a consistent snapshot of the database and the files, while it runs"
+    )
+    backup.add_argument("--out", required=True, help="the archive to write")
+    backup.set_defaults(handler=_transfer_command)
+
+    restore = commands.add_parser(
+        "restore", help="restore a backup into an empty data dir and database"
+    )
+    restore.add_argument("file")
+    restore.set_defaults(handler=_transfer_command)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cowrite", description=__doc__)
     parser.add_argument("--version", action="version", version=f"cowrite {__version__}")
@@ -279,6 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="leave blobs younger than this alone (uploads still being recorded)",
     )
     files_gc.set_defaults(handler=_files_gc_command)
+    _add_transfer_commands(commands)
     return parser
 
 

@@ -170,6 +170,17 @@ class Settings(BaseSettings):
     yjs_awareness_max_entries: int = 64  # per awareness message
     yjs_awareness_max_clients: int = 8  # awareness client ids one connection may own
     register_max_per_address: int = 30  # registrations per address per login failure window
+    # data in and out: storage, background jobs, imports
+    # `file:///path` (default: `<data dir>/files`) or `s3://bucket/prefix?endpoint_url=…&region=…`.
+    storage_url: str | None = None
+    job_poll_seconds: float = 1.0
+    # A running job whose heartbeat is older than this is taken to have lost its process.
+    job_stale_seconds: float = 60.0
+    job_max_attempts: int = 3
+    import_max_bytes: int = 200 * 1024 * 1024
+    import_max_entries: int = 20_000
+    import_max_total_bytes: int = 2 * 1024 * 1024 * 1024
+    import_max_ratio: float = 200.0
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from cowrite.auth.throttle import LoginThrottle
     from cowrite.auth.tokens import TokenService
     from cowrite.broker.base import Broker
+    from cowrite.jobs.runner import JobRunner
     from cowrite.notifications.dispatch import NotificationDispatcher
     from cowrite.observability import Metrics
 
@@ -47,6 +48,7 @@ class AppState:
     background: list[Any] = field(default_factory=list)
     # Set on SIGTERM: new sockets are turned away with 503 and /ready answers 503.
     draining: bool = False
+    jobs: JobRunner | None = None
 
     @property
     def reader_factory(self) -> async_sessionmaker[AsyncSession]:

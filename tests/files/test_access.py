@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 from typing import Any
 
 import httpx
 from fastapi import FastAPI
 
 from tests.support.files import (
+    BlobSpace,
     Team,
     file_rows,
     make_document,
@@ -149,27 +149,27 @@ async def test_purging_a_document_removes_its_file_rows(
 
 
 async def test_uploader_deletes_their_own_file(
-    client: httpx.AsyncClient, team: Team, data_dir: Path
+    client: httpx.AsyncClient, team: Team, blobs: BlobSpace
 ) -> None:
     stored = await _upload(client, team)
     response = await client.delete(f"/api/v1/files/{stored['id']}", headers=team.editor.headers)
     assert response.status_code == 204
-    assert stored_blobs(data_dir) == []
+    assert stored_blobs(blobs) == []
     gone = await client.get(f"/api/v1/files/{stored['id']}", headers=team.editor.headers)
     assert gone.status_code == 404
 
 
-async def test_who_may_delete(client: httpx.AsyncClient, team: Team, data_dir: Path) -> None:
+async def test_who_may_delete(client: httpx.AsyncClient, team: Team, blobs: BlobSpace) -> None:
     by_owner = await _upload(client, team, uploader=team.owner)
     url = f"/api/v1/files/{by_owner['id']}"
     assert (await client.delete(url, headers=team.viewer.headers)).status_code == 403
     assert (await client.delete(url, headers=team.editor.headers)).status_code == 403
     assert (await client.delete(url, headers=team.outsider.headers)).status_code == 404
     assert (await client.delete(url)).status_code == 401
-    assert len(stored_blobs(data_dir)) == 1
+    assert len(stored_blobs(blobs)) == 1
     assert (await client.delete(url, headers=team.admin.headers)).status_code == 204
     assert (await client.delete(url, headers=team.admin.headers)).status_code == 404
-    assert stored_blobs(data_dir) == []
+    assert stored_blobs(blobs) == []
 
 
 async def test_an_uploader_demoted_to_viewer_can_no_longer_delete(

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from pathlib import Path
 from typing import Any
 
 import httpx
 
-from tests.support.files import Team, stored_blobs, upload
+from tests.support.files import BlobSpace, Team, stored_blobs, upload
 
 DATA = bytes(range(256)) * 40  # 10,240 bytes
 
@@ -153,11 +152,11 @@ async def test_ranges_we_do_not_serve_fall_back_to_the_whole_file(
 
 
 async def test_a_row_whose_blob_vanished_is_a_clean_404(
-    client: httpx.AsyncClient, team: Team, data_dir: Path
+    client: httpx.AsyncClient, team: Team, blobs: BlobSpace
 ) -> None:
     stored = await _uploaded(client, team)
-    for blob in stored_blobs(data_dir):
-        blob.unlink()
+    assert len(stored_blobs(blobs)) == 1
+    blobs.remove_all()
     response = await _get(client, team, stored["id"])
     assert response.status_code == 404
     assert response.json()["code"] == "file_content_missing"

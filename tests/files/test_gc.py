@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 from datetime import timedelta
-from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
@@ -16,11 +15,19 @@ from cowrite.config import Settings
 from cowrite.files.maintenance import collect_garbage
 from tests.conftest import server_env
 from tests.support.databases import TestDatabase
-from tests.support.files import Team, file_rows, make_document, purge_document, stored_blobs, upload
+from tests.support.files import (
+    BlobSpace,
+    Team,
+    file_rows,
+    make_document,
+    purge_document,
+    stored_blobs,
+    upload,
+)
 
 
 async def test_collector_finds_both_kinds_of_orphan(
-    app: FastAPI, client: httpx.AsyncClient, team: Team, data_dir: Path
+    app: FastAPI, client: httpx.AsyncClient, team: Team, blobs: BlobSpace
 ) -> None:
     state = app.state.cowrite
     document_id = await make_document(client, team.owner, team.workspace_id)
@@ -28,7 +35,7 @@ async def test_collector_finds_both_kinds_of_orphan(
     await upload(client, team.editor, team.workspace_id, b"attached", document_id=document_id)
     lost = (await upload(client, team.editor, team.workspace_id, b"lost")).json()
     await purge_document(client, team.owner, document_id)  # its row goes; its blob stays behind
-    lost_blobs = [path for path in stored_blobs(data_dir) if path.read_bytes() == b"lost"]
+    lost_blobs = [path for path in stored_blobs(blobs) if path.read_bytes() == b"lost"]
     lost_blobs[0].unlink()  # a row whose blob vanished
 
     young = await collect_garbage(state.session_factory, state.storage, dry_run=True)
@@ -38,10 +45,10 @@ async def test_collector_finds_both_kinds_of_orphan(
     )
     assert len(report.orphan_blobs) == 1
     assert [str(file_id) for file_id in report.rows_without_blob] == [lost["id"]]
-    assert len(stored_blobs(data_dir)) == 2  # a dry run changes nothing
+    assert len(stored_blobs(blobs)) == 2  # a dry run changes nothing
 
     await collect_garbage(state.session_factory, state.storage, grace=timedelta(0))
-    assert [path.read_bytes() for path in stored_blobs(data_dir)] == [b"kept"]
+    assert [path.read_bytes() for path in stored_blobs(blobs)] == [b"kept"]
     assert await file_rows(app) == 2  # the row without blob is only reported
 
     await collect_garbage(state.session_factory, state.storage, grace=timedelta(0), prune_rows=True)
@@ -51,20 +58,27 @@ async def test_collector_finds_both_kinds_of_orphan(
 
 
 async def test_files_gc_command(
-    app: FastAPI, client: httpx.AsyncClient, team: Team, db: TestDatabase, settings: Settings
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    team: Team,
+    db: TestDatabase,
+    settings: Settings,
+    blobs: BlobSpace,
 ) -> None:
     document_id = await make_document(client, team.owner, team.workspace_id)
     await upload(client, team.editor, team.workspace_id, b"orphan", document_id=document_id)
     await purge_document(client, team.owner, document_id)
     env = {**os.environ, **server_env(db, settings.data_dir)}
+    if settings.storage_url:
+        env["COWRITE_STORAGE_URL"] = settings.storage_url
     command = [sys.executable, "-m", "cowrite", "files-gc", "--grace-seconds", "0"]
     dry = await asyncio.to_thread(
         subprocess.run, [*command, "--dry-run"], env=env, capture_output=True, text=True
     )
     assert dry.returncode == 0, dry.stderr
     assert "found 1 blobs without a row" in dry.stdout
-    assert len(stored_blobs(settings.data_dir)) == 1
+    assert len(stored_blobs(blobs)) == 1
     run = await asyncio.to_thread(subprocess.run, command, env=env, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert "removed 1 blobs without a row" in run.stdout
-    assert stored_blobs(settings.data_dir) == []
+    assert stored_blobs(blobs) == []

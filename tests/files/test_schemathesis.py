@@ -6,11 +6,15 @@ import asyncio
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.support.factories import make_user
 from tests.support.schemathesis import failure_output, run_schemathesis
 from tests.support.server import ServerProcess
 from tests.support.workspaces import make_workspace
+
+# The schema does not depend on where blobs are stored: one backend is enough.
+pytestmark = pytest.mark.parametrize("storage_backend", ["local"])
 
 
 async def test_files_endpoints_hold_their_schema(server: ServerProcess, tmp_path: Path) -> None:

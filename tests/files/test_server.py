@@ -15,6 +15,7 @@ from tests.support.databases import TestDatabase
 from tests.support.factories import UserCtx, make_user
 from tests.support.files import (
     MULTIPART,
+    BlobSpace,
     closing,
     database_sessions,
     file_rows,
@@ -28,8 +29,11 @@ LIMIT = 1024 * 1024
 
 
 @pytest.fixture
-def limited_server(db: TestDatabase, tmp_path: Path) -> Iterator[ServerProcess]:
-    env = server_env(db, tmp_path / "data", COWRITE_MAX_UPLOAD_BYTES=str(LIMIT))
+def limited_server(
+    db: TestDatabase, tmp_path: Path, storage_url: str | None
+) -> Iterator[ServerProcess]:
+    storage = {"COWRITE_STORAGE_URL": storage_url} if storage_url else {}
+    env = server_env(db, tmp_path / "data", COWRITE_MAX_UPLOAD_BYTES=str(LIMIT), **storage)
     process = ServerProcess(env=env, workdir=tmp_path)
     process.start()
     try:
@@ -70,7 +74,7 @@ def _expected_sha256(size: int, piece: int = 256 * 1024) -> str:
 
 
 async def test_streamed_upload_at_the_limit_over_a_real_server(
-    limited_server: ServerProcess, db: TestDatabase, tmp_path: Path
+    limited_server: ServerProcess, db: TestDatabase, blobs: BlobSpace
 ) -> None:
     async with httpx.AsyncClient(base_url=limited_server.base_url, timeout=30) as client:
         owner, workspace_id = await _owner_with_workspace(client)
@@ -91,7 +95,7 @@ async def test_streamed_upload_at_the_limit_over_a_real_server(
 
 
 async def test_over_the_limit_is_refused_while_streaming(
-    limited_server: ServerProcess, db: TestDatabase, tmp_path: Path
+    limited_server: ServerProcess, db: TestDatabase, blobs: BlobSpace
 ) -> None:
     async with httpx.AsyncClient(base_url=limited_server.base_url, timeout=30) as client:
         owner, workspace_id = await _owner_with_workspace(client)
@@ -107,14 +111,14 @@ async def test_over_the_limit_is_refused_while_streaming(
         if response is not None:
             assert response.status_code == 413
             assert response.json()["code"] == "file_too_large"
-        await _eventually(lambda: stored_blobs(tmp_path / "data") == [])
+        await _eventually(lambda: stored_blobs(blobs) == [])
         assert (await client.get("/health")).status_code == 200
     async with database_sessions(db.url) as sessions:
         assert await file_rows(sessions) == 0
 
 
 async def test_a_declared_oversize_body_is_refused_before_it_is_sent(
-    limited_server: ServerProcess, db: TestDatabase, tmp_path: Path
+    limited_server: ServerProcess, db: TestDatabase, blobs: BlobSpace
 ) -> None:
     async with httpx.AsyncClient(base_url=limited_server.base_url, timeout=30) as client:
         owner, workspace_id = await _owner_with_workspace(client)
@@ -132,30 +136,30 @@ async def test_a_declared_oversize_body_is_refused_before_it_is_sent(
         assert status_line.startswith(b"HTTP/1.1 413"), status_line  # no "100 Continue" first
     finally:
         writer.close()
-    assert stored_blobs(tmp_path / "data") == []
+    assert stored_blobs(blobs) == []
 
 
 async def test_an_upload_cut_off_mid_stream_leaves_nothing(
-    server: ServerProcess, db: TestDatabase, tmp_path: Path
+    server: ServerProcess, db: TestDatabase, blobs: BlobSpace
 ) -> None:
     async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as client:
         owner, workspace_id = await _owner_with_workspace(client)
-    body = part("file", b"x" * (4 * 1024 * 1024), filename="cut.bin") + closing()
+    # Large enough that more than one multipart part is on its way when the client goes.
+    body = part("file", b"x" * (16 * 1024 * 1024), filename="cut.bin") + closing()
     head = (
         f"POST /api/v1/workspaces/{workspace_id}/files HTTP/1.1\r\n"
         f"Host: 127.0.0.1\r\nAuthorization: Bearer {owner.access_token}\r\n"
         f"Content-Type: {MULTIPART}\r\nContent-Length: {len(body)}\r\n\r\n"
     ).encode()
     _reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
-    writer.write(head + body[: len(body) // 2])
+    writer.write(head + body[: len(body) * 3 // 4])
     await writer.drain()
-    temp_dir = tmp_path / "data" / "files" / "tmp"
-    # The upload has begun streaming into a temp file ...
-    await _eventually(lambda: temp_dir.exists() and any(temp_dir.iterdir()))
+    # The upload has begun streaming into a temp file (an unfinished multipart upload) ...
+    await _eventually(lambda: stored_blobs(blobs) != [])
     writer.close()
     await writer.wait_closed()
-    # ... and when the client hangs up, the temp file goes and no row is written.
-    await _eventually(lambda: stored_blobs(tmp_path / "data") == [])
+    # ... and when the client hangs up, it goes (aborted) and no row is written.
+    await _eventually(lambda: stored_blobs(blobs) == [])
     async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as client:
         assert (await client.get("/health")).status_code == 200
         after = await client.post(

@@ -6,7 +6,6 @@ import asyncio
 import hashlib
 import uuid
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
@@ -14,6 +13,7 @@ from fastapi import FastAPI
 from tests.files.conftest import MAX_UPLOAD, QUOTA
 from tests.support.files import (
     MULTIPART,
+    BlobSpace,
     Team,
     closing,
     file_rows,
@@ -29,7 +29,7 @@ from tests.support.workspaces import add_member
 
 
 async def test_upload_records_metadata_and_keeps_the_bytes(
-    client: httpx.AsyncClient, team: Team, data_dir: Path
+    client: httpx.AsyncClient, team: Team, blobs: BlobSpace
 ) -> None:
     data = b"quarterly numbers\n" * 100
     response = await upload(
@@ -44,7 +44,7 @@ async def test_upload_records_metadata_and_keeps_the_bytes(
     assert body["size"] == len(data)
     assert body["sha256"] == hashlib.sha256(data).hexdigest()
     assert body["uploaded_by"] == str(team.editor.id)
-    blobs = stored_blobs(data_dir)
+    blobs = stored_blobs(blobs)
     assert [blob.read_bytes() for blob in blobs] == [data]
     assert "report" not in str(blobs[0])  # the user's name never becomes a path
 
@@ -73,17 +73,17 @@ async def test_exactly_the_limit_is_accepted(client: httpx.AsyncClient, team: Te
 
 
 async def test_one_byte_over_the_limit_is_413_and_leaves_nothing(
-    app: FastAPI, client: httpx.AsyncClient, team: Team, data_dir: Path
+    app: FastAPI, client: httpx.AsyncClient, team: Team, blobs: BlobSpace
 ) -> None:
     response = await upload(client, team.editor, team.workspace_id, b"a" * (MAX_UPLOAD + 1))
     assert response.status_code == 413
     assert response.json()["code"] == "file_too_large"
-    assert stored_blobs(data_dir) == []
+    assert stored_blobs(blobs) == []
     assert await file_rows(app) == 0
 
 
 async def test_limit_stops_a_stream_before_it_ends(
-    app: FastAPI, client: httpx.AsyncClient, team: Team, data_dir: Path
+    app: FastAPI, client: httpx.AsyncClient, team: Team, blobs: BlobSpace
 ) -> None:
     sent = 0
 
@@ -102,12 +102,12 @@ async def test_limit_stops_a_stream_before_it_ends(
     )
     assert response.status_code == 413
     assert sent < 10_000 * 64 * 1024  # the server stopped reading long before the end
-    assert stored_blobs(data_dir) == []
+    assert stored_blobs(blobs) == []
     assert await file_rows(app) == 0
 
 
 async def test_workspace_quota_is_a_clear_413(
-    client: httpx.AsyncClient, team: Team, data_dir: Path
+    client: httpx.AsyncClient, team: Team, blobs: BlobSpace
 ) -> None:
     for _ in range(QUOTA // MAX_UPLOAD):
         response = await upload(client, team.editor, team.workspace_id, b"q" * MAX_UPLOAD)
@@ -115,14 +115,14 @@ async def test_workspace_quota_is_a_clear_413(
     response = await upload(client, team.editor, team.workspace_id, b"!")
     assert response.status_code == 413
     assert response.json()["code"] == "workspace_quota_exceeded"
-    assert len(stored_blobs(data_dir)) == QUOTA // MAX_UPLOAD
+    assert len(stored_blobs(blobs)) == QUOTA // MAX_UPLOAD
     # Another workspace has its own quota.
     elsewhere = await upload(client, team.outsider, team.other_workspace_id, b"fine")
     assert elsewhere.status_code == 201
 
 
 async def test_concurrent_uploads_cannot_overrun_the_quota(
-    client: httpx.AsyncClient, team: Team, data_dir: Path
+    client: httpx.AsyncClient, team: Team, blobs: BlobSpace
 ) -> None:
     for _ in range(QUOTA // MAX_UPLOAD - 1):
         assert (await upload(client, team.editor, team.workspace_id, b"q" * MAX_UPLOAD)).is_success
@@ -135,7 +135,7 @@ async def test_concurrent_uploads_cannot_overrun_the_quota(
     assert sorted(response.status_code for response in responses) == [201, 413]
     refused = next(response for response in responses if response.status_code == 413)
     assert refused.json()["code"] == "workspace_quota_exceeded"
-    assert len(stored_blobs(data_dir)) == QUOTA // MAX_UPLOAD
+    assert len(stored_blobs(blobs)) == QUOTA // MAX_UPLOAD
 
 
 async def test_partial_quota_stops_the_stream_with_the_quota_code(
@@ -169,7 +169,7 @@ async def test_attach_to_a_document_of_the_workspace(
 
 
 async def test_document_of_another_workspace_is_not_found(
-    app: FastAPI, client: httpx.AsyncClient, team: Team, data_dir: Path
+    app: FastAPI, client: httpx.AsyncClient, team: Team, blobs: BlobSpace
 ) -> None:
     foreign = await make_document(client, team.outsider, team.other_workspace_id)
     for document_id in (foreign, uuid.uuid4()):
@@ -184,12 +184,12 @@ async def test_document_of_another_workspace_is_not_found(
             )
             assert response.status_code == 404, response.text
             assert response.json()["code"] == "not_found"
-    assert stored_blobs(data_dir) == []
+    assert stored_blobs(blobs) == []
     assert await file_rows(app) == 0
 
 
 async def test_owner_of_both_workspaces_cannot_mix_their_ids(
-    app: FastAPI, client: httpx.AsyncClient, team: Team, data_dir: Path
+    app: FastAPI, client: httpx.AsyncClient, team: Team, blobs: BlobSpace
 ) -> None:
     """Seeing both the workspace and the document is not enough: they must belong together."""
     await add_member(client, team.other_workspace_id, team.outsider, team.owner, "owner")
@@ -202,7 +202,7 @@ async def test_owner_of_both_workspaces_cannot_mix_their_ids(
         headers=team.owner.headers,
     )
     assert listing.status_code == 404
-    assert stored_blobs(data_dir) == []
+    assert stored_blobs(blobs) == []
 
 
 async def test_trashed_document_takes_no_attachments(
@@ -215,14 +215,14 @@ async def test_trashed_document_takes_no_attachments(
 
 
 async def test_malformed_document_id_is_422(
-    app: FastAPI, client: httpx.AsyncClient, team: Team, data_dir: Path
+    app: FastAPI, client: httpx.AsyncClient, team: Team, blobs: BlobSpace
 ) -> None:
     response = await upload(client, team.editor, team.workspace_id, document_id="../etc")
     assert response.status_code == 422
-    assert stored_blobs(data_dir) == []
+    assert stored_blobs(blobs) == []
 
 
-async def test_roles(client: httpx.AsyncClient, team: Team, data_dir: Path) -> None:
+async def test_roles(client: httpx.AsyncClient, team: Team, blobs: BlobSpace) -> None:
     assert (await upload(client, team.viewer, team.workspace_id)).status_code == 403
     assert (await upload(client, team.outsider, team.workspace_id)).status_code == 404
     anonymous = await client.post(
@@ -231,7 +231,7 @@ async def test_roles(client: httpx.AsyncClient, team: Team, data_dir: Path) -> N
         headers={"Content-Type": MULTIPART},
     )
     assert anonymous.status_code == 401
-    assert stored_blobs(data_dir) == []
+    assert stored_blobs(blobs) == []
     for member in (team.editor, team.admin, team.owner):
         assert (await upload(client, member, team.workspace_id)).status_code == 201
 
@@ -244,12 +244,12 @@ async def test_form_without_file_part_is_422(client: httpx.AsyncClient, team: Te
 
 
 async def test_two_file_parts_are_refused(
-    app: FastAPI, client: httpx.AsyncClient, team: Team, data_dir: Path
+    app: FastAPI, client: httpx.AsyncClient, team: Team, blobs: BlobSpace
 ) -> None:
     body = part("file", b"one", filename="a.txt") + part("file", b"two", filename="b.txt")
     response = await upload_raw(client, team.editor, team.workspace_id, body + closing())
     assert response.status_code == 400
-    assert stored_blobs(data_dir) == []
+    assert stored_blobs(blobs) == []
     assert await file_rows(app) == 0
 
 

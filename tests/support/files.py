@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -19,6 +20,7 @@ from cowrite.db import create_engine, create_session_factory, unit_of_work
 from cowrite.models import StoredFile
 from tests.support.documents import create_document
 from tests.support.factories import UserCtx
+from tests.support.s3 import S3Server, StoredBlob, bucket_blobs, disk_blobs
 
 BOUNDARY = "cowrite-test-boundary-7MA4YWxkTrZu0gW"
 
@@ -70,10 +72,28 @@ async def file_rows(app: Target) -> int:
         )
 
 
-def stored_blobs(data_dir: Path) -> list[Path]:
-    """Every file under the blob store, finished or temporary."""
-    root = data_dir / "files"
-    return sorted(path for path in root.rglob("*") if path.is_file()) if root.exists() else []
+@dataclass
+class BlobSpace:
+    """A test's blob store seen from outside: the data dir's files, or the bucket's prefix."""
+
+    data_dir: Path
+    s3: S3Server | None = None
+    storage_url: str | None = None
+
+    def list(self) -> list[StoredBlob]:
+        if self.s3 is None or self.storage_url is None:
+            return disk_blobs(self.data_dir)
+        return bucket_blobs(self.s3, self.storage_url)
+
+    def remove_all(self) -> None:
+        """Lose every blob behind the server's back (a disk wiped, a bucket emptied)."""
+        for blob in self.list():
+            blob.unlink()
+
+
+def stored_blobs(where: Path | BlobSpace) -> list[Any]:
+    """Every blob in the store, finished or still being written (a data dir means local)."""
+    return disk_blobs(where) if isinstance(where, Path) else where.list()
 
 
 def part(

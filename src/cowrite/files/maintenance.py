@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cowrite.db import unit_of_work
 from cowrite.files import repository
+from cowrite.jobs import repository as jobs_repository
 from cowrite.kit.clock import utcnow
 from cowrite.storage import BlobStore
 
@@ -38,7 +39,9 @@ async def _orphan_blobs(
 
     async def check(keys: list[str]) -> None:
         async with unit_of_work(factory) as session:
+            # A job's upload and its result are blobs too, held by the job's row.
             known = await repository.known_keys(session, keys)
+            known |= await jobs_repository.blob_keys(session, keys)
         for key in keys:
             if key in known:
                 continue

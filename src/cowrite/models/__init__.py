@@ -6,6 +6,7 @@ from cowrite.models.collab import YSnapshot, YUpdate
 from cowrite.models.comments import Comment, CommentMention, CommentReaction
 from cowrite.models.documents import Document, DocumentTag, DocumentVersion
 from cowrite.models.files import StoredFile
+from cowrite.models.jobs import Job
 from cowrite.models.notifications import (
     DocumentSubscription,
     Notification,
@@ -24,6 +25,7 @@ __all__ = [
     "DocumentSubscription",
     "DocumentTag",
     "DocumentVersion",
+    "Job",
     "Login",
     "Membership",
     "Notification",

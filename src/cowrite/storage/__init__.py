@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
 from cowrite.config import Settings
 from cowrite.storage.base import BlobInfo, BlobNotFound, BlobReader, BlobStat, BlobStore
 from cowrite.storage.local import LocalBlobStore
@@ -18,5 +21,15 @@ __all__ = [
 
 
 def create_blob_store(settings: Settings) -> BlobStore:
-    """The configured backend; the embedded default keeps blobs under the data dir."""
-    return LocalBlobStore(settings.data_dir / "files")
+    """The configured backend (`COWRITE_STORAGE_URL`); by default blobs live under the data dir."""
+    url = settings.storage_url
+    if not url:
+        return LocalBlobStore(settings.data_dir / "files")
+    scheme = urlsplit(url).scheme
+    if scheme == "file":
+        return LocalBlobStore(Path(unquote(urlsplit(url).path)))
+    if scheme == "s3":
+        from cowrite.storage.s3 import S3BlobStore
+
+        return S3BlobStore.from_url(url)
+    raise ValueError(f"COWRITE_STORAGE_URL: unknown scheme {scheme!r} (file:// or s3://)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -10,6 +11,15 @@ from typing import Protocol
 
 class BlobNotFound(LookupError):
     """No blob is stored under this key."""
+
+
+# Keys are made by the stores, never taken from users; anything else is refused before it nears
+# a path or an object name.
+_KEY = re.compile(r"[0-9a-f]{32}")
+
+
+def valid_key(key: str) -> bool:
+    return _KEY.fullmatch(key) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +56,10 @@ class BlobStore(Protocol):
 
     async def put(self, chunks: AsyncIterable[bytes]) -> BlobInfo:
         """Store the bytes under a new key. If `chunks` raises, nothing is left behind."""
+        ...
+
+    async def put_as(self, key: str, chunks: AsyncIterable[bytes]) -> BlobInfo:
+        """Store bytes under a key this store handed out before (restoring a backup)."""
         ...
 
     async def open(self, key: str) -> BlobReader:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-import re
 import secrets
 import time
 import uuid
@@ -14,15 +13,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
-from cowrite.storage.base import BlobInfo, BlobNotFound, BlobStat
+from cowrite.storage.base import BlobInfo, BlobNotFound, BlobStat, valid_key
 
-# Keys are made here, never taken from users; anything else is refused before it nears a path.
-_KEY = re.compile(r"[0-9a-f]{32}")
 _TEMP_SUFFIX = ".part"
-
-
-def _valid(key: str) -> bool:
-    return _KEY.fullmatch(key) is not None
+_valid = valid_key
 
 
 def _fsync_dir(path: Path) -> None:
@@ -90,7 +84,11 @@ class LocalBlobStore:
         return self._blobs / key[:2] / key
 
     async def put(self, chunks: AsyncIterable[bytes]) -> BlobInfo:
-        key = uuid.uuid4().hex
+        return await self.put_as(uuid.uuid4().hex, chunks)
+
+    async def put_as(self, key: str, chunks: AsyncIterable[bytes]) -> BlobInfo:
+        if not _valid(key):
+            raise ValueError(f"not a blob key: {key!r}")
         temp = self._tmp / f"{key}-{secrets.token_hex(4)}{_TEMP_SUFFIX}"
         handle = await asyncio.to_thread(self._create_temp, temp)
         hasher = hashlib.sha256()

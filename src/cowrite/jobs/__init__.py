@@ -1,0 +1,1 @@
+"""Durable background jobs: one table, one runner, handlers registered by the features."""

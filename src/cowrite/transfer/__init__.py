@@ -1,0 +1,1 @@
+"""Data in and out: document and workspace exports, imports, backups."""

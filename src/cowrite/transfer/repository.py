@@ -1,0 +1,73 @@
+"""SQL for exports and imports: a workspace's live documents, tags, version counts, files."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cowrite.models import Document, DocumentVersion, StoredFile, Workspace
+
+
+async def workspace(session: AsyncSession, workspace_id: uuid.UUID) -> Workspace | None:
+    return await session.get(Workspace, workspace_id)
+
+
+async def live_document_count(session: AsyncSession, workspace_id: uuid.UUID) -> int:
+    result = await session.execute(
+        select(func.count())
+        .select_from(Document)
+        .where(Document.workspace_id == workspace_id, Document.deleted_at.is_(None))
+    )
+    return int(result.scalar_one())
+
+
+async def live_documents_after(
+    session: AsyncSession, workspace_id: uuid.UUID, after: uuid.UUID | None, limit: int
+) -> Sequence[Document]:
+    """Live documents in id order, one batch at a time."""
+    query = (
+        select(Document)
+        .where(Document.workspace_id == workspace_id, Document.deleted_at.is_(None))
+        .order_by(Document.id)
+        .limit(limit)
+    )
+    if after is not None:
+        query = query.where(Document.id > after)
+    return (await session.execute(query)).scalars().all()
+
+
+async def version_counts(
+    session: AsyncSession, document_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    if not document_ids:
+        return {}
+    result = await session.execute(
+        select(DocumentVersion.document_id, func.count())
+        .where(DocumentVersion.document_id.in_(list(document_ids)))
+        .group_by(DocumentVersion.document_id)
+    )
+    return {row[0]: int(row[1]) for row in result}
+
+
+async def exported_files(session: AsyncSession, workspace_id: uuid.UUID) -> Sequence[StoredFile]:
+    """The workspace's files that show: loose, or attached to a live document."""
+    result = await session.execute(
+        select(StoredFile)
+        .outerjoin(Document, Document.id == StoredFile.document_id)
+        .where(
+            StoredFile.workspace_id == workspace_id,
+            or_(StoredFile.document_id.is_(None), Document.deleted_at.is_(None)),
+        )
+        .order_by(StoredFile.created_at, StoredFile.id)
+    )
+    return result.scalars().all()
+
+
+async def files_of_document(session: AsyncSession, document_id: uuid.UUID) -> Sequence[StoredFile]:
+    result = await session.execute(
+        select(StoredFile).where(StoredFile.document_id == document_id).order_by(StoredFile.id)
+    )
+    return result.scalars().all()
