@@ -57,6 +57,13 @@ async def test_export_then_import_round_trips(client: httpx.AsyncClient, team: T
         f"/api/v1/documents/{diagram['id']}", json={"content": body}, headers=team.editor.headers
     )
     assert patched.status_code == 200
+    for body in ("Which diagram?", "Version two"):
+        commented = await client.post(
+            f"/api/v1/documents/{diagram['id']}/comments",
+            json={"body": body},
+            headers=team.commenter.headers,
+        )
+        assert commented.status_code == 201
     trashed = await create_document(client, team.editor, workspace_id, "Old", "gone")
     await client.delete(f"/api/v1/documents/{trashed['id']}", headers=team.editor.headers)
 
@@ -73,6 +80,7 @@ async def test_export_then_import_round_trips(client: httpx.AsyncClient, team: T
         listed = versions.json()
         count = len(listed["items"] if isinstance(listed, dict) else listed)
         assert entry["versions"] == count >= 1
+        assert entry["comments"] == (2 if entry["id"] == diagram["id"] else 0)
     exported_md = archive.read("Design - v2.md").decode()
     assert exported_md.startswith("---\ntitle: Design / v2\ntags:\n- a\n- b\n")
     assert f"(attachments/{file_id}/diagram%20v2.png)" in exported_md

@@ -96,6 +96,7 @@ async def export_workspace(
             ids = [document.id for document in batch]
             tags = await tags_of(session, ids)
             versions = await repository.version_counts(session, ids)
+            comments = await repository.comment_counts(session, ids)
         if not batch:
             break
         after = batch[-1].id
@@ -116,6 +117,7 @@ async def export_workspace(
                     "created_at": document.created_at.isoformat(),
                     "updated_at": document.updated_at.isoformat(),
                     "versions": versions.get(document.id, 0),
+                    "comments": comments.get(document.id, 0),
                     "attachments": [_file_entry(s) for s in by_document.get(document.id, [])],
                 }
             )

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cowrite.models import Document, DocumentVersion, StoredFile, Workspace
+from cowrite.models import Comment, Document, DocumentVersion, StoredFile, Workspace
 
 
 async def workspace(session: AsyncSession, workspace_id: uuid.UUID) -> Workspace | None:
@@ -48,6 +48,20 @@ async def version_counts(
         select(DocumentVersion.document_id, func.count())
         .where(DocumentVersion.document_id.in_(list(document_ids)))
         .group_by(DocumentVersion.document_id)
+    )
+    return {row[0]: int(row[1]) for row in result}
+
+
+async def comment_counts(
+    session: AsyncSession, document_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    """Comments (threads and replies) not deleted, per document."""
+    if not document_ids:
+        return {}
+    result = await session.execute(
+        select(Comment.document_id, func.count())
+        .where(Comment.document_id.in_(list(document_ids)), Comment.deleted_at.is_(None))
+        .group_by(Comment.document_id)
     )
     return {row[0]: int(row[1]) for row in result}
 
