@@ -99,7 +99,7 @@ def test_browser_suite(tmp_path: Path) -> None:
     finally:
         server.stop()
     steps = ("coedit", "durable", "readonly", "offline", "session_end", "search_versions_image")
-    for step in (*steps, "trash", "xss", "axe"):
+    for step in (*steps, "trash", "xss", "comments", "bell", "axe"):
         assert f"ok {step}" in output, output
 
 
