@@ -10,7 +10,7 @@ import type { PresenceSocket, ServerEvent } from './presence'
 
 const COMMENT_EVENTS = new Set(['comment_created', 'comment_updated', 'comment_deleted', 'thread_resolved', 'thread_reopened', 'reaction_changed'])
 
-/** A reaction event's `me` is about whoever reacted: keep this person's own flags. */
+/** An event's `reactions[].me` is about whoever acted: keep this person's own flags. */
 function keepMine (next: Comment, previous: Comment | undefined): Comment {
   const mine = new Set((previous?.reactions ?? []).filter((r) => r.me).map((r) => r.emoji))
   return { ...next, reactions: next.reactions.map((r) => ({ ...r, me: mine.has(r.emoji) })) }
@@ -33,7 +33,7 @@ export function applyChange (threads: Thread[], kind: string, comment: Comment, 
     if (thread.replies.length === 0) return threads.filter((t) => t.id !== comment.id)
   }
   const replace = (old: Comment): Comment => {
-    const next = kind === 'reaction_changed' && fromEvent ? keepMine(comment, old) : comment
+    const next = fromEvent ? keepMine(comment, old) : comment
     return { ...old, ...next }
   }
   if (comment.parent_id === null) return threads.map((t, i) => i === threadIndex ? { ...replace(t), replies: t.replies } : t)

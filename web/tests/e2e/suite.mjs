@@ -482,7 +482,7 @@ const steps = {
     await a.keyboard.press('Escape')
     await a.goto(`${BASE_URL}/account`)
     await a.getByLabel('Full name').fill('Alice A. Archer')
-    await a.getByRole('button', { name: 'Save' }).click()
+    await a.getByRole('button', { name: 'Save', exact: true }).click()
     await a.locator('.account-link', { hasText: 'Alice A. Archer' }).waitFor()
     await a.getByLabel('Current password').fill(PASSWORD)
     await a.getByLabel('New password').fill('a much longer walk along the river')
