@@ -159,6 +159,7 @@ export const api = {
   threads: (documentId: string) => request<Page<Thread>>('GET', `/api/v1/documents/${documentId}/comments?status=all&limit=200`),
   comment: (documentId: string, body: string, opts: { anchor?: NewAnchor, parentId?: string }) =>
     request<Comment>('POST', `/api/v1/documents/${documentId}/comments`, { body, anchor: opts.anchor, parent_id: opts.parentId }),
+  editComment: (id: string, body: string) => request<Comment>('PATCH', `/api/v1/comments/${id}`, { body }),
   deleteComment: (id: string) => request<void>('DELETE', `/api/v1/comments/${id}`),
   resolve: (id: string, resolved: boolean) => request<Comment>('POST', `/api/v1/comments/${id}/${resolved ? 'resolve' : 'reopen'}`),
   react: (id: string, emoji: string, on: boolean) =>

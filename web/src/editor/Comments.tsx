@@ -39,6 +39,8 @@ function CommentView (props: { comment: Comment, panel: PanelProps, run: (action
   const { me, role, comments } = panel
   const canReact = atLeast(role, 'commenter') && !comment.deleted_at
   const canDelete = !comment.deleted_at && (comment.author?.id === me.id || atLeast(role, 'admin'))
+  const canEdit = !comment.deleted_at && comment.author?.id === me.id
+  const [editing, setEditing] = useState<string | null>(null)
   const react = (emoji: string, on: boolean): void =>
     run(async () => comments.change('reaction_changed', await api.react(comment.id, emoji, on)))
   return (
@@ -46,6 +48,9 @@ function CommentView (props: { comment: Comment, panel: PanelProps, run: (action
       <header class="comment-head">
         <strong>{comment.author?.full_name ?? 'Someone'}</strong>
         <span class="muted small">{when(comment.created_at)}{comment.edited_at ? ' · edited' : ''}</span>
+        {canEdit && editing === null && (
+          <button type="button" class="linkish small" aria-label="Edit comment" onClick={() => setEditing(comment.body)}>Edit</button>
+        )}
         {canDelete && (
           <button type="button" class="linkish small" aria-label="Delete comment"
             onClick={() => run(async () => { await api.deleteComment(comment.id); comments.change('comment_deleted', { ...comment, deleted_at: new Date().toISOString(), body: '' }) })}>
@@ -53,7 +58,20 @@ function CommentView (props: { comment: Comment, panel: PanelProps, run: (action
           </button>
         )}
       </header>
-      {comment.deleted_at ? <p class="muted small">This comment was deleted.</p> : <Body source={comment.body} />}
+      {editing !== null
+        ? (
+          <form class="edit" onSubmit={(e) => {
+            e.preventDefault()
+            if (editing.trim()) run(async () => { comments.change('comment_updated', await api.editComment(comment.id, editing)); setEditing(null) })
+          }}>
+            <MentionInput label="Edit comment text" value={editing} onInput={setEditing} members={panel.members} me={me.id} />
+            <div class="row">
+              <button class="primary" type="submit" disabled={!editing.trim()}>Save</button>
+              <button type="button" onClick={() => setEditing(null)}>Cancel</button>
+            </div>
+          </form>
+          )
+        : comment.deleted_at ? <p class="muted small">This comment was deleted.</p> : <Body source={comment.body} />}
       {!comment.deleted_at && (
         <div class="reactions" role="group" aria-label="Reactions">
           {EMOJI.map((emoji) => {

@@ -391,7 +391,17 @@ const steps = {
     await dThread.locator('.comment', { hasText: 'Quite brown, yes.' }).waitFor()
     await dThread.locator('.comment').first().getByRole('button', { name: '👍 0' }).click()
     await thread.locator('.comment').first().getByRole('button', { name: '👍 1' }).waitFor()
+    // Carol edits her reply; Dan reads the new text.
+    const carolReply = thread.locator('.comment', { hasText: 'Quite brown, yes.' })
+    await carolReply.getByRole('button', { name: 'Edit comment' }).click()
+    const editing = thread.locator('form.edit')
+    await editing.getByLabel('Edit comment text').fill('Quite brown, and *quick*.')
+    await editing.getByRole('button', { name: 'Save', exact: true }).click()
+    await dThread.locator('.comment em', { hasText: 'quick' }).waitFor()
     await shot(c, 'comments')
+    // Deleted, the reply leaves Dan's thread.
+    await thread.locator('.comment', { hasText: 'Quite brown, and quick.' }).getByRole('button', { name: 'Delete comment' }).click()
+    await dThread.locator('.comment', { hasText: 'Quite brown' }).waitFor({ state: 'detached' })
 
     // Resolved, the highlight leaves the other editor; reopened, it comes back.
     await thread.getByRole('button', { name: 'Resolve' }).click()
