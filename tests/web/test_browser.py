@@ -99,17 +99,19 @@ def test_browser_suite(tmp_path: Path) -> None:
     finally:
         server.stop()
     steps = ("coedit", "durable", "readonly", "offline", "session_end", "search_versions_image")
-    for step in (*steps, "trash", "xss", "axe"):
+    for step in (*steps, "trash", "xss", "comments", "bell", "axe"):
         assert f"ok {step}" in output, output
 
 
 @pytest.mark.parametrize("database", ["postgres"], indirect=True)
 def test_co_editing_on_postgres(db: TestDatabase, tmp_path: Path) -> None:
-    """The main scenario once more, on PostgreSQL."""
+    """The main scenario once more, and comments with the bell, on PostgreSQL."""
     server = ServerProcess(env=server_env(db, tmp_path / "data"), workdir=tmp_path)
     server.start()
+    steps = ["coedit", "durable", "comments", "bell"]
     try:
-        output = run_suite(server, tmp_path, ["coedit", "durable"], None)
+        output = run_suite(server, tmp_path, steps, None)
     finally:
         server.stop()
-    assert "ok coedit" in output and "ok durable" in output, output
+    for step in steps:
+        assert f"ok {step}" in output, output

@@ -22,6 +22,17 @@ export function usePath (): string {
   return path
 }
 
+/** The query string (`?comment=…`), following in-app navigation like `usePath`. */
+export function useSearch (): string {
+  const [search, setSearch] = useState(location.search)
+  useEffect(() => {
+    const update = (): void => setSearch(location.search)
+    listeners.add(update)
+    return () => { listeners.delete(update) }
+  }, [])
+  return search
+}
+
 /** Match `/d/:id`-style patterns; answers the named parts or null. */
 export function match (pattern: string, path: string): Record<string, string> | null {
   const want = pattern.split('/')

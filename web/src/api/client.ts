@@ -2,8 +2,8 @@
 // cookie (cookie mode of the auth routes) that this code never sees. A 401 triggers one silent
 // refresh; when that fails too, `onSignedOut` listeners bring the login back over the page.
 import type {
-  AccessToken, DocumentFull, DocumentMeta, Diff, FileOut, Member, Page, Role, SearchHit, Sessions,
-  TagCount, User, Version, VersionFull, Workspace
+  AccessToken, Comment, DocumentFull, DocumentMeta, Diff, FileOut, Member, NewAnchor, Notification,
+  NotificationSettings, Page, Role, SearchHit, Sessions, TagCount, Thread, User, Version, VersionFull, Workspace
 } from './types'
 
 export class ApiError extends Error {
@@ -11,6 +11,9 @@ export class ApiError extends Error {
 }
 
 type Listener = () => void
+
+/** Where the sockets live: the page's own host, ws or wss as the page. */
+export const socketBase = (): string => `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}`
 
 let accessToken: string | null = null
 let refreshTimer: ReturnType<typeof setTimeout> | undefined
@@ -152,6 +155,23 @@ export const api = {
   snapshot: (id: string, label: string | null) => request<Version>('POST', `/api/v1/documents/${id}/versions`, { label }),
   diff: (id: string, n: number) => request<Diff>('GET', `/api/v1/documents/${id}/versions/${n}/diff?against=current`),
   restoreVersion: (id: string, n: number) => request<DocumentFull>('POST', `/api/v1/documents/${id}/versions/${n}/restore`),
+
+  threads: (documentId: string) => request<Page<Thread>>('GET', `/api/v1/documents/${documentId}/comments?status=all&limit=200`),
+  comment: (documentId: string, body: string, opts: { anchor?: NewAnchor, parentId?: string }) =>
+    request<Comment>('POST', `/api/v1/documents/${documentId}/comments`, { body, anchor: opts.anchor, parent_id: opts.parentId }),
+  editComment: (id: string, body: string) => request<Comment>('PATCH', `/api/v1/comments/${id}`, { body }),
+  deleteComment: (id: string) => request<void>('DELETE', `/api/v1/comments/${id}`),
+  resolve: (id: string, resolved: boolean) => request<Comment>('POST', `/api/v1/comments/${id}/${resolved ? 'resolve' : 'reopen'}`),
+  react: (id: string, emoji: string, on: boolean) =>
+    request<Comment>(on ? 'PUT' : 'DELETE', `/api/v1/comments/${id}/reactions/${encodeURIComponent(emoji)}`),
+
+  notifications: () => request<Page<Notification>>('GET', '/api/v1/notifications?limit=30'),
+  unreadCount: () => request<{ count: number }>('GET', '/api/v1/notifications/unread-count'),
+  markRead: (id: string) => request<Notification>('POST', `/api/v1/notifications/${id}/read`),
+  markAllRead: () => request<{ updated: number }>('POST', '/api/v1/notifications/read-all', {}),
+  notificationSettings: () => request<NotificationSettings>('GET', '/api/v1/users/me/notification-settings'),
+  saveNotificationSettings: (settings: NotificationSettings) =>
+    request<NotificationSettings>('PATCH', '/api/v1/users/me/notification-settings', settings),
 
   upload (workspaceId: string, documentId: string, file: File): Promise<FileOut> {
     const form = new FormData()

@@ -28,6 +28,42 @@ export interface LoginInfo { id: string, device_type: string, user_agent: string
 export interface Sessions { logins: LoginInfo[] }
 export interface AccessToken { access_token: string, expires_in: number }
 
+export interface Author { id: string, full_name: string }
+export interface Anchor { from: number | null, to: number | null, quote: string, orphaned: boolean, yjs_from: string, yjs_to: string }
+export interface Reaction { emoji: string, count: number, me: boolean }
+export interface Comment {
+  id: string
+  document_id: string
+  thread_id: string
+  parent_id: string | null
+  author: Author | null
+  body: string
+  anchor: Anchor | null
+  resolved_at: string | null
+  resolved_by: string | null
+  reactions: Reaction[]
+  created_at: string
+  updated_at: string
+  edited_at: string | null
+  deleted_at: string | null
+}
+export interface Thread extends Comment { replies: Comment[] }
+export interface NewAnchor { yjs_from: string, yjs_to: string }
+export type NotificationKind = 'mention' | 'reply' | 'comment' | 'document_updated' | 'added_to_workspace' | 'role_changed' | 'document_shared'
+export interface Notification {
+  id: string
+  kind: NotificationKind
+  actor: Author | null
+  workspace_id: string
+  document_id: string | null
+  comment_id: string | null
+  title: string
+  excerpt: string
+  created_at: string
+  read_at: string | null
+}
+export interface NotificationSettings { email: Partial<Record<NotificationKind, boolean>>, email_delay_minutes: number }
+
 export const ROLE_RANK: Record<Role, number> = { viewer: 0, commenter: 1, editor: 2, admin: 3, owner: 4 }
 export const atLeast = (role: Role | undefined, wanted: Role): boolean =>
   role !== undefined && ROLE_RANK[role] >= ROLE_RANK[wanted]

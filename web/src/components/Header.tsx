@@ -1,7 +1,8 @@
-// The header: brand, workspace switcher, a slot for later features (the bell), account, sign out.
+// The header: brand, workspace switcher, a slot for later features (holding the bell), account, sign out.
 import type { Shell } from '../App'
 import { api } from '../api/client'
 import { match, navigate } from '../router'
+import { Bell } from './Bell'
 import { Link } from './Link'
 import { lastWorkspace } from './workspace'
 
@@ -26,7 +27,7 @@ export function Header (props: { shell: Shell, path: string }) {
         </label>
       )}
       <div class="spacer" />
-      <div class="header-slot" id="header-slot" />
+      <div class="header-slot" id="header-slot"><Bell /></div>
       <Link href="/account" class="account-link" aria-current={props.path === '/account' ? 'page' : undefined}>
         {props.shell.user.full_name}
       </Link>

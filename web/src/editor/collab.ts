@@ -3,14 +3,12 @@
 import * as Y from 'yjs'
 import { IndexeddbPersistence } from 'y-indexeddb'
 import { WebsocketProvider } from 'y-websocket'
-import { auth, refresh } from '../api/client'
+import { auth, refresh, socketBase } from '../api/client'
 import type { User } from '../api/types'
 import { colorOf } from './colors'
 
 export type LinkState = 'connecting' | 'connected' | 'reconnecting' | 'offline'
 export interface CollabState { link: LinkState, synced: boolean, unsynced: boolean, closed: { code: number, reason: string } | null }
-
-export const socketBase = (): string => `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}`
 
 export class CollabSession {
   readonly doc = new Y.Doc()

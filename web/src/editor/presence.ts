@@ -1,17 +1,19 @@
 // Who else is in the document, from the presence socket (/ws): joins, leaves, typing, editing.
-// The editor merges this with Yjs awareness into one list of people.
-import { auth, refresh } from '../api/client'
+// The editor merges this with Yjs awareness into one list of people. Without a document the same
+// socket carries only what the server pushes to the person (notifications, unread count).
+import { auth, refresh, socketBase } from '../api/client'
 import type { Role } from '../api/types'
-import { socketBase } from './collab'
 
 export interface PresencePeer { user_id: string, full_name: string, connection_id: string, is_editing: boolean, is_typing: boolean }
 type Listener = (peers: PresencePeer[]) => void
+export type ServerEvent = Record<string, unknown> & { type: string }
 
 export class PresenceSocket {
   private socket: WebSocket | null = null
   private readonly peers = new Map<string, PresencePeer>()
   private readonly listeners = new Set<Listener>()
   private readonly roleListeners = new Set<(workspaceId: string, role: Role) => void>()
+  private readonly eventListeners = new Set<(event: ServerEvent) => void>()
   private connectionId: string | null = null
   private lastTyping = 0
   private closed = false
@@ -19,7 +21,7 @@ export class PresenceSocket {
   private attempts = 0
   private stopWaiting: (() => void) | null = null
 
-  constructor (private readonly documentId: string) { this.open() }
+  constructor (private readonly documentId: string | null) { this.open() }
 
   private open (): void {
     if (this.closed || !auth.token) return
@@ -27,7 +29,7 @@ export class PresenceSocket {
     this.socket = socket
     socket.onopen = () => {
       this.attempts = 0
-      socket.send(JSON.stringify({ type: 'join_document', document_id: this.documentId }))
+      if (this.documentId) socket.send(JSON.stringify({ type: 'join_document', document_id: this.documentId }))
     }
     socket.onmessage = (event) => { this.receive(JSON.parse(event.data as string)) }
     socket.onclose = (event) => {
@@ -51,6 +53,7 @@ export class PresenceSocket {
     if (kind === 'batch') { (message.events as Array<Record<string, unknown>>).forEach((event) => this.receive(event)); return }
     if (kind === 'connected') { this.connectionId = message.connection_id as string; return }
     if (kind === 'role_changed') { this.roleListeners.forEach((listener) => listener(message.workspace_id as string, message.role as Role)); return }
+    this.eventListeners.forEach((listener) => listener(message as ServerEvent))
     if (message.document_id !== this.documentId) return
     if (kind === 'presence_list') {
       this.peers.clear()
@@ -99,6 +102,12 @@ export class PresenceSocket {
   onRole (listener: (workspaceId: string, role: Role) => void): () => void {
     this.roleListeners.add(listener)
     return () => this.roleListeners.delete(listener)
+  }
+
+  /** Every other event the server sends (comments, notifications), as it arrives. */
+  onEvent (listener: (event: ServerEvent) => void): () => void {
+    this.eventListeners.add(listener)
+    return () => this.eventListeners.delete(listener)
   }
 
   destroy (): void {

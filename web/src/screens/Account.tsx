@@ -1,9 +1,10 @@
-// My account: name, password, and the devices signed in, each with "sign out this device".
+// My account: name, password, email notifications, and the devices signed in, each with "sign out this device".
 import { useEffect, useState } from 'preact/hooks'
 import type { Shell } from '../App'
 import { api } from '../api/client'
 import type { LoginInfo } from '../api/types'
 import { messageOf } from '../components/errors'
+import { NotificationSettings } from './NotificationSettings'
 
 export function Account (props: { shell: Shell }) {
   const [name, setName] = useState(props.shell.user.full_name)
@@ -43,6 +44,7 @@ export function Account (props: { shell: Shell }) {
           <button class="primary" type="submit">Change password</button>
         </form>
       </section>
+      <NotificationSettings />
       <section class="card">
         <h2>Signed-in devices</h2>
         <ul class="plain sessions">

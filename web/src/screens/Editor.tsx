@@ -1,17 +1,22 @@
 // The editor page: title, the co-edited Markdown with remote carets, the preview, the people
-// present, the connection state, the history panel, attachments; read-only below editor.
+// present, the connection state, the history and comments panels, attachments; read-only below
+// editor (a commenter still comments).
 import { useEffect, useRef, useState } from 'preact/hooks'
 import type { EditorProps } from '../App'
 import { api } from '../api/client'
-import { atLeast, type DocumentFull, type Role } from '../api/types'
+import { atLeast, type DocumentFull, type Member, type Role, type Thread } from '../api/types'
 import { Link } from '../components/Link'
 import { messageOf } from '../components/errors'
+import { anchorOf } from '../editor/anchors'
 import { type CollabState, CollabSession } from '../editor/collab'
 import { createEditor, type Editor as CodeEditor } from '../editor/codemirror'
+import { CommentsPanel, type Draft } from '../editor/Comments'
+import { useComments } from '../editor/comments'
 import { History } from '../editor/History'
 import { mergePeople, People, type Person } from '../editor/People'
 import { PresenceSocket } from '../editor/presence'
 import { renderPreview } from '../editor/preview'
+import { useSearch } from '../router'
 
 const LINK_TEXT: Record<CollabState['link'], string> = {
   connecting: 'Connecting…', connected: 'Connected', reconnecting: 'Reconnecting…', offline: 'Offline'
@@ -40,13 +45,19 @@ export function Editor (props: EditorProps) {
   const [state, setState] = useState<CollabState | null>(null)
   const [people, setPeople] = useState<Person[]>([])
   const [preview, setPreview] = useState(true)
-  const [history, setHistory] = useState(false)
+  const [panel, setPanel] = useState<'history' | 'comments' | null>(null)
+  const [draft, setDraft] = useState<Draft | null>(null)
+  const [members, setMembers] = useState<Member[]>([])
+  const [live, setLive] = useState<{ collab: CollabSession, presence: PresenceSocket, editor: CodeEditor } | null>(null)
   const [uploading, setUploading] = useState(0)
   const host = useRef<HTMLDivElement>(null)
   const previewBox = useRef<HTMLDivElement>(null)
   const editor = useRef<CodeEditor | null>(null)
   const session = useRef<CollabSession | null>(null)
   const canWrite = atLeast(role, 'editor')
+  const canComment = atLeast(role, 'commenter')
+  const comments = useComments(documentId, live?.collab.doc ?? null, live?.presence ?? null, live?.editor ?? null)
+  const search = useSearch()
 
   useEffect(() => {
     void (async () => {
@@ -56,6 +67,7 @@ export function Editor (props: EditorProps) {
         setTitle(loaded.title)
         const known = shell.workspaces.find((w) => w.id === loaded.workspace_id)
         setRole(known ? known.role : (await api.workspace(loaded.workspace_id)).role)
+        setMembers(await api.members(loaded.workspace_id).catch(() => []))
       } catch (problem) { setError(messageOf(problem)) }
     })()
   }, [documentId])
@@ -104,8 +116,10 @@ export function Editor (props: EditorProps) {
     editor.current = createEditor(host.current, collab.text, collab.provider.awareness, true, {
       onLocalEdit: () => presence.typed(),
       onFocus: (focused) => presence.editing(focused),
-      onFiles: (files, at) => { void upload(files, at) }
+      onFiles: (files, at) => { void upload(files, at) },
+      onThread: (id) => { setPanel('comments'); comments.setActive(id) }
     })
+    setLive({ collab, presence, editor: editor.current })
     return () => {
       unsubscribes.forEach((unsubscribe) => unsubscribe())
       collab.provider.awareness.off('change', refreshPeople)
@@ -116,10 +130,36 @@ export function Editor (props: EditorProps) {
       presence.destroy()
       collab.destroy()
       session.current = null
+      setLive(null)
     }
   }, [documentId])
 
   useEffect(() => { editor.current?.setReadOnly(!canWrite) }, [canWrite])
+
+  // Opened from a notification (`?comment=<id>`): show that comment's thread.
+  const wanted = new URLSearchParams(search).get('comment')
+  useEffect(() => {
+    if (!wanted) return
+    const thread = comments.threads.find((t) => t.id === wanted || t.replies.some((r) => r.id === wanted))
+    if (!thread) return
+    setPanel('comments')
+    jump(thread)
+  }, [wanted, comments.threads.length > 0])
+
+  const jump = (thread: Thread): void => {
+    comments.setActive(thread.id)
+    const at = comments.located.get(thread.id)
+    if (at) editor.current?.reveal(at.from)
+  }
+
+  const startComment = (): void => {
+    const range = editor.current?.selection()
+    const collab = session.current
+    if (!range || !collab) { setError('Select the text to comment on first.'); return }
+    setError(null)
+    setDraft({ anchor: anchorOf(collab.text, range.from, range.to), quote: collab.text.toString().slice(range.from, range.to) })
+    setPanel('comments')
+  }
   useEffect(() => {
     if (preview && previewBox.current && session.current) renderPreview(previewBox.current, session.current.text.toString())
   }, [preview])
@@ -133,7 +173,7 @@ export function Editor (props: EditorProps) {
   const closed = state?.closed ? CLOSED_TEXT[state.closed.code] ?? `The server closed the document (${state.closed.reason || state.closed.code}).` : null
 
   return (
-    <div class={history ? 'editor-page with-panel' : 'editor-page'}>
+    <div class={panel ? 'editor-page with-panel' : 'editor-page'}>
       <main class="editor-main" aria-busy={role === undefined}>
         <div class="editor-head">
           {doc && <Link href={`/w/${doc.workspace_id}`} class="back">← Documents</Link>}
@@ -149,7 +189,9 @@ export function Editor (props: EditorProps) {
           {uploading > 0 && <span class="muted small" role="status">Uploading…</span>}
           <div class="spacer" />
           <button type="button" aria-pressed={preview} onClick={() => setPreview(!preview)}>Preview</button>
-          <button type="button" aria-pressed={history} onClick={() => setHistory(!history)}>History</button>
+          {canComment && <button type="button" onMouseDown={(e) => e.preventDefault()} onClick={startComment}>Comment</button>}
+          <button type="button" aria-pressed={panel === 'comments'} onClick={() => setPanel(panel === 'comments' ? null : 'comments')}>Comments</button>
+          <button type="button" aria-pressed={panel === 'history'} onClick={() => setPanel(panel === 'history' ? null : 'history')}>History</button>
         </div>
         {closed && <p class="error" role="alert">{closed}</p>}
         {error && doc && <p class="error" role="alert">{error}</p>}
@@ -158,7 +200,11 @@ export function Editor (props: EditorProps) {
           <div class="pane preview markdown" ref={previewBox} hidden={!preview} aria-label="Preview" role="region" data-testid="preview" />
         </div>
       </main>
-      {history && <History documentId={documentId} canWrite={canWrite} onClose={() => setHistory(false)} />}
+      {panel === 'history' && <History documentId={documentId} canWrite={canWrite} onClose={() => setPanel(null)} />}
+      {panel === 'comments' && (
+        <CommentsPanel documentId={documentId} comments={comments} me={shell.user} role={role} members={members}
+          draft={draft} onDraftDone={() => setDraft(null)} onJump={jump} onClose={() => setPanel(null)} />
+      )}
     </div>
   )
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import AxeBuilder from '@axe-core/playwright'
 import {
   BASE_URL, PASSWORD, WAIT, assert, control, editorText, eventually, launch, openSynced, person, rest,
-  typeInEditor, uniqueEmail, waitForText, waitSynced
+  signIn, typeInEditor, uniqueEmail, waitForText, waitSynced
 } from './harness.mjs'
 
 const SHOTS = process.env.COWRITE_SCREENSHOTS
@@ -39,6 +39,35 @@ async function axeCheck (page, screen) {
   const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze()
   const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
   assert(bad.length === 0, `${screen}: ${bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`).join('; ')}`)
+}
+
+/** Select `words` in the page's editor the way a mouse would leave it: a DOM selection. */
+async function selectText (page, words) {
+  await page.evaluate((wanted) => {
+    const walker = document.createTreeWalker(document.querySelector('.cm-content'), NodeFilter.SHOW_TEXT)
+    const nodes = []
+    let text = ''
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) { nodes.push([node, text.length]); text += node.textContent }
+    const start = text.indexOf(wanted)
+    if (start < 0) throw new Error(`no text "${wanted}" in the editor`)
+    const point = (at, end) => {
+      const found = nodes.findLast(([node, offset]) => offset < at || (!end && offset === at))
+      return [found[0], at - found[1]]
+    }
+    const range = document.createRange()
+    range.setStart(...point(start, false))
+    range.setEnd(...point(start + wanted.length, true))
+    getSelection().removeAllRanges()
+    getSelection().addRange(range)
+  }, words)
+}
+
+/** The text under the comment highlights, once it reads `words` (the highlight settled there). */
+async function waitHighlight (page, words) {
+  await page.waitForFunction((wanted) => {
+    const marks = Array.from(document.querySelectorAll('.cm-content .cm-comment'))
+    return marks.map((mark) => mark.textContent).join('') === wanted
+  }, words, { timeout: WAIT })
 }
 
 const steps = {
@@ -312,6 +341,134 @@ const steps = {
     await ctx.close()
   },
 
+  // 8. A commenter comments on a selection in his read-only editor; the other browser sees the
+  //    highlight and the thread live, types before it, and the highlight stays on the same words.
+  //    Replies, reactions, resolve and reopen reach the other side too; deleting the words orphans it.
+  async comments (browser) {
+    const carol = world.carol = await person('Carol Cole')
+    const dan = world.dan = await person('Dan Drew')
+    const workspace = await rest('POST', '/api/v1/workspaces', { token: carol.token, body: { name: 'Picnic club' } })
+    await rest('POST', `/api/v1/workspaces/${workspace.id}/members`, { token: carol.token, body: { email: dan.email, role: 'commenter' } })
+    const content = '# Picnic\n\nThe quick brown fox jumps over the lazy dog.\n'
+    world.picnic = await rest('POST', `/api/v1/workspaces/${workspace.id}/documents`, { token: carol.token, body: { title: 'Picnic', content } })
+    world.ctxC = await newContext(browser)
+    world.ctxD = await newContext(browser)
+    const c = world.c = await world.ctxC.newPage()
+    const d = world.d = await world.ctxD.newPage()
+    await signIn(c, carol)
+    await signIn(d, dan)
+    await openSynced(c, world.picnic.id)
+    await openSynced(d, world.picnic.id)
+    await d.getByTestId('read-only').waitFor()
+    await c.getByRole('button', { name: 'Comments', exact: true }).click()
+
+    await selectText(d, 'brown fox')
+    await d.getByRole('button', { name: 'Comment', exact: true }).click()
+    await d.locator('.new-thread .quote', { hasText: 'brown fox' }).waitFor()
+    await d.getByLabel('New comment').fill('Is it **really** brown?')
+    await d.getByRole('button', { name: 'Post comment' }).click()
+    await waitHighlight(d, 'brown fox')
+
+    const thread = c.locator('.comments .thread', { hasText: 'Is it really brown?' })
+    await thread.locator('.comment-body strong', { hasText: 'really' }).waitFor()
+    await waitHighlight(c, 'brown fox')
+
+    // Carol types before the highlighted words, on the same line and above it.
+    await c.locator('.cm-content .cm-comment').first().click()
+    await c.keyboard.press('Home')
+    await c.keyboard.type('Very early, ')
+    await c.keyboard.press('Control+Home')
+    await c.keyboard.type('Intro. ')
+    await waitForText(d, 'Very early, The quick brown fox')
+    await waitForText(d, 'Intro.') // (Carol's labelled caret follows it)
+    await waitHighlight(c, 'brown fox')
+    await waitHighlight(d, 'brown fox')
+
+    // A reply and a reaction go each way.
+    await thread.getByLabel('Reply').fill('Quite brown, yes.')
+    await thread.getByRole('button', { name: 'Reply', exact: true }).click()
+    const dThread = d.locator('.comments .thread', { hasText: 'Is it really brown?' })
+    await dThread.locator('.comment', { hasText: 'Quite brown, yes.' }).waitFor()
+    await dThread.locator('.comment').first().getByRole('button', { name: '👍 0' }).click()
+    await thread.locator('.comment').first().getByRole('button', { name: '👍 1' }).waitFor()
+    // Carol edits her reply; Dan reads the new text.
+    const carolReply = thread.locator('.comment', { hasText: 'Quite brown, yes.' })
+    await carolReply.getByRole('button', { name: 'Edit comment' }).click()
+    const editing = thread.locator('form.edit')
+    await editing.getByLabel('Edit comment text').fill('Quite brown, and *quick*.')
+    await editing.getByRole('button', { name: 'Save', exact: true }).click()
+    await dThread.locator('.comment em', { hasText: 'quick' }).waitFor()
+    await shot(c, 'comments')
+    // Deleted, the reply leaves Dan's thread.
+    await thread.locator('.comment', { hasText: 'Quite brown, and quick.' }).getByRole('button', { name: 'Delete comment' }).click()
+    await dThread.locator('.comment', { hasText: 'Quite brown' }).waitFor({ state: 'detached' })
+
+    // Resolved, the highlight leaves the other editor; reopened, it comes back.
+    await thread.getByRole('button', { name: 'Resolve' }).click()
+    await d.locator('.cm-content .cm-comment').waitFor({ state: 'detached' })
+    await d.locator('.comments details summary', { hasText: 'Resolved (1)' }).waitFor()
+    await c.locator('.comments details summary').click()
+    await thread.getByRole('button', { name: 'Reopen' }).click()
+    await waitHighlight(d, 'brown fox')
+
+    // The commented words deleted: the thread is listed apart as orphaned.
+    await c.locator('.cm-content').click()
+    await selectText(c, 'brown fox ')
+    await c.keyboard.press('Delete')
+    await d.locator('[aria-label="Orphaned comments"] .thread', { hasText: 'Is it really brown?' }).waitFor()
+    assert(!(await editorText(d)).includes('brown fox'), 'the words are still in the other editor')
+    assert(await d.locator('.cm-content .cm-comment').count() === 0, 'an orphaned thread kept a highlight')
+  },
+
+  // 9. A mention in one browser lights the bell in the other; the notification opens the thread;
+  //    email settings are kept on the account page.
+  async bell () {
+    const { c, d, dan } = world
+    // Muted, the document sends Dan nothing but direct mentions: the bell below lights for the mention.
+    await rest('DELETE', `/api/v1/documents/${world.picnic.id}/subscription`, { token: dan.token })
+    await rest('POST', '/api/v1/notifications/read-all', { token: dan.token, body: {} })
+    await d.getByTestId('unread-count').waitFor({ state: 'detached' })
+    await selectText(c, 'lazy dog')
+    await c.getByRole('button', { name: 'Comment', exact: true }).click()
+    const box = c.getByLabel('New comment')
+    await box.pressSequentially('Bring him, @Da')
+    await c.getByRole('option', { name: /Dan Drew/ }).waitFor()
+    await box.press('Enter')
+    await box.pressSequentially('please.')
+    const body = await box.inputValue()
+    assert(body === `Bring him, @[Dan Drew](user:${dan.id}) please.`, `mention written as ${body}`)
+    await c.getByRole('button', { name: 'Post comment' }).click()
+    await d.getByTestId('unread-count').waitFor({ timeout: 1000 })
+
+    await d.getByTestId('bell').click()
+    const item = d.locator('.notification.unread', { hasText: 'mentioned you' })
+    await item.waitFor()
+    await shot(d, 'notifications')
+    await item.locator('.notification-open').click()
+    await d.waitForURL(/\?comment=/)
+    await d.locator('.comments .thread.active', { hasText: 'Bring him,' }).locator('.mention', { hasText: 'Dan Drew' }).waitFor()
+    await waitHighlight(d, 'lazy dog')
+    await d.getByTestId('bell').click()
+    await d.locator('.notification', { hasText: 'mentioned you' }).first().waitFor()
+    assert(await d.locator('.notification.unread', { hasText: 'mentioned you' }).count() === 0, 'the opened notification is still unread')
+    if (await d.getByTestId('unread-count').count() > 0) await d.getByRole('button', { name: 'Mark all read' }).click()
+    await d.getByTestId('unread-count').waitFor({ state: 'detached' })
+    await d.keyboard.press('Escape')
+
+    await d.goto(`${BASE_URL}/account`)
+    await d.getByLabel('Someone mentions me').uncheck()
+    await d.getByLabel('Minutes to wait before emailing').fill('15')
+    await d.getByRole('button', { name: 'Save notification settings' }).click()
+    await d.locator('.notice', { hasText: 'Notification settings saved.' }).waitFor()
+    const saved = await rest('GET', '/api/v1/users/me/notification-settings', { token: dan.token })
+    assert(saved.email.mention === false && saved.email_delay_minutes === 15, JSON.stringify(saved))
+    await d.reload()
+    await d.getByLabel('Minutes to wait before emailing').waitFor()
+    assert(!(await d.getByLabel('Someone mentions me').isChecked()), 'the setting came back on after a reload')
+    await world.ctxC.close()
+    await world.ctxD.close()
+  },
+
   // 7. No serious or critical accessibility violation on the sign-in, list and editor screens.
   async axe (browser) {
     const ctx = await newContext(browser)
@@ -326,9 +483,16 @@ const steps = {
     await axeCheck(a, 'documents')
     await openSynced(a, world.docId)
     await axeCheck(a, 'editor')
+    await a.getByRole('button', { name: 'Comments', exact: true }).click()
+    await a.getByRole('complementary', { name: 'Comments' }).waitFor()
+    await axeCheck(a, 'editor with comments')
+    await a.getByTestId('bell').click()
+    await a.getByRole('region', { name: 'Notifications' }).waitFor()
+    await axeCheck(a, 'notifications')
+    await a.keyboard.press('Escape')
     await a.goto(`${BASE_URL}/account`)
     await a.getByLabel('Full name').fill('Alice A. Archer')
-    await a.getByRole('button', { name: 'Save' }).click()
+    await a.getByRole('button', { name: 'Save', exact: true }).click()
     await a.locator('.account-link', { hasText: 'Alice A. Archer' }).waitFor()
     await a.getByLabel('Current password').fill(PASSWORD)
     await a.getByLabel('New password').fill('a much longer walk along the river')
@@ -353,7 +517,7 @@ for (const name of order) {
   } catch (error) {
     failed = true
     console.log(`FAIL ${name}: ${error.stack ?? error}`)
-    for (const [label, page] of [['a', world.a], ['b', world.b]]) {
+    for (const [label, page] of [['a', world.a], ['b', world.b], ['c', world.c], ['d', world.d]]) {
       if (page && FAILURES) await page.screenshot({ path: join(FAILURES, `${name}-${label}.png`) }).catch(() => {})
     }
     break
