@@ -14,6 +14,7 @@ from cowrite.presence import endpoints as presence
 from cowrite.search import endpoints as search
 from cowrite.state import Startup
 from cowrite.versions import endpoints as versions
+from cowrite.webhooks import endpoints as webhooks
 from cowrite.workspaces import endpoints as workspaces
 
 
@@ -31,3 +32,4 @@ FEATURES = [
     _feature(module)
     for module in (workspaces, documents, versions, search, files, presence, collab)
 ]
+FEATURES.append(_feature(webhooks))

@@ -6,6 +6,8 @@ from cowrite.models.collab import YSnapshot, YUpdate
 from cowrite.models.documents import Document, DocumentTag, DocumentVersion
 from cowrite.models.files import StoredFile
 from cowrite.models.sessions import UserSession
+from cowrite.models.sso import OidcHandoff, OidcIdentity
+from cowrite.models.webhooks import Webhook, WebhookDelivery
 from cowrite.models.workspaces import Membership, Workspace
 
 __all__ = [
@@ -15,9 +17,13 @@ __all__ = [
     "DocumentVersion",
     "Login",
     "Membership",
+    "OidcHandoff",
+    "OidcIdentity",
     "StoredFile",
     "User",
     "UserSession",
+    "Webhook",
+    "WebhookDelivery",
     "Workspace",
     "YSnapshot",
     "YUpdate",
