@@ -12,6 +12,7 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[dev]"
 	@if [ -f tests/interop/package.json ]; then cd tests/interop && npm ci --silent --no-audit --no-fund; fi
+	@if [ -f tests/oidc/package.json ]; then cd tests/oidc && npm ci --silent --no-audit --no-fund; fi
 	touch $@
 
 run: setup

@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from cowrite.collab import endpoints as collab
 from cowrite.documents import endpoints as documents
 from cowrite.files import endpoints as files
+from cowrite.oidc import endpoints as oidc
 from cowrite.presence import endpoints as presence
 from cowrite.search import endpoints as search
 from cowrite.state import Startup
@@ -32,4 +33,4 @@ FEATURES = [
     _feature(module)
     for module in (workspaces, documents, versions, search, files, presence, collab)
 ]
-FEATURES.append(_feature(webhooks))
+FEATURES += [_feature(webhooks), _feature(oidc)]

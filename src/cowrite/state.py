@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from cowrite.auth.tokens import TokenService
     from cowrite.broker.base import Broker
     from cowrite.observability import Metrics
+    from cowrite.oidc.client import OidcClient
 
 
 @dataclass
@@ -42,6 +43,8 @@ class AppState:
     presence: Any = None
     collab: Any = None
     background: list[Any] = field(default_factory=list)
+    # The single sign-on provider, when one is configured.
+    oidc: OidcClient | None = None
 
     @property
     def reader_factory(self) -> async_sessionmaker[AsyncSession]:

@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter, Request, Response, status
 
 from cowrite.auth import repository, service
-from cowrite.auth.deps import CurrentUser
+from cowrite.auth.deps import CurrentUser, PasswordLogin
 from cowrite.auth.schemas import (
     ConnectionOut,
     LoginIn,
@@ -32,13 +32,18 @@ def client_info(request: Request) -> service.ClientInfo:
     return service.ClientInfo(address=address, user_agent=request.headers.get("user-agent", ""))
 
 
-@auth_router.post("/register", status_code=status.HTTP_201_CREATED, response_model=UserOut)
+@auth_router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserOut,
+    dependencies=[PasswordLogin],
+)
 async def register(body: RegisterIn, state: State, session: DbSession) -> UserOut:
     user = await service.register(state, session, body.email, body.password, body.full_name)
     return UserOut.model_validate(user)
 
 
-@auth_router.post("/login", response_model=TokenPair)
+@auth_router.post("/login", response_model=TokenPair, dependencies=[PasswordLogin])
 async def login(body: LoginIn, request: Request, state: State, session: DbSession) -> TokenPair:
     return await service.login(state, session, body.email, body.password, client_info(request))
 
