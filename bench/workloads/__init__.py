@@ -59,6 +59,7 @@ def registry() -> dict[str, Workload]:
         scaleout,
         search,
         single,
+        webhooks,
     )
 
     return {
@@ -71,4 +72,5 @@ def registry() -> dict[str, Workload]:
         "multi": multi.run,
         "search": search.run,
         "scaleout": scaleout.run,
+        "webhooks": webhooks.run,
     }

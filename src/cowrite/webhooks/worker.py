@@ -1,14 +1,19 @@
 """The delivery worker of a serving process: claims due deliveries, sends each in its own task
-(a hanging receiver only holds its own slot), and records the outcome or the next retry."""
+(a hanging receiver only holds its own slot), and records the outcome or the next retry.
+
+Outcomes are written in the same transaction that claims the next batch: one write per round,
+not one per delivery. An outcome lost with a crash only means that delivery is sent again once
+its lease runs out (at least once, never lost)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from cowrite.db import unit_of_work
 from cowrite.kit.backoff import backoff_delay
@@ -31,6 +36,7 @@ class DeliveryWorker:
         self.timeout = settings.webhooks_timeout_seconds
         self.wakeup = asyncio.Event()
         self.sending: set[asyncio.Task[None]] = set()
+        self.outcomes: list[tuple[Claimed, Outcome]] = []
         self.client = httpx.AsyncClient(
             timeout=httpx.Timeout(self.timeout),
             follow_redirects=False,
@@ -59,12 +65,13 @@ class DeliveryWorker:
     async def _run(self) -> None:
         poll = self.state.settings.webhooks_poll_seconds
         while True:
+            raise_if_cancelling()  # a cancellation some call swallowed still ends the loop
             self.wakeup.clear()
             try:
-                claimed = await self._claim(self.concurrency - len(self.sending))
+                claimed = await self._round()
             except Exception:
                 raise_if_cancelling()
-                log.exception("claiming webhook deliveries failed")
+                log.exception("webhook delivery round failed")
                 claimed = []
             for item in claimed:
                 task = asyncio.create_task(self._deliver(item))
@@ -73,18 +80,27 @@ class DeliveryWorker:
             if claimed and len(self.sending) < self.concurrency:
                 continue  # there may be more due right now
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wakeup.wait(), poll)
+                async with asyncio.timeout(poll):
+                    await self.wakeup.wait()
 
     def _sent(self, task: asyncio.Task[None]) -> None:
         self.sending.discard(task)
-        self.wakeup.set()  # a slot is free
+        self.wakeup.set()  # an outcome to record, and a slot free
 
-    async def _claim(self, slots: int) -> list[Claimed]:
-        if slots <= 0:
+    async def _round(self) -> list[Claimed]:
+        """Record the outcomes so far and claim as many due deliveries as there are free slots,
+        in one transaction."""
+        outcomes, self.outcomes = self.outcomes, []
+        slots = self.concurrency - len(self.sending)
+        if not outcomes and slots <= 0:
             return []
         now = utcnow()
-        lease = now + timedelta(seconds=self.timeout + 30)
         async with unit_of_work(self.state.session_factory) as session:
+            for item, outcome in outcomes:
+                await self._record(session, item, outcome, now)
+            if slots <= 0:
+                return []
+            lease = now + timedelta(seconds=self.timeout + 30)
             return await repository.claim_due(session, now, lease, slots)
 
     async def _deliver(self, item: Claimed) -> None:
@@ -102,66 +118,62 @@ class DeliveryWorker:
             raise_if_cancelling()
             log.exception("webhook delivery %s failed unexpectedly", item.id)
             outcome = Outcome(None, f"Internal error: {type(exc).__name__}", None)
-        try:
-            await self._record(item, outcome)
-        except Exception:
-            raise_if_cancelling()
-            log.exception("recording webhook delivery %s failed; it will be retried", item.id)
+        self.outcomes.append((item, outcome))
 
-    async def _record(self, item: Claimed, outcome: Outcome) -> None:
+    async def _record(
+        self, session: AsyncSession, item: Claimed, outcome: Outcome, now: datetime
+    ) -> None:
         settings = self.state.settings
-        now = utcnow()
-        async with unit_of_work(self.state.session_factory) as session:
-            if outcome.delivered:
-                await repository.finish(
-                    session,
-                    item.id,
-                    status="delivered",
-                    status_code=outcome.status_code,
-                    error=None,
-                    response_body=outcome.response_body,
-                    delivered_at=now,
-                )
-                return
-            if outcome.gone:
-                await repository.finish(
-                    session,
-                    item.id,
-                    status="failed",
-                    status_code=outcome.status_code,
-                    error="The receiver answered 410 Gone; the webhook was turned off",
-                    response_body=outcome.response_body,
-                )
-                await repository.turn_off(session, item.webhook_id, "The receiver answered 410")
-                log.warning("webhook %s turned off: its receiver answered 410", item.webhook_id)
-                return
-            delay = backoff_delay(
-                item.attempt,
-                settings.webhooks_retry_first_seconds,
-                settings.webhooks_retry_max_seconds,
-            )
-            retry_at = now + timedelta(seconds=delay)
-            give_up_at = item.created_at + timedelta(seconds=settings.webhooks_retry_for_seconds)
-            if retry_at > give_up_at:
-                await repository.finish(
-                    session,
-                    item.id,
-                    status="failed",
-                    status_code=outcome.status_code,
-                    error=outcome.error,
-                    response_body=outcome.response_body,
-                )
-                await repository.turn_off(
-                    session, item.webhook_id, "Deliveries kept failing; retries ran out"
-                )
-                log.warning("webhook %s turned off: retries ran out", item.webhook_id)
-                return
+        if outcome.delivered:
             await repository.finish(
                 session,
                 item.id,
-                status="pending",
+                status="delivered",
+                status_code=outcome.status_code,
+                error=None,
+                response_body=outcome.response_body,
+                delivered_at=now,
+            )
+            return
+        if outcome.gone:
+            await repository.finish(
+                session,
+                item.id,
+                status="failed",
+                status_code=outcome.status_code,
+                error="The receiver answered 410 Gone; the webhook was turned off",
+                response_body=outcome.response_body,
+            )
+            await repository.turn_off(session, item.webhook_id, "The receiver answered 410")
+            log.warning("webhook %s turned off: its receiver answered 410", item.webhook_id)
+            return
+        delay = backoff_delay(
+            item.attempt,
+            settings.webhooks_retry_first_seconds,
+            settings.webhooks_retry_max_seconds,
+        )
+        retry_at = now + timedelta(seconds=delay)
+        give_up_at = item.created_at + timedelta(seconds=settings.webhooks_retry_for_seconds)
+        if retry_at > give_up_at:
+            await repository.finish(
+                session,
+                item.id,
+                status="failed",
                 status_code=outcome.status_code,
                 error=outcome.error,
                 response_body=outcome.response_body,
-                next_attempt_at=retry_at,
             )
+            await repository.turn_off(
+                session, item.webhook_id, "Deliveries kept failing; retries ran out"
+            )
+            log.warning("webhook %s turned off: retries ran out", item.webhook_id)
+            return
+        await repository.finish(
+            session,
+            item.id,
+            status="pending",
+            status_code=outcome.status_code,
+            error=outcome.error,
+            response_body=outcome.response_body,
+            next_attempt_at=retry_at,
+        )
