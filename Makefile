@@ -28,6 +28,7 @@ $(VENV)/.installed-app: requirements/app.txt pyproject.toml | $(BIN)/python
 $(VENV)/.installed: $(VENV)/.installed-app requirements/dev.txt
 	$(PIP) install --require-hashes -r requirements/dev.txt
 	@if [ -f tests/interop/package.json ]; then cd tests/interop && npm ci --silent --no-audit --no-fund; fi
+	@if [ -f tests/oidc/package.json ]; then cd tests/oidc && npm ci --silent --no-audit --no-fund; fi
 	touch $@
 
 run: $(VENV)/.installed-app web

@@ -64,6 +64,7 @@ def registry() -> dict[str, Workload]:
         search,
         single,
         transfer,
+        webhooks,
     )
 
     return {
@@ -81,4 +82,5 @@ def registry() -> dict[str, Workload]:
         "comments": comments.run,
         "rich": rich.run,
         "transfer": transfer.run,
+        "webhooks": webhooks.run,
     }

@@ -181,6 +181,39 @@ class Settings(BaseSettings):
     import_max_entries: int = 20_000
     import_max_total_bytes: int = 2 * 1024 * 1024 * 1024
     import_max_ratio: float = 200.0
+    # single sign-on (OpenID Connect) and webhooks
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_allowed_domains: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    oidc_provider_name: str = "Single sign-on"
+    oidc_scopes: str = "openid email profile"
+    # Where the provider sends people back (default: this server's callback as requested) and
+    # the web-app page that receives the one-time code (`?code=`) after a successful sign-in.
+    oidc_redirect_url: str | None = None
+    oidc_app_url: str = "/sign-in/oidc"
+    oidc_timeout_seconds: float = 10.0
+    oidc_handoff_seconds: int = 60
+    password_login: bool = True
+    webhooks_allow_private: bool = False
+    webhooks_timeout_seconds: float = 10.0
+    webhooks_retry_first_seconds: float = 5.0
+    webhooks_retry_max_seconds: float = 3600.0
+    webhooks_retry_for_seconds: float = 24 * 3600.0
+    webhooks_poll_seconds: float = 1.0
+    webhooks_concurrency: int = 16
+    webhooks_per_workspace: int = 50
+
+    @field_validator("oidc_allowed_domains", mode="before")
+    @classmethod
+    def _split_domains(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip().lower() for item in value.split(",") if item.strip()]
+        return value
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_client_id)
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

@@ -13,12 +13,14 @@ from cowrite.documents import endpoints as documents
 from cowrite.files import endpoints as files
 from cowrite.jobs import endpoints as jobs
 from cowrite.notifications import endpoints as notifications
+from cowrite.oidc import endpoints as oidc
 from cowrite.ops import endpoints as ops
 from cowrite.presence import endpoints as presence
 from cowrite.search import endpoints as search
 from cowrite.state import Startup
 from cowrite.transfer import endpoints as transfer
 from cowrite.versions import endpoints as versions
+from cowrite.webhooks import endpoints as webhooks
 from cowrite.workspaces import endpoints as workspaces
 
 
@@ -48,5 +50,6 @@ FEATURES = [
 ]
 # Jobs start after presence (progress goes to the owner's sockets); exports and imports after jobs.
 FEATURES += [_feature(jobs), _feature(transfer)]
+FEATURES += [_feature(webhooks), _feature(oidc)]
 # Installed last so that its SIGTERM hook runs first (see cowrite.ops.endpoints).
 FEATURES.append(_feature(ops))

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from cowrite.jobs.runner import JobRunner
     from cowrite.notifications.dispatch import NotificationDispatcher
     from cowrite.observability import Metrics
+    from cowrite.oidc.client import OidcClient
 
 
 @dataclass
@@ -49,6 +50,8 @@ class AppState:
     # Set on SIGTERM: new sockets are turned away with 503 and /ready answers 503.
     draining: bool = False
     jobs: JobRunner | None = None
+    # The single sign-on provider, when one is configured.
+    oidc: OidcClient | None = None
 
     @property
     def reader_factory(self) -> async_sessionmaker[AsyncSession]:

@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cowrite.auth import repository
 from cowrite.auth.tokens import ACCESS
-from cowrite.deps import DbSession, State
-from cowrite.kit.errors import Unauthorized
+from cowrite.deps import DbSession, SettingsDep, State
+from cowrite.kit.errors import Forbidden, Unauthorized
 from cowrite.models import User
 from cowrite.state import AppState
 
@@ -50,3 +50,12 @@ async def current_principal(
 
 
 CurrentUser = Annotated[Principal, Depends(current_principal)]
+
+
+async def password_login_enabled(settings: SettingsDep) -> None:
+    """Refuse password sign-in and sign-up when COWRITE_PASSWORD_LOGIN is false."""
+    if not settings.password_login:
+        raise Forbidden("Password sign-in is turned off here", code="password_login_disabled")
+
+
+PasswordLogin = Depends(password_login_enabled)

@@ -14,7 +14,7 @@ from cowrite.auth.cookies import (
     refresh_cookie,
     set_refresh_cookie,
 )
-from cowrite.auth.deps import CurrentUser
+from cowrite.auth.deps import CurrentUser, PasswordLogin
 from cowrite.auth.schemas import (
     AccessToken,
     ConnectionOut,
@@ -40,7 +40,12 @@ def client_info(request: Request) -> service.ClientInfo:
     return service.ClientInfo(address=address, user_agent=request.headers.get("user-agent", ""))
 
 
-@auth_router.post("/register", status_code=status.HTTP_201_CREATED, response_model=UserOut)
+@auth_router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserOut,
+    dependencies=[PasswordLogin],
+)
 async def register(body: RegisterIn, request: Request, state: State, session: DbSession) -> UserOut:
     user = await service.register(
         state, session, body.email, body.password, body.full_name, client_info(request)
@@ -69,7 +74,7 @@ def _presented_refresh_token(body: RefreshIn | None, cookie: bool, request: Requ
     return token
 
 
-@auth_router.post("/login", response_model=TokenPair | AccessToken)
+@auth_router.post("/login", response_model=TokenPair | AccessToken, dependencies=[PasswordLogin])
 async def login(
     body: LoginIn,
     request: Request,

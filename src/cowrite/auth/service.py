@@ -118,6 +118,13 @@ async def login(
     return await _start_login(state, session, user, client)
 
 
+async def start_login(
+    state: AppState, session: AsyncSession, user: User, client: ClientInfo
+) -> TokenPair:
+    """A new login (token pair) for a user who proved who they are another way (single sign-on)."""
+    return await _start_login(state, session, user, client)
+
+
 async def _start_login(
     state: AppState, session: AsyncSession, user: User, client: ClientInfo
 ) -> TokenPair:

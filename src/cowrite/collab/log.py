@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from cowrite.collab import repository
 from cowrite.collab.repository import LogRow
 from cowrite.db import unit_of_work
+from cowrite.documents.service import enqueue_updated
 from cowrite.kit.clock import utcnow
 from cowrite.kit.tasks import raise_if_cancelling
 from cowrite.versions.service import record_version
@@ -220,6 +221,7 @@ class UpdateLog:
             for document_id, (text, author_id) in contents.items():
                 document = await repository.write_content(session, document_id, text, author_id)
                 if document is not None:
+                    await enqueue_updated(session, document, author_id)
                     await record_version(
                         session,
                         document,

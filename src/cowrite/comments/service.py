@@ -27,6 +27,7 @@ from cowrite.kit.errors import BadRequest, NotFound, Unprocessable
 from cowrite.kit.pagination import Page, PageParams, decode_cursor, next_cursor_for
 from cowrite.models import Comment, Document
 from cowrite.state import AppState
+from cowrite.webhooks.events import enqueue_event
 
 
 @dataclass
@@ -172,6 +173,9 @@ async def create(
     session.add(comment)
     await session.flush()
     await _mentions(session, comment, document.workspace_id)
+    await enqueue_event(
+        session, document.workspace_id, "comment.created", _event_data(document, comment, author_id)
+    )
     known: Positions = {}
     if placed is not None:  # just placed on the text at hand: no need to read it again
         known[comment.id] = (placed.start_offset, placed.end_offset)
@@ -258,6 +262,16 @@ async def delete(
     return gone
 
 
+def _event_data(document: Document, comment: Comment, actor_id: uuid.UUID) -> dict[str, object]:
+    """What a webhook receiver is told of a comment (the body stays in cowrite)."""
+    return {
+        "document_id": document.id,
+        "comment_id": comment.id,
+        "thread_id": comment.parent_id or comment.id,
+        "actor_id": actor_id,
+    }
+
+
 async def set_resolved(
     state: AppState,
     session: AsyncSession,
@@ -270,6 +284,12 @@ async def set_resolved(
     if resolved and thread.resolved_at is None:
         thread.resolved_at = utcnow()
         thread.resolved_by = user_id
+        await enqueue_event(
+            session,
+            document.workspace_id,
+            "comment.resolved",
+            _event_data(document, thread, user_id),
+        )
     elif not resolved and thread.resolved_at is not None:
         thread.resolved_at = None
         thread.resolved_by = None

@@ -140,7 +140,7 @@ async def delete_document(
 ) -> Response:
     """Move to the trash, or with `permanent=true` (admin, from the trash) delete for good."""
     if permanent:
-        await service.delete_permanently(session, access.document)
+        await service.delete_permanently(session, access.document, access.principal.user_id)
     else:
         await service.trash(session, access.document, access.principal.user_id, outbox)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -148,7 +148,7 @@ async def delete_document(
 
 @router.post("/api/v1/documents/{document_id}/restore", response_model=DocumentOut)
 async def restore_document(access: RestorableDocument, session: DbSession) -> DocumentOut:
-    return await service.restore(session, access.document)
+    return await service.restore(session, access.document, access.principal.user_id)
 
 
 async def _purge_forever(state: AppState) -> None:

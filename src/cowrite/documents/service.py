@@ -27,6 +27,7 @@ from cowrite.models import Document
 from cowrite.richtext.schema import RichTextError
 from cowrite.state import AppState
 from cowrite.versions.service import record_version
+from cowrite.webhooks.events import enqueue_event
 from cowrite.workspaces.outbox import EventOutbox
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,28 @@ async def view(
         deleted_at=document.deleted_at,
         format=_format(document),
         content=document.content,
+    )
+
+
+def event_data(document: Document, actor_id: uuid.UUID | None) -> dict[str, object]:
+    """What a webhook hears about a document."""
+    return {
+        "document_id": document.id,
+        "title": document.title,
+        "version": document.version,
+        "actor_id": actor_id,
+    }
+
+
+async def enqueue_updated(
+    session: AsyncSession, document: Document, actor_id: uuid.UUID | None
+) -> None:
+    await enqueue_event(
+        session,
+        document.workspace_id,
+        "document.updated",
+        event_data(document, actor_id),
+        subject=document.id,
     )
 
 
@@ -121,6 +144,7 @@ async def create_document(
     )
     if outbox is not None:
         outbox.add(DocumentEdited(document.id, workspace_id, author_id, created=True))
+    await enqueue_event(session, workspace_id, "document.created", event_data(document, author_id))
     return await view(session, document)
 
 
@@ -185,6 +209,7 @@ async def update_document(
         document.updated_at = utcnow()
         document.updated_by = author_id
         await session.flush()
+        await enqueue_updated(session, document, author_id)
     if text_changed:
         await record_version(
             session,
@@ -206,21 +231,33 @@ async def trash(
     document.deleted_at = utcnow()
     document.deleted_by = user_id
     await session.flush()
+    await enqueue_event(
+        session, document.workspace_id, "document.deleted", event_data(document, user_id)
+    )
     outbox.add(DocumentTrashed(document_id=document.id, workspace_id=document.workspace_id))
 
 
-async def restore(session: AsyncSession, document: Document) -> DocumentOut:
+async def restore(
+    session: AsyncSession, document: Document, user_id: uuid.UUID | None = None
+) -> DocumentOut:
     if document.deleted_at is None:
         raise Conflict("The document is not in the trash", code="not_in_trash")
     document.deleted_at = None
     document.deleted_by = None
     await session.flush()
+    await enqueue_event(
+        session, document.workspace_id, "document.restored", event_data(document, user_id)
+    )
     return await view(session, document)
 
 
-async def delete_permanently(session: AsyncSession, document: Document) -> None:
+async def delete_permanently(
+    session: AsyncSession, document: Document, user_id: uuid.UUID | None = None
+) -> None:
     if document.deleted_at is None:
         raise Conflict("Move the document to the trash first", code="not_in_trash")
+    data = {**event_data(document, user_id), "permanent": True}
+    await enqueue_event(session, document.workspace_id, "document.deleted", data)
     await repository.delete_document(session, document.id)
 
 

@@ -14,6 +14,8 @@ from cowrite.models.notifications import (
     OutgoingMail,
 )
 from cowrite.models.sessions import UserSession
+from cowrite.models.sso import OidcHandoff, OidcIdentity
+from cowrite.models.webhooks import Webhook, WebhookDelivery
 from cowrite.models.workspaces import Membership, Workspace
 
 __all__ = [
@@ -30,10 +32,14 @@ __all__ = [
     "Membership",
     "Notification",
     "NotificationPreferences",
+    "OidcHandoff",
+    "OidcIdentity",
     "OutgoingMail",
     "StoredFile",
     "User",
     "UserSession",
+    "Webhook",
+    "WebhookDelivery",
     "Workspace",
     "YSnapshot",
     "YUpdate",

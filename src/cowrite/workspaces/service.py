@@ -23,6 +23,7 @@ from cowrite.kit.events import (
 )
 from cowrite.kit.pagination import decode_cursor, next_cursor_for
 from cowrite.models import Membership, User, Workspace
+from cowrite.webhooks.events import enqueue_event
 from cowrite.workspaces import repository
 from cowrite.workspaces.outbox import EventOutbox
 from cowrite.workspaces.roles import Role
@@ -127,6 +128,17 @@ async def _target(session: AsyncSession, workspace_id: uuid.UUID, user_id: uuid.
     return MemberView(*found)
 
 
+def _member_data(user: User, role: Role, actor_id: uuid.UUID) -> dict[str, object]:
+    """What a webhook hears about a member."""
+    return {
+        "user_id": user.id,
+        "email": user.email,
+        "full_name": user.full_name,
+        "role": role.value,
+        "actor_id": actor_id,
+    }
+
+
 def _require(actor: Role, minimum: Role) -> None:
     if not actor.at_least(minimum):
         raise Forbidden(f"Requires the {minimum.value} role", code="forbidden")
@@ -173,6 +185,7 @@ async def add_member(
         raise Conflict("Already a member of this workspace", code="already_member") from exc
     outbox.add(MembershipChanged(workspace_id=workspace_id, user_id=user.id, role=role.value))
     outbox.add(MemberAdded(workspace_id, user.id, role.value, actor_id))
+    await enqueue_event(session, workspace_id, "member.added", _member_data(user, role, actor_id))
     return MemberView(membership, user)
 
 
@@ -217,6 +230,8 @@ async def remove_member(
     await _check_not_last_owner(session, workspace_id, target.role)
     await session.delete(target.membership)
     await session.flush()
+    data = _member_data(target.user, target.role, actor_id)
+    await enqueue_event(session, workspace_id, "member.removed", data)
     outbox.add(MembershipChanged(workspace_id=workspace_id, user_id=user_id, role=None))
 
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_rich"
-down_revision = "0008_jobs"
+down_revision = "0009_integrations"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""Webhooks: signed deliveries of workspace events from a durable outbox."""
