@@ -66,6 +66,8 @@ def make_settings(url: str, data_dir: Path, **overrides: object) -> Settings:
         "secret_key": TEST_SECRET,
         "password_hash_memory_kib": 64,
         "password_hash_time_cost": 1,
+        # Fixtures register many users from one address; the throttle has tests of its own.
+        "register_max_per_address": 100_000,
         **overrides,
     }
     return Settings(**values)  # type: ignore[arg-type]
@@ -102,6 +104,7 @@ def server_env(db: TestDatabase, data_dir: Path, **extra: str) -> dict[str, str]
         "COWRITE_SECRET_KEY": TEST_SECRET,
         "COWRITE_PASSWORD_HASH_MEMORY_KIB": "64",
         "COWRITE_PASSWORD_HASH_TIME_COST": "1",
+        "COWRITE_REGISTER_MAX_PER_ADDRESS": "100000",
         "COWRITE_LOG_LEVEL": "warning",
         **extra,
     }

@@ -32,7 +32,7 @@ async def a_finished_job(ctx: Ctx) -> Target:
     return Target(path={"job_id": job["job_id"]})
 
 
-ONLY_ITS_CREATOR = {"viewer": 404}
+ONLY_ITS_CREATOR = {"viewer": 404, "commenter": 404}
 
 CASES = [
     Case("GET", "/api/v1/documents/{document_id}/export", setup=a_document),
