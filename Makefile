@@ -34,8 +34,11 @@ $(VENV)/.installed: $(VENV)/.installed-app requirements/dev.txt
 run: $(VENV)/.installed-app web
 	$(BIN)/cowrite serve
 
+# The suite runs on both cores (pytest-xdist); PYTEST_WORKERS=0 runs it in one process.
+PYTEST_WORKERS ?= 2
+
 test: setup
-	$(BIN)/pytest $(ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) $(ARGS)
 
 lint: setup
 	$(BIN)/ruff check .
