@@ -6,7 +6,6 @@ import base64
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,8 +22,8 @@ from cowrite.comments.schemas import (
 from cowrite.comments.text import is_single_emoji, mentioned_ids
 from cowrite.comments.views import Positions, resolve_anchors, text_view
 from cowrite.kit.clock import utcnow
-from cowrite.kit.errors import BadRequest, NotFound, Unprocessable
-from cowrite.kit.pagination import Page, PageParams, decode_cursor, next_cursor_for
+from cowrite.kit.errors import NotFound, Unprocessable
+from cowrite.kit.pagination import Page, PageParams, decode_time_cursor, next_cursor_for
 from cowrite.models import Comment, Document
 from cowrite.state import AppState
 from cowrite.webhooks.events import enqueue_event
@@ -182,16 +181,6 @@ async def create(
     return await present(state, session, document, comment, author_id, known)
 
 
-def _after(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
-    if cursor is None:
-        return None
-    value, row_id = decode_cursor(cursor)
-    try:
-        return datetime.fromisoformat(str(value)), row_id
-    except ValueError:
-        raise BadRequest("Invalid cursor", code="invalid_cursor") from None
-
-
 async def list_threads(
     state: AppState,
     session: AsyncSession,
@@ -201,7 +190,11 @@ async def list_threads(
     params: PageParams,
 ) -> Page[ThreadOut]:
     rows = await repository.threads(
-        session, document.id, status=status, after=_after(params.cursor), limit=params.limit
+        session,
+        document.id,
+        status=status,
+        after=decode_time_cursor(params.cursor),
+        limit=params.limit,
     )
     threads, next_cursor = next_cursor_for(rows, params.limit, lambda c: (c.created_at, c.id))
     replies = await repository.replies(session, [t.id for t in threads])

@@ -20,9 +20,9 @@ from cowrite.documents.schemas import (
     normalize_tag,
 )
 from cowrite.kit.clock import utcnow
-from cowrite.kit.errors import BadRequest, Conflict, PayloadTooLarge, Unprocessable
+from cowrite.kit.errors import Conflict, PayloadTooLarge, Unprocessable
 from cowrite.kit.events import DocumentEdited, DocumentTrashed
-from cowrite.kit.pagination import Page, PageParams, decode_cursor, next_cursor_for
+from cowrite.kit.pagination import Page, PageParams, decode_time_cursor, next_cursor_for
 from cowrite.models import Document
 from cowrite.richtext.schema import RichTextError
 from cowrite.state import AppState
@@ -261,16 +261,6 @@ async def delete_permanently(
     await repository.delete_document(session, document.id)
 
 
-def _after(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
-    if cursor is None:
-        return None
-    value, row_id = decode_cursor(cursor)
-    try:
-        return datetime.fromisoformat(str(value)), row_id
-    except ValueError:
-        raise BadRequest("Invalid cursor", code="invalid_cursor") from None
-
-
 async def list_documents(
     session: AsyncSession,
     workspace_id: uuid.UUID,
@@ -285,7 +275,7 @@ async def list_documents(
         trashed=trashed,
         tag=normalize_tag(tag) if tag is not None else None,
         limit=params.limit,
-        after=_after(params.cursor),
+        after=decode_time_cursor(params.cursor),
     )
 
     def key(document: Document) -> tuple[datetime, uuid.UUID]:

@@ -55,6 +55,17 @@ def decode_cursor(cursor: str) -> tuple[str | int, uuid.UUID]:
         raise BadRequest("Invalid cursor", code="invalid_cursor") from exc
 
 
+def decode_time_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+    """A cursor whose sort value is a time (lists newest or oldest first); None for no cursor."""
+    if cursor is None:
+        return None
+    value, row_id = decode_cursor(cursor)
+    try:
+        return datetime.fromisoformat(str(value)), row_id
+    except ValueError:
+        raise BadRequest("Invalid cursor", code="invalid_cursor") from None
+
+
 def next_cursor_for(
     rows: Sequence[T], limit: int, key: Callable[[T], tuple[datetime | int | str, uuid.UUID]]
 ) -> tuple[list[T], str | None]:

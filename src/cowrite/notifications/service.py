@@ -11,13 +11,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cowrite.kit.clock import utcnow
-from cowrite.kit.errors import BadRequest
-from cowrite.kit.pagination import Page, decode_cursor, next_cursor_for
+from cowrite.kit.pagination import Page, decode_time_cursor, next_cursor_for
 from cowrite.models import Notification, NotificationPreferences
 from cowrite.notifications import repository
 from cowrite.notifications.kinds import THROUGH_MUTE, Kind, email_settings
@@ -344,21 +343,11 @@ async def notify_role_changed(
 # -- reading ----------------------------------------------------------------------------------
 
 
-def _before(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
-    if cursor is None:
-        return None
-    value, row_id = decode_cursor(cursor)
-    try:
-        return datetime.fromisoformat(str(value)), row_id
-    except ValueError:
-        raise BadRequest("Invalid cursor", code="invalid_cursor") from None
-
-
 async def list_notifications(
     session: AsyncSession, user_id: uuid.UUID, *, unread: bool, limit: int, cursor: str | None
 ) -> Page[NotificationOut]:
     rows = await repository.page(
-        session, user_id, unread=unread, limit=limit + 1, before=_before(cursor)
+        session, user_id, unread=unread, limit=limit + 1, before=decode_time_cursor(cursor)
     )
     page, next_cursor = next_cursor_for(rows, limit, lambda row: (row[0].created_at, row[0].id))
     return Page(items=[NotificationOut.of(*row) for row in page], next_cursor=next_cursor)
