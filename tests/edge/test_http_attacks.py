@@ -98,7 +98,7 @@ async def test_tokens_never_reach_the_logs(edge_server: ServerProcess, room: Roo
         # A request after the others: once it is answered, their log lines are written.
         await http.get("/api/v1/users/me", headers=room.viewer.headers)
     logs = edge_server.logs()
-    assert '"path":"/api/v1/users/me"' in logs  # the requests were logged
+    assert '"path":"/health"' in logs  # the requests before the last one were logged
     assert token not in logs
     assert token.split(".")[-1] not in logs
     assert "token=" not in logs
