@@ -34,8 +34,9 @@ $(VENV)/.installed: $(VENV)/.installed-app requirements/dev.txt
 run: $(VENV)/.installed-app web
 	$(BIN)/cowrite serve
 
-# The suite runs on both cores (pytest-xdist); PYTEST_WORKERS=0 runs it in one process.
-PYTEST_WORKERS ?= 2
+# One process by default (the steadiest timing for the socket and restart tests);
+# PYTEST_WORKERS=2 spreads the suite over both cores with pytest-xdist.
+PYTEST_WORKERS ?= 0
 
 test: setup
 	$(BIN)/pytest -n $(PYTEST_WORKERS) $(ARGS)
