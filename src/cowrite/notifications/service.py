@@ -106,6 +106,35 @@ async def _document_recipients(
     return workspace_id, title, visible
 
 
+async def _about_comment(
+    session: AsyncSession,
+    policy: Policy,
+    kind: Kind,
+    candidates: Collection[uuid.UUID],
+    document_id: uuid.UUID,
+    comment_id: uuid.UUID,
+    actor_id: uuid.UUID,
+    excerpt: str,
+) -> list[Notification]:
+    """Notify those of `candidates` who may see the document about one of its comments."""
+    found = await _document_recipients(session, document_id, candidates, actor_id, kind)
+    if found is None:
+        return []
+    workspace_id, title, recipients = found
+    return await _write(
+        session,
+        policy,
+        recipients,
+        kind=kind,
+        actor_id=actor_id,
+        workspace_id=workspace_id,
+        document_id=document_id,
+        comment_id=comment_id,
+        title=title,
+        excerpt=excerpt,
+    )
+
+
 async def notify_mention(
     session: AsyncSession,
     policy: Policy,
@@ -118,23 +147,15 @@ async def notify_mention(
 ) -> list[Notification]:
     """People mentioned in a comment; a mention of someone who cannot see the document makes
     nothing (and tells nobody so)."""
-    found = await _document_recipients(
-        session, document_id, mentioned_user_ids, actor_id, Kind.MENTION
-    )
-    if found is None:
-        return []
-    workspace_id, title, recipients = found
-    return await _write(
+    return await _about_comment(
         session,
         policy,
-        recipients,
-        kind=Kind.MENTION,
-        actor_id=actor_id,
-        workspace_id=workspace_id,
-        document_id=document_id,
-        comment_id=comment_id,
-        title=title,
-        excerpt=excerpt,
+        Kind.MENTION,
+        mentioned_user_ids,
+        document_id,
+        comment_id,
+        actor_id,
+        excerpt,
     )
 
 
@@ -152,21 +173,8 @@ async def notify_reply(
     """Those who wrote in a thread, about a reply to it; `skip_user_ids` (those the same reply
     mentions) get the mention instead."""
     candidates = set(participant_ids) - set(skip_user_ids)
-    found = await _document_recipients(session, document_id, candidates, actor_id, Kind.REPLY)
-    if found is None:
-        return []
-    workspace_id, title, recipients = found
-    return await _write(
-        session,
-        policy,
-        recipients,
-        kind=Kind.REPLY,
-        actor_id=actor_id,
-        workspace_id=workspace_id,
-        document_id=document_id,
-        comment_id=comment_id,
-        title=title,
-        excerpt=excerpt,
+    return await _about_comment(
+        session, policy, Kind.REPLY, candidates, document_id, comment_id, actor_id, excerpt
     )
 
 
@@ -209,21 +217,8 @@ async def notify_comment(
     await repository.follow_if_new(session, actor_id, document_id)
     following = await repository.subscriptions(session, document_id)
     followers = {user_id for user_id, on in following.items() if on} - set(skip_user_ids)
-    found = await _document_recipients(session, document_id, followers, actor_id, Kind.COMMENT)
-    if found is None:
-        return []
-    workspace_id, title, recipients = found
-    return await _write(
-        session,
-        policy,
-        recipients,
-        kind=Kind.COMMENT,
-        actor_id=actor_id,
-        workspace_id=workspace_id,
-        document_id=document_id,
-        comment_id=comment_id,
-        title=title,
-        excerpt=excerpt,
+    return await _about_comment(
+        session, policy, Kind.COMMENT, followers, document_id, comment_id, actor_id, excerpt
     )
 
 
