@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 from contextlib import AsyncExitStack
 from datetime import timedelta
 from typing import Annotated, Literal
@@ -28,11 +25,10 @@ from cowrite.documents.schemas import (
     TagOut,
 )
 from cowrite.kit.pagination import Page, PageParams, page_params
+from cowrite.kit.tasks import start_periodic
 from cowrite.state import AppState
 from cowrite.workspaces.deps import WorkspaceEditor, WorkspaceViewer
 from cowrite.workspaces.outbox import PendingEvents
-
-log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["documents"])
 
@@ -151,28 +147,15 @@ async def restore_document(access: RestorableDocument, session: DbSession) -> Do
     return await service.restore(session, access.document, access.principal.user_id)
 
 
-async def _purge_forever(state: AppState) -> None:
-    settings = state.settings
-    while True:
-        try:
-            purged = await service.purge_trash(
-                state.session_factory, timedelta(days=settings.trash_retention_days)
-            )
-            if purged:
-                log.info("purged %d documents from the trash", purged)
-        except Exception:
-            log.exception("trash purge failed")
-        await asyncio.sleep(settings.trash_purge_interval_seconds)
-
-
 async def startup(state: AppState, stack: AsyncExitStack) -> None:
     """Run the trash purge in the background for as long as the app lives."""
-    task = asyncio.create_task(_purge_forever(state), name="cowrite-trash-purge")
+    settings = state.settings
+    retention = timedelta(days=settings.trash_retention_days)
+    task = start_periodic(
+        stack,
+        "cowrite-trash-purge",
+        lambda: service.purge_trash(state.session_factory, retention),
+        settings.trash_purge_interval_seconds,
+        "purged %d documents from the trash",
+    )
     state.background.append(task)
-
-    async def stop() -> None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-    stack.push_async_callback(stop)

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 from contextlib import AsyncExitStack
 from datetime import timedelta
 
 from cowrite.db import unit_of_work
 from cowrite.kit.clock import utcnow
+from cowrite.kit.tasks import start_periodic
 from cowrite.notifications import repository
 from cowrite.notifications.mail import queue
 from cowrite.state import AppState
-
-log = logging.getLogger(__name__)
 
 BATCH = 1000
 SENT_MAIL_DAYS = 7
@@ -41,23 +37,11 @@ async def delete_old_notifications(state: AppState) -> int:
             return total
 
 
-async def _forever(state: AppState) -> None:
-    while True:
-        try:
-            deleted = await delete_old_notifications(state)
-            if deleted:
-                log.info("deleted %d read notifications past the retention", deleted)
-        except Exception:
-            log.exception("notification clean-up failed")
-        await asyncio.sleep(state.settings.notification_maintenance_interval_seconds)
-
-
 async def start_notification_cleanup(state: AppState, stack: AsyncExitStack) -> None:
-    task = asyncio.create_task(_forever(state), name="cowrite-notification-cleanup")
-
-    async def stop() -> None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-    stack.push_async_callback(stop)
+    start_periodic(
+        stack,
+        "cowrite-notification-cleanup",
+        lambda: delete_old_notifications(state),
+        state.settings.notification_maintenance_interval_seconds,
+        "deleted %d read notifications past the retention",
+    )
