@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     # auth
     access_token_ttl_seconds: int = 900
     refresh_token_ttl_seconds: int = 30 * 24 * 3600
+    # a refresh token rotated out this recently still answers the login's current pair (a reload
+    # or a second tab that lost the race), instead of counting as reuse
+    refresh_reuse_grace_seconds: float = 10.0
     password_hash_memory_kib: int = 19 * 1024
     password_hash_time_cost: int = 2
     login_max_failures_per_account: int = 5

@@ -11,6 +11,7 @@ import jwt
 import orjson
 import pytest
 
+from cowrite.config import Settings
 from tests.conftest import TEST_SECRET
 from tests.support.factories import login, make_user
 
@@ -23,11 +24,19 @@ async def test_refresh_rotates_and_reuse_revokes_the_login(client: httpx.AsyncCl
     user = await make_user(client)
     first = await client.post("/api/v1/auth/refresh", json={"refresh_token": user.refresh_token})
     assert first.status_code == 200
-    pair = first.json()
-    assert pair["refresh_token"] != user.refresh_token
-    assert (await client.get("/api/v1/users/me", headers=_bearer(pair["access_token"]))).is_success
+    middle = first.json()
+    assert middle["refresh_token"] != user.refresh_token
+    assert (
+        await client.get("/api/v1/users/me", headers=_bearer(middle["access_token"]))
+    ).is_success
+    second = await client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": middle["refresh_token"]}
+    )
+    assert second.status_code == 200
+    pair = second.json()
 
-    # The rotated token comes back: the whole login ends, including the newest pair.
+    # A token rotated out two rotations ago comes back: someone holds a copy, so the whole
+    # login ends, including the newest pair.
     reused = await client.post("/api/v1/auth/refresh", json={"refresh_token": user.refresh_token})
     assert reused.status_code == 401
     assert reused.json()["code"] == "token_reused"
@@ -43,6 +52,48 @@ async def test_refresh_rotates_and_reuse_revokes_the_login(client: httpx.AsyncCl
     # Another login of the same user is untouched.
     other = await login(client, user.email)
     assert (await client.get("/api/v1/users/me", headers=_bearer(other["access_token"]))).is_success
+
+
+def _jti(token: str) -> str:
+    return str(jwt.decode(token, options={"verify_signature": False})["jti"])
+
+
+async def test_a_refresh_answer_lost_in_flight_is_answered_again_within_the_grace(
+    client: httpx.AsyncClient,
+) -> None:
+    user = await make_user(client)
+    first = await client.post("/api/v1/auth/refresh", json={"refresh_token": user.refresh_token})
+    assert first.status_code == 200
+    current = first.json()
+
+    # The page reloaded before it stored the answer: the same token again gets the login's
+    # current pair (same refresh id), and nothing is revoked.
+    again = await client.post("/api/v1/auth/refresh", json={"refresh_token": user.refresh_token})
+    assert again.status_code == 200, again.text
+    assert _jti(again.json()["refresh_token"]) == _jti(current["refresh_token"])
+    assert (
+        await client.get("/api/v1/users/me", headers=_bearer(current["access_token"]))
+    ).is_success
+    onward = await client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": again.json()["refresh_token"]}
+    )
+    assert onward.status_code == 200
+
+
+async def test_a_rotated_token_past_the_grace_is_reuse(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    settings.refresh_reuse_grace_seconds = 0.0
+    user = await make_user(client)
+    first = await client.post("/api/v1/auth/refresh", json={"refresh_token": user.refresh_token})
+    assert first.status_code == 200
+    reused = await client.post("/api/v1/auth/refresh", json={"refresh_token": user.refresh_token})
+    assert reused.status_code == 401
+    assert reused.json()["code"] == "token_reused"
+    newest = await client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": first.json()["refresh_token"]}
+    )
+    assert newest.status_code == 401
 
 
 async def test_logout_stops_access_tokens_at_once(client: httpx.AsyncClient) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import httpx
 
+from cowrite.config import Settings
 from tests.support.factories import PASSWORD, make_user
 
 COOKIE = "cowrite_refresh"
@@ -16,7 +17,10 @@ def _set_cookie(response: httpx.Response) -> str:
     return headers[0]
 
 
-async def test_login_refresh_logout_in_cookie_mode(client: httpx.AsyncClient) -> None:
+async def test_login_refresh_logout_in_cookie_mode(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    settings.refresh_reuse_grace_seconds = 0.0  # the reuse below comes at once
     user = await make_user(client)
     login = await client.post(
         "/api/v1/auth/login?cookie=true", json={"email": user.email, "password": PASSWORD}
@@ -48,7 +52,7 @@ async def test_login_refresh_logout_in_cookie_mode(client: httpx.AsyncClient) ->
         await client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {fresh}"})
     ).status_code == 200
 
-    # The rotated-out cookie presented again is reuse: the whole login ends.
+    # The rotated-out cookie presented again, past the grace, is reuse: the whole login ends.
     client.cookies.clear()
     client.cookies.set(COOKIE, first_cookie or "", path="/api/v1/auth")
     stolen = await client.post("/api/v1/auth/refresh?cookie=true")

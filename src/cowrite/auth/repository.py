@@ -53,10 +53,17 @@ async def rotate_refresh(
     session: AsyncSession, login_id: uuid.UUID, old_jti: str, new_jti: str, expires_at: datetime
 ) -> bool:
     """Swap the login's refresh id only if it is still `old_jti` (one winner under races)."""
+    now = utcnow()
     result = await session.execute(
         update(Login)
         .where(Login.id == login_id, Login.refresh_jti == old_jti, Login.revoked_at.is_(None))
-        .values(refresh_jti=new_jti, last_used_at=utcnow(), expires_at=expires_at)
+        .values(
+            refresh_jti=new_jti,
+            previous_refresh_jti=old_jti,
+            rotated_at=now,
+            last_used_at=now,
+            expires_at=expires_at,
+        )
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]  # CursorResult has rowcount
 

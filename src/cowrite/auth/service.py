@@ -155,6 +155,10 @@ async def refresh(state: AppState, session: AsyncSession, refresh_token: str) ->
     entry = await repository.login_by_id(session, claims.login_id)
     if entry is None or entry.user_id != claims.user_id or entry.revoked_at is not None:
         raise Unauthorized("Login has ended", code="invalid_token")
+    if _within_grace(state, entry, claims.jti):
+        # The answer to this token's rotation never arrived (a reload, another tab): hand out
+        # the login's current pair again rather than ending it.
+        return _pair(state, claims.user_id, entry.id, entry.refresh_jti)
     new_jti = state.tokens.new_jti()
     expires_at = utcnow() + timedelta(seconds=state.tokens.refresh_ttl)
     if entry.refresh_jti != claims.jti or not await repository.rotate_refresh(
@@ -165,6 +169,14 @@ async def refresh(state: AppState, session: AsyncSession, refresh_token: str) ->
         await session.commit()
         raise Unauthorized("Refresh token was already used; login revoked", code="token_reused")
     return _pair(state, claims.user_id, entry.id, new_jti)
+
+
+def _within_grace(state: AppState, entry: Login, jti: str) -> bool:
+    """Whether `jti` is the refresh id rotated out moments ago."""
+    if entry.previous_refresh_jti != jti or entry.rotated_at is None:
+        return False
+    age = (utcnow() - entry.rotated_at).total_seconds()
+    return age <= state.settings.refresh_reuse_grace_seconds
 
 
 async def logout(state: AppState, session: AsyncSession, refresh_token: str) -> None:

@@ -30,6 +30,9 @@ class Login(IdMixin, CreatedMixin, Base):
         ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
     refresh_jti: Mapped[str] = mapped_column(String(64))
+    # the refresh id rotated out last, and when: accepted again for a short grace
+    previous_refresh_jti: Mapped[str | None] = mapped_column(String(64), default=None)
+    rotated_at: Mapped[datetime | None] = mapped_column(default=None)
     last_used_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
