@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import uuid
 from contextlib import AsyncExitStack
+from datetime import datetime
 
 from fastapi import APIRouter, Response, status
 
@@ -21,14 +22,14 @@ from cowrite.state import AppState
 router = APIRouter(prefix="/api/v1/users/me/tokens", tags=["users"])
 
 
-def _out(token: ApiToken) -> TokenOut:
+def _out(token: ApiToken, last_used_at: datetime | None = None) -> TokenOut:
     return TokenOut(
         id=token.id,
         name=token.name,
         scopes=list(token.scopes),
         expires_at=token.expires_at,
         created_at=token.created_at,
-        last_used_at=token.last_used_at,
+        last_used_at=last_used_at,
     )
 
 
@@ -44,7 +45,8 @@ async def create_token(
 
 @router.get("", response_model=list[TokenOut])
 async def list_tokens(principal: AccountUser, state: State, session: DbSession) -> list[TokenOut]:
-    return [_out(token) for token in await service.list_tokens(state, session, principal.user_id)]
+    tokens = await service.list_tokens(state, session, principal.user_id)
+    return [_out(token, last_used_at) for token, last_used_at in tokens]
 
 
 @router.delete("/{token_id}", status_code=status.HTTP_204_NO_CONTENT)

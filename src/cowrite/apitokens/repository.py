@@ -67,4 +67,6 @@ _RECORD_USE = (
 
 async def record_uses(session: AsyncSession, uses: dict[uuid.UUID, Use]) -> None:
     rows = [{"token_id": token_id, "last": use.last} for token_id, use in sorted(uses.items())]
-    await session.execute(_RECORD_USE, rows)
+    # Core executemany: one statement for the batch, no ORM bookkeeping of loaded rows.
+    connection = await session.connection()
+    await connection.execute(_RECORD_USE, rows)

@@ -50,10 +50,15 @@ async def create_token(
 
 async def list_tokens(
     state: AppState, session: AsyncSession, user_id: uuid.UUID
-) -> Sequence[ApiToken]:
-    if state.token_usage is not None:
-        await state.token_usage.flush()  # this process's last uses, so the list is current
-    return await repository.tokens_of(session, user_id)
+) -> list[tuple[ApiToken, datetime | None]]:
+    """The user's tokens and when each was last used (counting uses this process noted and
+    has not written yet)."""
+    tokens = await repository.tokens_of(session, user_id)
+    usage = state.token_usage
+    return [
+        (token, usage.latest(token.id, token.last_used_at) if usage else token.last_used_at)
+        for token in tokens
+    ]
 
 
 async def revoke_token(session: AsyncSession, user_id: uuid.UUID, token_id: uuid.UUID) -> None:

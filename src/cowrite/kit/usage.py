@@ -41,6 +41,16 @@ class UsageTally:
             use.count += count
             use.last = now
 
+    def pending(self, item_id: uuid.UUID) -> Use | None:
+        """Uses noted here and not written yet (a listing adds them to what it read)."""
+        return self._pending.get(item_id)
+
+    def latest(self, item_id: uuid.UUID, written: datetime | None) -> datetime | None:
+        use = self._pending.get(item_id)
+        if use is None:
+            return written
+        return use.last if written is None else max(written, use.last)
+
     async def flush(self) -> None:
         """Write what is pending; kept for the next try when the write fails."""
         async with self._lock:

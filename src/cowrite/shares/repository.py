@@ -92,7 +92,9 @@ async def record_uses(session: AsyncSession, uses: dict[uuid.UUID, Use]) -> None
         {"share_id": share_id, "views": use.count, "last": use.last}
         for share_id, use in sorted(uses.items())
     ]
-    await session.execute(_RECORD_USE, rows)
+    # Core executemany: one statement for the batch, no ORM bookkeeping of loaded rows.
+    connection = await session.connection()
+    await connection.execute(_RECORD_USE, rows)
 
 
 def is_expired(link: ShareLink, now: datetime | None = None) -> bool:

@@ -33,6 +33,8 @@ def access_tokens(state: AppState) -> ShareAccessTokens:
 
 
 def link_out(link: ShareLink, state: AppState, token: str | None = None) -> ShareOut:
+    usage = state.share_usage
+    pending = usage.pending(link.id) if usage is not None else None
     return ShareOut(
         id=link.id,
         document_id=link.document_id,
@@ -43,8 +45,8 @@ def link_out(link: ShareLink, state: AppState, token: str | None = None) -> Shar
         noindex=link.noindex,
         created_by=link.created_by,
         created_at=link.created_at,
-        last_used_at=link.last_used_at,
-        view_count=link.view_count,
+        last_used_at=usage.latest(link.id, link.last_used_at) if usage else link.last_used_at,
+        view_count=link.view_count + (pending.count if pending else 0),
     )
 
 
@@ -81,8 +83,6 @@ async def create_link(
 async def list_links(
     state: AppState, session: AsyncSession, document_id: uuid.UUID
 ) -> list[ShareOut]:
-    if state.share_usage is not None:
-        await state.share_usage.flush()  # this process's counts, so the list is current
     links = await repository.live_links(session, document_id)
     return [link_out(link, state) for link in links]
 
