@@ -134,7 +134,9 @@ async def test_trashed_document_hides_its_links_until_restored(
     client: httpx.AsyncClient, team: Team, document: dict[str, Any]
 ) -> None:
     link = await _share(client, team, document)
-    trashed = await client.delete(f"/api/v1/documents/{document['id']}", headers=team.editor.headers)
+    trashed = await client.delete(
+        f"/api/v1/documents/{document['id']}", headers=team.editor.headers
+    )
     assert trashed.status_code == 204
     assert (await client.get(f"/api/v1/shared/{link['token']}")).status_code == 404
     restored = await client.post(
@@ -220,7 +222,9 @@ async def test_turning_public_sharing_off_revokes_every_link(
     assert refused.status_code == 403 and refused.json()["code"] == "sharing_disabled"
 
     # Turning it back on brings no old link back.
-    on = await client.patch(workspace, json={"allow_public_shares": True}, headers=team.admin.headers)
+    on = await client.patch(
+        workspace, json={"allow_public_shares": True}, headers=team.admin.headers
+    )
     assert on.json()["allow_public_shares"] is True
     assert (await client.get(f"/api/v1/shared/{first['token']}")).status_code == 404
     fresh = await _share(client, team, document)
