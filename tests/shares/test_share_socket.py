@@ -128,7 +128,7 @@ async def test_the_reader_shows_up_only_as_anonymous(server: ServerProcess) -> N
 
 
 async def test_password_links_need_the_unlock_token(server: ServerProcess) -> None:
-    team, document, link = await _setup(server, password="open sesame")
+    _team, document, link = await _setup(server, password="open sesame")
     async with connect(_share_url(server, document["id"], link)) as ws:
         assert await closed_with(ws) == 4401
     async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
