@@ -24,6 +24,7 @@ from cowrite.shares import repository
 from cowrite.shares.schemas import ShareOut
 from cowrite.shares.tokens import MAX_TOKEN_LENGTH, ShareAccessTokens, new_share_token
 from cowrite.state import AppState
+from cowrite.webhooks.events import enqueue_event
 from cowrite.workspaces.outbox import EventOutbox
 
 
@@ -77,6 +78,20 @@ async def create_link(
         view_count=0,
     )
     await repository.add_link(session, link)
+    # The webhook names the link, never its token (that is the reader's key).
+    await enqueue_event(
+        session,
+        document.workspace_id,
+        "share.created",
+        {
+            "share_id": str(link.id),
+            "document_id": str(document.id),
+            "created_by": str(creator_id),
+            "expires_at": expires_at.isoformat() if expires_at else None,
+            "has_password": link.password_hash is not None,
+        },
+        subject=document.id,
+    )
     return link_out(link, state, token)
 
 
