@@ -62,6 +62,7 @@ def registry() -> dict[str, Workload]:
         rolling,
         scaleout,
         search,
+        shares,
         single,
         transfer,
         webhooks,
@@ -83,4 +84,5 @@ def registry() -> dict[str, Workload]:
         "rich": rich.run,
         "transfer": transfer.run,
         "webhooks": webhooks.run,
+        "shares": shares.run,
     }

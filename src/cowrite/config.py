@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     login_failure_window_seconds: int = 900
     login_max_lockout_seconds: int = 900
 
+    # share links and personal API tokens
+    share_access_ttl_seconds: int = 3600  # what unlocking a password-protected link gives
+    share_unlock_max_failures_per_link: int = 10
+    share_unlock_max_failures_per_address: int = 30
+    usage_flush_seconds: float = 5.0  # how often last-used times and view counts are written
+
     # documents, versions, search
     max_document_bytes: int = 5 * 1024 * 1024
     version_fold_seconds: int = 60

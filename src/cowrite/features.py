@@ -7,6 +7,7 @@ from types import ModuleType
 
 from fastapi import APIRouter
 
+from cowrite.apitokens import endpoints as apitokens
 from cowrite.collab import endpoints as collab
 from cowrite.comments import endpoints as comments
 from cowrite.documents import endpoints as documents
@@ -17,6 +18,7 @@ from cowrite.oidc import endpoints as oidc
 from cowrite.ops import endpoints as ops
 from cowrite.presence import endpoints as presence
 from cowrite.search import endpoints as search
+from cowrite.shares import endpoints as shares
 from cowrite.state import Startup
 from cowrite.transfer import endpoints as transfer
 from cowrite.versions import endpoints as versions
@@ -51,5 +53,7 @@ FEATURES = [
 # Jobs start after presence (progress goes to the owner's sockets); exports and imports after jobs.
 FEATURES += [_feature(jobs), _feature(transfer)]
 FEATURES += [_feature(webhooks), _feature(oidc)]
+# Share links and API tokens count their uses in memory and write them in batches.
+FEATURES += [_feature(shares), _feature(apitokens)]
 # Installed last so that its SIGTERM hook runs first (see cowrite.ops.endpoints).
 FEATURES.append(_feature(ops))

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from cowrite.config import Settings
 from cowrite.kit.events import EventHub
+from cowrite.kit.usage import UsageTally
 
 if TYPE_CHECKING:
     from cowrite.auth.passwords import PasswordHasher
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from cowrite.notifications.dispatch import NotificationDispatcher
     from cowrite.observability import Metrics
     from cowrite.oidc.client import OidcClient
+    from cowrite.shares.tokens import ShareAccessTokens
 
 
 @dataclass
@@ -52,6 +54,10 @@ class AppState:
     jobs: JobRunner | None = None
     # The single sign-on provider, when one is configured.
     oidc: OidcClient | None = None
+    # Share links: what signs unlock tokens, and uses counted in memory (links, API tokens).
+    share_access: ShareAccessTokens | None = None
+    share_usage: UsageTally | None = None
+    token_usage: UsageTally | None = None
 
     @property
     def reader_factory(self) -> async_sessionmaker[AsyncSession]:

@@ -14,7 +14,7 @@ from cowrite.auth.cookies import (
     refresh_cookie,
     set_refresh_cookie,
 )
-from cowrite.auth.deps import CurrentUser, PasswordLogin
+from cowrite.auth.deps import AccountUser, PasswordLogin
 from cowrite.auth.schemas import (
     AccessToken,
     ConnectionOut,
@@ -123,12 +123,12 @@ async def logout(
 
 
 @users_router.get("/me", response_model=UserOut)
-async def me(principal: CurrentUser) -> UserOut:
+async def me(principal: AccountUser) -> UserOut:
     return UserOut.model_validate(principal.user)
 
 
 @users_router.patch("/me", response_model=UserOut)
-async def update_me(body: ProfileUpdate, principal: CurrentUser, session: DbSession) -> UserOut:
+async def update_me(body: ProfileUpdate, principal: AccountUser, session: DbSession) -> UserOut:
     user = principal.user
     user.full_name = body.full_name
     await session.flush()
@@ -137,7 +137,7 @@ async def update_me(body: ProfileUpdate, principal: CurrentUser, session: DbSess
 
 @users_router.post("/me/password", status_code=status.HTTP_204_NO_CONTENT)
 async def change_password(
-    body: PasswordChange, principal: CurrentUser, state: State, session: DbSession
+    body: PasswordChange, principal: AccountUser, state: State, session: DbSession
 ) -> Response:
     await service.change_password(
         state, session, principal.user, principal.login_id, body.current_password, body.new_password
@@ -146,7 +146,7 @@ async def change_password(
 
 
 @users_router.get("/me/sessions", response_model=SessionsOut)
-async def my_sessions(principal: CurrentUser, session: DbSession) -> SessionsOut:
+async def my_sessions(principal: AccountUser, session: DbSession) -> SessionsOut:
     logins = await repository.live_logins(session, principal.user_id)
     connections = await repository.live_connections(session, principal.user_id)
     return SessionsOut(
@@ -180,7 +180,7 @@ async def my_sessions(principal: CurrentUser, session: DbSession) -> SessionsOut
 
 @users_router.delete("/me/sessions/{login_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def revoke_session(
-    login_id: uuid.UUID, principal: CurrentUser, state: State, session: DbSession
+    login_id: uuid.UUID, principal: AccountUser, state: State, session: DbSession
 ) -> Response:
     revoked = await service.revoke(state, session, principal.user_id, [login_id])
     if not revoked:

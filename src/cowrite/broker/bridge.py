@@ -26,6 +26,7 @@ from cowrite.kit.events import (
     EventHub,
     LoginsRevoked,
     MembershipChanged,
+    SharesRevoked,
     WorkspaceDeleted,
 )
 
@@ -34,7 +35,13 @@ log = logging.getLogger(__name__)
 EVENTS_CHANNEL = "events"
 BRIDGED_EVENTS: dict[str, type] = {
     cls.__name__: cls
-    for cls in (MembershipChanged, WorkspaceDeleted, LoginsRevoked, DocumentTrashed)
+    for cls in (
+        MembershipChanged,
+        WorkspaceDeleted,
+        LoginsRevoked,
+        DocumentTrashed,
+        SharesRevoked,
+    )
 }
 
 

@@ -186,3 +186,14 @@ class SocketPeer:
             self.close_code = CloseCode.ABNORMAL
             self._closed()
         self._finish()
+
+
+class SharePeer(SocketPeer):
+    """An anonymous reader who came in through a share link: never writes, and is closed the
+    moment its link stops working."""
+
+    __slots__ = ("share_id",)
+
+    def __init__(self, *args: Any, share_id: uuid.UUID | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.share_id = share_id

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
@@ -14,9 +15,10 @@ from starlette.websockets import WebSocketDisconnect
 
 from cowrite.auth.deps import principal_from_token
 from cowrite.collab import sessions
-from cowrite.collab.connection import SocketPeer
+from cowrite.collab.anonymous import anonymize
+from cowrite.collab.connection import SharePeer, SocketPeer
 from cowrite.collab.formats import DocumentTooLarge
-from cowrite.collab.protocol import LimitExceeded, ProtocolError, parse_frame
+from cowrite.collab.protocol import LimitExceeded, Message, ProtocolError, parse_frame
 from cowrite.collab.repair import start_repair
 from cowrite.collab.room import Room
 from cowrite.collab.service import CollabService
@@ -31,9 +33,12 @@ from cowrite.realtime.admission import (
     forget_handshake,
     header_value,
     open_channel,
+    open_share_channel,
+    query_value,
     refuse,
 )
 from cowrite.realtime.codes import CloseCode
+from cowrite.shares import service as shares
 from cowrite.state import AppState
 from cowrite.workspaces.roles import Role
 
@@ -118,6 +123,10 @@ async def _recheck(
 @router.websocket("/ws/yjs/{document_id}")
 async def yjs_socket(websocket: WebSocket, document_id: str) -> None:
     state: AppState = websocket.app.state.cowrite
+    share = query_value(websocket, "share")
+    if share is not None:
+        await _shared_socket(state, websocket, document_id, share)
+        return
     service: CollabService = state.collab
     settings = state.settings
     token = await open_channel(
@@ -183,8 +192,98 @@ async def yjs_socket(websocket: WebSocket, document_id: str) -> None:
         await sessions.close_yjs_session(state, peer.connection_id, room.document_id)
 
 
+async def _admit_share(
+    state: AppState, document_id: str, share: str, unlock: str | None, peer: SharePeer
+) -> uuid.UUID | CloseCode:
+    """The document a share link opens (it must be the one in the path), or the close code."""
+    try:
+        document_uuid = uuid.UUID(document_id)
+    except ValueError:
+        return CloseCode.NOT_FOUND
+    try:
+        async with admission_gate(), unit_of_work(state.reader_factory) as session:
+            opened = await shares.find_link(session, share)
+            if opened.document.id != document_uuid:
+                return CloseCode.NOT_FOUND
+            shares.check_unlocked(state, opened.link, unlock)
+    except Unauthorized:
+        return CloseCode.UNAUTHENTICATED
+    except NotFound:
+        return CloseCode.NOT_FOUND
+    peer.share_id = opened.link.id
+    if state.share_usage is not None:
+        state.share_usage.note(opened.link.id, count=0)
+    return document_uuid
+
+
+async def _shared_socket(
+    state: AppState, websocket: WebSocket, document_id: str, share: str
+) -> None:
+    """`/ws/yjs/{document_id}?share=<token>`: the live text for an anonymous reader, who may
+    not change it and shows up in awareness only as an anonymous reader."""
+    service: CollabService = state.collab
+    settings = state.settings
+    unlock = await open_share_channel(
+        websocket, settings, max_message_bytes=settings.yjs_max_message_bytes
+    )
+    if isinstance(unlock, CloseCode):
+        await refuse(websocket, unlock)
+        return
+    peer = SharePeer(
+        websocket.send_bytes,
+        websocket.close,
+        connection_id=uuid.uuid4(),
+        user_id=None,
+        login_id=None,
+        can_write=False,
+        queue_limit=settings.yjs_send_queue_max,
+        queue_bytes=settings.yjs_send_queue_max_bytes,
+    )
+    service.admitting(peer)
+    try:
+        admitted = await _admit_share(state, document_id, share, unlock, peer)
+        if isinstance(admitted, CloseCode):
+            await refuse(websocket, admitted)
+            return
+        forget_handshake(websocket)
+        try:
+            room = await service.open_room(admitted)
+        except NotFound:
+            await refuse(websocket, CloseCode.NOT_FOUND)
+            return
+        state.metrics.ws_connections.labels("yjs").inc()
+        service.join(room, peer)
+    finally:
+        changed = service.admitted(peer)
+    try:
+        if changed:
+            refused = await _admit_share(state, document_id, share, unlock, peer)
+            if isinstance(refused, CloseCode):
+                peer.request_close(refused, "link no longer works")
+        reader_id = f"anonymous:{peer.connection_id}"
+        entries = settings.yjs_awareness_max_entries
+        await _read_until_closed(
+            websocket,
+            room,
+            peer,
+            state,
+            inbound=lambda messages: anonymize(messages, reader_id, entries),
+        )
+    finally:
+        peer.on_close = None
+        service.leave(room, peer)
+        peer.request_close(CloseCode.NORMAL, "")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(peer.wait_finished(), CLOSE_WAIT_SECONDS)
+        state.metrics.ws_connections.labels("yjs").dec()
+
+
 async def _read_until_closed(
-    websocket: WebSocket, room: Room, peer: SocketPeer, state: AppState
+    websocket: WebSocket,
+    room: Room,
+    peer: SocketPeer,
+    state: AppState,
+    inbound: Callable[[list[Message]], list[Message]] | None = None,
 ) -> None:
     """Feed the client's frames to the room until it leaves or breaks the rules.
 
@@ -231,6 +330,8 @@ async def _read_until_closed(
                 return
             try:
                 messages = parse_frame(data)
+                if inbound is not None:
+                    messages = inbound(messages)
                 if not rate.take(len(messages)):
                     peer.request_close(CloseCode.POLICY, "too many messages")
                     return

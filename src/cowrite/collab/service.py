@@ -13,7 +13,7 @@ from pycrdt import Doc
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cowrite.collab import protocol, repository, sessions
-from cowrite.collab.connection import SocketPeer
+from cowrite.collab.connection import SharePeer, SocketPeer
 from cowrite.collab.formats import BodyFormat, RichBody, body_for, capture
 from cowrite.collab.log import UpdateLog
 from cowrite.collab.protocol import ProtocolError
@@ -27,6 +27,7 @@ from cowrite.kit.events import (
     DocumentTrashed,
     LoginsRevoked,
     MembershipChanged,
+    SharesRevoked,
     WorkspaceDeleted,
 )
 from cowrite.realtime.codes import CloseCode
@@ -81,6 +82,7 @@ class CollabService:
         events.subscribe(WorkspaceDeleted, self._on_workspace_deleted)
         events.subscribe(DocumentTrashed, self._on_document_trashed)
         events.subscribe(LoginsRevoked, self._on_logins_revoked)
+        events.subscribe(SharesRevoked, self._on_shares_revoked)
 
     async def going_away(self, within: float) -> None:
         """The process is stopping: send out what every room holds, then close every socket
@@ -105,6 +107,7 @@ class CollabService:
         events.unsubscribe(WorkspaceDeleted, self._on_workspace_deleted)
         events.unsubscribe(DocumentTrashed, self._on_document_trashed)
         events.unsubscribe(LoginsRevoked, self._on_logins_revoked)
+        events.unsubscribe(SharesRevoked, self._on_shares_revoked)
         for timer in [*self._unload_timers.values(), *self._content_timers.values()]:
             timer.cancel()
         for room in list(self.rooms.values()):
@@ -413,6 +416,18 @@ class CollabService:
             for peer in list(room.peers):
                 if peer.user_id == event.user_id and peer.login_id in revoked:
                     peer.request_close(CloseCode.UNAUTHENTICATED, "login ended")
+
+    def _on_shares_revoked(self, event: SharesRevoked) -> None:
+        revoked = set(event.share_ids)
+
+        def through_revoked(peer: Peer) -> bool:
+            return isinstance(peer, SharePeer) and peer.share_id in (None, *revoked)
+
+        self._note_admitting(through_revoked)
+        for room in self.rooms.values():
+            for peer in list(room.peers):
+                if isinstance(peer, SharePeer) and peer.share_id in revoked:
+                    peer.request_close(CloseCode.FORBIDDEN, "share link revoked")
 
 
 async def _stored_state(

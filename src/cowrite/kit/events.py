@@ -48,6 +48,13 @@ class DocumentTrashed:
     workspace_id: UUID
 
 
+@dataclass(frozen=True, slots=True)
+class SharesRevoked:
+    """These share links stopped working (revoked, or public sharing turned off)."""
+
+    share_ids: tuple[UUID, ...]
+
+
 class EventHub:
     """Typed publish/subscribe inside one process; the broker carries events between processes."""
 

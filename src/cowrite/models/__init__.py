@@ -14,11 +14,13 @@ from cowrite.models.notifications import (
     OutgoingMail,
 )
 from cowrite.models.sessions import UserSession
+from cowrite.models.shares import ApiToken, ShareLink
 from cowrite.models.sso import OidcHandoff, OidcIdentity
 from cowrite.models.webhooks import Webhook, WebhookDelivery
 from cowrite.models.workspaces import Membership, Workspace
 
 __all__ = [
+    "ApiToken",
     "Base",
     "Comment",
     "CommentMention",
@@ -35,6 +37,7 @@ __all__ = [
     "OidcHandoff",
     "OidcIdentity",
     "OutgoingMail",
+    "ShareLink",
     "StoredFile",
     "User",
     "UserSession",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cowrite.kit.clock import utcnow
@@ -25,6 +25,8 @@ class Workspace(IdMixin, CreatedMixin, Base):
     )
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
+    # Off: no share link of the workspace works, and none can be made.
+    allow_public_shares: Mapped[bool] = mapped_column(default=True, server_default=true())
 
 
 class Membership(Base):

@@ -125,3 +125,18 @@ async def refuse(websocket: WebSocket, code: CloseCode, reason: str = "") -> Non
     """Close during admission; a client that already left is no error."""
     with contextlib.suppress(Exception):
         await websocket.close(int(code), reason or code.name.lower().replace("_", " "))
+
+
+async def open_share_channel(
+    websocket: WebSocket, settings: Settings, *, max_message_bytes: int
+) -> str | CloseCode | None:
+    """Accept a share link's read-only socket (`?share=<link token>`): no account token is
+    needed; a password-protected link's unlock token comes as `token` or the bearer
+    subprotocol. The unlock token (None without one), or the code that refuses the socket."""
+    offered = list(websocket.scope.get("subprotocols") or ())
+    await websocket.accept(subprotocol=SUBPROTOCOL if SUBPROTOCOL in offered else None)
+    if isinstance(websocket, DirectWebSocket):
+        websocket.limit_message_bytes(max_message_bytes)
+    if not origin_allowed(websocket, settings.allowed_origins):
+        return CloseCode.FORBIDDEN
+    return query_value(websocket, "token") or _bearer(offered)

@@ -78,7 +78,12 @@ class WebApp:
         nonce = secrets.token_urlsafe(18)
         page = self._index_html()
         body = NOT_BUILT if page is None else page.replace(NONCE_PLACEHOLDER, nonce)
-        return HTMLResponse(body, headers=html_headers(request.headers, nonce))
+        headers = html_headers(request.headers, nonce)
+        if path.startswith("/s/"):
+            # A share link's page: kept out of search engines, and its token out of referrers.
+            headers["X-Robots-Tag"] = "noindex, nofollow"
+            headers["Referrer-Policy"] = "no-referrer"
+        return HTMLResponse(body, headers=headers)
 
     def _index_html(self) -> str | None:
         """The built index.html, read again only when a new build replaced it."""

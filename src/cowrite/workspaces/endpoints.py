@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from cowrite.auth.deps import CurrentUser
 from cowrite.deps import DbSession
 from cowrite.kit.pagination import MAX_LIMIT, Page, PageParams, page_params
+from cowrite.shares.service import revoke_workspace_links
 from cowrite.state import AppState
 from cowrite.workspaces import service
 from cowrite.workspaces.deps import WorkspaceAdmin, WorkspaceOwner, WorkspaceViewer
@@ -40,6 +41,7 @@ def _workspace_out(view: service.WorkspaceView) -> WorkspaceOut:
         role=view.role,
         created_at=workspace.created_at,
         updated_at=workspace.updated_at,
+        allow_public_shares=workspace.allow_public_shares,
     )
 
 
@@ -87,11 +89,13 @@ async def get_workspace(access: WorkspaceViewer) -> WorkspaceOut:
 
 @router.patch("/{workspace_id}", response_model=WorkspaceOut)
 async def update_workspace(
-    body: WorkspaceUpdate, access: WorkspaceAdmin, session: DbSession
+    body: WorkspaceUpdate, access: WorkspaceAdmin, session: DbSession, events: PendingEvents
 ) -> WorkspaceOut:
     workspace = await service.update_workspace(
         session, access.workspace, body.model_dump(exclude_unset=True)
     )
+    if body.allow_public_shares is False:
+        await revoke_workspace_links(session, workspace.id, events)
     return _workspace_out(service.WorkspaceView(workspace, access.role))
 
 

@@ -31,12 +31,14 @@ class WorkspaceUpdate(StrictBody):
 
     name: WorkspaceName | None = None
     description: Description | None = None
+    # false revokes every share link of the workspace and refuses new ones
+    allow_public_shares: bool | None = None
 
-    @field_validator("name")
+    @field_validator("name", "allow_public_shares")
     @classmethod
-    def _name_not_null(cls, value: str | None) -> str:
+    def _not_null(cls, value: object) -> object:
         if value is None:
-            raise ValueError("name cannot be null")
+            raise ValueError("cannot be null")
         return value
 
 
@@ -47,6 +49,7 @@ class WorkspaceOut(BaseModel):
     role: Role
     created_at: datetime
     updated_at: datetime
+    allow_public_shares: bool = True
 
 
 class MemberCreate(StrictBody):

@@ -75,7 +75,7 @@ async def list_workspaces(
 
 
 async def update_workspace(
-    session: AsyncSession, workspace: Workspace, changes: dict[str, str | None]
+    session: AsyncSession, workspace: Workspace, changes: dict[str, str | bool | None]
 ) -> Workspace:
     for field, value in changes.items():
         setattr(workspace, field, value)

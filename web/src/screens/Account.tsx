@@ -3,6 +3,7 @@ import { useEffect, useState } from 'preact/hooks'
 import type { Shell } from '../App'
 import { api } from '../api/client'
 import type { LoginInfo } from '../api/types'
+import { ApiTokens } from '../components/ApiTokens'
 import { messageOf } from '../components/errors'
 import { NotificationSettings } from './NotificationSettings'
 
@@ -45,6 +46,7 @@ export function Account (props: { shell: Shell }) {
         </form>
       </section>
       <NotificationSettings />
+      <ApiTokens />
       <section class="card">
         <h2>Signed-in devices</h2>
         <ul class="plain sessions">

@@ -7,6 +7,7 @@ import { api } from '../api/client'
 import { atLeast, type DocumentFull, type Member, type Role, type Thread } from '../api/types'
 import { Link } from '../components/Link'
 import { messageOf } from '../components/errors'
+import { ShareDialog } from '../components/ShareDialog'
 import { anchorOf } from '../editor/anchors'
 import { type CollabState, CollabSession } from '../editor/collab'
 import { createEditor, type Editor as CodeEditor } from '../editor/codemirror'
@@ -50,6 +51,7 @@ export function Editor (props: EditorProps) {
   const [members, setMembers] = useState<Member[]>([])
   const [live, setLive] = useState<{ collab: CollabSession, presence: PresenceSocket, editor: CodeEditor } | null>(null)
   const [uploading, setUploading] = useState(0)
+  const [sharing, setSharing] = useState(false)
   const host = useRef<HTMLDivElement>(null)
   const previewBox = useRef<HTMLDivElement>(null)
   const editor = useRef<CodeEditor | null>(null)
@@ -192,6 +194,7 @@ export function Editor (props: EditorProps) {
           {canComment && <button type="button" onMouseDown={(e) => e.preventDefault()} onClick={startComment}>Comment</button>}
           <button type="button" aria-pressed={panel === 'comments'} onClick={() => setPanel(panel === 'comments' ? null : 'comments')}>Comments</button>
           <button type="button" aria-pressed={panel === 'history'} onClick={() => setPanel(panel === 'history' ? null : 'history')}>History</button>
+          <button type="button" aria-haspopup="dialog" onClick={() => setSharing(true)}>Share</button>
         </div>
         {closed && <p class="error" role="alert">{closed}</p>}
         {error && doc && <p class="error" role="alert">{error}</p>}
@@ -200,6 +203,7 @@ export function Editor (props: EditorProps) {
           <div class="pane preview markdown" ref={previewBox} hidden={!preview} aria-label="Preview" role="region" data-testid="preview" />
         </div>
       </main>
+      {sharing && <ShareDialog documentId={documentId} canShare={canWrite} onClose={() => setSharing(false)} />}
       {panel === 'history' && <History documentId={documentId} canWrite={canWrite} onClose={() => setPanel(null)} />}
       {panel === 'comments' && (
         <CommentsPanel documentId={documentId} comments={comments} me={shell.user} role={role} members={members}

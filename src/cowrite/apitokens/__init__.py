@@ -1,0 +1,1 @@
+"""Personal API tokens: `cwp_` bearer tokens for scripts, REST only."""

@@ -1,0 +1,1 @@
+"""Share links: anonymous read access to one document."""
