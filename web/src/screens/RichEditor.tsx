@@ -1,18 +1,22 @@
 // The editor page of a rich-text document: title, a formatting toolbar, the Tiptap editor over
-// the shared fragment with remote carets, the people present, the connection state and the
-// history panel. Its own chunk: only rich documents load Tiptap and ProseMirror.
+// the shared fragment with remote carets, the people present, the connection state, and the
+// history and comments panels (threads anchored in the text, highlighted in the editor). Its own
+// chunk: only rich documents load Tiptap and ProseMirror.
 import { useEffect, useRef, useState } from 'preact/hooks'
 import type { EditorProps } from '../App'
 import { api } from '../api/client'
-import { atLeast, type DocumentFull, type Role } from '../api/types'
+import { atLeast, type DocumentFull, type Member, type Role, type Thread } from '../api/types'
 import { Link } from '../components/Link'
 import { messageOf } from '../components/errors'
 import { type CollabState, CollabSession } from '../editor/collab'
+import { CommentsPanel, type Draft } from '../editor/Comments'
+import { useComments } from '../editor/comments'
 import { ConnectionBadge, closedText } from '../editor/Connection'
 import { History } from '../editor/History'
 import { mergePeople, People, type Person } from '../editor/People'
 import { PresenceSocket } from '../editor/presence'
 import { type CaretUser, createRichEditor, type RichEditor as Rich } from '../editor/tiptap'
+import { useSearch } from '../router'
 
 type Chain = ReturnType<Rich['tiptap']['chain']>
 
@@ -82,11 +86,17 @@ export function RichEditor (props: EditorProps) {
   const [error, setError] = useState<string | null>(null)
   const [state, setState] = useState<CollabState | null>(null)
   const [people, setPeople] = useState<Person[]>([])
-  const [panel, setPanel] = useState<'history' | null>(null)
+  const [panel, setPanel] = useState<'history' | 'comments' | null>(null)
+  const [draft, setDraft] = useState<Draft | null>(null)
+  const [members, setMembers] = useState<Member[]>([])
+  const [live, setLive] = useState<{ collab: CollabSession, presence: PresenceSocket } | null>(null)
   const [editor, setEditor] = useState<Rich | null>(null)
   const [, redraw] = useState(0)
   const host = useRef<HTMLDivElement>(null)
   const canWrite = atLeast(role, 'editor')
+  const canComment = atLeast(role, 'commenter')
+  const comments = useComments(documentId, live?.collab.doc ?? null, live?.presence ?? null, editor)
+  const search = useSearch()
 
   useEffect(() => {
     void (async () => {
@@ -96,6 +106,7 @@ export function RichEditor (props: EditorProps) {
         setTitle(loaded.title)
         const known = shell.workspaces.find((w) => w.id === loaded.workspace_id)
         setRole(known ? known.role : (await api.workspace(loaded.workspace_id)).role)
+        setMembers(await api.members(loaded.workspace_id).catch(() => []))
       } catch (problem) { setError(messageOf(problem)) }
     })()
   }, [documentId])
@@ -119,20 +130,48 @@ export function RichEditor (props: EditorProps) {
     const created = createRichEditor(host.current, collab.doc, collab.provider.awareness, user, true, {
       onLocalEdit: () => presence.typed(),
       onFocus: (focused) => presence.editing(focused),
-      onState: () => redraw((n) => n + 1)
+      onState: () => redraw((n) => n + 1),
+      onThread: (id) => { setPanel('comments'); comments.setActive(id) }
     })
     setEditor(created)
+    setLive({ collab, presence })
     return () => {
       unsubscribes.forEach((unsubscribe) => unsubscribe())
       collab.provider.awareness.off('change', refreshPeople)
       created.destroy()
       setEditor(null)
+      setLive(null)
       presence.destroy()
       collab.destroy()
     }
   }, [documentId])
 
   useEffect(() => { editor?.setReadOnly(!canWrite) }, [canWrite, editor])
+
+  // Opened from a notification (`?comment=<id>`): show that comment's thread.
+  const wanted = new URLSearchParams(search).get('comment')
+  useEffect(() => {
+    if (!wanted) return
+    const thread = comments.threads.find((t) => t.id === wanted || t.replies.some((r) => r.id === wanted))
+    if (!thread) return
+    setPanel('comments')
+    jump(thread)
+  }, [wanted, comments.threads.length > 0])
+
+  const jump = (thread: Thread): void => {
+    comments.setActive(thread.id)
+    const at = comments.located.get(thread.id)
+    if (at) editor?.reveal(at.from)
+  }
+
+  const startComment = (): void => {
+    const range = editor?.selection()
+    const anchor = range ? editor?.anchorOf(range.from, range.to) : null
+    if (!range || !anchor || !editor) { setError('Select the text to comment on first.'); return }
+    setError(null)
+    setDraft({ anchor, quote: editor.quote(range.from, range.to) })
+    setPanel('comments')
+  }
 
   const saveTitle = async (): Promise<void> => {
     if (!doc || title.trim() === doc.title || !title.trim()) return
@@ -157,6 +196,8 @@ export function RichEditor (props: EditorProps) {
         <div class="editor-tools">
           <People people={people} />
           <div class="spacer" />
+          {canComment && <button type="button" onMouseDown={(e) => e.preventDefault()} onClick={startComment}>Comment</button>}
+          <button type="button" aria-pressed={panel === 'comments'} onClick={() => setPanel(panel === 'comments' ? null : 'comments')}>Comments</button>
           <button type="button" aria-pressed={panel === 'history'} onClick={() => setPanel(panel === 'history' ? null : 'history')}>History</button>
         </div>
         {canWrite && <Toolbar editor={editor} disabled={!canWrite} />}
@@ -167,6 +208,10 @@ export function RichEditor (props: EditorProps) {
         </div>
       </main>
       {panel === 'history' && <History documentId={documentId} canWrite={canWrite} onClose={() => setPanel(null)} />}
+      {panel === 'comments' && (
+        <CommentsPanel documentId={documentId} comments={comments} me={shell.user} role={role} members={members}
+          draft={draft} onDraftDone={() => setDraft(null)} onJump={jump} onClose={() => setPanel(null)} />
+      )}
     </div>
   )
 }

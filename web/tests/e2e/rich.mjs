@@ -1,6 +1,6 @@
 // Rich-text documents in two browsers: one person creates a rich document from the documents
 // screen, both format and type in the Tiptap editor, each sees the other's headings, marks and
-// caret, and the REST content (Markdown) shows the formatting.
+// caret, the REST content (Markdown) shows the formatting, and a comment on a word stays on it.
 // Usage (pytest runs it): COWRITE_BASE_URL=http://127.0.0.1:PORT node rich.mjs
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
@@ -101,6 +101,30 @@ async function scenario () {
   await content(b).locator('h2', { hasText: 'Packed by REST' }).waitFor()
   await content(b).locator('strong', { hasText: 'snacks' }).waitFor()
 
+  // Comments: Bob comments on the bold word; both see it highlighted, and it stays on the word
+  // while Alice types before it. The REST anchor quotes the word.
+  await content(b).locator('strong', { hasText: 'snacks' }).dblclick()
+  await b.getByRole('button', { name: 'Comment', exact: true }).click()
+  await b.locator('.new-thread .quote', { hasText: 'snacks' }).waitFor()
+  await b.getByLabel('New comment').fill('Which **snacks**?')
+  await b.getByRole('button', { name: 'Post comment' }).click()
+  await content(b).locator('.rich-comment', { hasText: 'snacks' }).waitFor()
+  await a.getByRole('button', { name: 'Comments', exact: true }).click()
+  await a.locator('.comments .thread', { hasText: 'Which snacks?' }).waitFor()
+  await content(a).locator('.rich-comment', { hasText: 'snacks' }).waitFor()
+  await content(a).locator('p', { hasText: 'Bring' }).click()
+  await a.keyboard.press('Home')
+  await a.keyboard.type('Please ')
+  await content(b).locator('p', { hasText: 'Please' }).filter({ hasText: 'snacks' }).waitFor()
+  await eventually(async () => (await content(a).locator('.rich-comment').allInnerTexts()).join('|') === 'snacks', 'the highlight to stay on the word')
+  await eventually(async () => (await content(b).locator('.rich-comment').allInnerTexts()).join('|') === 'snacks', 'the highlight to stay on the word for Bob')
+  const [thread] = (await rest('GET', `/api/v1/documents/${documentId}/comments`, { token: alice.token })).items
+  assert(thread.anchor.quote === 'snacks' && !thread.anchor.orphaned, `the REST anchor quotes the word: ${JSON.stringify(thread.anchor)}`)
+  // A click on the highlight opens its thread.
+  await a.getByRole('button', { name: 'Comments', exact: true }).click()
+  await content(a).locator('.rich-comment').click()
+  await a.locator('.comments .thread.active', { hasText: 'Which snacks?' }).waitFor()
+
   if (SHOTS) await a.screenshot({ path: join(SHOTS, 'rich.png') })
 }
 
@@ -112,6 +136,7 @@ try {
   failed = true
   console.log(`FAIL rich: ${error.stack ?? error}`)
   for (const [index, page] of pages.entries()) {
+    console.log(`page ${index}: ${JSON.stringify(await page.locator('.rich-content').innerText({ timeout: 1000 }).catch(() => '(no editor)'))}`)
     if (FAILURES) await page.screenshot({ path: join(FAILURES, `rich-${index}.png`) }).catch(() => {})
   }
 }
