@@ -125,3 +125,47 @@ async def test_a_tree_beyond_the_limits_is_refused_for_good(
             await _until_text(bystander, seen, "fine")
         assert "many" not in str(seen.get("default", type=XmlFragment))
         assert "deep" not in str(seen.get("default", type=XmlFragment))
+
+
+@pytest.fixture
+def small_server(db: TestDatabase, tmp_path: Path) -> Iterator[ServerProcess]:
+    env = server_env(db, tmp_path / "data", COWRITE_MAX_DOCUMENT_BYTES=str(MAX_BYTES))
+    process = ServerProcess(env=env, workdir=tmp_path)
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+MAX_BYTES = 4000
+
+
+async def test_a_rich_document_stays_within_the_size_limit(
+    small_server: ServerProcess, db: TestDatabase
+) -> None:
+    async with httpx.AsyncClient(base_url=small_server.base_url, timeout=30) as http:
+        owner = await make_user(http)
+    document = await make_document(db.url, {owner.id: "owner"}, content="intact", format="rich")
+    url = _url(small_server, document, owner)
+    async with connect(url) as bystander:
+        seen: Doc = Doc()
+        await _synced(bystander, seen)
+        # Few nodes, but each holds a long text: the node limits allow it, the byte limit not.
+        async with connect(url) as offender:
+            await _synced(offender, Doc())
+            try:
+                await offender.send(protocol.sync_update(_paragraphs(3, "x" * MAX_BYTES)))
+                async with asyncio.timeout(10):
+                    while True:
+                        await offender.recv()
+            except ConnectionClosed as closed:
+                assert closed.rcvd is not None
+                assert closed.rcvd.code == 4413
+                assert f"would pass {MAX_BYTES} bytes" in closed.rcvd.reason
+        # Text that fits is still taken, and shared; the refused one never arrived.
+        async with connect(url) as writer:
+            await _synced(writer, Doc())
+            await writer.send(protocol.sync_update(_paragraphs(3, "fits")))
+            await _until_text(bystander, seen, "fits")
+        assert "xxxx" not in str(seen.get("default", type=XmlFragment))

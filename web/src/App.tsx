@@ -2,7 +2,8 @@
 import type { ComponentType } from 'preact'
 import { useCallback, useEffect, useState } from 'preact/hooks'
 import { api, auth, refresh } from './api/client'
-import type { User, Workspace } from './api/types'
+import { formatOf } from './api/formats'
+import type { DocumentFormat, User, Workspace } from './api/types'
 import { Header } from './components/Header'
 import { match, navigate, usePath } from './router'
 import { Account } from './screens/Account'
@@ -20,17 +21,29 @@ export interface Shell {
 
 export interface EditorProps { shell: Shell, documentId: string }
 
-// The editor (CodeMirror, Yjs) is its own chunk: the sign-in and list screens never load it.
-let EditorScreen: ComponentType<EditorProps> | null = null
-const loadEditor = (): Promise<ComponentType<EditorProps>> =>
-  import('./screens/Editor').then((module) => { EditorScreen = module.Editor; return module.Editor })
+// Each editor is its own chunk: a Markdown document loads CodeMirror, a rich one Tiptap, and
+// the sign-in and list screens neither. The format is known from the list a document was opened
+// from, else asked of the server.
+type EditorScreen = ComponentType<EditorProps>
+const editorScreens: Partial<Record<DocumentFormat, EditorScreen>> = {}
+const loadEditor: Record<DocumentFormat, () => Promise<EditorScreen>> = {
+  markdown: () => import('./screens/Editor').then((module) => (editorScreens.markdown = module.Editor)),
+  rich: () => import('./screens/RichEditor').then((module) => (editorScreens.rich = module.RichEditor))
+}
 
-// Opened straight on a document: fetch the editor while the session is being restored.
-if (location.pathname.startsWith('/d/')) void loadEditor()
+// Opened straight on a document: fetch the (usual) editor while the session is being restored.
+if (location.pathname.startsWith('/d/')) void loadEditor.markdown()
 
 function LazyEditor (props: EditorProps) {
-  const [screen, setScreen] = useState(() => EditorScreen)
-  useEffect(() => { if (!screen) void loadEditor().then((loaded) => setScreen(() => loaded)) }, [])
+  const [format, setFormat] = useState(() => formatOf(props.documentId))
+  const [screen, setScreen] = useState(() => (format && editorScreens[format]) ?? null)
+  useEffect(() => {
+    if (!format) {
+      api.document(props.documentId).then((loaded) => setFormat(loaded.format ?? 'markdown'), () => setFormat('markdown'))
+    } else if (!screen) {
+      void loadEditor[format]().then((loaded) => setScreen(() => loaded))
+    }
+  }, [format])
   if (!screen) return <main class="loading" aria-busy="true">Opening the editor…</main>
   const Screen = screen
   return <Screen {...props} />

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from pycrdt import Doc, Subscription, Text, XmlElement, XmlFragment, XmlText
 
-from cowrite.collab.protocol import ProtocolError
+from cowrite.collab.protocol import LimitExceeded, ProtocolError
 from cowrite.collab.textdiff import byte_offsets, text_edits
 from cowrite.collab.updates import check_update
 from cowrite.richtext import fragment as rich_fragment
@@ -44,6 +44,8 @@ class DocumentTooLarge(ProtocolError):
 
 class BodyFormat(Protocol):
     name: str
+    # How many bytes of `size` one byte of update may add at most.
+    growth: int
 
     def check(self, doc: Doc, update: bytes) -> None:
         """Raise `ProtocolError` unless the update may be applied to this body."""
@@ -55,6 +57,14 @@ class BodyFormat(Protocol):
 
     def markdown(self, doc: Doc) -> str: ...
 
+    def size(self, doc: Doc) -> int:
+        """The body's size in bytes, as the room's size limit counts it."""
+        ...
+
+    def oversize(self, message: str) -> ProtocolError:
+        """The error that refuses an update taking the body past the size limit."""
+        ...
+
     def seed(self, content: str) -> bytes: ...
 
     def write_markdown(self, doc: Doc, content: str, base: str | None = None) -> None:
@@ -65,6 +75,7 @@ class BodyFormat(Protocol):
 
 class MarkdownBody:
     name = MARKDOWN
+    growth = 1
 
     def check(self, doc: Doc, update: bytes) -> None:
         check_update(update, TEXT_NAME)
@@ -74,6 +85,12 @@ class MarkdownBody:
 
     def markdown(self, doc: Doc) -> str:
         return str(doc.get(TEXT_NAME, type=Text))
+
+    def size(self, doc: Doc) -> int:
+        return len(str(doc.get(TEXT_NAME, type=Text)).encode())
+
+    def oversize(self, message: str) -> ProtocolError:
+        return LimitExceeded(message, too_big=True)
 
     def seed(self, content: str) -> bytes:
         doc: Doc = Doc()
@@ -119,6 +136,8 @@ class _Bounds:
 
 class RichBody:
     name = RICH
+    # XML writes a node's name twice and a mark's on both sides of its text; an update once.
+    growth = 3
 
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
@@ -148,6 +167,13 @@ class RichBody:
 
     def fragment(self, doc: Doc) -> XmlFragment:
         return doc.get(FRAGMENT_NAME, type=XmlFragment)
+
+    def size(self, doc: Doc) -> int:
+        """The fragment as XML (its text, node names and attributes), UTF-8."""
+        return len(str(self.fragment(doc)).encode())
+
+    def oversize(self, message: str) -> ProtocolError:
+        return DocumentTooLarge(message)
 
     def check(self, doc: Doc, update: bytes) -> None:
         added = check_update(update, FRAGMENT_NAME, xml=True)

@@ -90,7 +90,7 @@ class RoomListener(Protocol):
 class RoomLimits:
     """What one peer may make a room hold (0: no limit)."""
 
-    max_text_bytes: int = 0  # the document's text, UTF-8: the same limit as REST
+    max_text_bytes: int = 0  # the document's body, UTF-8 (a rich one as XML): the REST limit
     awareness_state_bytes: int = 64 * 1024  # one client's awareness state
     awareness_entries: int = 64  # entries in one awareness message
     awareness_clients: int = 8  # awareness client ids one peer may own
@@ -158,7 +158,7 @@ class Room:
         """Fill the document from stored state (snapshot first, then log rows)."""
         if updates:
             self.doc.apply_update(updates[0] if len(updates) == 1 else merge_updates(*updates))
-        self._size_bound = len(str(self.text).encode())
+        self._size_bound = self.body.size(self.doc)
 
     # -- peers --------------------------------------------------------------------------------
 
@@ -229,15 +229,16 @@ class Room:
         return 0
 
     def _check_size(self, update: bytes) -> None:
-        """Refuse (`LimitExceeded`, too big) an update that would take the text past the
+        """Refuse (the body's `oversize` error) an update that would take the body past the
         limit; the document stays untouched. Cheap while far from it: the text is measured
         only when the bound says it might not fit, and tried on a copy only when it does not."""
         limit = self.limits.max_text_bytes
-        if not limit or self._size_bound + len(update) <= limit:
+        added = len(update) * self.body.growth
+        if not limit or self._size_bound + added <= limit:
             return
-        current = len(str(self.text).encode())
+        current = self.body.size(self.doc)
         self._size_bound = current
-        if current + len(update) <= limit:
+        if current + added <= limit:
             return
         trial: Doc = Doc()
         trial.apply_update(self.doc.get_update())
@@ -245,9 +246,9 @@ class Room:
             trial.apply_update(update)
         except Exception as exc:
             raise ProtocolError("update refused by the document") from exc
-        size = len(str(trial.get(TEXT_NAME, type=Text)).encode())
+        size = self.body.size(trial)
         if size > limit and size > current:
-            raise LimitExceeded(f"the document would pass {limit} bytes", too_big=True)
+            raise self.body.oversize(f"the document would pass {limit} bytes")
 
     def apply_update(
         self,
@@ -262,7 +263,7 @@ class Room:
         if not integrated:
             self._integrate(update)
         else:
-            self._size_bound += len(update)
+            self._size_bound += len(update) * self.body.growth
         self.listener.update_accepted(self, update, author_id)
         self.last_author = author_id
         self.changed = True
@@ -301,7 +302,7 @@ class Room:
         missing = apply_and_capture(self.doc, stored)
         if missing is None:
             return False
-        self._size_bound += len(missing)
+        self._size_bound += len(missing) * self.body.growth
         self.changed = True
         self._pending.append((missing, None))
         self._schedule()
@@ -318,7 +319,7 @@ class Room:
             self.doc.apply_update(update)
         except Exception as exc:
             raise ProtocolError("update refused by the document") from exc
-        self._size_bound += len(update)
+        self._size_bound += len(update) * self.body.growth
 
     def apply_awareness(self, payload: bytes, owner: Peer | None, *, local: bool) -> None:
         """Yjs' rule: a newer clock wins; an equal clock only to remove a state. A local peer

@@ -70,7 +70,7 @@ def _skip_any(data: bytes, pos: int, depth: int = 0) -> int:
     raise ProtocolError(f"unknown value type {kind}")
 
 
-def _skip_content(data: bytes, pos: int, ref: int) -> int:
+def skip_content(data: bytes, pos: int, ref: int) -> int:
     if ref == 1:  # deleted
         _, pos = read_var_uint(data, pos)
     elif ref in (4, 5):  # string, embed (JSON text)
@@ -142,7 +142,7 @@ def check_update(update: bytes, allowed_root: str, *, xml: bool = False) -> int:
                 if type_ref not in _XML_TYPES:
                     raise ForeignRootError("update nests a type other than XML in the fragment")
                 elements += type_ref == _TYPE_XML_ELEMENT
-            pos = _skip_content(update, pos, ref)
+            pos = skip_content(update, pos, ref)
     deleted_clients, pos = read_var_uint(update, pos)
     for _ in range(deleted_clients):
         _, pos = read_var_uint(update, pos)

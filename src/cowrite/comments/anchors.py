@@ -44,7 +44,7 @@ class _Position:
     assoc: int
 
 
-def _read_varuint(data: bytes, at: int) -> tuple[int, int]:
+def read_varuint(data: bytes, at: int) -> tuple[int, int]:
     value = shift = 0
     while True:
         if at >= len(data) or shift > 63:
@@ -57,7 +57,7 @@ def _read_varuint(data: bytes, at: int) -> tuple[int, int]:
             return value, at
 
 
-def _read_varint(data: bytes, at: int) -> tuple[int, int]:
+def read_varint(data: bytes, at: int) -> tuple[int, int]:
     """lib0's signed varint: sign in bit 6 of the first byte."""
     if at >= len(data):
         raise AnchorError("truncated relative position")
@@ -82,14 +82,14 @@ def parse_position(data: bytes, text_name: str) -> _Position:
     """Check an encoded relative position before pycrdt sees it (it aborts on bad input)."""
     if not data or len(data) > MAX_POSITION_BYTES:
         raise AnchorError("empty or oversized relative position")
-    kind, at = _read_varuint(data, 0)
+    kind, at = read_varuint(data, 0)
     client: int | None = None
     clock = 0
     if kind == 0:
-        client, at = _read_varuint(data, at)
-        clock, at = _read_varuint(data, at)
+        client, at = read_varuint(data, at)
+        clock, at = read_varuint(data, at)
     elif kind == 1:
-        length, at = _read_varuint(data, at)
+        length, at = read_varuint(data, at)
         name = data[at : at + length]
         at += length
         if len(name) != length or name.decode("utf-8", "replace") != text_name:
@@ -98,7 +98,7 @@ def parse_position(data: bytes, text_name: str) -> _Position:
         raise AnchorError("the relative position is not in the document's text")
     assoc = ASSOC_AFTER
     if at < len(data):
-        assoc, at = _read_varint(data, at)
+        assoc, at = read_varint(data, at)
     if at != len(data) or assoc not in (ASSOC_AFTER, ASSOC_BEFORE):
         raise AnchorError("malformed relative position")
     return _Position(client, clock, assoc)
@@ -113,11 +113,11 @@ def decode_base64(value: str) -> bytes:
 
 def _state_vector(doc: Doc) -> dict[int, int]:
     data = doc.get_state()
-    count, at = _read_varuint(data, 0)
+    count, at = read_varuint(data, 0)
     known: dict[int, int] = {}
     for _ in range(count):
-        client, at = _read_varuint(data, at)
-        clock, at = _read_varuint(data, at)
+        client, at = read_varuint(data, at)
+        clock, at = read_varuint(data, at)
         known[client] = clock
     return known
 

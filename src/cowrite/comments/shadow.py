@@ -9,7 +9,7 @@ reads (`encodeRelativePosition`) for the real document: same clients, same clock
 from __future__ import annotations
 
 from cowrite.collab.protocol import read_var_bytes, read_var_uint, write_var_bytes
-from cowrite.collab.updates import _skip_content
+from cowrite.collab.updates import skip_content
 
 _BITS5 = 0x1F
 _HAS_ORIGIN = 0x80
@@ -55,7 +55,7 @@ def ascii_shadow(update: bytes) -> bytes:
                 if info & _HAS_PARENT_SUB:
                     _, pos = read_var_bytes(update, pos)
             if ref != _CONTENT_STRING:
-                pos = _skip_content(update, pos, ref)
+                pos = skip_content(update, pos, ref)
                 continue
             raw, end = read_var_bytes(update, pos)
             text = raw.decode("utf-8", "surrogatepass")

@@ -19,9 +19,11 @@ from pycrdt import Doc, Text, merge_updates
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cowrite.collab import repository as collab_repository
+from cowrite.collab.formats import RICH
 from cowrite.collab.room import TEXT_NAME
 from cowrite.collab.service import stored_state
-from cowrite.comments.anchors import TextView
+from cowrite.comments.anchors import AnchorError, TextView
+from cowrite.comments.fragment import FragmentView
 from cowrite.comments.tracking import tracker
 from cowrite.models import Document
 from cowrite.state import AppState
@@ -45,15 +47,45 @@ def _live_room(state: AppState, document_id: uuid.UUID) -> object | None:
 
 async def text_view(
     state: AppState, session: AsyncSession, document: Document, *, seed: bool = False
-) -> TextView:
+) -> TextView | FragmentView:
     """A view to place one anchor on; `seed` gives a document that never had Yjs state its
     first snapshot, so anchors placed now name items that are stored."""
     room = _live_room(state, document.id)
+    if document.format == RICH:
+        if room is not None:
+            update = room.doc.get_update()  # type: ignore[attr-defined]  # a collab Room
+        else:
+            update = _merged(await _stored(session, document, seed=seed))
+        return await asyncio.to_thread(_fragment_view, update)
     if room is not None:
         return TextView(room.doc, room.text)  # type: ignore[attr-defined]  # a collab Room
     updates = await _stored(session, document, seed=seed)
     doc = _doc_of(updates)
     return TextView(doc, doc.get(TEXT_NAME, type=Text))
+
+
+def _merged(updates: Sequence[bytes]) -> bytes:
+    if not updates:
+        return Doc().get_update()
+    return updates[0] if len(updates) == 1 else merge_updates(*updates)
+
+
+def _fragment_view(update: bytes) -> FragmentView:
+    return FragmentView(_doc_of([update]))
+
+
+def _resolve_in_fragment(update: bytes, anchors: list[AnchorRow]) -> Positions:
+    """Runs in a worker thread, like `_resolve_all`: code points of the plain text."""
+    try:
+        view = _fragment_view(update)
+    except AnchorError:
+        return {row[0]: None for row in anchors}
+    found: Positions = {}
+    with view.transaction() as txn:
+        for comment_id, start, end in anchors:
+            found[comment_id] = view.resolve(start, end, txn)
+    del txn, view
+    return found
 
 
 async def _stored(session: AsyncSession, document: Document, *, seed: bool) -> list[bytes]:
@@ -125,6 +157,13 @@ async def resolve_anchors(
     if not anchors:
         return {}
     room = _live_room(state, document.id)
+    if document.format == RICH:
+        # Read afresh each time (a live room's text nodes are not tracked edit by edit).
+        if room is not None:
+            update = room.doc.get_update()  # type: ignore[attr-defined]  # a collab Room
+        else:
+            update = _merged(await _stored(session, document, seed=False))
+        return await asyncio.to_thread(_resolve_in_fragment, update, anchors)
     if room is not None:
         return await _live_positions(room, anchors)
     updates = await _stored(session, document, seed=False)

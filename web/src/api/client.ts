@@ -2,7 +2,7 @@
 // cookie (cookie mode of the auth routes) that this code never sees. A 401 triggers one silent
 // refresh; when that fails too, `onSignedOut` listeners bring the login back over the page.
 import type {
-  AccessToken, Comment, DocumentFull, DocumentMeta, Diff, FileOut, Member, NewAnchor, Notification,
+  AccessToken, Comment, DocumentFormat, DocumentFull, DocumentMeta, Diff, FileOut, Member, NewAnchor, Notification,
   NotificationSettings, Page, Role, SearchHit, Sessions, TagCount, Thread, User, Version, VersionFull, Workspace
 } from './types'
 
@@ -139,8 +139,8 @@ export const api = {
   documents: (workspaceId: string, opts: { tag?: string, trashed?: boolean }) =>
     request<Page<DocumentMeta>>('GET', `/api/v1/workspaces/${workspaceId}/documents${q({ limit: 200, tag: opts.tag, trashed: opts.trashed })}`),
   tags: (workspaceId: string) => request<TagCount[]>('GET', `/api/v1/workspaces/${workspaceId}/tags`),
-  createDocument: (workspaceId: string, title: string) =>
-    request<DocumentFull>('POST', `/api/v1/workspaces/${workspaceId}/documents`, { title }),
+  createDocument: (workspaceId: string, title: string, format: DocumentFormat = 'markdown') =>
+    request<DocumentFull>('POST', `/api/v1/workspaces/${workspaceId}/documents`, { title, format }),
   document: (id: string) => request<DocumentFull>('GET', `/api/v1/documents/${id}`),
   updateDocument: (id: string, patch: { title?: string, tags?: string[] }) =>
     request<DocumentFull>('PATCH', `/api/v1/documents/${id}`, patch),

@@ -4,8 +4,11 @@ export type Role = 'owner' | 'admin' | 'editor' | 'commenter' | 'viewer'
 export interface User { id: string, email: string, full_name: string, created_at: string }
 export interface Workspace { id: string, name: string, description: string | null, role: Role, created_at: string }
 export interface Member { user_id: string, email: string, full_name: string, role: Role, joined_at: string }
+/** A Markdown document is the Y.Text `content`; a rich one Tiptap's Y.XmlFragment `default`. */
+export type DocumentFormat = 'markdown' | 'rich'
 export interface DocumentMeta {
   id: string
+  format: DocumentFormat
   workspace_id: string
   title: string
   tags: string[]

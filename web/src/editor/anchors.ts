@@ -3,8 +3,8 @@
 import * as Y from 'yjs'
 import type { Anchor, NewAnchor } from '../api/types'
 
-const toBase64 = (bytes: Uint8Array): string => btoa(String.fromCharCode(...bytes))
-const fromBase64 = (text: string): Uint8Array => Uint8Array.from(atob(text), (c) => c.charCodeAt(0))
+export const toBase64 = (bytes: Uint8Array): string => btoa(String.fromCharCode(...bytes))
+export const fromBase64 = (text: string): Uint8Array => Uint8Array.from(atob(text), (c) => c.charCodeAt(0))
 
 /** The range [from, to) of the text as an anchor: the start sticks to its first character, the end to its last. */
 export function anchorOf (text: Y.Text, from: number, to: number): NewAnchor {

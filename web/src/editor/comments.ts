@@ -3,9 +3,9 @@
 import { useEffect, useRef, useState } from 'preact/hooks'
 import type * as Y from 'yjs'
 import { api } from '../api/client'
-import type { Comment, Thread } from '../api/types'
+import type { Anchor, Comment, Thread } from '../api/types'
 import { isOrphaned, type Located, locate } from './anchors'
-import type { Editor } from './codemirror'
+import type { Highlight } from './highlights'
 import type { PresenceSocket, ServerEvent } from './presence'
 
 const COMMENT_EVENTS = new Set(['comment_created', 'comment_updated', 'comment_deleted', 'thread_resolved', 'thread_reopened', 'reaction_changed'])
@@ -40,6 +40,13 @@ export function applyChange (threads: Thread[], kind: string, comment: Comment, 
   return threads.map((t, i) => i === threadIndex ? { ...t, replies: t.replies.map((r) => r.id === comment.id ? replace(r) : r) } : t)
 }
 
+/** What the comments need of an editor: to draw highlights, and where an anchor stands in its
+ *  own positions (by default, the index in the Markdown text). */
+export interface CommentsEditor {
+  setHighlights: (list: Highlight[], active: string | null) => void
+  locate?: (anchor: Anchor) => Located | null
+}
+
 export interface CommentsState {
   threads: Thread[]
   located: Map<string, Located | null>
@@ -49,7 +56,7 @@ export interface CommentsState {
   change: (kind: string, comment: Comment) => void
 }
 
-export function useComments (documentId: string, doc: Y.Doc | null, presence: PresenceSocket | null, editor: Editor | null): CommentsState {
+export function useComments (documentId: string, doc: Y.Doc | null, presence: PresenceSocket | null, editor: CommentsEditor | null): CommentsState {
   const [threads, setThreads] = useState<Thread[]>([])
   const [located, setLocated] = useState<Map<string, Located | null>>(new Map())
   const [error, setError] = useState<string | null>(null)
@@ -91,7 +98,8 @@ export function useComments (documentId: string, doc: Y.Doc | null, presence: Pr
   useEffect(() => {
     if (!doc || !editor) return
     const next = new Map<string, Located | null>()
-    for (const thread of threads) if (thread.anchor) next.set(thread.id, locate(doc, thread.anchor))
+    const find = editor.locate ?? ((anchor: Anchor) => locate(doc, anchor))
+    for (const thread of threads) if (thread.anchor) next.set(thread.id, find(thread.anchor))
     setLocated(next)
     const marks = threads
       .filter((t) => t.anchor && !t.resolved_at && !isOrphaned(t.anchor, next.get(t.id)))

@@ -3,7 +3,8 @@
 import { useEffect, useRef, useState } from 'preact/hooks'
 import type { Shell } from '../App'
 import { api } from '../api/client'
-import { atLeast, type DocumentMeta, type SearchHit, type TagCount } from '../api/types'
+import { rememberFormats } from '../api/formats'
+import { atLeast, type DocumentFormat, type DocumentMeta, type SearchHit, type TagCount } from '../api/types'
 import { Link } from '../components/Link'
 import { Snippet } from '../components/Snippet'
 import { messageOf } from '../components/errors'
@@ -42,6 +43,7 @@ export function Documents (props: { shell: Shell, workspaceId: string }) {
   const load = async (): Promise<void> => {
     try {
       const [page, tagCounts] = await Promise.all([api.documents(props.workspaceId, { tag, trashed }), api.tags(props.workspaceId)])
+      rememberFormats(page.items)
       setDocs(page.items)
       setTags(tagCounts)
       setLoaded(true)
@@ -61,9 +63,10 @@ export function Documents (props: { shell: Shell, workspaceId: string }) {
     try { await action(); await load() } catch (problem) { setError(messageOf(problem)) }
   }
 
-  const create = async (): Promise<void> => {
+  const create = async (format: DocumentFormat = 'markdown'): Promise<void> => {
     try {
-      const doc = await api.createDocument(props.workspaceId, 'Untitled')
+      const doc = await api.createDocument(props.workspaceId, 'Untitled', format)
+      rememberFormats([doc])
       navigate(`/d/${doc.id}`)
     } catch (problem) { setError(messageOf(problem)) }
   }
@@ -101,6 +104,7 @@ export function Documents (props: { shell: Shell, workspaceId: string }) {
           </label>
           <label class="check"><input type="checkbox" checked={trashed} onChange={(e) => setTrashed(e.currentTarget.checked)} />Trash</label>
           {atLeast(role, 'editor') && <button class="primary" type="button" onClick={() => { void create() }}>New document</button>}
+          {atLeast(role, 'editor') && <button type="button" title="A document with formatting (Tiptap)" onClick={() => { void create('rich') }}>New rich text</button>}
         </div>
         {error && <p class="error" role="alert">{error}</p>}
         {hits !== null && (
@@ -124,6 +128,7 @@ export function Documents (props: { shell: Shell, workspaceId: string }) {
                   : (
                     <div class="docmain">
                       {trashed ? <span class="title">{doc.title}</span> : <a data-nav class="title" href={`/d/${doc.id}`} onClick={(e) => onLink(e, `/d/${doc.id}`)}>{doc.title}</a>}
+                      {doc.format === 'rich' && <span class="tag format" title="Rich text">rich</span>}
                       <span class="tags">{doc.tags.map((t) => <span class="tag" key={t}>{t}</span>)}</span>
                       <span class="muted small">edited {when(doc.updated_at)}</span>
                     </div>

@@ -12,30 +12,13 @@ import { anchorOf } from '../editor/anchors'
 import { type CollabState, CollabSession } from '../editor/collab'
 import { createEditor, type Editor as CodeEditor } from '../editor/codemirror'
 import { CommentsPanel, type Draft } from '../editor/Comments'
+import { ConnectionBadge, closedText } from '../editor/Connection'
 import { useComments } from '../editor/comments'
 import { History } from '../editor/History'
 import { mergePeople, People, type Person } from '../editor/People'
 import { PresenceSocket } from '../editor/presence'
 import { renderPreview } from '../editor/preview'
 import { useSearch } from '../router'
-
-const LINK_TEXT: Record<CollabState['link'], string> = {
-  connecting: 'Connecting…', connected: 'Connected', reconnecting: 'Reconnecting…', offline: 'Offline'
-}
-
-function ConnectionBadge (props: { state: CollabState }) {
-  const { link, unsynced } = props.state
-  return (
-    <span class={`badge link-${link}`} role="status" data-testid="connection" data-synced={String(props.state.synced)}>
-      {LINK_TEXT[link]}{unsynced ? ' · unsynced changes' : ''}
-    </span>
-  )
-}
-
-const CLOSED_TEXT: Record<number, string> = {
-  4403: 'You no longer have access to this document.',
-  4404: 'This document was moved to the trash or deleted.'
-}
 
 export function Editor (props: EditorProps) {
   const { documentId, shell } = props
@@ -172,7 +155,7 @@ export function Editor (props: EditorProps) {
   }
 
   if (error && !doc) return <main class="page"><p class="error" role="alert">{error}</p><Link href="/">Back to your documents</Link></main>
-  const closed = state?.closed ? CLOSED_TEXT[state.closed.code] ?? `The server closed the document (${state.closed.reason || state.closed.code}).` : null
+  const closed = closedText(state)
 
   return (
     <div class={panel ? 'editor-page with-panel' : 'editor-page'}>

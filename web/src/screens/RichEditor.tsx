@@ -1,0 +1,217 @@
+// The editor page of a rich-text document: title, a formatting toolbar, the Tiptap editor over
+// the shared fragment with remote carets, the people present, the connection state, and the
+// history and comments panels (threads anchored in the text, highlighted in the editor). Its own
+// chunk: only rich documents load Tiptap and ProseMirror.
+import { useEffect, useRef, useState } from 'preact/hooks'
+import type { EditorProps } from '../App'
+import { api } from '../api/client'
+import { atLeast, type DocumentFull, type Member, type Role, type Thread } from '../api/types'
+import { Link } from '../components/Link'
+import { messageOf } from '../components/errors'
+import { type CollabState, CollabSession } from '../editor/collab'
+import { CommentsPanel, type Draft } from '../editor/Comments'
+import { useComments } from '../editor/comments'
+import { ConnectionBadge, closedText } from '../editor/Connection'
+import { History } from '../editor/History'
+import { mergePeople, People, type Person } from '../editor/People'
+import { PresenceSocket } from '../editor/presence'
+import { type CaretUser, createRichEditor, type RichEditor as Rich } from '../editor/tiptap'
+import { useSearch } from '../router'
+
+type Chain = ReturnType<Rich['tiptap']['chain']>
+
+interface Tool {
+  label: string
+  title: string
+  /** What `isActive` asks about, when the tool is a toggle. */
+  active?: [string, Record<string, unknown>?]
+  run: (chain: Chain) => Chain
+}
+
+const TOOLS: Tool[][] = [
+  [
+    { label: 'B', title: 'Bold', active: ['bold'], run: (c) => c.toggleBold() },
+    { label: 'I', title: 'Italic', active: ['italic'], run: (c) => c.toggleItalic() },
+    { label: 'S', title: 'Strikethrough', active: ['strike'], run: (c) => c.toggleStrike() },
+    { label: 'U', title: 'Underline', active: ['underline'], run: (c) => c.toggleUnderline() },
+    { label: '</>', title: 'Code', active: ['code'], run: (c) => c.toggleCode() }
+  ],
+  [
+    { label: 'H1', title: 'Heading 1', active: ['heading', { level: 1 }], run: (c) => c.toggleHeading({ level: 1 }) },
+    { label: 'H2', title: 'Heading 2', active: ['heading', { level: 2 }], run: (c) => c.toggleHeading({ level: 2 }) },
+    { label: 'H3', title: 'Heading 3', active: ['heading', { level: 3 }], run: (c) => c.toggleHeading({ level: 3 }) },
+    { label: '¶', title: 'Paragraph', active: ['paragraph'], run: (c) => c.setParagraph() }
+  ],
+  [
+    { label: '•', title: 'Bulleted list', active: ['bulletList'], run: (c) => c.toggleBulletList() },
+    { label: '1.', title: 'Numbered list', active: ['orderedList'], run: (c) => c.toggleOrderedList() },
+    { label: '☐', title: 'Task list', active: ['taskList'], run: (c) => c.toggleTaskList() },
+    { label: '❝', title: 'Quote', active: ['blockquote'], run: (c) => c.toggleBlockquote() },
+    { label: '{ }', title: 'Code block', active: ['codeBlock'], run: (c) => c.toggleCodeBlock() },
+    { label: '―', title: 'Horizontal rule', run: (c) => c.setHorizontalRule() }
+  ],
+  [
+    { label: '↶', title: 'Undo', run: (c) => c.undo() },
+    { label: '↷', title: 'Redo', run: (c) => c.redo() }
+  ]
+]
+
+function Toolbar (props: { editor: Rich | null, disabled: boolean }) {
+  const tiptap = props.editor?.tiptap
+  return (
+    <div class="rich-toolbar" role="toolbar" aria-label="Formatting">
+      {TOOLS.map((group, index) => (
+        <div class="rich-tool-group" key={index}>
+          {group.map((tool) => {
+            const pressed = tool.active && tiptap ? tiptap.isActive(tool.active[0], tool.active[1] ?? {}) : undefined
+            return (
+              <button key={tool.title} type="button" title={tool.title} aria-label={tool.title} aria-pressed={pressed}
+                disabled={props.disabled || !tiptap} onMouseDown={(e) => e.preventDefault()}
+                onClick={() => { if (tiptap) tool.run(tiptap.chain().focus()).run() }}>
+                {tool.label}
+              </button>
+            )
+          })}
+        </div>
+      ))}
+    </div>
+  )
+}
+
+export function RichEditor (props: EditorProps) {
+  const { documentId, shell } = props
+  const [doc, setDoc] = useState<DocumentFull | null>(null)
+  const [role, setRole] = useState<Role | undefined>()
+  const [title, setTitle] = useState('')
+  const [error, setError] = useState<string | null>(null)
+  const [state, setState] = useState<CollabState | null>(null)
+  const [people, setPeople] = useState<Person[]>([])
+  const [panel, setPanel] = useState<'history' | 'comments' | null>(null)
+  const [draft, setDraft] = useState<Draft | null>(null)
+  const [members, setMembers] = useState<Member[]>([])
+  const [live, setLive] = useState<{ collab: CollabSession, presence: PresenceSocket } | null>(null)
+  const [editor, setEditor] = useState<Rich | null>(null)
+  const [, redraw] = useState(0)
+  const host = useRef<HTMLDivElement>(null)
+  const canWrite = atLeast(role, 'editor')
+  const canComment = atLeast(role, 'commenter')
+  const comments = useComments(documentId, live?.collab.doc ?? null, live?.presence ?? null, editor)
+  const search = useSearch()
+
+  useEffect(() => {
+    void (async () => {
+      try {
+        const loaded = await api.document(documentId)
+        setDoc(loaded)
+        setTitle(loaded.title)
+        const known = shell.workspaces.find((w) => w.id === loaded.workspace_id)
+        setRole(known ? known.role : (await api.workspace(loaded.workspace_id)).role)
+        setMembers(await api.members(loaded.workspace_id).catch(() => []))
+      } catch (problem) { setError(messageOf(problem)) }
+    })()
+  }, [documentId])
+
+  // As for Markdown: the live session starts at once, read-only until the role is known.
+  const workspaceId = useRef<string | null>(null)
+  workspaceId.current = doc?.workspace_id ?? null
+  useEffect(() => {
+    if (!host.current) return
+    const collab = new CollabSession(documentId, shell.user)
+    const presence = new PresenceSocket(documentId)
+    let peers: Parameters<typeof mergePeople>[1] = []
+    const refreshPeople = (): void => setPeople(mergePeople(collab.provider.awareness, peers, shell.user.id))
+    const unsubscribes = [
+      collab.subscribe(setState),
+      presence.subscribe((list) => { peers = list; refreshPeople() }),
+      presence.onRole((changedIn, next) => { if (changedIn === workspaceId.current) setRole(next) })
+    ]
+    collab.provider.awareness.on('change', refreshPeople)
+    const user = collab.provider.awareness.getLocalState()?.user as CaretUser
+    const created = createRichEditor(host.current, collab.doc, collab.provider.awareness, user, true, {
+      onLocalEdit: () => presence.typed(),
+      onFocus: (focused) => presence.editing(focused),
+      onState: () => redraw((n) => n + 1),
+      onThread: (id) => { setPanel('comments'); comments.setActive(id) }
+    })
+    setEditor(created)
+    setLive({ collab, presence })
+    return () => {
+      unsubscribes.forEach((unsubscribe) => unsubscribe())
+      collab.provider.awareness.off('change', refreshPeople)
+      created.destroy()
+      setEditor(null)
+      setLive(null)
+      presence.destroy()
+      collab.destroy()
+    }
+  }, [documentId])
+
+  useEffect(() => { editor?.setReadOnly(!canWrite) }, [canWrite, editor])
+
+  // Opened from a notification (`?comment=<id>`): show that comment's thread.
+  const wanted = new URLSearchParams(search).get('comment')
+  useEffect(() => {
+    if (!wanted) return
+    const thread = comments.threads.find((t) => t.id === wanted || t.replies.some((r) => r.id === wanted))
+    if (!thread) return
+    setPanel('comments')
+    jump(thread)
+  }, [wanted, comments.threads.length > 0])
+
+  const jump = (thread: Thread): void => {
+    comments.setActive(thread.id)
+    const at = comments.located.get(thread.id)
+    if (at) editor?.reveal(at.from)
+  }
+
+  const startComment = (): void => {
+    const range = editor?.selection()
+    const anchor = range ? editor?.anchorOf(range.from, range.to) : null
+    if (!range || !anchor || !editor) { setError('Select the text to comment on first.'); return }
+    setError(null)
+    setDraft({ anchor, quote: editor.quote(range.from, range.to) })
+    setPanel('comments')
+  }
+
+  const saveTitle = async (): Promise<void> => {
+    if (!doc || title.trim() === doc.title || !title.trim()) return
+    try { setDoc(await api.updateDocument(documentId, { title: title.trim() })) } catch (problem) { setError(messageOf(problem)) }
+  }
+
+  if (error && !doc) return <main class="page"><p class="error" role="alert">{error}</p><Link href="/">Back to your documents</Link></main>
+  const closed = closedText(state)
+
+  return (
+    <div class={panel ? 'editor-page with-panel' : 'editor-page'}>
+      <main class="editor-main" aria-busy={role === undefined}>
+        <div class="editor-head">
+          {doc && <Link href={`/w/${doc.workspace_id}`} class="back">← Documents</Link>}
+          <label class="visually-hidden" for="doc-title">Title</label>
+          <input id="doc-title" class="doc-title" value={title} readOnly={!canWrite}
+            onInput={(e) => setTitle(e.currentTarget.value)} onBlur={() => { void saveTitle() }}
+            onKeyDown={(e) => { if (e.key === 'Enter') (e.currentTarget as HTMLInputElement).blur() }} />
+          {state && <ConnectionBadge state={state} />}
+          {!canWrite && role && <span class="badge readonly" data-testid="read-only">Read only</span>}
+        </div>
+        <div class="editor-tools">
+          <People people={people} />
+          <div class="spacer" />
+          {canComment && <button type="button" onMouseDown={(e) => e.preventDefault()} onClick={startComment}>Comment</button>}
+          <button type="button" aria-pressed={panel === 'comments'} onClick={() => setPanel(panel === 'comments' ? null : 'comments')}>Comments</button>
+          <button type="button" aria-pressed={panel === 'history'} onClick={() => setPanel(panel === 'history' ? null : 'history')}>History</button>
+        </div>
+        {canWrite && <Toolbar editor={editor} disabled={!canWrite} />}
+        {closed && <p class="error" role="alert">{closed}</p>}
+        {error && doc && <p class="error" role="alert">{error}</p>}
+        <div class="panes">
+          <div class="pane editor-pane rich" ref={host} data-testid="editor" data-format="rich" />
+        </div>
+      </main>
+      {panel === 'history' && <History documentId={documentId} canWrite={canWrite} onClose={() => setPanel(null)} />}
+      {panel === 'comments' && (
+        <CommentsPanel documentId={documentId} comments={comments} me={shell.user} role={role} members={members}
+          draft={draft} onDraftDone={() => setDraft(null)} onJump={jump} onClose={() => setPanel(null)} />
+      )}
+    </div>
+  )
+}
