@@ -1,7 +1,7 @@
 """share links, personal API tokens, workspaces.allow_public_shares
 
-Revision ID: 0012_shares
-Revises: 0011_notifications
+Revision ID: 0013_shares
+Revises: 0012_refresh_grace
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012_shares"
-down_revision = "0011_notifications"
+revision = "0013_shares"
+down_revision = "0012_refresh_grace"
 branch_labels = None
 depends_on = None
 
