@@ -13,7 +13,6 @@ import uuid
 from bisect import bisect_left
 from collections.abc import Sequence
 from itertools import accumulate
-from typing import Any
 
 from pycrdt import Doc, Text, merge_updates
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,7 +23,7 @@ from cowrite.collab.service import stored_state
 from cowrite.comments.anchors import TextView
 from cowrite.comments.tracking import tracker
 from cowrite.models import Document
-from cowrite.state import AppState
+from cowrite.state import AppState, LiveDocument
 
 # (comment id, start position, end position) in; (from, to) in code points or None out.
 AnchorRow = tuple[uuid.UUID, bytes, bytes]
@@ -38,9 +37,8 @@ def _doc_of(updates: Sequence[bytes]) -> Doc:
     return doc
 
 
-def _live_room(state: AppState, document_id: uuid.UUID) -> object | None:
-    rooms = getattr(state.collab, "rooms", None) or {}
-    return rooms.get(document_id)
+def _live_room(state: AppState, document_id: uuid.UUID) -> LiveDocument | None:
+    return state.collab.live_room(document_id) if state.collab is not None else None
 
 
 async def text_view(
@@ -50,7 +48,7 @@ async def text_view(
     first snapshot, so anchors placed now name items that are stored."""
     room = _live_room(state, document.id)
     if room is not None:
-        return TextView(room.doc, room.text)  # type: ignore[attr-defined]  # a collab Room
+        return TextView(room.doc, room.text)
     updates = await _stored(session, document, seed=seed)
     doc = _doc_of(updates)
     return TextView(doc, doc.get(TEXT_NAME, type=Text))
@@ -89,7 +87,7 @@ def _utf8_offsets(text: str) -> list[int]:
     return [0, *accumulate(widths)]
 
 
-async def _live_positions(room: Any, anchors: list[AnchorRow]) -> Positions:
+async def _live_positions(room: LiveDocument, anchors: list[AnchorRow]) -> Positions:
     """From the room's tracker; the anchors it does not know yet are resolved first."""
     track = tracker(room)
     async with track.lock:
