@@ -196,36 +196,9 @@ async def _read_until_closed(
                 return
             if message["type"] == "websocket.disconnect":
                 return
-            data = message.get("bytes")
-            if data is None:
-                peer.request_close(CloseCode.UNSUPPORTED, "binary y-protocols frames only")
-                return
-            if len(data) > max_bytes:
-                peer.request_close(CloseCode.TOO_BIG, "message too big")
-                return
-            try:
-                messages = parse_frame(data)
-                if not rate.take(len(messages)):
-                    peer.request_close(CloseCode.POLICY, "too many messages")
-                    return
-                replied = room.receive_frame(peer, messages)
-                if replied >= REPLY_BYTES_PER_TOKEN and not rate.take(
-                    replied // REPLY_BYTES_PER_TOKEN
-                ):
-                    peer.request_close(CloseCode.POLICY, "too many messages")
-                    return
-            except ForeignRootError as exc:
-                peer.request_close(CloseCode.WRONG_ROOT, str(exc))
-                return
-            except DocumentTooLarge as exc:
-                peer.request_close(CloseCode.DOCUMENT_TOO_LARGE, str(exc))
-                return
-            except LimitExceeded as exc:
-                code = CloseCode.TOO_BIG if exc.too_big else CloseCode.POLICY
-                peer.request_close(code, str(exc))
-                return
-            except ProtocolError as exc:
-                peer.request_close(CloseCode.INVALID, str(exc))
+            refusal = _take_frame(room, peer, rate, message.get("bytes"), max_bytes)
+            if refusal is not None:
+                peer.request_close(*refusal)
                 return
     except asyncio.CancelledError:
         if not interrupted:
@@ -233,3 +206,28 @@ async def _read_until_closed(
         task.uncancel()
     finally:
         peer.on_close = None
+
+
+def _take_frame(
+    room: Room, peer: SocketPeer, rate: TokenBucket, data: bytes | None, max_bytes: int
+) -> tuple[CloseCode, str] | None:
+    """Hand a frame's messages to the room; the close it earns instead, if any."""
+    if data is None:
+        return CloseCode.UNSUPPORTED, "binary y-protocols frames only"
+    if len(data) > max_bytes:
+        return CloseCode.TOO_BIG, "message too big"
+    try:
+        messages = parse_frame(data)
+        if rate.take(len(messages)):
+            replied = room.receive_frame(peer, messages)
+            if replied < REPLY_BYTES_PER_TOKEN or rate.take(replied // REPLY_BYTES_PER_TOKEN):
+                return None
+        return CloseCode.POLICY, "too many messages"
+    except ForeignRootError as exc:
+        return CloseCode.WRONG_ROOT, str(exc)
+    except DocumentTooLarge as exc:
+        return CloseCode.DOCUMENT_TOO_LARGE, str(exc)
+    except LimitExceeded as exc:
+        return CloseCode.TOO_BIG if exc.too_big else CloseCode.POLICY, str(exc)
+    except ProtocolError as exc:
+        return CloseCode.INVALID, str(exc)
