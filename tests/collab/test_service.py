@@ -238,10 +238,10 @@ async def test_an_access_change_during_admission_is_not_missed(
 ) -> None:
     doc = await _doc(db, user)
     service = await collab()
-    demoted, bystander = FakePeer(user_id=user.id), FakePeer(user_id=uuid.uuid4())
-    service.admitting(demoted)
-    service.admitting(bystander)
-    # The change lands after the grant was read but before the peer joined its room.
-    await service.state.events.emit(MembershipChanged(doc.workspace_id, user.id, "viewer"))
-    assert service.admitted(demoted) is True  # the socket reads its grant again
-    assert service.admitted(bystander) is False
+    access = service.state.access
+    with access.admitting() as demoted, access.admitting() as bystander:
+        demoted.user_id, bystander.user_id = user.id, uuid.uuid4()
+        # The change lands after the grant was read but before the peer joined its room.
+        await service.state.events.emit(MembershipChanged(doc.workspace_id, user.id, "viewer"))
+    assert demoted.changed is True  # the socket reads its grant again
+    assert bystander.changed is False

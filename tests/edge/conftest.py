@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import statistics
 import sys
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -27,8 +28,8 @@ from tests.support.server import ServerProcess
 ROOT = Path(__file__).resolve().parents[2]
 TRANSPORTS = ["lean", "websockets-sansio"]
 MAX_DOCUMENT = 1024 * 1024
-HEALTH_BOUND = 0.1  # seconds /health may take to answer while an attack runs
-HEALTH_TRIES = 5  # a probe counts as slow only if this many tries in a row miss the bound
+HEALTH_BOUND = 0.1  # seconds the median `/health` probe may take while an attack runs
+HEALTH_STALL = 0.5  # seconds no single probe may take (the issue's stalls: 0.7-5.9 s)
 MAX_GROWTH = 20 * 1024 * 1024  # RSS the server may keep beyond an attack
 WAIT = 15.0  # bounds every wait on the server, so a broken one fails, not hangs
 ORIGIN = "https://docs.example.com"
@@ -96,18 +97,17 @@ def rss(server: ServerProcess) -> int:
 
 
 @contextlib.asynccontextmanager
-async def attack(server: ServerProcess) -> AsyncIterator[None]:
-    """Around an attack: `/health` keeps answering within the bound while it runs (probed
-    from a process of its own, see probe.py), and the server's RSS, once the attacker is gone,
-    is within `MAX_GROWTH` of what it was before."""
+async def attack(server: ServerProcess, max_growth: int = MAX_GROWTH) -> AsyncIterator[None]:
+    """Around an attack: `/health` keeps answering while it runs (probed from a process of its
+    own, see probe.py: the median probe within `HEALTH_BOUND`, none stalled for `HEALTH_STALL`),
+    and the server's RSS, once the attacker is gone, is within `max_growth` of what it was."""
     before = rss(server)
     prober = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "tests.edge.probe",
         str(server.port),
-        str(HEALTH_BOUND),
-        str(HEALTH_TRIES),
+        str(HEALTH_STALL),
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         cwd=ROOT,
@@ -119,11 +119,14 @@ async def attack(server: ServerProcess) -> AsyncIterator[None]:
     finally:
         prober.stdin.close()
         output, _ = await asyncio.wait_for(prober.communicate(), WAIT)
-    result = json.loads(output.decode().strip().splitlines()[-1])
-    assert result["probes"] > 0
-    assert not result["slow"], f"/health missed {HEALTH_BOUND}s: {result}"
+    latencies = sorted(json.loads(output.decode().strip().splitlines()[-1])["latencies"])
+    median = statistics.median(latencies)
+    seen = f"/health, {len(latencies)} probes: median {median:.3f} s, worst {latencies[-1]:.3f} s"
+    print(seen)
+    assert median <= HEALTH_BOUND, seen
+    assert latencies[-1] < HEALTH_STALL, seen
     growth = rss(server) - before
-    assert growth < MAX_GROWTH, f"RSS grew by {growth / 2**20:.1f} MB"
+    assert growth < max_growth, f"RSS grew by {growth / 2**20:.1f} MB"
 
 
 def yjs_url(server: ServerProcess, document_id: str, token: str | None = None) -> str:
@@ -177,13 +180,15 @@ class Bystander:
 @contextlib.asynccontextmanager
 async def bystander(server: ServerProcess, room: Room) -> AsyncIterator[Bystander]:
     """An editor in the same room throughout the attack, synced before it starts."""
-    async with connect(yjs_url(server, room.document_id, room.editor.access_token)) as ws:
+    url = yjs_url(server, room.document_id, room.editor.access_token)
+    async with connect(url, max_size=None) as ws:
         yield Bystander(ws, await synced_doc(ws))
 
 
 async def room_still_works(server: ServerProcess, room: Room, by: Bystander) -> None:
     """After the attack, the bystander's edit reaches a newcomer in the same room."""
-    async with connect(yjs_url(server, room.document_id, room.owner.access_token)) as fresh:
+    url = yjs_url(server, room.document_id, room.owner.access_token)
+    async with connect(url, max_size=None) as fresh:
         seen = await synced_doc(fresh)
         assert text_of(seen) == text_of(by.doc)
         await by.ws.send(protocol.sync_update(insert_update(by.doc, " still here")))

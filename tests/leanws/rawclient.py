@@ -7,6 +7,7 @@ import asyncio
 import base64
 import contextlib
 import os
+import socket
 import struct
 from dataclasses import dataclass
 
@@ -77,9 +78,16 @@ class RawClient:
         *,
         headers: dict[str, str] | None = None,
         key: str | None = None,
+        receive_buffer: int | None = None,
     ) -> RawClient:
-        """Send an upgrade request and read the answer's head (and body, if refused)."""
-        reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=2**24)
+        """Send an upgrade request and read the answer's head (and body, if refused);
+        `receive_buffer` shrinks the socket's kernel buffer (a client that barely reads)."""
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if receive_buffer is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+        sock.setblocking(False)
+        await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", port))
+        reader, writer = await asyncio.open_connection(sock=sock, limit=2**24)
         client = cls(reader, writer)
         fields = {
             "Host": f"127.0.0.1:{port}",

@@ -8,12 +8,10 @@ import logging
 import uuid
 from collections.abc import Callable
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
 
 from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect
 
-from cowrite.auth.deps import principal_from_token
 from cowrite.collab import sessions
 from cowrite.collab.anonymous import anonymize
 from cowrite.collab.connection import SharePeer, SocketPeer
@@ -24,23 +22,24 @@ from cowrite.collab.room import Room
 from cowrite.collab.service import CollabService
 from cowrite.collab.updates import ForeignRootError
 from cowrite.db import unit_of_work
-from cowrite.documents.access import document_grant
-from cowrite.kit.errors import AppError, NotFound, Unauthorized
+from cowrite.kit.errors import NotFound, Unauthorized
 from cowrite.kit.ratelimit import TokenBucket
 from cowrite.kit.useragent import device_type
 from cowrite.realtime.admission import (
+    Access,
     admission_gate,
     forget_handshake,
     header_value,
     open_channel,
     open_share_channel,
     query_value,
+    read_access,
     refuse,
+    regrant,
 )
 from cowrite.realtime.codes import CloseCode
 from cowrite.shares import service as shares
 from cowrite.state import AppState
-from cowrite.workspaces.roles import Role
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -57,67 +56,39 @@ async def startup(state: AppState, stack: AsyncExitStack) -> None:
     await start_repair(service, stack)
 
 
-@dataclass(frozen=True, slots=True)
-class _Admission:
-    document_id: uuid.UUID
-    full_name: str
-    device: str
-
-
 async def _admit(
-    state: AppState, websocket: WebSocket, document_id: str, peer: SocketPeer, token: str
-) -> _Admission | CloseCode:
-    """Who is connecting and what they may do (their session row written in the same
-    transaction), or the close code that refuses them."""
+    state: AppState,
+    websocket: WebSocket,
+    document_id: str,
+    peer: SocketPeer,
+    token: str,
+    user_agent: str,
+) -> Access | CloseCode:
+    """Who is connecting and what they may do, their session row written in the same
+    transaction; or the close code that refuses them."""
     try:
         document_uuid = uuid.UUID(document_id)
     except ValueError:
         return CloseCode.NOT_FOUND
-    user_agent = header_value(websocket, "user-agent") or ""
-    device = device_type(user_agent)
-    try:
-        async with admission_gate(), unit_of_work(state.session_factory) as session:
-            principal = await principal_from_token(state, session, token)
-            peer.user_id, peer.login_id = principal.user_id, principal.login_id
-            grant = await document_grant(session, principal.user_id, document_uuid, Role.VIEWER)
-            peer.can_write = grant.role.at_least(Role.EDITOR)
-            await sessions.add_yjs_session(
-                state,
-                session,
-                connection_id=peer.connection_id,
-                principal=principal,
-                workspace_id=grant.document.workspace_id,
-                document_id=document_uuid,
-                user_agent=user_agent,
-                client_address=websocket.client.host if websocket.client else "",
-                device=device,
-            )
-    except Unauthorized:
-        return CloseCode.UNAUTHENTICATED
-    except NotFound:
-        return CloseCode.NOT_FOUND
-    except AppError:
-        return CloseCode.FORBIDDEN
-    return _Admission(document_uuid, principal.user.full_name, device)
-
-
-async def _recheck(
-    state: AppState, peer: SocketPeer, token: str, document_id: uuid.UUID
-) -> CloseCode | None:
-    """Read the grant again for a peer whose access changed while it was admitted; it may
-    only lose rights here (a change racing this read reaches the joined peer directly)."""
-    try:
-        async with unit_of_work(state.reader_factory) as session:
-            principal = await principal_from_token(state, session, token)
-            grant = await document_grant(session, principal.user_id, document_id, Role.VIEWER)
-    except Unauthorized:
-        return CloseCode.UNAUTHENTICATED
-    except NotFound:
-        return CloseCode.NOT_FOUND
-    except AppError:
-        return CloseCode.FORBIDDEN
-    peer.can_write = peer.can_write and grant.role.at_least(Role.EDITOR)
-    return None
+    async with admission_gate(), unit_of_work(state.session_factory) as session:
+        access = await read_access(state, session, token, document_uuid)
+        if isinstance(access, CloseCode):
+            return access
+        assert access.grant is not None
+        peer.user_id, peer.login_id = access.principal.user_id, access.principal.login_id
+        peer.can_write = access.can_write
+        await sessions.add_yjs_session(
+            state,
+            session,
+            connection_id=peer.connection_id,
+            principal=access.principal,
+            workspace_id=access.grant.document.workspace_id,
+            document_id=document_uuid,
+            user_agent=user_agent,
+            client_address=websocket.client.host if websocket.client else "",
+            device=device_type(user_agent),
+        )
+    return access
 
 
 @router.websocket("/ws/yjs/{document_id}")
@@ -127,7 +98,8 @@ async def yjs_socket(websocket: WebSocket, document_id: str) -> None:
     if share is not None:
         await _shared_socket(state, websocket, document_id, share)
         return
-    service: CollabService = state.collab
+    service = state.collab
+    assert isinstance(service, CollabService)
     settings = state.settings
     token = await open_channel(
         websocket, settings, max_message_bytes=settings.yjs_max_message_bytes
@@ -145,42 +117,44 @@ async def yjs_socket(websocket: WebSocket, document_id: str) -> None:
         queue_limit=settings.yjs_send_queue_max,
         queue_bytes=settings.yjs_send_queue_max_bytes,
     )
-    # Watched for access changes from before the grant is read until it has joined (after
-    # which changes reach it in the room), so a change in between is never missed.
-    service.admitting(peer)
-    try:
-        admission = await _admit(state, websocket, document_id, peer, token)
-        if isinstance(admission, CloseCode):
-            await refuse(websocket, admission)
+    # Until the peer is in its room (where access changes reach it), the ticket notes them.
+    user_agent = header_value(websocket, "user-agent") or ""
+    with state.access.admitting() as ticket:
+        access = await _admit(state, websocket, document_id, peer, token, user_agent)
+        if isinstance(access, CloseCode):
+            await refuse(websocket, access)
             return
+        ticket.user_id = peer.user_id
         forget_handshake(websocket)
+        assert access.grant is not None and peer.user_id and peer.login_id
+        document = access.grant.document
         try:
-            room = await service.open_room(admission.document_id)
+            room = await service.open_room(document.id)
         except NotFound:
             await sessions.close_yjs_session(state, peer.connection_id, None)
             await refuse(websocket, CloseCode.NOT_FOUND)
             return
-        assert peer.user_id is not None and peer.login_id is not None
         await sessions.track_presence(
             state,
             connection_id=peer.connection_id,
             user_id=peer.user_id,
-            full_name=admission.full_name,
+            full_name=access.principal.user.full_name,
             login_id=peer.login_id,
-            device=admission.device,
-            document_id=admission.document_id,
+            device=device_type(user_agent),
+            document_id=document.id,
         )
-        del admission
+        del access, document
         state.metrics.ws_connections.labels("yjs").inc()
         service.join(room, peer)
-    finally:
-        changed = service.admitted(peer)
     try:
-        if changed:
-            refused = await _recheck(state, peer, token, room.document_id)
-            if refused is not None:
-                peer.request_close(refused, "access changed")
-        del token
+        if ticket.changed:  # read again: it may only lose rights here
+            access = await regrant(state, token, room.document_id)
+            if isinstance(access, CloseCode):
+                peer.request_close(access, "access changed")
+            elif not access.can_write:
+                peer.can_write = False
+            del access
+        del token, ticket
         await _read_until_closed(websocket, room, peer, state)
     finally:
         peer.on_close = None
@@ -221,7 +195,8 @@ async def _shared_socket(
 ) -> None:
     """`/ws/yjs/{document_id}?share=<token>`: the live text for an anonymous reader, who may
     not change it and shows up in awareness only as an anonymous reader."""
-    service: CollabService = state.collab
+    service = state.collab
+    assert isinstance(service, CollabService)
     settings = state.settings
     unlock = await open_share_channel(
         websocket, settings, max_message_bytes=settings.yjs_max_message_bytes
@@ -239,8 +214,8 @@ async def _shared_socket(
         queue_limit=settings.yjs_send_queue_max,
         queue_bytes=settings.yjs_send_queue_max_bytes,
     )
-    service.admitting(peer)
-    try:
+    # Until the peer is in its room (where revocations reach it), the ticket notes them.
+    with state.access.admitting() as ticket:
         admitted = await _admit_share(state, document_id, share, unlock, peer)
         if isinstance(admitted, CloseCode):
             await refuse(websocket, admitted)
@@ -253,10 +228,8 @@ async def _shared_socket(
             return
         state.metrics.ws_connections.labels("yjs").inc()
         service.join(room, peer)
-    finally:
-        changed = service.admitted(peer)
     try:
-        if changed:
+        if ticket.changed:
             refused = await _admit_share(state, document_id, share, unlock, peer)
             if isinstance(refused, CloseCode):
                 peer.request_close(refused, "link no longer works")
@@ -321,38 +294,9 @@ async def _read_until_closed(
                 return
             if message["type"] == "websocket.disconnect":
                 return
-            data = message.get("bytes")
-            if data is None:
-                peer.request_close(CloseCode.UNSUPPORTED, "binary y-protocols frames only")
-                return
-            if len(data) > max_bytes:
-                peer.request_close(CloseCode.TOO_BIG, "message too big")
-                return
-            try:
-                messages = parse_frame(data)
-                if inbound is not None:
-                    messages = inbound(messages)
-                if not rate.take(len(messages)):
-                    peer.request_close(CloseCode.POLICY, "too many messages")
-                    return
-                replied = room.receive_frame(peer, messages)
-                if replied >= REPLY_BYTES_PER_TOKEN and not rate.take(
-                    replied // REPLY_BYTES_PER_TOKEN
-                ):
-                    peer.request_close(CloseCode.POLICY, "too many messages")
-                    return
-            except ForeignRootError as exc:
-                peer.request_close(CloseCode.WRONG_ROOT, str(exc))
-                return
-            except DocumentTooLarge as exc:
-                peer.request_close(CloseCode.DOCUMENT_TOO_LARGE, str(exc))
-                return
-            except LimitExceeded as exc:
-                code = CloseCode.TOO_BIG if exc.too_big else CloseCode.POLICY
-                peer.request_close(code, str(exc))
-                return
-            except ProtocolError as exc:
-                peer.request_close(CloseCode.INVALID, str(exc))
+            refusal = _take_frame(room, peer, rate, message.get("bytes"), max_bytes, inbound)
+            if refusal is not None:
+                peer.request_close(*refusal)
                 return
     except asyncio.CancelledError:
         if not interrupted:
@@ -360,3 +304,36 @@ async def _read_until_closed(
         task.uncancel()
     finally:
         peer.on_close = None
+
+
+def _take_frame(
+    room: Room,
+    peer: SocketPeer,
+    rate: TokenBucket,
+    data: bytes | None,
+    max_bytes: int,
+    inbound: Callable[[list[Message]], list[Message]] | None = None,
+) -> tuple[CloseCode, str] | None:
+    """Hand a frame's messages (rewritten by `inbound`, if any) to the room; the close it earns
+    instead, if any."""
+    if data is None:
+        return CloseCode.UNSUPPORTED, "binary y-protocols frames only"
+    if len(data) > max_bytes:
+        return CloseCode.TOO_BIG, "message too big"
+    try:
+        messages = parse_frame(data)
+        if inbound is not None:
+            messages = inbound(messages)
+        if rate.take(len(messages)):
+            replied = room.receive_frame(peer, messages)
+            if replied < REPLY_BYTES_PER_TOKEN or rate.take(replied // REPLY_BYTES_PER_TOKEN):
+                return None
+        return CloseCode.POLICY, "too many messages"
+    except ForeignRootError as exc:
+        return CloseCode.WRONG_ROOT, str(exc)
+    except DocumentTooLarge as exc:
+        return CloseCode.DOCUMENT_TOO_LARGE, str(exc)
+    except LimitExceeded as exc:
+        return CloseCode.TOO_BIG if exc.too_big else CloseCode.POLICY, str(exc)
+    except ProtocolError as exc:
+        return CloseCode.INVALID, str(exc)

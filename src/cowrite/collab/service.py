@@ -22,14 +22,8 @@ from cowrite.collab.room import Peer, Room, RoomLimits
 from cowrite.db import unit_of_work
 from cowrite.kit.clock import utcnow
 from cowrite.kit.errors import NotFound
-from cowrite.kit.events import (
-    DocumentEdited,
-    DocumentTrashed,
-    LoginsRevoked,
-    MembershipChanged,
-    SharesRevoked,
-    WorkspaceDeleted,
-)
+from cowrite.kit.events import DocumentEdited
+from cowrite.realtime.access import AccessChange
 from cowrite.realtime.codes import CloseCode
 from cowrite.richtext.schema import Json, Limits
 from cowrite.state import AppState
@@ -63,8 +57,6 @@ class CollabService:
         self._remote_handlers: dict[uuid.UUID, Callable[[bytes], None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._touching: asyncio.Task[None] | None = None
-        # Peers between token check and join, and whether an access change came meanwhile.
-        self._admitting: dict[Peer, bool] = {}
         self.limits = RoomLimits(
             max_text_bytes=settings.max_document_bytes,
             awareness_state_bytes=settings.yjs_awareness_max_state_bytes,
@@ -77,12 +69,7 @@ class CollabService:
     async def start(self) -> None:
         self.log.start()
         self._touching = asyncio.create_task(self._touch_sessions(), name="yjs-session-touch")
-        events = self.state.events
-        events.subscribe(MembershipChanged, self._on_membership_changed)
-        events.subscribe(WorkspaceDeleted, self._on_workspace_deleted)
-        events.subscribe(DocumentTrashed, self._on_document_trashed)
-        events.subscribe(LoginsRevoked, self._on_logins_revoked)
-        events.subscribe(SharesRevoked, self._on_shares_revoked)
+        self.state.access.listen(self._on_access_changed)
 
     async def going_away(self, within: float) -> None:
         """The process is stopping: send out what every room holds, then close every socket
@@ -102,12 +89,7 @@ class CollabService:
     async def close(self) -> None:
         if self._touching is not None:
             self._touching.cancel()
-        events = self.state.events
-        events.unsubscribe(MembershipChanged, self._on_membership_changed)
-        events.unsubscribe(WorkspaceDeleted, self._on_workspace_deleted)
-        events.unsubscribe(DocumentTrashed, self._on_document_trashed)
-        events.unsubscribe(LoginsRevoked, self._on_logins_revoked)
-        events.unsubscribe(SharesRevoked, self._on_shares_revoked)
+        self.state.access.unlisten(self._on_access_changed)
         for timer in [*self._unload_timers.values(), *self._content_timers.values()]:
             timer.cancel()
         for room in list(self.rooms.values()):
@@ -179,19 +161,8 @@ class CollabService:
         self.log.note_rows(document_id, len(stored) - 1)
         return room
 
-    def admitting(self, peer: Peer) -> None:
-        """Watch a peer being admitted: an access change that comes before it joins a room is
-        noted, and `admitted` tells the caller to check its grant again."""
-        self._admitting[peer] = False
-
-    def admitted(self, peer: Peer) -> bool:
-        """Stop watching (the peer joined, or was refused); True if its access changed."""
-        return self._admitting.pop(peer, False)
-
-    def _note_admitting(self, matches: Callable[[Peer], bool]) -> None:
-        for peer in self._admitting:
-            if matches(peer):
-                self._admitting[peer] = True
+    def live_room(self, document_id: uuid.UUID) -> Room | None:
+        return self.rooms.get(document_id)
 
     def join(self, room: Room, peer: Peer) -> None:
         timer = self._unload_timers.pop(room.document_id, None)
@@ -380,54 +351,23 @@ class CollabService:
 
     # -- access changes -----------------------------------------------------------------------
 
-    def _members(self, workspace_id: uuid.UUID) -> list[Peer]:
-        return [
-            peer
-            for room in self.rooms.values()
-            if room.workspace_id == workspace_id
-            for peer in room.peers
-        ]
-
-    def _on_membership_changed(self, event: MembershipChanged) -> None:
-        self._note_admitting(lambda peer: peer.user_id in (None, event.user_id))
-        for peer in self._members(event.workspace_id):
-            if peer.user_id != event.user_id:
+    def _on_access_changed(self, change: AccessChange) -> None:
+        """Close the peers that lost the document; the others keep (or lose) write access."""
+        if change.document_id is not None:
+            rooms = [self.rooms[change.document_id]] if change.document_id in self.rooms else []
+        else:
+            rooms = [
+                r for r in self.rooms.values() if change.workspace_id in (None, r.workspace_id)
+            ]
+        code = change.close_code
+        for peer in [peer for room in rooms for peer in room.peers]:
+            share_id = peer.share_id if isinstance(peer, SharePeer) else None
+            if not change.concerns(peer.user_id, peer.login_id, share_id):
                 continue
-            if event.role is None:
-                peer.request_close(CloseCode.FORBIDDEN, "no longer a member")
-            else:
-                peer.can_write = Role(event.role).at_least(Role.EDITOR)
-
-    def _on_workspace_deleted(self, event: WorkspaceDeleted) -> None:
-        self._note_admitting(lambda _peer: True)
-        for peer in self._members(event.workspace_id):
-            peer.request_close(CloseCode.NOT_FOUND, "workspace deleted")
-
-    def _on_document_trashed(self, event: DocumentTrashed) -> None:
-        self._note_admitting(lambda _peer: True)
-        room = self.rooms.get(event.document_id)
-        for peer in list(room.peers) if room else []:
-            peer.request_close(CloseCode.NOT_FOUND, "document trashed")
-
-    def _on_logins_revoked(self, event: LoginsRevoked) -> None:
-        revoked = set(event.login_ids)
-        self._note_admitting(lambda peer: peer.user_id in (None, event.user_id))
-        for room in self.rooms.values():
-            for peer in list(room.peers):
-                if peer.user_id == event.user_id and peer.login_id in revoked:
-                    peer.request_close(CloseCode.UNAUTHENTICATED, "login ended")
-
-    def _on_shares_revoked(self, event: SharesRevoked) -> None:
-        revoked = set(event.share_ids)
-
-        def through_revoked(peer: Peer) -> bool:
-            return isinstance(peer, SharePeer) and peer.share_id in (None, *revoked)
-
-        self._note_admitting(through_revoked)
-        for room in self.rooms.values():
-            for peer in list(room.peers):
-                if isinstance(peer, SharePeer) and peer.share_id in revoked:
-                    peer.request_close(CloseCode.FORBIDDEN, "share link revoked")
+            if code is not None:
+                peer.request_close(code, change.loss.replace("_", " "))
+            elif change.role is not None:
+                peer.can_write = change.role.at_least(Role.EDITOR)
 
 
 async def _stored_state(

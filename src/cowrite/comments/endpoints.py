@@ -46,8 +46,8 @@ async def startup(state: AppState, stack: AsyncExitStack) -> None:
 
 
 def _limiter(state: AppState) -> CommentLimiter:
-    limiter: CommentLimiter = state.comments
-    return limiter
+    assert state.comments is not None  # set at start-up
+    return state.comments
 
 
 @router.post(

@@ -13,7 +13,6 @@ import uuid
 from bisect import bisect_left
 from collections.abc import Sequence
 from itertools import accumulate
-from typing import Any
 
 from pycrdt import Doc, Text, merge_updates
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,7 +25,7 @@ from cowrite.comments.anchors import AnchorError, TextView
 from cowrite.comments.fragment import FragmentView
 from cowrite.comments.tracking import tracker
 from cowrite.models import Document
-from cowrite.state import AppState
+from cowrite.state import AppState, LiveDocument
 
 # (comment id, start position, end position) in; (from, to) in code points or None out.
 AnchorRow = tuple[uuid.UUID, bytes, bytes]
@@ -40,9 +39,8 @@ def _doc_of(updates: Sequence[bytes]) -> Doc:
     return doc
 
 
-def _live_room(state: AppState, document_id: uuid.UUID) -> object | None:
-    rooms = getattr(state.collab, "rooms", None) or {}
-    return rooms.get(document_id)
+def _live_room(state: AppState, document_id: uuid.UUID) -> LiveDocument | None:
+    return state.collab.live_room(document_id) if state.collab is not None else None
 
 
 async def text_view(
@@ -53,12 +51,12 @@ async def text_view(
     room = _live_room(state, document.id)
     if document.format == RICH:
         if room is not None:
-            update = room.doc.get_update()  # type: ignore[attr-defined]  # a collab Room
+            update = room.doc.get_update()
         else:
             update = _merged(await _stored(session, document, seed=seed))
         return await asyncio.to_thread(_fragment_view, update)
     if room is not None:
-        return TextView(room.doc, room.text)  # type: ignore[attr-defined]  # a collab Room
+        return TextView(room.doc, room.text)
     updates = await _stored(session, document, seed=seed)
     doc = _doc_of(updates)
     return TextView(doc, doc.get(TEXT_NAME, type=Text))
@@ -121,7 +119,7 @@ def _utf8_offsets(text: str) -> list[int]:
     return [0, *accumulate(widths)]
 
 
-async def _live_positions(room: Any, anchors: list[AnchorRow]) -> Positions:
+async def _live_positions(room: LiveDocument, anchors: list[AnchorRow]) -> Positions:
     """From the room's tracker; the anchors it does not know yet are resolved first."""
     track = tracker(room)
     async with track.lock:
@@ -160,7 +158,7 @@ async def resolve_anchors(
     if document.format == RICH:
         # Read afresh each time (a live room's text nodes are not tracked edit by edit).
         if room is not None:
-            update = room.doc.get_update()  # type: ignore[attr-defined]  # a collab Room
+            update = room.doc.get_update()
         else:
             update = _merged(await _stored(session, document, seed=False))
         return await asyncio.to_thread(_resolve_in_fragment, update, anchors)

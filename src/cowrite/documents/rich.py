@@ -64,6 +64,7 @@ async def render(
     exports alike). A rich document is read from its live tree; a Markdown one from its text."""
     if form == "md":
         return document.content
+    tree: dict[str, Any] | None
     if document.format == RICH and state.collab is not None:
         tree = await state.collab.rich_json(session, document.id)
     else:

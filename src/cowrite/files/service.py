@@ -30,8 +30,7 @@ MAX_FIELD_BYTES = 100
 
 
 def store_of(state: AppState) -> BlobStore:
-    store: BlobStore = state.storage
-    return store
+    return state.blobs
 
 
 @dataclass(frozen=True, slots=True)

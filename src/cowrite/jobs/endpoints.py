@@ -72,7 +72,7 @@ async def get_job_result(access: JobOwner, state: State) -> Response:
     if job.result_key is None:
         return JSONResponse(summary)
     try:
-        reader = await state.storage.open(job.result_key)
+        reader = await state.blobs.open(job.result_key)
     except BlobNotFound:
         raise NotFound("The job's result is no longer stored", code="result_missing") from None
     return StreamingResponse(

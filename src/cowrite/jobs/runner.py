@@ -283,7 +283,7 @@ class JobRunner:
             # Another process took the job over meanwhile: its outcome counts, not this one.
             log.warning("job %s was taken over; dropping this run's outcome", context.id)
             if outcome.result_key is not None:
-                await self.state.storage.delete(outcome.result_key)
+                await self.state.blobs.delete(outcome.result_key)
             return
         self.push(context.owner_id, context.view("failed" if error else "done", error))
 

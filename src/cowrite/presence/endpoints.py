@@ -26,7 +26,8 @@ router = APIRouter()
     summary="Who is in a document now, with cursors and selections",
 )
 async def document_presence(access: DocumentViewer, state: State) -> DocumentPresenceOut:
-    service: PresenceService = state.presence
+    service = state.presence
+    assert isinstance(service, PresenceService)
     entries = await service.document_presence(access.document.id)
     return DocumentPresenceOut(
         document_id=access.document.id,

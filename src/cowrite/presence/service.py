@@ -14,7 +14,6 @@ from typing import Any
 from cowrite.db import unit_of_work
 from cowrite.documents.access import document_grant
 from cowrite.kit.errors import AppError
-from cowrite.kit.events import DocumentTrashed, LoginsRevoked, MembershipChanged, WorkspaceDeleted
 from cowrite.maintenance import close_stale_sessions, stale_session_age, touch_process_sessions
 from cowrite.presence import sessions
 from cowrite.presence.connection import Connection
@@ -22,6 +21,7 @@ from cowrite.presence.manager import ConnectionManager
 from cowrite.presence.protocol import MOVE_TYPES, ClientMessage, ProtocolError, encode, reply
 from cowrite.presence.shutdown import install_shutdown_hook
 from cowrite.presence.store import MemoryPresenceStore, PresenceEntry, PresenceStore
+from cowrite.realtime.access import AccessChange, Loss
 from cowrite.realtime.codes import CloseCode
 from cowrite.state import AppState
 from cowrite.workspaces.roles import Role
@@ -58,11 +58,7 @@ class PresenceService:
             # The app still starts (and /ready reports the database); the periodic clean-up
             # does this later.
             log.exception("could not close stale sessions at start-up")
-        events = self.state.events
-        events.subscribe(MembershipChanged, self.on_membership_changed)
-        events.subscribe(WorkspaceDeleted, self.on_workspace_deleted)
-        events.subscribe(DocumentTrashed, self.on_document_trashed)
-        events.subscribe(LoginsRevoked, self.on_logins_revoked)
+        self.state.access.listen(self.on_access_changed)
         self._tasks = [
             asyncio.create_task(self._sweep_timeouts(), name="presence-timeouts"),
             asyncio.create_task(self._maintain_sessions(), name="presence-sessions"),
@@ -84,11 +80,7 @@ class PresenceService:
     async def stop(self) -> None:
         """Shutdown: close every socket with 1001 and mark this process's sessions inactive."""
         self._stopping = True
-        events = self.state.events
-        events.unsubscribe(MembershipChanged, self.on_membership_changed)
-        events.unsubscribe(WorkspaceDeleted, self.on_workspace_deleted)
-        events.unsubscribe(DocumentTrashed, self.on_document_trashed)
-        events.unsubscribe(LoginsRevoked, self.on_logins_revoked)
+        self.state.access.unlisten(self.on_access_changed)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -347,38 +339,32 @@ class PresenceService:
 
     # -- domain events ---------------------------------------------------------------------------
 
-    async def _evict(
-        self, connections: list[Connection], document_ids: set[uuid.UUID], why: str
-    ) -> None:
-        for connection in connections:
-            for document_id in list(connection.rooms & document_ids):
-                await self.leave(connection, document_id, reason=why)
-
-    async def on_membership_changed(self, event: MembershipChanged) -> None:
-        if event.role is not None:
-            # Open pages learn the new role at once (an editor made viewer turns read-only).
-            body = {"type": "role_changed", "workspace_id": str(event.workspace_id)}
-            frame = encode({**body, "role": event.role})
-            for connection in self.manager.user_connections(event.user_id):
+    async def on_access_changed(self, change: AccessChange) -> None:
+        """Open pages learn a new role at once (an editor made viewer turns read-only); a
+        revoked login's sockets close; whoever lost a document leaves its room."""
+        manager = self.manager
+        if change.loss is Loss.ROLE_CHANGED:
+            assert change.user_id is not None and change.role is not None
+            body = {"type": "role_changed", "workspace_id": str(change.workspace_id)}
+            frame = encode({**body, "role": change.role.value})
+            for connection in manager.user_connections(change.user_id):
                 connection.send(frame)
             return
-        rooms = {room.document_id for room in self.manager.rooms_of_workspace(event.workspace_id)}
-        await self._evict(self.manager.user_connections(event.user_id), rooms, "access_revoked")
-
-    async def on_workspace_deleted(self, event: WorkspaceDeleted) -> None:
-        for room in self.manager.rooms_of_workspace(event.workspace_id):
-            await self._evict(list(room.members.values()), {room.document_id}, "workspace_deleted")
-
-    async def on_document_trashed(self, event: DocumentTrashed) -> None:
-        room = self.manager.rooms.get(event.document_id)
-        if room is not None:
-            await self._evict(list(room.members.values()), {room.document_id}, "document_trashed")
-
-    async def on_logins_revoked(self, event: LoginsRevoked) -> None:
-        revoked = set(event.login_ids)
-        for connection in self.manager.user_connections(event.user_id):
-            if connection.login_id in revoked:
-                connection.close_soon(CloseCode.UNAUTHENTICATED, "login revoked")
+        if change.loss is Loss.LOGINS_REVOKED:
+            assert change.user_id is not None
+            for connection in manager.user_connections(change.user_id):
+                if change.concerns(connection.user_id, connection.login_id):
+                    connection.close_soon(CloseCode.UNAUTHENTICATED, "login revoked")
+            return
+        if change.document_id is not None:
+            rooms = [room] if (room := manager.rooms.get(change.document_id)) else []
+        else:
+            assert change.workspace_id is not None
+            rooms = manager.rooms_of_workspace(change.workspace_id)
+        for room in rooms:
+            for connection in list(room.members.values()):
+                if change.concerns(connection.user_id) and room.document_id in connection.rooms:
+                    await self.leave(connection, room.document_id, reason=change.loss.value)
 
     # -- background ------------------------------------------------------------------------------
 

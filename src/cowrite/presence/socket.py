@@ -8,9 +8,7 @@ import time
 
 from starlette.websockets import WebSocket
 
-from cowrite.auth.deps import Principal, principal_from_token
 from cowrite.db import unit_of_work
-from cowrite.kit.errors import AppError
 from cowrite.kit.ids import new_id
 from cowrite.kit.ratelimit import TokenBucket
 from cowrite.kit.useragent import device_type
@@ -22,7 +20,9 @@ from cowrite.realtime.admission import (
     forget_handshake,
     header_value,
     open_channel,
+    read_access,
     refuse,
+    regrant,
 )
 from cowrite.realtime.codes import CloseCode
 from cowrite.realtime.direct import DirectWebSocket
@@ -37,58 +37,55 @@ def _too_big(text: str, limit: int) -> bool:
     return len(text) * 4 > limit and len(text.encode()) > limit
 
 
-async def _authenticate(state: AppState, token: str) -> Principal | None:
-    try:
-        async with admission_gate(), unit_of_work(state.session_factory) as session:
-            return await principal_from_token(state, session, token)
-    except AppError:
-        return None
-
-
 async def serve_socket(websocket: WebSocket, state: AppState) -> None:
-    presence: PresenceService = state.presence
-    connection = await _open(websocket, state)
-    if connection is None:
+    presence = state.presence
+    assert isinstance(presence, PresenceService)
+    settings = state.settings
+    token = await open_channel(websocket, settings, max_message_bytes=settings.ws_max_frame_bytes)
+    if isinstance(token, CloseCode):
+        await refuse(websocket, token)
         return
-    reader = asyncio.current_task()
-    if reader is not None:
-        connection.on_abort = reader.cancel
     user_agent = header_value(websocket, "user-agent") or ""
     client = websocket.client.host if websocket.client else ""
     forget_handshake(websocket)  # nothing reads headers or the query (the token) from here on
-    await presence.connect(connection, user_agent, client)
+    # Until the connection is registered (where access changes reach it), the ticket notes them.
+    with state.access.admitting() as ticket:
+        async with admission_gate(), unit_of_work(state.session_factory) as session:
+            access = await read_access(state, session, token)
+        if isinstance(access, CloseCode):
+            await refuse(websocket, access)
+            return
+        principal = access.principal
+        ticket.user_id = principal.user_id
+        # Only plain values are kept: the ORM user stays behind with its session.
+        connection = Connection(
+            websocket,
+            connection_id=new_id(),
+            user_id=principal.user_id,
+            login_id=principal.login_id,
+            full_name=principal.user.full_name,
+            device_type=device_type(user_agent),
+            queue_max=settings.ws_send_queue_max,
+            ready_frame_writer=(
+                websocket.ready_frame_writer() if isinstance(websocket, DirectWebSocket) else None
+            ),
+        )
+        del access, principal
+        await presence.connect(connection, user_agent, client)
+    reader = asyncio.current_task()
+    if reader is not None:
+        connection.on_abort = reader.cancel
     try:
+        if ticket.changed:  # read again: the login may have ended meanwhile
+            access = await regrant(state, token)
+            if isinstance(access, CloseCode):
+                connection.close_soon(access, "access changed")
+        del token, ticket
         await _read_loop(websocket, presence, connection)
     except asyncio.CancelledError:
         log.info("ws connection %s aborted", connection.id)
     finally:
         await presence.disconnect(connection)
-
-
-async def _open(websocket: WebSocket, state: AppState) -> Connection | None:
-    """Admit the socket (see realtime.admission): the connection, or None once refused."""
-    settings = state.settings
-    token = await open_channel(websocket, settings, max_message_bytes=settings.ws_max_frame_bytes)
-    if isinstance(token, CloseCode):
-        await refuse(websocket, token)
-        return None
-    principal = await _authenticate(state, token)
-    if principal is None:
-        await refuse(websocket, CloseCode.UNAUTHENTICATED, "not authenticated")
-        return None
-    # Only plain values are kept: the ORM user stays behind with its session.
-    return Connection(
-        websocket,
-        connection_id=new_id(),
-        user_id=principal.user_id,
-        login_id=principal.login_id,
-        full_name=principal.user.full_name,
-        device_type=device_type(header_value(websocket, "user-agent") or ""),
-        queue_max=settings.ws_send_queue_max,
-        ready_frame_writer=(
-            websocket.ready_frame_writer() if isinstance(websocket, DirectWebSocket) else None
-        ),
-    )
 
 
 class _Reader:

@@ -1,21 +1,31 @@
 """How a socket gets in, the same for `/ws` and `/ws/yjs`: accepted with the route's message
 limit already on, its Origin checked against the allowlist, its token found (query string,
-`Sec-WebSocket-Protocol`, or a first `{"type":"auth"}` frame), then looked up under a bound
-on admissions in flight. Each route adds only what it records about the connection."""
+`Sec-WebSocket-Protocol`, or a first `{"type":"auth"}` frame), then looked up (`read_access`)
+under a bound on admissions in flight, inside an `AccessWatch` ticket (see realtime.access).
+Each route adds only what it records about the connection."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 import weakref
+from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 import orjson
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.websockets import WebSocket
 
+from cowrite.auth.deps import Principal, principal_from_token
 from cowrite.config import Settings
+from cowrite.db import unit_of_work
+from cowrite.documents.access import DocumentGrant, document_grant
+from cowrite.kit.errors import AppError, NotFound, Unauthorized
 from cowrite.realtime.codes import CloseCode
 from cowrite.realtime.direct import DirectWebSocket
+from cowrite.state import AppState
+from cowrite.workspaces.roles import Role
 
 # Offered as a pair by clients that keep the token out of URLs: `cowrite` (answered back) and
 # `cowrite.bearer.<access token>` (never answered, never logged).
@@ -140,3 +150,39 @@ async def open_share_channel(
     if not origin_allowed(websocket, settings.allowed_origins):
         return CloseCode.FORBIDDEN
     return query_value(websocket, "token") or _bearer(offered)
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    principal: Principal
+    grant: DocumentGrant | None  # when a document was asked for
+
+    @property
+    def can_write(self) -> bool:
+        return self.grant is not None and self.grant.role.at_least(Role.EDITOR)
+
+
+async def read_access(
+    state: AppState, session: AsyncSession, token: str, document_id: uuid.UUID | None = None
+) -> Access | CloseCode:
+    """Who the token names (and their grant on the document), or the code that refuses them."""
+    try:
+        principal = await principal_from_token(state, session, token)
+        grant = None
+        if document_id is not None:
+            grant = await document_grant(session, principal.user_id, document_id, Role.VIEWER)
+    except Unauthorized:
+        return CloseCode.UNAUTHENTICATED
+    except NotFound:
+        return CloseCode.NOT_FOUND
+    except AppError:
+        return CloseCode.FORBIDDEN
+    return Access(principal, grant)
+
+
+async def regrant(
+    state: AppState, token: str, document_id: uuid.UUID | None = None
+) -> Access | CloseCode:
+    """`read_access` again, for a socket whose ticket saw a change while it was admitted."""
+    async with unit_of_work(state.reader_factory) as session:
+        return await read_access(state, session, token, document_id)

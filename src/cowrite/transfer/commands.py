@@ -74,7 +74,7 @@ async def export_command(workspace_id: uuid.UUID, out: Path) -> int:
 
             try:
                 async for chunk in export_workspace(
-                    state.reader_factory, state.storage, workspace_id, advance
+                    state.reader_factory, state.blobs, workspace_id, advance
                 ):
                     await asyncio.to_thread(handle.write, chunk)
             except AppError as exc:

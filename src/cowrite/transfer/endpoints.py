@@ -142,10 +142,10 @@ async def _store_upload(state: AppState, request: Request) -> tuple[BlobInfo, st
             if blob is not None:
                 raise invalid("Send one `file` part per import")
             filename = safe_filename(part.filename or "upload")
-            blob = await state.storage.put(_capped(part.chunks(), limit))
+            blob = await state.blobs.put(_capped(part.chunks(), limit))
     except BaseException:
         if blob is not None:
-            await state.storage.delete(blob.key)
+            await state.blobs.delete(blob.key)
         raise
     if blob is None:
         raise Unprocessable("The form has no `file` part", code="file_missing")
@@ -176,7 +176,7 @@ async def start_import(
         )
         await session.commit()
     except BaseException:
-        await state.storage.delete(blob.key)
+        await state.blobs.delete(blob.key)
         raise
     runner.wake()
     return JobAccepted(job_id=job.id)

@@ -96,7 +96,7 @@ async def run_import(
 ) -> dict[str, Any]:
     """Import one uploaded file; returns the documents and files created."""
     plan, archive = await asyncio.to_thread(plan_upload, state, path, filename)
-    store = state.storage
+    store = state.blobs
     written: list[BlobInfo] = []
     try:
         total = sum(planned.size for planned in plan.files.values()) or 1

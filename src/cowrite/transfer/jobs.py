@@ -40,9 +40,9 @@ def export_handler(state: AppState) -> Handler:
             workspace = await repository.workspace(session, context.workspace_id)
             count = await repository.live_document_count(session, context.workspace_id)
         name = stem_for(workspace.name if workspace else "workspace")
-        blob = await state.storage.put(
+        blob = await state.blobs.put(
             export_workspace(
-                state.reader_factory, state.storage, context.workspace_id, context.progress
+                state.reader_factory, state.blobs, context.workspace_id, context.progress
             )
         )
         return JobOutcome(
@@ -60,7 +60,7 @@ def export_handler(state: AppState) -> Handler:
 
 async def _download(state: AppState, key: str, target: Path) -> None:
     try:
-        reader = await state.storage.open(key)
+        reader = await state.blobs.open(key)
     except BlobNotFound:
         raise JobFailed("The uploaded file is no longer stored; import it again") from None
     with target.open("wb") as handle:
@@ -94,6 +94,6 @@ def import_handler(state: AppState) -> Handler:
             await asyncio.to_thread(path.unlink, missing_ok=True)
             if final:
                 with contextlib.suppress(Exception):
-                    await state.storage.delete(context.input_key)
+                    await state.blobs.delete(context.input_key)
 
     return run
