@@ -162,9 +162,17 @@ async def finish(
     )
 
 
-async def turn_off(session: AsyncSession, webhook_id: uuid.UUID, reason: str) -> None:
-    await session.execute(
-        update(Webhook)
-        .where(Webhook.id == webhook_id)
-        .values(active=False, disabled_reason=reason[:200])
-    )
+async def turn_off(
+    session: AsyncSession, webhook_id: uuid.UUID, reason: str
+) -> tuple[uuid.UUID, str] | None:
+    """Turn an active webhook off; (workspace_id, url) when this call turned it off, None when
+    it was off already (or is gone), so its admins hear of it once."""
+    found = (
+        await session.execute(
+            update(Webhook)
+            .where(Webhook.id == webhook_id, Webhook.active.is_(True))
+            .values(active=False, disabled_reason=reason[:200])
+            .returning(Webhook.workspace_id, Webhook.url)
+        )
+    ).first()
+    return None if found is None else (found[0], found[1])

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cowrite.db import unit_of_work
 from cowrite.kit.backoff import backoff_delay
 from cowrite.kit.clock import utcnow
+from cowrite.kit.events import WebhookTurnedOff
 from cowrite.kit.tasks import raise_if_cancelling
 from cowrite.state import AppState
 from cowrite.webhooks import repository
@@ -95,13 +96,29 @@ class DeliveryWorker:
         if not outcomes and slots <= 0:
             return []
         now = utcnow()
+        turned_off: list[WebhookTurnedOff] = []
         async with unit_of_work(self.state.session_factory) as session:
             for item, outcome in outcomes:
-                await self._record(session, item, outcome, now)
-            if slots <= 0:
-                return []
-            lease = now + timedelta(seconds=self.timeout + 30)
-            return await repository.claim_due(session, now, lease, slots)
+                off = await self._record(session, item, outcome, now)
+                if off is not None:
+                    turned_off.append(off)
+            claimed = []
+            if slots > 0:
+                lease = now + timedelta(seconds=self.timeout + 30)
+                claimed = await repository.claim_due(session, now, lease, slots)
+        for event in turned_off:  # committed: now the admins may hear of it
+            await self.state.events.emit(event)
+        return claimed
+
+    async def _turn_off(
+        self, session: AsyncSession, item: Claimed, reason: str
+    ) -> WebhookTurnedOff | None:
+        found = await repository.turn_off(session, item.webhook_id, reason)
+        if found is None:
+            return None  # off already: its admins heard then
+        log.warning("webhook %s turned off: %s", item.webhook_id, reason)
+        workspace_id, url = found
+        return WebhookTurnedOff(item.webhook_id, workspace_id, url, reason)
 
     async def _deliver(self, item: Claimed) -> None:
         try:
@@ -122,7 +139,8 @@ class DeliveryWorker:
 
     async def _record(
         self, session: AsyncSession, item: Claimed, outcome: Outcome, now: datetime
-    ) -> None:
+    ) -> WebhookTurnedOff | None:
+        """Write one delivery's outcome; the turn-off to announce when it turned its webhook off."""
         settings = self.state.settings
         if outcome.delivered:
             await repository.finish(
@@ -134,7 +152,7 @@ class DeliveryWorker:
                 response_body=outcome.response_body,
                 delivered_at=now,
             )
-            return
+            return None
         if outcome.gone:
             await repository.finish(
                 session,
@@ -144,9 +162,7 @@ class DeliveryWorker:
                 error="The receiver answered 410 Gone; the webhook was turned off",
                 response_body=outcome.response_body,
             )
-            await repository.turn_off(session, item.webhook_id, "The receiver answered 410")
-            log.warning("webhook %s turned off: its receiver answered 410", item.webhook_id)
-            return
+            return await self._turn_off(session, item, "The receiver answered 410 Gone")
         delay = backoff_delay(
             item.attempt,
             settings.webhooks_retry_first_seconds,
@@ -163,11 +179,7 @@ class DeliveryWorker:
                 error=outcome.error,
                 response_body=outcome.response_body,
             )
-            await repository.turn_off(
-                session, item.webhook_id, "Deliveries kept failing; retries ran out"
-            )
-            log.warning("webhook %s turned off: retries ran out", item.webhook_id)
-            return
+            return await self._turn_off(session, item, "Deliveries kept failing; retries ran out")
         await repository.finish(
             session,
             item.id,
@@ -177,3 +189,4 @@ class DeliveryWorker:
             response_body=outcome.response_body,
             next_attempt_at=retry_at,
         )
+        return None
