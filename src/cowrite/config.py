@@ -210,6 +210,11 @@ class Settings(BaseSettings):
     webhooks_retry_max_seconds: float = 3600.0
     webhooks_retry_for_seconds: float = 24 * 3600.0
     webhooks_poll_seconds: float = 1.0
+    # Send a delivery from the process that queued it right after its commit (leased to it),
+    # rather than when a worker next claims it from the outbox.
+    webhooks_send_at_once: bool = True
+    # Outcomes are written at most this often (one transaction records all that finished).
+    webhooks_record_interval_seconds: float = 0.05
     webhooks_concurrency: int = 16
     webhooks_per_workspace: int = 50
 

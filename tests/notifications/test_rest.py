@@ -172,6 +172,7 @@ async def test_settings(client: httpx.AsyncClient, team: Team) -> None:
         "added_to_workspace",
         "role_changed",
         "document_shared",
+        "webhook_turned_off",
     }
     assert defaults["email"]["mention"] is True
 

@@ -98,6 +98,21 @@ async def test_first_sign_in_creates_the_account_and_later_ones_find_it(
         assert refused.status_code in (401, 422)
 
 
+async def test_the_web_app_exchanges_in_cookie_mode(browser: httpx.AsyncClient) -> None:
+    """The web app's exchange: the access token in the body, the refresh token only as the
+    HttpOnly cookie of password sign-in, which then renews the session."""
+    callback = await sign_in_at_provider(browser, await start(browser), "alice")
+    code = query_of(str((await finish(browser, callback)).headers["location"]))["code"]
+    exchanged = await browser.post(f"{EXCHANGE}?cookie=true", json={"code": code})
+    assert exchanged.status_code == 200, exchanged.text
+    assert "refresh_token" not in exchanged.json() and exchanged.json()["access_token"]
+    [cookie] = [c for c in exchanged.headers.get_list("set-cookie") if "cowrite_refresh=" in c]
+    assert "HttpOnly" in cookie and "Path=/api/v1/auth" in cookie
+    renewed = await browser.post("/api/v1/auth/refresh?cookie=true")
+    assert renewed.status_code == 200, renewed.text
+    assert (await me(browser, renewed.json()))["email"] == "alice@example.com"
+
+
 async def test_a_verified_email_links_the_existing_account(browser: httpx.AsyncClient) -> None:
     existing = await make_user(browser, email="linked@example.com", full_name="Lin Password")
     linked = await me(browser, await sign_in(browser, "linker"))

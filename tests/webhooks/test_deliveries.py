@@ -26,6 +26,31 @@ async def deliveries(client: httpx.AsyncClient, team: Team, hook_id: str) -> lis
     return rows
 
 
+async def turn_off_notices(client: httpx.AsyncClient, who: Any) -> list[dict[str, Any]]:
+    response = await client.get("/api/v1/notifications", headers=who.headers)
+    assert response.status_code == 200, response.text
+    return [n for n in response.json()["items"] if n["kind"] == "webhook_turned_off"]
+
+
+async def assert_admins_told(client: httpx.AsyncClient, team: Team, words: str) -> None:
+    """The workspace's owner and admin each get one notice naming the receiver and why; the
+    other members get none."""
+
+    async def both_told() -> bool:
+        return all(
+            [await turn_off_notices(client, team.owner), await turn_off_notices(client, team.admin)]
+        )
+
+    await eventually(both_told)
+    for admin in (team.owner, team.admin):
+        [notice] = await turn_off_notices(client, admin)
+        assert notice["workspace_id"] == team.workspace_id
+        assert notice["actor"] is None and notice["read_at"] is None
+        assert "/hook" in notice["excerpt"] and words in notice["excerpt"]
+    for member in (team.editor, team.viewer, team.commenter):
+        assert await turn_off_notices(client, member) == []
+
+
 async def test_document_events_arrive_signed_once_per_change(
     client: httpx.AsyncClient, team: Team, receiver: Receiver
 ) -> None:
@@ -151,6 +176,7 @@ async def test_a_410_turns_the_webhook_off_at_once(
     await eventually(turned_off)
     [row] = await deliveries(client, team, hook["id"])
     assert row["status"] == "failed" and row["status_code"] == 410 and row["attempt"] == 1
+    await assert_admins_told(client, team, "410 Gone")
     # Turned off: later events queue nothing, and a test event is refused.
     await client.post(url, json={"title": "After"}, headers=team.editor.headers)
     assert len(await deliveries(client, team, hook["id"])) == 1
@@ -191,6 +217,7 @@ async def test_retries_that_run_out_turn_the_webhook_off(
         f"/api/v1/workspaces/{team.workspace_id}/webhooks", headers=team.admin.headers
     )
     assert "retries ran out" in hooks.json()[0]["disabled_reason"]
+    await assert_admins_told(client, team, "retries ran out")
     assert len({r.delivery_id for r in receiver.requests}) == 1
 
 

@@ -32,8 +32,9 @@ def servers(db: TestDatabase, tmp_path: Path) -> Iterator[list[ServerProcess]]:
     )
     started = [ServerProcess(env=env, workdir=tmp_path) for _ in range(2)]
     try:
-        with ThreadPoolExecutor(2) as pool:  # both start at once: start-up is the slow part
-            list(pool.map(ServerProcess.start, started))
+        # Both start at once (start-up is the slow part), given time for a busy machine.
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(lambda server: server.start(timeout=120), started))
         yield started
     finally:
         for process in started:

@@ -10,6 +10,8 @@ import { Account } from './screens/Account'
 import { Auth } from './screens/Auth'
 import { Documents } from './screens/Documents'
 import { Members } from './screens/Members'
+import { OidcSignIn } from './screens/OidcSignIn'
+import { Webhooks } from './screens/Webhooks'
 import { Welcome } from './screens/Welcome'
 
 export interface Shell {
@@ -84,6 +86,9 @@ export function App () {
 
   if (booting) return <main class="loading" aria-busy="true">Loading…</main>
 
+  // Back from single sign-on with a one-time code: trade it, then on to the app.
+  if (path === '/sign-in/oidc') return <OidcSignIn onDone={start} />
+
   if (!user) {
     const mode = path === '/register' ? 'register' : 'login'
     return (
@@ -100,6 +105,7 @@ export function App () {
   let params: Record<string, string> | null
   if ((params = match('/d/:id', path))) screen = <LazyEditor key={params.id} shell={shell} documentId={params.id} />
   else if ((params = match('/w/:id/members', path))) screen = <Members key={params.id} shell={shell} workspaceId={params.id} />
+  else if ((params = match('/w/:id/webhooks', path))) screen = <Webhooks key={params.id} shell={shell} workspaceId={params.id} />
   else if ((params = match('/w/:id', path))) screen = <Documents key={params.id} shell={shell} workspaceId={params.id} />
   else if (path === '/account') screen = <Account shell={shell} />
   else screen = <Welcome shell={shell} />

@@ -2,6 +2,9 @@
 
 Browsers ask for it with `?cookie=true`; API clients keep the JSON mode. The cookie is scoped to
 `/api/v1/auth`, `SameSite=Strict` (no cross-site request carries it) and `Secure` over https.
+Behind a proxy, https is the proxy's `X-Forwarded-Proto`, believed only from the trusted proxies
+of `COWRITE_TRUSTED_PROXIES` (the server sets the request's scheme from it; anyone else's is
+ignored).
 """
 
 from __future__ import annotations
@@ -23,8 +26,7 @@ CookieMode = Annotated[
 
 
 def _is_https(request: Request) -> bool:
-    forwarded = request.headers.get("x-forwarded-proto", "")
-    return request.url.scheme == "https" or forwarded.split(",")[0].strip() == "https"
+    return request.url.scheme == "https"
 
 
 def set_refresh_cookie(response: Response, request: Request, token: str, max_age: int) -> None:

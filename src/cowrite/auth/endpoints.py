@@ -53,7 +53,7 @@ async def register(body: RegisterIn, request: Request, state: State, session: Db
     return UserOut.model_validate(user)
 
 
-def _answer(
+def answer_tokens(
     pair: TokenPair, cookie: bool, request: Request, response: Response, state: State
 ) -> TokenPair | AccessToken:
     """The pair as JSON, or in cookie mode the access token with the refresh token as a cookie."""
@@ -84,7 +84,7 @@ async def login(
     cookie: CookieMode = False,
 ) -> TokenPair | AccessToken:
     pair = await service.login(state, session, body.email, body.password, client_info(request))
-    return _answer(pair, cookie, request, response, state)
+    return answer_tokens(pair, cookie, request, response, state)
 
 
 @auth_router.post("/refresh", response_model=TokenPair | AccessToken)
@@ -98,7 +98,7 @@ async def refresh(
 ) -> TokenPair | AccessToken:
     """Rotates the refresh token from the body or, in cookie mode, from the cookie."""
     pair = await service.refresh(state, session, _presented_refresh_token(body, cookie, request))
-    return _answer(pair, cookie, request, response, state)
+    return answer_tokens(pair, cookie, request, response, state)
 
 
 @auth_router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)

@@ -124,3 +124,13 @@ class CommentPosted:
     actor_id: UUID
     excerpt: str
     mentioned_user_ids: tuple[UUID, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookTurnedOff:
+    """A webhook was turned off by delivery failures (committed): its workspace's admins hear."""
+
+    webhook_id: UUID
+    workspace_id: UUID
+    url: str
+    reason: str

@@ -24,7 +24,13 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cowrite.db import unit_of_work
-from cowrite.kit.events import CommentPosted, DocumentEdited, MemberAdded, MemberRoleChanged
+from cowrite.kit.events import (
+    CommentPosted,
+    DocumentEdited,
+    MemberAdded,
+    MemberRoleChanged,
+    WebhookTurnedOff,
+)
 from cowrite.kit.tasks import raise_if_cancelling
 from cowrite.models import Notification
 from cowrite.notifications import repository, service
@@ -86,6 +92,7 @@ class NotificationDispatcher:
         events.subscribe(MemberAdded, self._on_member_added)
         events.subscribe(MemberRoleChanged, self._on_role_changed)
         events.subscribe(NotificationsRead, self._on_read)
+        events.subscribe(WebhookTurnedOff, self._on_webhook_turned_off)
         self._worker = asyncio.create_task(self._run(), name="cowrite-notifications")
 
     async def close(self, within: float = 5.0) -> None:
@@ -97,6 +104,7 @@ class NotificationDispatcher:
         events.unsubscribe(MemberAdded, self._on_member_added)
         events.unsubscribe(MemberRoleChanged, self._on_role_changed)
         events.unsubscribe(NotificationsRead, self._on_read)
+        events.unsubscribe(WebhookTurnedOff, self._on_webhook_turned_off)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._queue.join(), within)
         if self._worker is not None:
@@ -258,6 +266,17 @@ class NotificationDispatcher:
                 user_id=event.user_id,
                 actor_id=event.actor_id,
                 role=event.role,
+            )
+        )
+
+    def _on_webhook_turned_off(self, event: WebhookTurnedOff) -> None:
+        self._submit(
+            partial(
+                service.notify_webhook_turned_off,
+                policy=self.policy,
+                workspace_id=event.workspace_id,
+                url=event.url,
+                reason=event.reason,
             )
         )
 

@@ -13,6 +13,7 @@ class Kind(StrEnum):
     ADDED_TO_WORKSPACE = "added_to_workspace"
     ROLE_CHANGED = "role_changed"
     DOCUMENT_SHARED = "document_shared"
+    WEBHOOK_TURNED_OFF = "webhook_turned_off"
 
 
 # Email is on for every kind but edits, which come often and show in the app anyway.

@@ -135,6 +135,20 @@ async def members_who_see(
     return set((await session.execute(query)).scalars())
 
 
+async def admins(session: AsyncSession, workspace_id: uuid.UUID) -> set[uuid.UUID]:
+    """The admins and owners of a live workspace."""
+    query = (
+        select(Membership.user_id)
+        .join(Workspace, Workspace.id == Membership.workspace_id)
+        .where(
+            Membership.workspace_id == workspace_id,
+            Membership.role.in_(("admin", "owner")),
+            Workspace.deleted_at.is_(None),
+        )
+    )
+    return set((await session.execute(query)).scalars())
+
+
 async def document_title(
     session: AsyncSession, document_id: uuid.UUID
 ) -> tuple[uuid.UUID, str] | None:

@@ -335,6 +335,30 @@ async def notify_role_changed(
     )
 
 
+async def notify_webhook_turned_off(
+    session: AsyncSession,
+    policy: Policy,
+    *,
+    workspace_id: uuid.UUID,
+    url: str,
+    reason: str,
+) -> list[Notification]:
+    """Deliveries turned a webhook off: every admin of its workspace hears, with why."""
+    name = await repository.workspace_name(session, workspace_id) or "a workspace"
+    return await _write(
+        session,
+        policy,
+        await repository.admins(session, workspace_id),
+        kind=Kind.WEBHOOK_TURNED_OFF,
+        actor_id=None,
+        workspace_id=workspace_id,
+        document_id=None,
+        comment_id=None,
+        title=name,
+        excerpt=f"The webhook to {url} was turned off. {reason}.",
+    )
+
+
 # -- reading ----------------------------------------------------------------------------------
 
 

@@ -61,6 +61,16 @@ class OidcClient:
         )
         self._app: Any = registry.create_client("cowrite")
 
+    async def discover(self) -> dict[str, Any]:
+        """The provider's metadata, checked (issuer, a usable signing algorithm) and its keys
+        fetched: what `cowrite doctor` asks before anyone tries to sign in."""
+        metadata = await self._metadata()
+        try:
+            await self._app.fetch_jwk_set(force=True)
+        except Exception as exc:
+            raise ProviderUnavailable(f"its keys ({metadata.get('jwks_uri')}): {exc!r}") from exc
+        return metadata
+
     async def _metadata(self) -> dict[str, Any]:
         try:
             metadata: dict[str, Any] = await self._app.load_server_metadata()

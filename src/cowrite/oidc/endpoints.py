@@ -11,8 +11,9 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from cowrite.auth.endpoints import client_info
-from cowrite.auth.schemas import TokenPair
+from cowrite.auth.cookies import CookieMode
+from cowrite.auth.endpoints import answer_tokens, client_info
+from cowrite.auth.schemas import AccessToken, TokenPair
 from cowrite.db import unit_of_work
 from cowrite.deps import DbSession, State
 from cowrite.kit.errors import NotFound
@@ -134,12 +135,19 @@ async def oidc_callback(
     return response
 
 
-@router.post("/oidc/exchange", response_model=TokenPair)
+@router.post("/oidc/exchange", response_model=TokenPair | AccessToken)
 async def oidc_exchange(
-    body: ExchangeIn, request: Request, state: State, session: DbSession
-) -> TokenPair:
-    """Trade the web app's one-time code for the same token pair as a password sign-in."""
-    return await service.exchange(state, session, body.code, client_info(request))
+    body: ExchangeIn,
+    request: Request,
+    response: Response,
+    state: State,
+    session: DbSession,
+    cookie: CookieMode = False,
+) -> TokenPair | AccessToken:
+    """Trade the web app's one-time code for the same token pair as a password sign-in (in
+    cookie mode, the access token with the refresh token as a cookie)."""
+    pair = await service.exchange(state, session, body.code, client_info(request))
+    return answer_tokens(pair, cookie, request, response, state)
 
 
 async def startup(state: AppState, stack: AsyncExitStack) -> None:

@@ -166,6 +166,52 @@ async def check_proxy_trust(settings: Settings) -> str:
     return f"X-Forwarded-For and X-Forwarded-Proto believed from {listed}"
 
 
+async def check_smtp(settings: Settings) -> str:
+    """Connect to the mail server, say EHLO, and take TLS and sign in as configured."""
+    if not settings.smtp_url:
+        return "not configured: no notification emails are sent"
+    from cowrite.notifications.mail.smtp import parse_smtp_url, smtp_client
+
+    target = parse_smtp_url(settings.smtp_url)
+    where = f"{target.host}:{target.port}"
+    client = smtp_client(target, CHECK_TIMEOUT_SECONDS)
+    try:
+        async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):
+            await client.connect()
+            answer = await client.ehlo()
+            tls = client.get_transport_info("sslcontext") is not None
+    except Exception as exc:
+        raise Problem(f"the mail server at {where} does not answer: {reason(exc)}") from None
+    finally:
+        client.close()
+    greeting = answer.message.splitlines()[0] if answer.message else "no name"
+    how = "over TLS" if tls else "without TLS (it offers no STARTTLS)"
+    signed_in = f", signed in as {target.username}" if target.username else ""
+    if not tls and target.username:
+        raise Notice(f"{where} ({greeting}) answers EHLO {how}: the password travels in clear")
+    return f"{where} ({greeting}) answers EHLO {how}{signed_in}"
+
+
+async def check_oidc(settings: Settings) -> str:
+    """Read the provider's discovery document and keys, as a sign-in would."""
+    if not settings.oidc_issuer and not settings.oidc_client_id:
+        return "not configured: people sign in with a password"
+    if not settings.oidc_enabled:
+        missing = "COWRITE_OIDC_CLIENT_ID" if settings.oidc_issuer else "COWRITE_OIDC_ISSUER"
+        raise Problem(f"single sign-on is half configured: {missing} is not set")
+    from cowrite.oidc.client import OidcClient
+
+    try:
+        async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):
+            metadata = await OidcClient(settings).discover()
+    except Exception as exc:
+        raise Problem(
+            f"the sign-in provider {settings.oidc_issuer} cannot be used: {reason(exc)}"
+        ) from None
+    algorithms = ", ".join(metadata["id_token_signing_alg_values_supported"])
+    return f"{metadata['issuer']} answers discovery and its keys (ID tokens: {algorithms})"
+
+
 CHECKS: list[Check] = [
     Check("data dir", check_data_dir, at_startup=True),
     Check("secret key", check_secret_key, at_startup=True),
@@ -173,6 +219,8 @@ CHECKS: list[Check] = [
     Check("redis", check_redis, at_startup=True),
     Check("storage", check_storage),
     Check("proxy trust", check_proxy_trust),
+    Check("smtp", check_smtp),
+    Check("oidc", check_oidc),
 ]
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cowrite.models import Webhook, WebhookDelivery
 
-_SUBSCRIBERS = select(Webhook.id, Webhook.events).where(
+_SUBSCRIBERS = select(Webhook.id, Webhook.url, Webhook.secret, Webhook.events).where(
     Webhook.workspace_id == bindparam("workspace_id"), Webhook.active.is_(True)
 )
 _SENT_SINCE = (
@@ -25,10 +25,21 @@ _SENT_SINCE = (
 )
 
 
-async def subscribed(session: AsyncSession, workspace_id: uuid.UUID, event: str) -> list[uuid.UUID]:
+@dataclass(frozen=True, slots=True)
+class Subscriber:
+    """An active webhook as a delivery needs it."""
+
+    id: uuid.UUID
+    url: str
+    secret: str
+
+
+async def subscribed(
+    session: AsyncSession, workspace_id: uuid.UUID, event: str
+) -> list[Subscriber]:
     """The active webhooks of a workspace that want `event`."""
     rows = await session.execute(_SUBSCRIBERS, {"workspace_id": workspace_id})
-    return [row.id for row in rows if event in row.events]
+    return [Subscriber(row.id, row.url, row.secret) for row in rows if event in row.events]
 
 
 async def sent_since(session: AsyncSession, subject: str, event: str, since: datetime) -> bool:
@@ -162,9 +173,17 @@ async def finish(
     )
 
 
-async def turn_off(session: AsyncSession, webhook_id: uuid.UUID, reason: str) -> None:
-    await session.execute(
-        update(Webhook)
-        .where(Webhook.id == webhook_id)
-        .values(active=False, disabled_reason=reason[:200])
-    )
+async def turn_off(
+    session: AsyncSession, webhook_id: uuid.UUID, reason: str
+) -> tuple[uuid.UUID, str] | None:
+    """Turn an active webhook off; (workspace_id, url) when this call turned it off, None when
+    it was off already (or is gone), so its admins hear of it once."""
+    found = (
+        await session.execute(
+            update(Webhook)
+            .where(Webhook.id == webhook_id, Webhook.active.is_(True))
+            .values(active=False, disabled_reason=reason[:200])
+            .returning(Webhook.workspace_id, Webhook.url)
+        )
+    ).first()
+    return None if found is None else (found[0], found[1])

@@ -14,6 +14,7 @@ from cowrite.models import Webhook, WebhookDelivery
 from cowrite.webhooks import repository
 from cowrite.webhooks.addresses import UnsafeUrl, resolve
 from cowrite.webhooks.events import TEST_EVENT, add_delivery
+from cowrite.webhooks.repository import Subscriber
 
 SECRET_PREFIX = "whsec_"
 
@@ -83,7 +84,7 @@ async def send_test(session: AsyncSession, webhook: Webhook, user_id: uuid.UUID)
         raise Conflict("The webhook is turned off; turn it on first", code="webhook_inactive")
     delivery = add_delivery(
         session,
-        webhook.id,
+        Subscriber(webhook.id, webhook.url, webhook.secret),
         webhook.workspace_id,
         TEST_EVENT,
         {"webhook_id": webhook.id, "requested_by": user_id},

@@ -2,8 +2,9 @@
 // cookie (cookie mode of the auth routes) that this code never sees. A 401 triggers one silent
 // refresh; when that fails too, `onSignedOut` listeners bring the login back over the page.
 import type {
-  AccessToken, Comment, DocumentFormat, DocumentFull, DocumentMeta, Diff, FileOut, Member, NewAnchor, Notification,
-  NotificationSettings, Page, Role, SearchHit, Sessions, TagCount, Thread, User, Version, VersionFull, Workspace
+  AccessToken, Comment, Diff, DocumentFormat, DocumentFull, DocumentMeta, FileOut, Member, NewAnchor,
+  Notification, NotificationSettings, Page, Providers, Role, SearchHit, Sessions, TagCount, Thread, User,
+  Version, VersionFull, Webhook, WebhookCreated, WebhookDelivery, WebhookEvent, Workspace
 } from './types'
 
 export class ApiError extends Error {
@@ -114,6 +115,15 @@ export const api = {
     if (!response.ok) throw await errorOf(response)
     setToken(await response.json() as AccessToken)
   },
+  providers: () => request<Providers>('GET', '/api/v1/auth/providers'),
+  /** Trade single sign-on's one-time code for a session, as a password sign-in gives. */
+  async oidcExchange (code: string): Promise<void> {
+    const response = await fetch('/api/v1/auth/oidc/exchange?cookie=true', {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ code }), credentials: 'same-origin'
+    })
+    if (!response.ok) throw await errorOf(response)
+    setToken(await response.json() as AccessToken)
+  },
   register: (email: string, password: string, full_name: string) =>
     request<User>('POST', '/api/v1/auth/register', { email, password, full_name }),
   async logout (): Promise<void> {
@@ -172,6 +182,15 @@ export const api = {
   notificationSettings: () => request<NotificationSettings>('GET', '/api/v1/users/me/notification-settings'),
   saveNotificationSettings: (settings: NotificationSettings) =>
     request<NotificationSettings>('PATCH', '/api/v1/users/me/notification-settings', settings),
+
+  webhooks: (workspaceId: string) => request<Webhook[]>('GET', `/api/v1/workspaces/${workspaceId}/webhooks`),
+  addWebhook: (workspaceId: string, url: string, events: WebhookEvent[]) =>
+    request<WebhookCreated>('POST', `/api/v1/workspaces/${workspaceId}/webhooks`, { url, events }),
+  updateWebhook: (id: string, patch: { url?: string, events?: WebhookEvent[], active?: boolean }) =>
+    request<Webhook>('PATCH', `/api/v1/webhooks/${id}`, patch),
+  deleteWebhook: (id: string) => request<void>('DELETE', `/api/v1/webhooks/${id}`),
+  webhookDeliveries: (id: string) => request<WebhookDelivery[]>('GET', `/api/v1/webhooks/${id}/deliveries`),
+  testWebhook: (id: string) => request<WebhookDelivery>('POST', `/api/v1/webhooks/${id}/test`),
 
   upload (workspaceId: string, documentId: string, file: File): Promise<FileOut> {
     const form = new FormData()

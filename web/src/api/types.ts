@@ -52,7 +52,7 @@ export interface Comment {
 }
 export interface Thread extends Comment { replies: Comment[] }
 export interface NewAnchor { yjs_from: string, yjs_to: string }
-export type NotificationKind = 'mention' | 'reply' | 'comment' | 'document_updated' | 'added_to_workspace' | 'role_changed' | 'document_shared'
+export type NotificationKind = 'mention' | 'reply' | 'comment' | 'document_updated' | 'added_to_workspace' | 'role_changed' | 'document_shared' | 'webhook_turned_off'
 export interface Notification {
   id: string
   kind: NotificationKind
@@ -70,3 +70,32 @@ export interface NotificationSettings { email: Partial<Record<NotificationKind, 
 export const ROLE_RANK: Record<Role, number> = { viewer: 0, commenter: 1, editor: 2, admin: 3, owner: 4 }
 export const atLeast = (role: Role | undefined, wanted: Role): boolean =>
   role !== undefined && ROLE_RANK[role] >= ROLE_RANK[wanted]
+
+export interface Providers { password: boolean, oidc: { name: string } | null }
+export const WEBHOOK_EVENTS = [
+  'document.created', 'document.updated', 'document.deleted', 'document.restored',
+  'comment.created', 'comment.resolved', 'member.added', 'member.removed', 'share.created'
+] as const
+export type WebhookEvent = typeof WEBHOOK_EVENTS[number]
+export interface Webhook {
+  id: string
+  workspace_id: string
+  url: string
+  events: WebhookEvent[]
+  active: boolean
+  disabled_reason: string | null
+  created_at: string
+  updated_at: string
+}
+export interface WebhookCreated extends Webhook { secret: string }
+export interface WebhookDelivery {
+  id: string
+  event: string
+  status: 'pending' | 'delivered' | 'failed'
+  status_code: number | null
+  attempt: number
+  error: string | null
+  created_at: string
+  delivered_at: string | null
+  next_attempt_at: string | null
+}

@@ -14,14 +14,15 @@ const WHAT: Record<Notification['kind'], string> = {
   document_updated: 'edited',
   added_to_workspace: 'added you to a workspace',
   role_changed: 'changed your role',
-  document_shared: 'shared a document with you'
+  document_shared: 'shared a document with you',
+  webhook_turned_off: 'turned off a webhook'
 }
 
 /** Excerpts quote comment bodies: a mention reads as its name. */
 const readable = (text: string): string => text.replace(/@\[([^\]]*)\]\(user:[0-9a-f-]+\)/g, '@$1')
 
 const targetOf = (n: Notification): string | null =>
-  n.document_id ? `/d/${n.document_id}${n.comment_id ? `?comment=${n.comment_id}` : ''}` : `/w/${n.workspace_id}`
+  n.kind === 'webhook_turned_off' ? `/w/${n.workspace_id}/webhooks` : n.document_id ? `/d/${n.document_id}${n.comment_id ? `?comment=${n.comment_id}` : ''}` : `/w/${n.workspace_id}`
 
 export function Bell () {
   const [count, setCount] = useState(0)

@@ -8,7 +8,7 @@ import { lastWorkspace } from './workspace'
 
 export function Header (props: { shell: Shell, path: string }) {
   const { workspaces } = props.shell
-  const inWorkspace = match('/w/:id', props.path) ?? match('/w/:id/members', props.path)
+  const inWorkspace = match('/w/:id', props.path) ?? match('/w/:id/members', props.path) ?? match('/w/:id/webhooks', props.path)
   const current = inWorkspace?.id ?? lastWorkspace() ?? ''
   const signOut = async (): Promise<void> => {
     await api.logout()

@@ -190,6 +190,7 @@ export function WorkspaceSidebar (props: { shell: Shell, workspaceId: string }) 
       <ul class="plain">
         <li><Link href={`/w/${workspace.id}`}>Documents</Link></li>
         <li><Link href={`/w/${workspace.id}/members`}>Members</Link></li>
+        {atLeast(workspace.role, 'admin') && <li><Link href={`/w/${workspace.id}/webhooks`}>Webhooks</Link></li>}
         {atLeast(workspace.role, 'admin') && !renaming && <li><button type="button" class="linkish" onClick={() => { setName(workspace.name); setRenaming(true) }}>Rename workspace</button></li>}
       </ul>
       <form class="newws" onSubmit={(e) => {

@@ -11,7 +11,8 @@ const KINDS: Array<[NotificationKind, string]> = [
   ['document_updated', 'Edits to a document I follow'],
   ['added_to_workspace', 'I am added to a workspace'],
   ['role_changed', 'My role changes'],
-  ['document_shared', 'A document is shared with me']
+  ['document_shared', 'A document is shared with me'],
+  ['webhook_turned_off', 'A webhook of a workspace I administer is turned off']
 ]
 
 export function NotificationSettings () {

@@ -8,6 +8,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
 from cowrite.kit.clock import utcnow
+from cowrite.notifications.kinds import Kind
 from cowrite.notifications.schemas import NotificationOut
 
 KIND_LABELS = {
@@ -18,6 +19,7 @@ KIND_LABELS = {
     "added_to_workspace": "added you to a workspace",
     "role_changed": "changed your role",
     "document_shared": "shared a document with you",
+    "webhook_turned_off": "turned off a webhook",
 }
 
 
@@ -35,6 +37,8 @@ class Letter:
 def link(public_url: str, item: NotificationOut) -> str:
     """Where the web app shows what the notification is about."""
     base = public_url.rstrip("/")
+    if item.kind is Kind.WEBHOOK_TURNED_OFF:
+        return f"{base}/w/{item.workspace_id}/webhooks"
     if item.document_id is None:
         return f"{base}/"
     url = f"{base}/d/{item.document_id}"
@@ -42,6 +46,8 @@ def link(public_url: str, item: NotificationOut) -> str:
 
 
 def _line(item: NotificationOut) -> str:
+    if item.kind is Kind.WEBHOOK_TURNED_OFF:
+        return f"A webhook of {item.title} was turned off: {item.excerpt}"
     who = item.actor.full_name if item.actor else "Someone"
     return f"{who} {KIND_LABELS.get(item.kind.value, item.kind.value)}: {item.title}"
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
+import aiosmtplib
+
 URL_SHAPE = "smtp://user:password@host:port or smtps://user:password@host:port"
 
 
@@ -39,4 +41,18 @@ def parse_smtp_url(url: str) -> SmtpTarget:
         tls=tls,
         username=unquote(parts.username) if parts.username else None,
         password=unquote(parts.password) if parts.password is not None else None,
+    )
+
+
+def smtp_client(target: SmtpTarget, timeout: float) -> aiosmtplib.SMTP:
+    """A client for `target`: implicit TLS for smtps://, STARTTLS when offered for smtp://,
+    signing in when the URL has credentials."""
+    return aiosmtplib.SMTP(
+        hostname=target.host,
+        port=target.port,
+        username=target.username,
+        password=target.password,
+        use_tls=target.tls,
+        start_tls=None if not target.tls else False,
+        timeout=timeout,
     )

@@ -26,7 +26,7 @@ from cowrite.notifications import repository
 from cowrite.notifications.kinds import Kind, email_settings
 from cowrite.notifications.mail import queue
 from cowrite.notifications.mail.compose import Letter, compose
-from cowrite.notifications.mail.smtp import SmtpTarget, parse_smtp_url
+from cowrite.notifications.mail.smtp import SmtpTarget, parse_smtp_url, smtp_client
 from cowrite.notifications.mail.unsubscribe import ALL, unsubscribe_token
 from cowrite.notifications.schemas import NotificationOut
 from cowrite.state import AppState
@@ -210,16 +210,7 @@ class MailWorker:
         return len(failed)
 
     def _client(self) -> aiosmtplib.SMTP:
-        target = self.target
-        return aiosmtplib.SMTP(
-            hostname=target.host,
-            port=target.port,
-            username=target.username,
-            password=target.password,
-            use_tls=target.tls,
-            start_tls=None if not target.tls else False,
-            timeout=self.settings.mail_timeout_seconds,
-        )
+        return smtp_client(self.target, self.settings.mail_timeout_seconds)
 
     async def _mark(
         self, sent: list[int], failed: dict[int, str], mails: list[OutgoingMail]
