@@ -2,7 +2,7 @@
 // cookie (cookie mode of the auth routes) that this code never sees. A 401 triggers one silent
 // refresh; when that fails too, `onSignedOut` listeners bring the login back over the page.
 import type {
-  AccessToken, Comment, DocumentFull, DocumentMeta, Diff, FileOut, Member, NewAnchor, Notification,
+  AccessToken, Comment, IceServers, DocumentFull, DocumentMeta, Diff, FileOut, Member, NewAnchor, Notification,
   NotificationSettings, Page, Role, SearchHit, Sessions, TagCount, Thread, User, Version, VersionFull, Workspace
 } from './types'
 
@@ -172,6 +172,8 @@ export const api = {
   notificationSettings: () => request<NotificationSettings>('GET', '/api/v1/users/me/notification-settings'),
   saveNotificationSettings: (settings: NotificationSettings) =>
     request<NotificationSettings>('PATCH', '/api/v1/users/me/notification-settings', settings),
+
+  iceServers: () => request<IceServers>('GET', '/api/v1/rtc/ice-servers'),
 
   upload (workspaceId: string, documentId: string, file: File): Promise<FileOut> {
     const form = new FormData()

@@ -67,3 +67,4 @@ export interface NotificationSettings { email: Partial<Record<NotificationKind, 
 export const ROLE_RANK: Record<Role, number> = { viewer: 0, commenter: 1, editor: 2, admin: 3, owner: 4 }
 export const atLeast = (role: Role | undefined, wanted: Role): boolean =>
   role !== undefined && ROLE_RANK[role] >= ROLE_RANK[wanted]
+export interface IceServers { ice_servers: Array<{ urls: string[], username?: string, credential?: string }>, ttl: number }
