@@ -237,7 +237,9 @@ class CallService:
         raise ProtocolError("not_joined", "Join the document first", ref)
 
     async def _load(self, document_id: uuid.UUID) -> dict[uuid.UUID, Participant]:
-        """The document's call as the store has it, merged with joins not written yet."""
+        """The document's call as the store has it, merged with what changed while reading it
+        (joins not written yet, and roster messages that arrived meanwhile win)."""
+        before = set(self.calls.get(document_id, {}))
         entries = await self.store.list_document(document_id)
         stored = {
             entry.connection_id: Participant.from_entry(entry, entry.call)
@@ -245,12 +247,13 @@ class CallService:
             if entry.call is not None
         }
         roster = self.calls.setdefault(document_id, {})
-        for connection_id, participant in list(roster.items()):
+        for connection_id in before & set(roster):
+            participant = roster[connection_id]
             if participant.process_id != self.process_id and connection_id not in stored:
                 del roster[connection_id]  # gone from the truth (a lost leave message)
         for connection_id, participant in stored.items():
-            if connection_id not in roster:
-                roster[connection_id] = participant
+            if connection_id not in roster and connection_id not in before:
+                roster[connection_id] = participant  # (one in `before` left meanwhile)
         return roster
 
     def _state_frame(self, document_id: uuid.UUID) -> dict[str, Any]:
