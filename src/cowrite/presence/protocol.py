@@ -34,6 +34,8 @@ CALL_TYPES = frozenset({"call_join", "call_leave", "call_media", "rtc_signal"})
 CLIENT_TYPES = DOCUMENT_TYPES | CALL_TYPES | {"heartbeat", "hello", "auth"}
 # Most of the traffic: handled with no coroutine (`PresenceService.handle_move`).
 MOVE_TYPES = frozenset({"cursor_move", "selection_change"})
+# Handled the same way: moves, and call signals (relayed to one connection at once).
+QUICK_TYPES = MOVE_TYPES | {"rtc_signal"}
 
 
 class ProtocolError(Exception):

@@ -41,6 +41,9 @@ class CallMessages(Protocol):
 
     async def handle(self, connection: Connection, message: ClientMessage) -> None: ...
 
+    def relay(self, connection: Connection, message: ClientMessage) -> None:
+        """An `rtc_signal`, relayed with no coroutine (like a cursor move)."""
+
 
 class PresenceService:
     def __init__(self, state: AppState, store: PresenceStore | None = None) -> None:
@@ -175,9 +178,12 @@ class PresenceService:
 
     def handle_move(self, connection: Connection, message: ClientMessage) -> bool:
         """A cursor or selection move, most of the traffic, handled with no coroutine; False
-        for any other message (`handle` takes those)."""
+        for any other message (`handle` takes those). Call signals come this way too."""
         kind = message.type
         if kind not in MOVE_TYPES:
+            if kind == "rtc_signal" and self.calls is not None:
+                self.calls.relay(connection, message)
+                return True
             return False
         document_id = message.document_id
         if document_id not in connection.rooms:

@@ -16,7 +16,7 @@ from cowrite.kit.ids import new_id
 from cowrite.kit.ratelimit import TokenBucket
 from cowrite.kit.useragent import device_type
 from cowrite.presence.connection import Connection
-from cowrite.presence.protocol import MOVE_TYPES, ProtocolError, error_frame, parse_frame
+from cowrite.presence.protocol import QUICK_TYPES, ProtocolError, error_frame, parse_frame
 from cowrite.presence.service import PresenceService
 from cowrite.realtime.admission import (
     admission_gate,
@@ -140,7 +140,7 @@ class _Reader:
             parsed = parse_frame(text)
         except ProtocolError:
             return False  # `run` answers it
-        if parsed.type not in MOVE_TYPES:
+        if parsed.type not in QUICK_TYPES:
             return False
         if self._admit():
             try:
