@@ -50,6 +50,7 @@ Workload = Callable[[Context], Outcome]
 def registry() -> dict[str, Workload]:
     """Workloads by name, in the order they run."""
     from bench.workloads import (
+        calls,
         coedit,
         comments,
         durability,
@@ -85,4 +86,5 @@ def registry() -> dict[str, Workload]:
         "transfer": transfer.run,
         "webhooks": webhooks.run,
         "shares": shares.run,
+        "calls": calls.run,
     }

@@ -217,12 +217,31 @@ class Settings(BaseSettings):
     webhooks_record_interval_seconds: float = 0.05
     webhooks_concurrency: int = 16
     webhooks_per_workspace: int = 50
+    # calls (WebRTC signalling on /ws): ICE servers handed to browsers, TURN REST credentials
+    stun_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    turn_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    turn_secret: str | None = None
+    turn_ttl_seconds: int = Field(default=86_400, ge=60)
+    call_max_participants: int = Field(default=8, ge=2)
+    rtc_signal_max_bytes: int = 64 * 1024
+    rtc_signal_rate_per_second: float = 100.0
+    rtc_signal_rate_burst: int = 400
+    # refused call messages a connection may send before it is closed with 1008 (then per second)
+    call_abuse_burst: int = 20
+    call_abuse_per_second: float = 1.0
 
     @field_validator("oidc_allowed_domains", mode="before")
     @classmethod
     def _split_domains(cls, value: object) -> object:
         if isinstance(value, str):
             return [item.strip().lower() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("stun_urls", "turn_urls", mode="before")
+    @classmethod
+    def _split_ice_urls(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
     @property

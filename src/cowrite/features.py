@@ -8,6 +8,7 @@ from types import ModuleType
 from fastapi import APIRouter
 
 from cowrite.apitokens import endpoints as apitokens
+from cowrite.calls import endpoints as calls
 from cowrite.collab import endpoints as collab
 from cowrite.comments import endpoints as comments
 from cowrite.documents import endpoints as documents
@@ -45,6 +46,7 @@ FEATURES = [
         search,
         files,
         presence,
+        calls,
         collab,
         comments,
         notifications,

@@ -210,6 +210,35 @@ async def check_oidc(settings: Settings) -> str:
         ) from None
     algorithms = ", ".join(metadata["id_token_signing_alg_values_supported"])
     return f"{metadata['issuer']} answers discovery and its keys (ID tokens: {algorithms})"
+def _bad_ice_urls(urls: list[str], schemes: tuple[str, ...]) -> list[str]:
+    return [url for url in urls if not url.startswith(schemes) or not url.partition(":")[2]]
+
+
+async def check_turn(settings: Settings) -> str:
+    stun, turn, secret = settings.stun_urls, settings.turn_urls, settings.turn_secret
+    bad = _bad_ice_urls(stun, ("stun:", "stuns:")) + _bad_ice_urls(turn, ("turn:", "turns:"))
+    if bad:
+        raise Problem(
+            f"not an ICE server URL: {', '.join(bad[:3])} (stun:host:port, turn:host:port,"
+            " turns:host:port?transport=tcp)"
+        )
+    if turn and not secret:
+        raise Problem(
+            "COWRITE_TURN_URLS is set without COWRITE_TURN_SECRET: no TURN credentials can be"
+            " handed out (use the secret of coturn's use-auth-secret)"
+        )
+    if secret and not turn:
+        raise Notice("COWRITE_TURN_SECRET is set but COWRITE_TURN_URLS is empty: TURN is unused")
+    if not turn:
+        reach = "STUN " + ", ".join(stun) if stun else "host candidates only"
+        return (
+            f"no TURN server: calls connect peer to peer ({reach}); people behind strict"
+            " firewalls may not connect"
+        )
+    if secret is not None and len(secret) < 16:
+        raise Notice("COWRITE_TURN_SECRET is shorter than 16 characters: use a long random one")
+    hours = settings.turn_ttl_seconds / 3600
+    return f"TURN at {', '.join(turn)}, credentials valid {hours:g} h"
 
 
 CHECKS: list[Check] = [
@@ -221,6 +250,7 @@ CHECKS: list[Check] = [
     Check("proxy trust", check_proxy_trust),
     Check("smtp", check_smtp),
     Check("oidc", check_oidc),
+    Check("turn", check_turn),
 ]
 
 

@@ -23,6 +23,10 @@ from cowrite.presence.store import PresenceEntry, PresenceStore
 
 log = logging.getLogger(__name__)
 
+# Told (document_id, connection_id) whenever a connection leaves a document, however it goes
+# (leave, eviction on access loss, socket close, timeout, a dead process's entry): calls hook here.
+ExitHook = Callable[[uuid.UUID, uuid.UUID], None]
+
 
 class ConnectionManager:
     def __init__(
@@ -55,6 +59,7 @@ class ConnectionManager:
         self._sender: asyncio.Task[None] | None = None
         # Store writes for cursor/selection, coalesced per tick like the events themselves.
         self._store_changes: dict[tuple[uuid.UUID, uuid.UUID], dict[str, Any]] = {}
+        self.exit_hooks: list[ExitHook] = []
 
     # -- connections -----------------------------------------------------------------------------
 
@@ -122,6 +127,7 @@ class ConnectionManager:
         connection.rooms.discard(document_id)
         if room is None or room.members.pop(connection.id, None) is None:
             return False
+        self.document_exited(document_id, connection.id)
         self._store_changes.pop((document_id, connection.id), None)
         await self.store.remove(document_id, connection.id)
         body: dict[str, Any] = {
@@ -136,6 +142,14 @@ class ConnectionManager:
             connection.send_event(EncodedEvent(connection.id, "", encode(body)))
         self.queue(document_id, connection.id, "user_left", body)
         return True
+
+    def document_exited(self, document_id: uuid.UUID, connection_id: uuid.UUID) -> None:
+        """Run the exit hooks (before `user_left` is queued, so peers hear those events first)."""
+        for hook in self.exit_hooks:
+            try:
+                hook(document_id, connection_id)
+            except Exception:
+                log.exception("a document exit hook failed")
 
     async def presence_list(self, document_id: uuid.UUID, ref: Any = None) -> str:
         users = [entry.to_public() for entry in await self.store.list_document(document_id)]

@@ -29,9 +29,13 @@ DOCUMENT_TYPES = frozenset(
         "typing",
     }
 )
-CLIENT_TYPES = DOCUMENT_TYPES | {"heartbeat", "hello", "auth"}
+# Calls in a document: validated and handled by the calls feature (`PresenceService.calls`).
+CALL_TYPES = frozenset({"call_join", "call_leave", "call_media", "rtc_signal"})
+CLIENT_TYPES = DOCUMENT_TYPES | CALL_TYPES | {"heartbeat", "hello", "auth"}
 # Most of the traffic: handled with no coroutine (`PresenceService.handle_move`).
 MOVE_TYPES = frozenset({"cursor_move", "selection_change"})
+# Handled the same way: moves, and call signals (relayed to one connection at once).
+QUICK_TYPES = MOVE_TYPES | {"rtc_signal"}
 
 
 class ProtocolError(Exception):
@@ -55,6 +59,8 @@ class ClientMessage:
     is_typing: bool = True
     batch: bool = False
     token: str | None = None
+    # The whole frame, for the types another feature validates (calls).
+    body: dict[str, Any] | None = None
 
 
 def _ref(frame: dict[str, Any]) -> str | int | None:
@@ -154,6 +160,8 @@ def parse_frame(text: str | bytes) -> ClientMessage:
                 "end": _position(raw.get("end"), "selection.end", ref),
             }
         return ClientMessage(kind, ref, document_id, selection=selection)
+    if kind in CALL_TYPES:
+        return ClientMessage(kind, ref, document_id, body=frame)
     if kind == "typing":
         is_typing = frame.get("is_typing", True)
         if not isinstance(is_typing, bool):

@@ -21,6 +21,12 @@ class SelectionOut(BaseModel):
     end: Position
 
 
+class CallMediaOut(BaseModel):
+    audio: bool
+    video: bool
+    screen: bool
+
+
 class PresenceUserOut(BaseModel):
     user_id: uuid.UUID
     full_name: str
@@ -32,6 +38,8 @@ class PresenceUserOut(BaseModel):
     selection: SelectionOut | None
     last_seen_at: datetime
     channel: Literal["ws", "yjs"]
+    # In the document's call, with which media (null: not in the call).
+    call: CallMediaOut | None = None
 
     @classmethod
     def from_entry(cls, entry: PresenceEntry) -> PresenceUserOut:
@@ -47,6 +55,7 @@ class PresenceUserOut(BaseModel):
                 "selection": entry.selection,
                 "last_seen_at": entry.last_seen_at,
                 "channel": entry.channel,
+                "call": entry.call,
             }
         )
 

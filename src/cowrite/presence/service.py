@@ -9,7 +9,7 @@ import logging
 import time
 import uuid
 from contextlib import AsyncExitStack
-from typing import Any
+from typing import Any, Protocol
 
 from cowrite.db import unit_of_work
 from cowrite.documents.access import document_grant
@@ -18,7 +18,14 @@ from cowrite.maintenance import close_stale_sessions, stale_session_age, touch_p
 from cowrite.presence import sessions
 from cowrite.presence.connection import Connection
 from cowrite.presence.manager import ConnectionManager
-from cowrite.presence.protocol import MOVE_TYPES, ClientMessage, ProtocolError, encode, reply
+from cowrite.presence.protocol import (
+    CALL_TYPES,
+    MOVE_TYPES,
+    ClientMessage,
+    ProtocolError,
+    encode,
+    reply,
+)
 from cowrite.presence.shutdown import install_shutdown_hook
 from cowrite.presence.store import MemoryPresenceStore, PresenceEntry, PresenceStore
 from cowrite.realtime.access import AccessChange, Loss
@@ -27,6 +34,15 @@ from cowrite.state import AppState
 from cowrite.workspaces.roles import Role
 
 log = logging.getLogger(__name__)
+
+
+class CallMessages(Protocol):
+    """The calls feature's side of `/ws`: `call_join`, `call_leave`, `call_media`, `rtc_signal`."""
+
+    async def handle(self, connection: Connection, message: ClientMessage) -> None: ...
+
+    def relay(self, connection: Connection, message: ClientMessage) -> None:
+        """An `rtc_signal`, relayed with no coroutine (like a cursor move)."""
 
 
 class PresenceService:
@@ -45,6 +61,8 @@ class PresenceService:
         self._writes: set[asyncio.Task[None]] = set()
         # Set at shutdown: sessions are then closed in one statement, not one per socket.
         self._stopping = False
+        # Set by the calls feature at start-up.
+        self.calls: CallMessages | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -152,9 +170,12 @@ class PresenceService:
 
     def handle_move(self, connection: Connection, message: ClientMessage) -> bool:
         """A cursor or selection move, most of the traffic, handled with no coroutine; False
-        for any other message (`handle` takes those)."""
+        for any other message (`handle` takes those). Call signals come this way too."""
         kind = message.type
         if kind not in MOVE_TYPES:
+            if kind == "rtc_signal" and self.calls is not None:
+                self.calls.relay(connection, message)
+                return True
             return False
         document_id = message.document_id
         if document_id not in connection.rooms:
@@ -186,6 +207,13 @@ class PresenceService:
             return
         if kind == "auth":
             raise ProtocolError("invalid_message", "Already authenticated", message.ref)
+        if kind in CALL_TYPES:
+            if self.calls is None:
+                raise ProtocolError(
+                    "unknown_type", f"Calls are not available ({kind})", message.ref
+                )
+            await self.calls.handle(connection, message)
+            return
         document_id = message.document_id
         assert document_id is not None  # every other type carries one (checked by the parser)
         if kind == "join_document":
@@ -322,6 +350,7 @@ class PresenceService:
         entry = await self.store.remove(document_id, connection_id)
         if entry is None:
             return
+        self.manager.document_exited(document_id, connection_id)
         self.manager.queue(
             document_id,
             connection_id,

@@ -8,12 +8,13 @@ import time
 
 from starlette.websockets import WebSocket
 
+from cowrite.config import Settings
 from cowrite.db import unit_of_work
 from cowrite.kit.ids import new_id
 from cowrite.kit.ratelimit import TokenBucket
 from cowrite.kit.useragent import device_type
 from cowrite.presence.connection import Connection
-from cowrite.presence.protocol import MOVE_TYPES, ProtocolError, error_frame, parse_frame
+from cowrite.presence.protocol import QUICK_TYPES, ProtocolError, error_frame, parse_frame
 from cowrite.presence.service import PresenceService
 from cowrite.realtime.admission import (
     admission_gate,
@@ -37,11 +38,17 @@ def _too_big(text: str, limit: int) -> bool:
     return len(text) * 4 > limit and len(text.encode()) > limit
 
 
+def _transport_limit(settings: Settings) -> int:
+    """Frames the transport takes: the /ws limit, or room for an oversized signal to be refused
+    with an `error` (the calls feature answers it) rather than a close."""
+    return max(settings.ws_max_frame_bytes, 2 * settings.rtc_signal_max_bytes)
+
+
 async def serve_socket(websocket: WebSocket, state: AppState) -> None:
     presence = state.presence
     assert isinstance(presence, PresenceService)
     settings = state.settings
-    token = await open_channel(websocket, settings, max_message_bytes=settings.ws_max_frame_bytes)
+    token = await open_channel(websocket, settings, max_message_bytes=_transport_limit(settings))
     if isinstance(token, CloseCode):
         await refuse(websocket, token)
         return
@@ -93,7 +100,7 @@ class _Reader:
     lean transport, cursor and selection moves are taken as they are read (`quick`), with no
     task switch per message; everything else comes through `run`'s loop."""
 
-    __slots__ = ("bucket", "connection", "limit", "presence")
+    __slots__ = ("bucket", "connection", "limit", "presence", "signal_limit")
 
     def __init__(self, presence: PresenceService, connection: Connection) -> None:
         settings = presence.settings
@@ -101,6 +108,7 @@ class _Reader:
         self.connection = connection
         self.bucket = TokenBucket(settings.ws_rate_per_second, settings.ws_rate_burst)
         self.limit = settings.ws_max_frame_bytes
+        self.signal_limit = _transport_limit(settings)
 
     def _admit(self) -> bool:
         """Note the activity and spend a token; False (and the close begun) over the rate."""
@@ -129,7 +137,7 @@ class _Reader:
             parsed = parse_frame(text)
         except ProtocolError:
             return False  # `run` answers it
-        if parsed.type not in MOVE_TYPES:
+        if parsed.type not in QUICK_TYPES:
             return False
         if self._admit():
             try:
@@ -137,6 +145,16 @@ class _Reader:
             except Exception as exc:
                 self._refuse(exc)
         return True
+
+    def _oversized_signal(self, text: str) -> bool:
+        """An `rtc_signal` over the frame limit but within the transport's: the calls feature
+        refuses it with an `error` and the socket stays open."""
+        if _too_big(text, self.signal_limit):
+            return False
+        try:
+            return parse_frame(text).type == "rtc_signal"
+        except ProtocolError:
+            return False
 
     async def run(self, websocket: WebSocket) -> None:
         connection = self.connection
@@ -156,7 +174,7 @@ class _Reader:
                     return
                 connection.send(error_frame("invalid_message", "Binary frames are not supported"))
                 continue
-            if _too_big(text, limit):
+            if _too_big(text, limit) and not self._oversized_signal(text):
                 connection.close_soon(CloseCode.TOO_BIG, "frame too big")
                 return
             try:

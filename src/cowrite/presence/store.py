@@ -19,7 +19,9 @@ Selection = dict[str, Cursor]  # {"start": Cursor, "end": Cursor}
 EntryKey = tuple[uuid.UUID, uuid.UUID]  # (document_id, connection_id)
 
 # The fields a store accepts in `update` (identity fields never change after `add`).
-MUTABLE_FIELDS = frozenset({"is_editing", "cursor", "selection", "last_seen_at", "full_name"})
+MUTABLE_FIELDS = frozenset(
+    {"is_editing", "cursor", "selection", "last_seen_at", "full_name", "call"}
+)
 
 
 @dataclass(slots=True)
@@ -39,6 +41,8 @@ class PresenceEntry:
     last_seen_at: datetime = field(default_factory=utcnow)
     # The process that holds the connection, so the entries of a dead process can be dropped.
     process_id: str = ""
+    # In the document's call: its media flags ({audio, video, screen}); None when not in it.
+    call: dict[str, bool] | None = None
 
     def to_public(self) -> dict[str, Any]:
         """The contract's presence user object."""
@@ -53,6 +57,7 @@ class PresenceEntry:
             "selection": self.selection,
             "last_seen_at": self.last_seen_at.isoformat(),
             "channel": self.channel,
+            "call": self.call,
         }
 
     def to_record(self) -> dict[str, Any]:

@@ -2,9 +2,9 @@
 // cookie (cookie mode of the auth routes) that this code never sees. A 401 triggers one silent
 // refresh; when that fails too, `onSignedOut` listeners bring the login back over the page.
 import type {
-  AccessToken, Comment, Diff, DocumentFormat, DocumentFull, DocumentMeta, FileOut, Member, NewAnchor,
-  Notification, NotificationSettings, Page, Providers, Role, SearchHit, Sessions, TagCount, Thread, User,
-  Version, VersionFull, Webhook, WebhookCreated, WebhookDelivery, WebhookEvent, Workspace
+  AccessToken, Comment, Diff, DocumentFormat, DocumentFull, DocumentMeta, FileOut, IceServers, Member,
+  NewAnchor, Notification, NotificationSettings, Page, Providers, Role, SearchHit, Sessions, TagCount,
+  Thread, User, Version, VersionFull, Webhook, WebhookCreated, WebhookDelivery, WebhookEvent, Workspace
 } from './types'
 
 export class ApiError extends Error {
@@ -191,6 +191,7 @@ export const api = {
   deleteWebhook: (id: string) => request<void>('DELETE', `/api/v1/webhooks/${id}`),
   webhookDeliveries: (id: string) => request<WebhookDelivery[]>('GET', `/api/v1/webhooks/${id}/deliveries`),
   testWebhook: (id: string) => request<WebhookDelivery>('POST', `/api/v1/webhooks/${id}/test`),
+  iceServers: () => request<IceServers>('GET', '/api/v1/rtc/ice-servers'),
 
   upload (workspaceId: string, documentId: string, file: File): Promise<FileOut> {
     const form = new FormData()

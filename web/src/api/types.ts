@@ -99,3 +99,4 @@ export interface WebhookDelivery {
   delivered_at: string | null
   next_attempt_at: string | null
 }
+export interface IceServers { ice_servers: Array<{ urls: string[], username?: string, credential?: string }>, ttl: number }

@@ -51,7 +51,11 @@ export class PresenceSocket {
   private receive (message: Record<string, unknown>): void {
     const kind = message.type as string
     if (kind === 'batch') { (message.events as Array<Record<string, unknown>>).forEach((event) => this.receive(event)); return }
-    if (kind === 'connected') { this.connectionId = message.connection_id as string; return }
+    if (kind === 'connected') {
+      this.connectionId = message.connection_id as string
+      this.eventListeners.forEach((listener) => listener(message as ServerEvent))
+      return
+    }
     if (kind === 'role_changed') { this.roleListeners.forEach((listener) => listener(message.workspace_id as string, message.role as Role)); return }
     this.eventListeners.forEach((listener) => listener(message as ServerEvent))
     if (message.document_id !== this.documentId) return
@@ -92,6 +96,12 @@ export class PresenceSocket {
   }
 
   editing (on: boolean): void { this.send({ type: on ? 'editing_start' : 'editing_stop' }) }
+
+  /** This socket's connection id (null until connected). */
+  get id (): string | null { return this.connectionId }
+
+  /** A call message for this document (`call_join`, `call_leave`, `call_media`, `rtc_signal`). */
+  call (message: Record<string, unknown>): void { this.send(message) }
 
   subscribe (listener: Listener): () => void {
     this.listeners.add(listener)

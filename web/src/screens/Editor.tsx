@@ -9,6 +9,7 @@ import { Link } from '../components/Link'
 import { messageOf } from '../components/errors'
 import { ShareDialog } from '../components/ShareDialog'
 import { anchorOf } from '../editor/anchors'
+import { CallBar, CallTiles, useCall } from '../editor/CallBar'
 import { type CollabState, CollabSession } from '../editor/collab'
 import { createEditor, type Editor as CodeEditor } from '../editor/codemirror'
 import { CommentsPanel, type Draft } from '../editor/Comments'
@@ -43,6 +44,7 @@ export function Editor (props: EditorProps) {
   const canComment = atLeast(role, 'commenter')
   const comments = useComments(documentId, live?.collab.doc ?? null, live?.presence ?? null, live?.editor ?? null)
   const search = useSearch()
+  const call = useCall(documentId, live?.presence ?? null)
 
   useEffect(() => {
     void (async () => {
@@ -171,6 +173,7 @@ export function Editor (props: EditorProps) {
         </div>
         <div class="editor-tools">
           <People people={people} />
+          <CallBar call={call} />
           {uploading > 0 && <span class="muted small" role="status">Uploading…</span>}
           <div class="spacer" />
           <button type="button" aria-pressed={preview} onClick={() => setPreview(!preview)}>Preview</button>
@@ -181,6 +184,7 @@ export function Editor (props: EditorProps) {
         </div>
         {closed && <p class="error" role="alert">{closed}</p>}
         {error && doc && <p class="error" role="alert">{error}</p>}
+        <CallTiles call={call} />
         <div class={preview ? 'panes split' : 'panes'}>
           <div class="pane editor-pane" ref={host} data-testid="editor" />
           <div class="pane preview markdown" ref={previewBox} hidden={!preview} aria-label="Preview" role="region" data-testid="preview" />
