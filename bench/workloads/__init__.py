@@ -53,6 +53,7 @@ def registry() -> dict[str, Workload]:
         coedit,
         comments,
         durability,
+        fanout,
         idle,
         multi,
         notifications,
@@ -83,4 +84,5 @@ def registry() -> dict[str, Workload]:
         "rich": rich.run,
         "transfer": transfer.run,
         "webhooks": webhooks.run,
+        "fanout": fanout.run,
     }
