@@ -34,6 +34,7 @@ from cowrite.realtime.admission import (
     refuse,
 )
 from cowrite.realtime.codes import CloseCode
+from cowrite.realtime.direct import DirectWebSocket
 from cowrite.state import AppState
 from cowrite.workspaces.roles import Role
 
@@ -126,6 +127,7 @@ async def yjs_socket(websocket: WebSocket, document_id: str) -> None:
     if isinstance(token, CloseCode):
         await refuse(websocket, token)
         return
+    catch_ups = state.metrics.ws_catch_ups.labels("yjs")
     peer = SocketPeer(
         websocket.send_bytes,
         websocket.close,
@@ -133,8 +135,11 @@ async def yjs_socket(websocket: WebSocket, document_id: str) -> None:
         user_id=None,
         login_id=None,
         can_write=False,
-        queue_limit=settings.yjs_send_queue_max,
-        queue_bytes=settings.yjs_send_queue_max_bytes,
+        queue_bytes=settings.ws_send_queue_max_bytes,
+        write_ready=(
+            websocket.ready_frame_writer() if isinstance(websocket, DirectWebSocket) else None
+        ),
+        on_catch_up=catch_ups.inc,
     )
     # Watched for access changes from before the grant is read until it has joined (after
     # which changes reach it in the room), so a change in between is never missed.

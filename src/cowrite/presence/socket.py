@@ -84,7 +84,7 @@ async def _open(websocket: WebSocket, state: AppState) -> Connection | None:
         login_id=principal.login_id,
         full_name=principal.user.full_name,
         device_type=device_type(header_value(websocket, "user-agent") or ""),
-        queue_max=settings.ws_send_queue_max,
+        queue_bytes=settings.ws_send_queue_max_bytes,
         ready_frame_writer=(
             websocket.ready_frame_writer() if isinstance(websocket, DirectWebSocket) else None
         ),
