@@ -1,4 +1,5 @@
-"""The servers under test: the Node reference, pycrdt-websocket, cowrite (SQLite or PostgreSQL)."""
+"""The servers under test: the Node reference, Hocuspocus, pycrdt-websocket, cowrite (SQLite or
+PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -98,6 +99,29 @@ class NodeReference(Target):
         script = NODE_MODULES / "@y" / "websocket-server" / "src" / "server.js"
         env = {"HOST": "127.0.0.1", "PORT": str(self.port)}
         self.server = Server(["node", str(script)], env=env, log=self.logs / "node-ref.log")
+        self.server.start()
+        self.server.wait_http(self.http_base)
+
+
+class Hocuspocus(Target):
+    """A bare Hocuspocus server (no extensions): the server most Yjs products run. It speaks its
+    own framing (the document name before every message, an Auth message first), so only the
+    workloads that know it use it."""
+
+    name = "hocuspocus"
+    token = "bench"
+
+    def unavailable(self) -> str | None:
+        found = (NODE_MODULES / "@hocuspocus" / "server").exists()
+        return None if found else "n/a (not installed)"
+
+    def start(self) -> None:
+        self.port = free_port()
+        script = BENCH_DIR / "peers" / "hocuspocus_server.cjs"
+        env = {"NODE_PATH": str(NODE_MODULES)}
+        self.server = Server(
+            ["node", str(script), str(self.port)], env=env, log=self.logs / "hocuspocus.log"
+        )
         self.server.start()
         self.server.wait_http(self.http_base)
 

@@ -7,7 +7,7 @@
 // error the connection is dropped rather than closed with a code: the caller only needs to know.
 //
 //   const ws = new RawWebSocket(url, { open (), message (buf, start, end, opcode), close (code), error (err) })
-//   ws.send(text); ws.close(code); ws.terminate(); ws.readyState: 0 connecting, 1 open, 2 closing, 3 closed
+//   ws.send(text); ws.sendBinary(buffer); ws.close(code); ws.terminate(); ws.readyState: 0 connecting, 1 open, 2 closing, 3 closed
 
 const net = require('net')
 const crypto = require('crypto')
@@ -96,6 +96,11 @@ class RawWebSocket {
   /** Sends a text message (a string, or a Buffer holding UTF-8). */
   send (text) {
     if (this.readyState === OPEN) this.socket.write(clientFrame(OP_TEXT, text))
+  }
+
+  /** Sends a binary message (a Buffer). */
+  sendBinary (data) {
+    if (this.readyState === OPEN) this.socket.write(clientFrame(OP_BINARY, data))
   }
 
   /** Starts the closing handshake: a close frame, then the server ends the connection. */

@@ -54,6 +54,7 @@ def registry() -> dict[str, Workload]:
         coedit,
         comments,
         durability,
+        fanout,
         idle,
         multi,
         notifications,
@@ -87,4 +88,5 @@ def registry() -> dict[str, Workload]:
         "webhooks": webhooks.run,
         "shares": shares.run,
         "calls": calls.run,
+        "fanout": fanout.run,
     }

@@ -81,7 +81,8 @@ class Settings(BaseSettings):
     ws_auth_timeout_seconds: float = 5.0
     ws_rate_burst: int = 200
     ws_rate_per_second: float = 100.0
-    ws_send_queue_max: int = 512
+    # What a reader of either socket may fall behind by before it is closed (1008).
+    ws_send_queue_max_bytes: int = 8 * 1024 * 1024
     # Cursor and selection moves are handled as the lean transport reads them, with no task
     # switch per message; off, every frame goes through the socket's read loop.
     ws_quick_moves: bool = True
@@ -92,13 +93,14 @@ class Settings(BaseSettings):
 
     # co-editing (/ws/yjs)
     yjs_max_message_bytes: int = 10 * 1024 * 1024
-    yjs_tick_ms: int = 5
+    # Updates are merged per event-loop turn (batches grow with load, no wait when idle), and
+    # a room sends at most one batch per this many ms (0: no floor).
+    yjs_tick_ms: int = 0
     yjs_flush_interval_ms: int = 25
     yjs_compact_threshold: int = 500
     yjs_room_grace_seconds: float = 2.0
     yjs_content_sync_seconds: float = 2.0
     yjs_repair_interval_seconds: float = 5.0
-    yjs_send_queue_max: int = 1024
     yjs_rate_per_second: float = 2000.0
     yjs_rate_burst: int = 4000
 
@@ -174,7 +176,6 @@ class Settings(BaseSettings):
     ws_write_buffer_max_bytes: int = 16 * 1024 * 1024  # unsent bytes before a socket fails
     ws_max_fragments: int = 1024  # frames in one fragmented message
     ws_close_timeout_seconds: float = 5.0  # for the peer's answer to a close, then abort
-    yjs_send_queue_max_bytes: int = 8 * 1024 * 1024  # a reader behind by more is closed
     yjs_awareness_max_state_bytes: int = 64 * 1024
     yjs_awareness_max_entries: int = 64  # per awareness message
     yjs_awareness_max_clients: int = 8  # awareness client ids one connection may own

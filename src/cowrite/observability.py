@@ -100,6 +100,12 @@ class Metrics:
             ["channel"],
             registry=self.registry,
         )
+        self.ws_catch_ups = Counter(
+            "cowrite_ws_catch_ups_total",
+            "Readers that fell behind and were sent what they missed as one merged frame",
+            ["channel"],
+            registry=self.registry,
+        )
         self.yjs_commit_lag = Histogram(
             "cowrite_yjs_commit_lag_seconds",
             "Time from a Yjs update's arrival to its commit",

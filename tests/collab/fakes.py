@@ -10,6 +10,7 @@ from pycrdt import Doc, Text
 from cowrite.collab import protocol
 from cowrite.collab.protocol import SyncStep2, SyncUpdate
 from cowrite.collab.room import Room
+from cowrite.realtime.outbox import Frame
 
 
 @dataclass(eq=False)
@@ -24,6 +25,10 @@ class FakePeer:
 
     def send(self, frame: bytes) -> None:
         self.frames.append(frame)
+
+    def send_frame(self, frame: Frame, update: bytes | None = None) -> None:
+        assert isinstance(frame.payload, bytes)
+        self.frames.append(frame.payload)
 
     def request_close(self, code: int, reason: str) -> None:
         self.closed_with = code

@@ -9,8 +9,15 @@ import pytest
 from pycrdt import Doc, Map, Text
 
 from cowrite.collab import protocol
-from cowrite.collab.protocol import AwarenessEntry, ProtocolError, SyncUpdate, parse_frame
-from cowrite.collab.room import Room
+from cowrite.collab.protocol import (
+    AwarenessEntry,
+    ProtocolError,
+    SyncStep1,
+    SyncStep2,
+    SyncUpdate,
+    parse_frame,
+)
+from cowrite.collab.room import FAN_OUT_CHUNK, Room
 from cowrite.collab.updates import ForeignRootError
 from tests.collab.fakes import FakeListener, FakePeer, edit
 
@@ -182,7 +189,7 @@ async def test_frames_from_other_processes_are_applied_but_not_republished() -> 
 
 async def test_a_large_room_is_served_in_chunks_and_every_peer_gets_every_tick_in_order() -> None:
     room = _room()
-    peers = [FakePeer() for _ in range(300)]
+    peers = [FakePeer() for _ in range(FAN_OUT_CHUNK + 44)]
     for peer in peers:
         room.join(peer)
         peer.frames.clear()
@@ -222,3 +229,23 @@ async def test_an_awareness_message_with_too_many_entries_is_refused() -> None:
     with pytest.raises(protocol.LimitExceeded):
         room.apply_awareness(protocol.encode_awareness(removals), peer, local=True)
     assert not room._awareness_clock
+
+
+async def test_a_peer_that_syncs_while_a_batch_is_pending_gets_it_once() -> None:
+    room = _room()
+    reader = FakePeer(can_write=False)
+    room.join(reader)
+    _, update = edit(None, 0, "typed")
+    room.apply_remote(protocol.sync_update(update))  # pending, not fanned out yet
+    reader.frames.clear()
+    room.receive(reader, SyncStep1(b"\x00"))  # the answer holds the pending update
+    room.flush()
+    await asyncio.sleep(0)
+    updates = [
+        message
+        for frame in reader.frames
+        for message in parse_frame(frame)
+        if isinstance(message, SyncUpdate | SyncStep2)
+    ]
+    assert len(updates) == 1
+    assert reader.text() == "typed"

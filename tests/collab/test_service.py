@@ -197,6 +197,7 @@ async def test_live_yjs_sessions_are_kept_fresh(
                     connection_id=peer.connection_id,
                     user_id=user.id,
                     channel="yjs",
+                    process_id=service.state.process_id,  # as the socket's admission writes it
                     last_seen_at=stale,
                 )
             )

@@ -45,7 +45,7 @@ class FakeSocket:
         return out
 
 
-def _connection(queue_max: int = 64) -> tuple[Connection, FakeSocket]:
+def _connection(queue_bytes: int = 64 * 1024) -> tuple[Connection, FakeSocket]:
     socket = FakeSocket()
     connection = Connection(
         socket,
@@ -54,7 +54,7 @@ def _connection(queue_max: int = 64) -> tuple[Connection, FakeSocket]:
         login_id=uuid.uuid4(),
         full_name="Fake Person",
         device_type="web",
-        queue_max=queue_max,
+        queue_bytes=queue_bytes,
     )
     return connection, socket
 
@@ -156,7 +156,7 @@ async def test_slow_reader_skips_positions_but_never_joins_and_leaves(
 async def test_a_reader_far_behind_is_closed_and_the_room_goes_on(
     manager: ConnectionManager,
 ) -> None:
-    (_, _), (slow, slow_socket), (_, fast_socket) = await _joined(manager, 3, queue_max=8)
+    (_, _), (slow, slow_socket), (_, fast_socket) = await _joined(manager, 3, queue_bytes=1024)
     slow_socket.gate.clear()
     for _ in range(12):  # joins and leaves must all arrive, so they pile up
         guest, _ = _connection()

@@ -38,6 +38,7 @@ from cowrite.realtime.admission import (
     regrant,
 )
 from cowrite.realtime.codes import CloseCode
+from cowrite.realtime.direct import DirectWebSocket
 from cowrite.shares import service as shares
 from cowrite.state import AppState
 
@@ -107,6 +108,7 @@ async def yjs_socket(websocket: WebSocket, document_id: str) -> None:
     if isinstance(token, CloseCode):
         await refuse(websocket, token)
         return
+    catch_ups = state.metrics.ws_catch_ups.labels("yjs")
     peer = SocketPeer(
         websocket.send_bytes,
         websocket.close,
@@ -114,8 +116,11 @@ async def yjs_socket(websocket: WebSocket, document_id: str) -> None:
         user_id=None,
         login_id=None,
         can_write=False,
-        queue_limit=settings.yjs_send_queue_max,
-        queue_bytes=settings.yjs_send_queue_max_bytes,
+        queue_bytes=settings.ws_send_queue_max_bytes,
+        write_ready=(
+            websocket.ready_frame_writer() if isinstance(websocket, DirectWebSocket) else None
+        ),
+        on_catch_up=catch_ups.inc,
     )
     # Until the peer is in its room (where access changes reach it), the ticket notes them.
     user_agent = header_value(websocket, "user-agent") or ""
@@ -211,8 +216,11 @@ async def _shared_socket(
         user_id=None,
         login_id=None,
         can_write=False,
-        queue_limit=settings.yjs_send_queue_max,
-        queue_bytes=settings.yjs_send_queue_max_bytes,
+        queue_bytes=settings.ws_send_queue_max_bytes,
+        write_ready=(
+            websocket.ready_frame_writer() if isinstance(websocket, DirectWebSocket) else None
+        ),
+        on_catch_up=state.metrics.ws_catch_ups.labels("yjs").inc,
     )
     # Until the peer is in its room (where revocations reach it), the ticket notes them.
     with state.access.admitting() as ticket:

@@ -1,12 +1,15 @@
 """One shared document in memory and the peers editing it, apart from any transport.
 
-Updates that arrive within one tick are merged into a single update and fanned out as one frame,
-encoded once: every peer gets the same bytes, except a sender, which gets the merge of the others'
-updates (or nothing). Peers take frames without blocking (`Peer.send`), so a slow socket never
-holds up the room. Everything here is synchronous and runs on the event loop.
+Updates that arrive within one event-loop turn are merged into a single update and fanned out
+on the next turn as one frame, encoded once (`Frame`): every peer gets the same object, except a
+sender, which gets the merge of the others' updates (or nothing). A batch grows with the load by
+itself (the busier the loop, the longer a turn, the more a turn gathers) and adds no latency when
+idle; `tick_seconds` is the least time between two batches of a room (0: none), which bounds the
+writes per socket per second under load without delaying an update after a quiet spell. Peers
+take frames without blocking, so a slow socket never holds up the room. Everything here is
+synchronous and runs on the event loop.
 
-Updates made here go to the other processes sooner than the tick: merged per event-loop turn,
-so a remote peer waits for one tick (the receiving room's), not two.
+Updates made here go to the other processes merged per event-loop turn as well.
 """
 
 from __future__ import annotations
@@ -34,9 +37,10 @@ from cowrite.collab.protocol import (
     SyncStep2,
     SyncUpdate,
 )
+from cowrite.realtime.outbox import Frame
 
 __all__ = ["TEXT_NAME", "Peer", "Room", "RoomListener", "apply_and_capture"]
-FAN_OUT_CHUNK = 64  # peers served per event-loop turn
+FAN_OUT_CHUNK = 256  # peers served per event-loop turn (a bigger room takes several turns)
 HEARD_MERGE_AT = 1000  # heard updates kept apart before they are merged into one
 
 
@@ -64,7 +68,13 @@ class Peer(Protocol):
     awareness_ids: set[int]
 
     def send(self, frame: bytes) -> None:
-        """Queue a frame; never blocks (a peer that falls behind closes itself)."""
+        """Queue a frame for this peer alone; never blocks (a peer that falls behind closes
+        itself)."""
+        ...
+
+    def send_frame(self, frame: Frame, update: bytes | None = None) -> None:
+        """Queue a frame made once for every peer (`update`: the document update it carries,
+        if any); never blocks."""
         ...
 
     def request_close(self, code: int, reason: str) -> None:
@@ -99,7 +109,8 @@ class RoomLimits:
 @dataclass(slots=True)
 class _FanOut:
     peers: list[Peer]
-    frame: bytes
+    frame: Frame
+    update: bytes | None  # the document update the frame carries, if any
     personal: dict[Peer, bytes | None]
     index: int = 0
 
@@ -130,6 +141,8 @@ class Room:
         # (update, the local peer that sent it): fanned out on the next tick.
         self._pending: list[tuple[bytes, Peer | None]] = []
         self._pending_awareness: dict[int, tuple[AwarenessEntry, bool]] = {}
+        # Peers answered a sync step 1 since the last batch: the answer held the batch already.
+        self._answered: set[Peer] = set()
         # Local updates not yet handed to the other processes (sent on the next loop turn).
         self._outbound: list[bytes] = []
         # Updates heard from other processes, until repair checks that the database has them.
@@ -137,7 +150,8 @@ class Room:
         self._awareness: dict[int, AwarenessEntry] = {}
         self._awareness_clock: dict[int, int] = {}
         self._awareness_owner: dict[int, Peer] = {}
-        self._tick: asyncio.TimerHandle | None = None
+        self._tick: asyncio.TimerHandle | asyncio.Handle | None = None
+        self._last_flush = -tick_seconds
         self._jobs: deque[_FanOut] = deque()
         self.limits = limits or RoomLimits()
         # An upper bound on the text's UTF-8 size: an update adds at most its own length.
@@ -172,6 +186,7 @@ class Room:
     def leave(self, peer: Peer) -> None:
         """Remove a peer and tell the others its awareness states are gone (no ghosts)."""
         self.peers.discard(peer)
+        self._answered.discard(peer)
         for client_id in peer.awareness_ids:
             if self._awareness_owner.get(client_id) is peer:
                 del self._awareness_owner[client_id]
@@ -219,6 +234,8 @@ class Room:
                 raise ProtocolError("invalid state vector") from exc
             reply = protocol.sync_step2(missing)
             peer.send(reply)
+            if self._pending:
+                self._answered.add(peer)  # it has this batch now: not twice
             return len(reply)
         elif isinstance(message, AwarenessMessage):
             self.apply_awareness(message.payload, peer, local=True)
@@ -367,31 +384,39 @@ class Room:
     def _schedule(self) -> None:
         if self._tick is None:
             loop = asyncio.get_running_loop()
-            self._tick = loop.call_later(self.tick_seconds, self.flush)
+            wait = self._last_flush + self.tick_seconds - self.clock()
+            if wait > 0:
+                self._tick = loop.call_later(wait, self.flush)
+            else:
+                self._tick = loop.call_soon(self.flush)
 
     def flush(self) -> None:
         """Send what arrived since the last tick: one merged update, one awareness frame."""
         if self._tick is not None:
             self._tick.cancel()
             self._tick = None
+        self._last_flush = self.clock()
         self._send_outbound()
         pending, self._pending = self._pending, []
         if pending:
             self._fan_out_updates(pending)
+        self._answered.clear()
         if self._pending_awareness:
             pending_awareness, self._pending_awareness = self._pending_awareness, {}
             entries = [entry for entry, _ in pending_awareness.values()]
             frame = protocol.awareness_message(protocol.encode_awareness(entries))
-            self._send_to_all(frame, {})
+            self._send_to_all(Frame(frame), None, {})
             local = [entry for entry, is_local in pending_awareness.values() if is_local]
             if local:
                 if len(local) != len(entries):
                     frame = protocol.awareness_message(protocol.encode_awareness(local))
                 self.listener.frame_ready(self, frame)
 
-    def _send_to_all(self, frame: bytes, personal: dict[Peer, bytes | None]) -> None:
+    def _send_to_all(
+        self, frame: Frame, update: bytes | None, personal: dict[Peer, bytes | None]
+    ) -> None:
         """Queue one frame for every peer (`personal` overrides it for some); sent in order."""
-        self._jobs.append(_FanOut(list(self.peers), frame, personal))
+        self._jobs.append(_FanOut(list(self.peers), frame, update, personal))
         if len(self._jobs) == 1:
             self._run_jobs()
 
@@ -403,14 +428,18 @@ class Room:
         while jobs:
             job = jobs[0]
             end = min(len(job.peers), job.index + budget)
-            frame, personal = job.frame, job.personal
-            for peer in job.peers[job.index : end]:
-                if personal and peer in personal:
-                    own = personal[peer]
-                    if own is not None:
-                        peer.send(own)
-                else:
-                    peer.send(frame)
+            frame, update, personal = job.frame, job.update, job.personal
+            if personal:
+                for peer in job.peers[job.index : end]:
+                    if peer in personal:
+                        own = personal[peer]
+                        if own is not None:
+                            peer.send(own)
+                    else:
+                        peer.send_frame(frame, update)
+            else:
+                for peer in job.peers[job.index : end]:
+                    peer.send_frame(frame, update)
             budget -= end - job.index
             job.index = end
             if end == len(job.peers):
@@ -422,10 +451,10 @@ class Room:
     def _fan_out_updates(self, pending: list[tuple[bytes, Peer | None]]) -> None:
         updates = [update for update, _ in pending]
         merged = updates[0] if len(updates) == 1 else merge_updates(*updates)
-        frame = protocol.sync_update(merged)
+        frame = Frame(protocol.sync_update(merged))
         senders = {origin for _, origin in pending if origin is not None}
-        personal: dict[Peer, bytes | None] = {}
-        for sender in senders:
+        personal: dict[Peer, bytes | None] = dict.fromkeys(self._answered)
+        for sender in senders - self._answered:
             others = [update for update, origin in pending if origin is not sender]
             if not others:
                 personal[sender] = None
@@ -433,4 +462,4 @@ class Room:
                 personal[sender] = protocol.sync_update(others[0])
             else:
                 personal[sender] = protocol.sync_update(merge_updates(*others))
-        self._send_to_all(frame, personal)
+        self._send_to_all(frame, merged, personal)

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cowrite.auth.deps import Principal
 from cowrite.db import unit_of_work
-from cowrite.kit.clock import utcnow
+from cowrite.maintenance import touch_process_sessions
 from cowrite.presence import sessions as user_sessions
 from cowrite.presence.store import PresenceEntry
 from cowrite.state import AppState
@@ -79,11 +79,8 @@ async def close_yjs_session(
         await user_sessions.close_session(session, connection_id)
 
 
-async def touch_yjs_sessions(state: AppState, connection_ids: list[uuid.UUID]) -> None:
-    """Mark live Yjs connections as seen, so stale-session clean-up leaves them alone."""
-    if not connection_ids:
-        return
+async def touch_yjs_sessions(state: AppState) -> None:
+    """Mark this process's live connections as seen, so stale-session clean-up leaves them
+    alone (closed ones were marked inactive as they closed)."""
     async with unit_of_work(state.session_factory) as session:
-        for start in range(0, len(connection_ids), 500):
-            chunk = connection_ids[start : start + 500]
-            await user_sessions.touch_sessions(session, chunk, utcnow())
+        await touch_process_sessions(session, state.process_id)

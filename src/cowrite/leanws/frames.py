@@ -198,6 +198,11 @@ def text_frame(text: str) -> bytes:
     return frame_header(OP_TEXT, len(payload)) + payload
 
 
+def binary_frame(payload: bytes) -> bytes:
+    """A whole server binary frame, ready for `LeanWebSocketProtocol.write_ready_frame`."""
+    return frame_header(OP_BINARY, len(payload)) + payload
+
+
 def unmask(payload: bytes, mask: bytes) -> bytes:
     """XOR a client payload with its 4-byte mask (the C helper `websockets` ships)."""
     return apply_mask(payload, mask) if payload else b""

@@ -121,6 +121,7 @@ class LeanWebSocketProtocol(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._shared.connections.discard(self)
+        self._shared.unwatch(self)
         self._state = _CLOSED
         self._cancel_close_timer()
         self._fragments = None
@@ -234,7 +235,7 @@ class LeanWebSocketProtocol(asyncio.Protocol):
         self._state = _OPEN
         self.transport.write(response)
         self._shared.log_handshake(self, "[accepted]")
-        self._shared.watch()
+        self._shared.watch(self)
         buffered, self._buffer = self._buffer, None
         self._need = 0
         if self._read_paused and not self._events and not self._paused:
@@ -521,10 +522,10 @@ class LeanWebSocketProtocol(asyncio.Protocol):
         self._on_text = handler
 
     def write_ready_frame(self, frame: bytes) -> bool:
-        """Write a whole frame made by `frames.text_frame`, in place, with no ASGI message or
-        coroutine: the fan-out path, where one frame goes to many sockets. False when the
-        socket is not open or its buffer is full; the caller then sends through the ASGI
-        `send`, which waits for the buffer to drain."""
+        """Write a whole frame made by `frames.text_frame` or `binary_frame`, in place, with no
+        ASGI message or coroutine: the fan-out path, where one frame goes to many sockets.
+        False when the socket is not open or its buffer is full; the caller then sends through
+        the ASGI `send`, which waits for the buffer to drain."""
         if self._state != _OPEN or self._paused:
             return False
         self.transport.write(frame)

@@ -1,5 +1,10 @@
 """What every lean socket of one server shares: the app, the limits, the logger, the keepalive
-timer. Held once per server instead of copied onto each of thousands of connections."""
+timer. Held once per server instead of copied onto each of thousands of connections.
+
+The keepalive is spread over the ping interval: open sockets sit in `KEEPALIVE_SLICES` groups
+(by their identity, so each stays in one group for life) and every 1/`KEEPALIVE_SLICES` of the
+interval one group is pinged. Each socket is still pinged once per interval, and a busy room
+never sees all of its sockets' pings (and their pongs) land in the same loop turn."""
 
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ if TYPE_CHECKING:
     from cowrite.leanws.protocol import LeanWebSocketProtocol
 
 _shared: weakref.WeakKeyDictionary[ServerState, Shared] = weakref.WeakKeyDictionary()
+KEEPALIVE_SLICES = 16
 
 
 @dataclass
@@ -54,6 +60,9 @@ class Shared:
 
     __slots__ = (
         "_addresses",
+        "_groups",
+        "_next_group",
+        "_open",
         "_sweep",
         "app",
         "app_state",
@@ -113,6 +122,10 @@ class Shared:
             self.timeout_sweeps = max(1, math.ceil(timeout / self.ping_interval))
         self._addresses: dict[Any, Any] = {}
         self._sweep: asyncio.TimerHandle | None = None
+        # Open sockets by keepalive group; `_open` counts them all.
+        self._groups: list[set[LeanWebSocketProtocol]] = [set() for _ in range(KEEPALIVE_SLICES)]
+        self._next_group = 0
+        self._open = 0
 
     def default_headers(self) -> list[tuple[bytes, bytes]]:
         """The server's own headers (date, server) as uvicorn keeps them up to date."""
@@ -165,22 +178,40 @@ class Shared:
         where = f"{client[0]}:{client[1]}" if client else ""
         self.logger.info('%s - "WebSocket %s" %s', where, scope.get("path", ""), outcome)
 
-    def watch(self) -> None:
-        """Make sure the keepalive sweep runs (it stops by itself when no socket is left)."""
-        if self.ping_interval is not None and self._sweep is None:
-            self._sweep = self.loop.call_later(self.ping_interval, self._keepalive)
+    def watch(self, connection: LeanWebSocketProtocol) -> None:
+        """Keep an opened socket alive: in its group, and the sweep running."""
+        if self.ping_interval is None:
+            return
+        group = self._groups[_group_of(connection)]
+        if connection not in group:
+            group.add(connection)
+            self._open += 1
+        if self._sweep is None:
+            self._sweep = self.loop.call_later(
+                self.ping_interval / KEEPALIVE_SLICES, self._keepalive
+            )
+
+    def unwatch(self, connection: LeanWebSocketProtocol) -> None:
+        group = self._groups[_group_of(connection)]
+        if connection in group:
+            group.discard(connection)
+            self._open -= 1
 
     def _keepalive(self) -> None:
-        from cowrite.leanws.protocol import LeanWebSocketProtocol
-
+        """One slice of the sweep: ping one group (it stops by itself when no socket is left)."""
         self._sweep = None
-        found = False
-        for connection in list(self.connections):
-            if isinstance(connection, LeanWebSocketProtocol):
-                found = True
-                connection.keepalive(self.timeout_sweeps)
-        if found:
-            self.watch()
+        index = self._next_group
+        self._next_group = (index + 1) % KEEPALIVE_SLICES
+        for connection in list(self._groups[index]):
+            connection.keepalive(self.timeout_sweeps)
+        if self._open > 0 and self.ping_interval is not None:
+            self._sweep = self.loop.call_later(
+                self.ping_interval / KEEPALIVE_SLICES, self._keepalive
+            )
+
+
+def _group_of(connection: object) -> int:
+    return (id(connection) >> 4) % KEEPALIVE_SLICES
 
 
 async def _awaiting(awaitable: Any) -> None:

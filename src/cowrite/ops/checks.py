@@ -210,6 +210,8 @@ async def check_oidc(settings: Settings) -> str:
         ) from None
     algorithms = ", ".join(metadata["id_token_signing_alg_values_supported"])
     return f"{metadata['issuer']} answers discovery and its keys (ID tokens: {algorithms})"
+
+
 def _bad_ice_urls(urls: list[str], schemes: tuple[str, ...]) -> list[str]:
     return [url for url in urls if not url.startswith(schemes) or not url.partition(":")[2]]
 

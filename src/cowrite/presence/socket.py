@@ -72,7 +72,7 @@ async def serve_socket(websocket: WebSocket, state: AppState) -> None:
             login_id=principal.login_id,
             full_name=principal.user.full_name,
             device_type=device_type(user_agent),
-            queue_max=settings.ws_send_queue_max,
+            queue_bytes=settings.ws_send_queue_max_bytes,
             ready_frame_writer=(
                 websocket.ready_frame_writer() if isinstance(websocket, DirectWebSocket) else None
             ),

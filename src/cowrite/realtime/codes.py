@@ -11,7 +11,8 @@ class CloseCode(IntEnum):
     UNSUPPORTED = 1003  # a frame type or a change the route does not take
     ABNORMAL = 1006  # never sent: the connection was lost
     INVALID = 1007  # bytes that do not follow the route's protocol
-    POLICY = 1008  # over a rate or a count, or a reader too slow for its queue
+    POLICY = 1008  # over a rate or a count
+    SLOW_READER = 1008  # a reader further behind than its outgoing queue's byte cap (both sockets)
     TOO_BIG = 1009  # a message, or the document it would make, over the limit
     INTERNAL = 1011
     UNAUTHENTICATED = 4401
