@@ -184,7 +184,12 @@ class Cowrite(Target):
 
     def environment(self) -> dict[str, str]:
         assert self.data_dir is not None
-        env = {"COWRITE_DATA_DIR": self.data_dir, "COWRITE_SECRET_KEY": "bench-" + "k" * 40}
+        env = {
+            "COWRITE_DATA_DIR": self.data_dir,
+            "COWRITE_SECRET_KEY": "bench-" + "k" * 40,
+            # Workloads register their many users from this one address.
+            "COWRITE_REGISTER_MAX_PER_ADDRESS": "1000000",
+        }
         if self.backend == "postgres":
             env["COWRITE_DATABASE_URL"] = (
                 f"postgresql+asyncpg://postgres@127.0.0.1:5432/{self.database}"
