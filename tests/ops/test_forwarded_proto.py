@@ -61,7 +61,7 @@ async def behind_tls(
     server = ServerProcess(env=env, workdir=workdir)
     nginx = Nginx(workdir / "nginx", certificate, [server.port])
     try:
-        server.start(timeout=120)  # a busy machine starts slowly
+        server.start()
         nginx.start()
         yield Proxied(nginx, [server])
     finally:

@@ -64,8 +64,8 @@ def servers(db: TestDatabase, tmp_path: Path) -> Iterator[tuple[ServerProcess, S
     nowhere = f"http://127.0.0.1:{free_port()}"
     down = ServerProcess(env=sso_env(down_db, tmp_path / "down", nowhere), workdir=tmp_path)
     try:
-        up.start(timeout=120)  # a busy machine starts slowly
-        down.start(timeout=120)
+        up.start()
+        down.start()
         yield up, down
     finally:
         down.stop()

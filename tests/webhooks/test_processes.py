@@ -34,7 +34,7 @@ def servers(db: TestDatabase, tmp_path: Path) -> Iterator[list[ServerProcess]]:
     try:
         # Both start at once (start-up is the slow part), given time for a busy machine.
         with ThreadPoolExecutor(2) as pool:
-            list(pool.map(lambda server: server.start(timeout=120), started))
+            list(pool.map(lambda server: server.start(), started))
         yield started
     finally:
         for process in started:
