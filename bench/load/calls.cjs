@@ -21,20 +21,25 @@ function connect (index) {
   const documentId = cfg.documents[call]
   const url = `${cfg.urls[server]}?token=${encodeURIComponent(cfg.tokens[seat % cfg.tokens.length])}`
   return new Promise((resolve, reject) => {
-    const member = { index, call, server, documentId, ws: null, connectionId: null, receive: () => {} }
+    // `known`: the participants this connection has heard of (call_state, then call_joined), as
+    // a browser would: it offers only to peers it knows.
+    const member = { index, call, server, documentId, ws: null, connectionId: null, known: new Set(), receive: null }
     let ready = false
     const ws = new RawWebSocket(url, {
       open: () => {},
       message: (buf, start, end) => {
-        if (ready) { member.receive(buf, start, end); return }
+        if (ready && member.receive) { member.receive(buf, start, end); return }
         const msg = JSON.parse(buf.toString('utf8', start, end))
         const events = msg.type === 'batch' ? msg.events : [msg]
         for (const ev of events) {
-          if (ev.type === 'connected') {
+          if (ev.type === 'call_joined') {
+            member.known.add(ev.connection_id)
+          } else if (ev.type === 'connected') {
             member.connectionId = ev.connection_id
             ws.send(JSON.stringify({ type: 'join_document', document_id: documentId }))
             ws.send(JSON.stringify({ type: 'call_join', document_id: documentId, media: { audio: true, video: true } }))
           } else if (ev.type === 'call_state') {
+            for (const p of ev.participants) if (p.connection_id !== member.connectionId) member.known.add(p.connection_id)
             ready = true
             clearTimeout(timer)
             resolve(member)
@@ -59,6 +64,9 @@ async function main () {
   if (failed.length) throw new Error(`${failed.length} joins failed: ${failed[0].reason}`)
   const members = settled.map((s) => s.value)
   const byId = new Map(members.map((m) => [m.connectionId, m]))
+  // Everyone has heard of everyone in their call (what crosses processes has crossed).
+  const waitUntil = nowMs() + 30000
+  while (members.some((m) => m.known.size < cfg.size - 1) && nowMs() < waitUntil) await sleep(20)
 
   const hist = new Histogram()
   const same = new Histogram()

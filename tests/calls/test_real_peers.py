@@ -3,17 +3,33 @@ two processes sharing Redis: a data-channel message and video frames cross over 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import httpx
 import pytest
 
 from tests.calls.peers import RtcPeer, make_cast, negotiate_and_talk
 from tests.calls.support import frames_until_pong, in_document, join_call
+from tests.conftest import server_env
 from tests.scaleout.conftest import Cluster, cluster, cluster_env
+from tests.support.databases import TestDatabase
 from tests.support.presence import WsClient
 from tests.support.redis import redis_server
 from tests.support.server import ServerProcess
 
 __all__ = ["cluster", "cluster_env", "redis_server"]
+
+
+@pytest.fixture
+def server(db: TestDatabase, tmp_path: Path) -> Iterator[ServerProcess]:
+    """A real `cowrite serve`, given time to start on a busy machine."""
+    process = ServerProcess(env=server_env(db, tmp_path / "data"), workdir=tmp_path)
+    process.start(timeout=90)
+    try:
+        yield process
+    finally:
+        process.stop()
 
 
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)

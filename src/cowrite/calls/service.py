@@ -259,7 +259,10 @@ class CallService:
             if entry.call is not None
         }
         roster = self.calls.setdefault(document_id, {})
-        for connection_id in before & set(roster):
+        # A store that cannot reach Redis lists this process's entries only: then nothing
+        # remote is taken for gone.
+        shared = any(entry.process_id != self.process_id for entry in entries)
+        for connection_id in before & set(roster) if shared else ():
             participant = roster[connection_id]
             if participant.process_id != self.process_id and connection_id not in stored:
                 del roster[connection_id]  # gone from the truth (a lost leave message)
