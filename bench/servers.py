@@ -132,11 +132,20 @@ class Cowrite(Target):
 
     _features: dict[str, set[str]] = {}
 
-    def __init__(self, logs: Path, backend: str = "sqlite", redis_db: int | None = None) -> None:
+    def __init__(
+        self,
+        logs: Path,
+        backend: str = "sqlite",
+        redis_db: int | None = None,
+        *,
+        settings: dict[str, str] | None = None,
+        variant: str = "",
+    ) -> None:
         super().__init__(logs)
         self.backend = backend
         self.redis_db = redis_db
-        self.name = f"cowrite-{'pg' if backend == 'postgres' else 'sqlite'}"
+        self.settings = settings or {}  # COWRITE_* variables a variant runs with
+        self.name = f"cowrite-{'pg' if backend == 'postgres' else 'sqlite'}{variant}"
         self.api = CowriteApi("")
         self.workspace_id = ""
         self.database = ""
@@ -167,7 +176,7 @@ class Cowrite(Target):
             )
         if self.redis_db is not None:
             env["COWRITE_REDIS_URL"] = f"redis://127.0.0.1:6379/{self.redis_db}"
-        return env
+        return {**env, **self.settings}
 
     def launch(self, port: int) -> Server:
         exe = cowrite_executable()

@@ -1,5 +1,7 @@
 """Workload: rich-text documents. Converting a 100 KB rich document (in-process, on the load
-core) and a REST PATCH of one paragraph in one, beside the same PATCH on a Markdown document."""
+core) and a REST PATCH of one paragraph in one, beside the same PATCH on a Markdown document.
+The rich PATCH runs twice in the same run: on a server that keeps REST-written rich documents
+loaded (the default) and on one that does not (`COWRITE_RICH_WARM_DOCUMENTS=0`, as before)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from pycrdt import Doc, XmlElement, XmlFragment, XmlText
 
 from bench.procs import BenchError
 from bench.report import BASELINE, Row
+from bench.servers import Cowrite
 from bench.workloads import Context, Outcome
 from bench.workloads.common import skip_reason
 from cowrite.collab.formats import RichBody
@@ -167,6 +170,10 @@ def run(ctx: Context) -> Outcome:
     rich_row = Row(
         "rich text", "REST PATCH of one paragraph, 100 KB rich document", budget="≤ 20 ms p95"
     )
+    cold_row = Row(
+        "rich text",
+        "same rich PATCH, written documents not kept loaded (COWRITE_RICH_WARM_DOCUMENTS=0)",
+    )
     plain_row = Row("rich text", "same PATCH, 100 KB Markdown document (reference)")
     raw: dict[str, Any] = {}
     result = conversion(rounds)
@@ -190,7 +197,19 @@ def run(ctx: Context) -> Outcome:
         except BenchError as exc:
             rich_row.values[target.name] = f"error: {str(exc)[:60]}"
             continue
-        raw[target.name] = {"rich": rich, "markdown": plain}
+        # The same on a server that reads the whole stored document for every write.
+        cold_target = Cowrite(
+            ctx.logs, target.backend, settings={"COWRITE_RICH_WARM_DOCUMENTS": "0"}, variant="-cold"
+        )
+        try:
+            with cold_target:
+                cold = patches(cold_target.api, cold_target.workspace_id, rounds * 2, rich=True)
+        except BenchError as exc:
+            cold_row.values[target.name] = f"error: {str(exc)[:60]}"
+            cold = []
+        raw[target.name] = {"rich": rich, "markdown": plain, "rich_not_kept": cold}
         rich_row.values[target.name] = _ms(rich)
+        if cold:
+            cold_row.values[target.name] = _ms(cold)
         plain_row.values[target.name] = _ms(plain)
-    return Outcome(rows=[convert, rich_row, plain_row], raw=raw)
+    return Outcome(rows=[convert, rich_row, cold_row, plain_row], raw=raw)
