@@ -51,7 +51,8 @@ class Target:
     def start(self) -> None:
         raise NotImplementedError
 
-    def new_room(self) -> str:
+    def new_room(self, fmt: str = "markdown") -> str:
+        """A fresh document to edit (`fmt`: its format, where the server has formats)."""
         return uuid.uuid4().hex
 
     def pids(self) -> list[int]:
@@ -219,8 +220,8 @@ class Cowrite(Target):
     def pids(self) -> list[int]:
         return [p for s in [self.server, *self.extra] if s for p in s.pids()]
 
-    def new_room(self) -> str:
-        return self.api.create_document(self.workspace_id, "bench " + uuid.uuid4().hex[:6])
+    def new_room(self, fmt: str = "markdown") -> str:
+        return self.api.create_document(self.workspace_id, "bench " + uuid.uuid4().hex[:6], fmt=fmt)
 
     def known_features(self) -> set[str] | None:
         """The features probed earlier in this run, or None when not probed yet."""
