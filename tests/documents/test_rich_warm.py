@@ -3,15 +3,34 @@ them; a later write there still starts from everything stored, written by any pr
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import httpx
 import pytest
 
-from tests.scaleout.conftest import Cluster, cluster, cluster_env
+from tests.scaleout.conftest import Cluster, cluster_env
 from tests.support.factories import make_user
-from tests.support.redis import redis_server
+from tests.support.redis import RedisServer, redis_server
+from tests.support.server import ServerProcess
 from tests.support.workspaces import add_member, make_workspace
 
-__all__ = ["cluster", "cluster_env", "redis_server"]
+__all__ = ["cluster_env", "redis_server"]
+
+
+@pytest.fixture
+def cluster(
+    cluster_env: dict[str, str], redis_server: RedisServer, tmp_path: Path
+) -> Iterator[Cluster]:
+    """Two processes, as tests/scaleout's, given longer to start on a busy machine."""
+    servers = [ServerProcess(env=cluster_env, workdir=tmp_path) for _ in range(2)]
+    try:
+        for server in servers:
+            server.start(timeout=120)
+        yield Cluster(servers, redis_server)
+    finally:
+        for server in servers:
+            server.stop()
 
 
 @pytest.mark.redis
