@@ -256,7 +256,8 @@ def run(ctx: Context) -> Outcome:
         plain_capacity.values[target.name] = (
             f"{fmt_count(plain_best)} deliveries/s" if plain_best else "below the first step"
         )
-        met[target.name] = bool(plain_best) and rich_best >= (1 - CAPACITY_WITHIN) * plain_best
+        # Without a Markdown number there is nothing to compare with.
+        met[target.name] = rich_best >= (1 - CAPACITY_WITHIN) * plain_best if plain_best else None
     rich_capacity.verdict = verdict(met)
     rows = [convert, rich_row, cold_row, plain_row, rich_capacity, plain_capacity]
     return Outcome(rows=rows, raw=raw)
