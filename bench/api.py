@@ -54,10 +54,14 @@ class CowriteApi:
     def create_workspace(self, name: str = "bench") -> str:
         return str(self.call("POST", "/api/v1/workspaces", {"name": name}, expect=201)["id"])
 
-    def create_document(self, workspace_id: str, title: str, content: str | None = None) -> str:
+    def create_document(
+        self, workspace_id: str, title: str, content: str | None = None, fmt: str = "markdown"
+    ) -> str:
         body: dict[str, object] = {"title": title}
         if content is not None:
             body["content"] = content
+        if fmt != "markdown":
+            body["format"] = fmt
         path = f"/api/v1/workspaces/{workspace_id}/documents"
         return str(self.call("POST", path, body, expect=201)["id"])
 

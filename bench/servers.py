@@ -52,7 +52,8 @@ class Target:
     def start(self) -> None:
         raise NotImplementedError
 
-    def new_room(self) -> str:
+    def new_room(self, fmt: str = "markdown") -> str:
+        """A fresh document to edit (`fmt`: its format, where the server has formats)."""
         return uuid.uuid4().hex
 
     def pids(self) -> list[int]:
@@ -156,11 +157,20 @@ class Cowrite(Target):
 
     _features: dict[str, set[str]] = {}
 
-    def __init__(self, logs: Path, backend: str = "sqlite", redis_db: int | None = None) -> None:
+    def __init__(
+        self,
+        logs: Path,
+        backend: str = "sqlite",
+        redis_db: int | None = None,
+        *,
+        settings: dict[str, str] | None = None,
+        variant: str = "",
+    ) -> None:
         super().__init__(logs)
         self.backend = backend
         self.redis_db = redis_db
-        self.name = f"cowrite-{'pg' if backend == 'postgres' else 'sqlite'}"
+        self.settings = settings or {}  # COWRITE_* variables a variant runs with
+        self.name = f"cowrite-{'pg' if backend == 'postgres' else 'sqlite'}{variant}"
         self.api = CowriteApi("")
         self.workspace_id = ""
         self.database = ""
@@ -196,7 +206,7 @@ class Cowrite(Target):
             )
         if self.redis_db is not None:
             env["COWRITE_REDIS_URL"] = f"redis://127.0.0.1:6379/{self.redis_db}"
-        return env
+        return {**env, **self.settings}
 
     def launch(self, port: int) -> Server:
         exe = cowrite_executable()
@@ -239,8 +249,8 @@ class Cowrite(Target):
     def pids(self) -> list[int]:
         return [p for s in [self.server, *self.extra] if s for p in s.pids()]
 
-    def new_room(self) -> str:
-        return self.api.create_document(self.workspace_id, "bench " + uuid.uuid4().hex[:6])
+    def new_room(self, fmt: str = "markdown") -> str:
+        return self.api.create_document(self.workspace_id, "bench " + uuid.uuid4().hex[:6], fmt=fmt)
 
     def known_features(self) -> set[str] | None:
         """The features probed earlier in this run, or None when not probed yet."""

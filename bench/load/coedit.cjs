@@ -1,7 +1,9 @@
 'use strict'
 // Co-editing capacity load: W official Yjs writers type markers at R edits/s each into
-// Y.Text('content'); L light listeners (raw sockets) scan the frames they receive for the markers.
-// Usage: node coedit.cjs '<json>' with {base, room, params, writers, rate, listeners, duration,
+// Y.Text('content') (or, with `rich`, each into its own paragraph of Y.XmlFragment('default'),
+// laid out as y-prosemirror does); L light listeners (raw sockets) scan the frames they receive
+// for the markers.
+// Usage: node coedit.cjs '<json>' with {base, room, params, writers, rate, listeners, duration, rich?,
 // grace, firstAlone, writerBases?, listenerBases?}. Prints one JSON line.
 
 const WebSocket = require('ws')
@@ -23,7 +25,17 @@ function startWriter (base, params) {
     const timer = setTimeout(() => reject(new Error('writer sync timeout')), 30000)
     provider.once('sync', () => { clearTimeout(timer); resolve() })
   })
-  return { doc, provider, text: doc.getText('content'), synced, sent: 0 }
+  const writer = { doc, provider, text: doc.getText('content'), synced, sent: 0 }
+  if (cfg.rich) {
+    // A paragraph of its own (an XmlElement holding one XmlText), added once synced.
+    writer.synced = synced.then(() => {
+      const paragraph = new Y.XmlElement('paragraph')
+      writer.text = new Y.XmlText()
+      paragraph.insert(0, [writer.text])
+      doc.getXmlFragment('default').push([paragraph])
+    })
+  }
+  return writer
 }
 
 async function main () {

@@ -30,11 +30,17 @@ class Step:
 
 
 def run_step(
-    target: Target, step: Step, duration: float, extra: dict[str, Any] | None = None
+    target: Target,
+    step: Step,
+    duration: float,
+    extra: dict[str, Any] | None = None,
+    *,
+    rich: bool = False,
 ) -> dict[str, Any]:
-    """One load run against a freshly started server."""
+    """One load run against a freshly started server (`rich`: a rich document, each writer
+    typing into its own paragraph of the fragment, as y-prosemirror lays it out)."""
     with target:
-        room = target.new_room()
+        room = target.new_room("rich" if rich else "markdown")
         config: dict[str, Any] = {
             "base": target.yjs_base,
             "room": room,
@@ -45,6 +51,7 @@ def run_step(
             "duration": duration,
             "grace": 5,
             "firstAlone": target.first_alone,
+            "rich": rich,
             **(extra or {}),
         }
         sampler = PhaseSampler(target.pids)

@@ -1,5 +1,7 @@
 """Workload: rich-text documents. Converting a 100 KB rich document (in-process, on the load
-core) and a REST PATCH of one paragraph in one, beside the same PATCH on a Markdown document."""
+core) and a REST PATCH of one paragraph in one, beside the same PATCH on a Markdown document.
+The rich PATCH runs twice in the same run: on a server that keeps REST-written rich documents
+loaded (the default) and on one that does not (`COWRITE_RICH_WARM_DOCUMENTS=0`, as before)."""
 
 from __future__ import annotations
 
@@ -11,9 +13,10 @@ from typing import Any
 from pycrdt import Doc, XmlElement, XmlFragment, XmlText
 
 from bench.procs import BenchError
-from bench.report import BASELINE, Row
-from bench.workloads import Context, Outcome
-from bench.workloads.common import skip_reason
+from bench.report import BASELINE, Row, fmt_count
+from bench.servers import Cowrite
+from bench.workloads import Context, Outcome, coedit
+from bench.workloads.common import skip_reason, verdict
 from cowrite.collab.formats import RichBody
 from cowrite.richtext.fragment import to_json, write_document
 from cowrite.richtext.html import document_html
@@ -157,6 +160,29 @@ def patches(api: Any, workspace_id: str, rounds: int, rich: bool) -> list[float]
     return samples
 
 
+CAPACITY_STEPS = [(20, 100), (20, 200), (40, 200), (40, 400)]
+CAPACITY_WITHIN = 0.2  # rich capacity within 20 % of Markdown's
+
+
+def capacity(ctx: Context, target: Cowrite, rich: bool) -> tuple[float, list[str]]:
+    """The co-editing ladder (workload 1's steps) on one kind of document: the best deliveries/s
+    with p99 ≤ 100 ms and no loss, and each step's cell."""
+    steps = [coedit.Step(r, n) for r, n in (coedit.QUICK_STEPS if ctx.quick else CAPACITY_STEPS)]
+    duration = 2.0 if ctx.quick else 8.0
+    best, cells = 0.0, []
+    for step in steps:
+        try:
+            report = coedit.run_step(target, step, duration, rich=rich)
+        except BenchError as exc:
+            cells.append(f"{step.label}: error {str(exc)[:40]}")
+            break
+        cells.append(f"{step.label}: {coedit.cell(report)}")
+        if not coedit.passed(report):
+            break
+        best = max(best, coedit.deliveries_per_s(report))
+    return best, cells
+
+
 def run(ctx: Context) -> Outcome:
     rounds = 10 if ctx.quick else 40
     convert = Row(
@@ -166,6 +192,10 @@ def run(ctx: Context) -> Outcome:
     )
     rich_row = Row(
         "rich text", "REST PATCH of one paragraph, 100 KB rich document", budget="≤ 20 ms p95"
+    )
+    cold_row = Row(
+        "rich text",
+        "same rich PATCH, written documents not kept loaded (COWRITE_RICH_WARM_DOCUMENTS=0)",
     )
     plain_row = Row("rich text", "same PATCH, 100 KB Markdown document (reference)")
     raw: dict[str, Any] = {}
@@ -190,7 +220,44 @@ def run(ctx: Context) -> Outcome:
         except BenchError as exc:
             rich_row.values[target.name] = f"error: {str(exc)[:60]}"
             continue
-        raw[target.name] = {"rich": rich, "markdown": plain}
+        # The same on a server that reads the whole stored document for every write.
+        cold_target = Cowrite(
+            ctx.logs, target.backend, settings={"COWRITE_RICH_WARM_DOCUMENTS": "0"}, variant="-cold"
+        )
+        try:
+            with cold_target:
+                cold = patches(cold_target.api, cold_target.workspace_id, rounds * 2, rich=True)
+        except BenchError as exc:
+            cold_row.values[target.name] = f"error: {str(exc)[:60]}"
+            cold = []
+        raw[target.name] = {"rich": rich, "markdown": plain, "rich_not_kept": cold}
         rich_row.values[target.name] = _ms(rich)
+        if cold:
+            cold_row.values[target.name] = _ms(cold)
         plain_row.values[target.name] = _ms(plain)
-    return Outcome(rows=[convert, rich_row, plain_row], raw=raw)
+    rich_capacity = Row(
+        "rich text",
+        "co-editing capacity, rich document (each writer in its own paragraph)",
+        budget="within 20 % of Markdown",
+    )
+    plain_capacity = Row("rich text", "co-editing capacity, Markdown document (same run)")
+    met: dict[str, bool | None] = {}
+    for target in ctx.cowrites():
+        if not ctx.wanted(target) or skip_reason(target, "yjs"):
+            continue
+        (rich_best, rich_cells), (plain_best, plain_cells) = (
+            capacity(ctx, target, rich=True),
+            capacity(ctx, target, rich=False),
+        )
+        raw.setdefault(target.name, {})["capacity"] = {"rich": rich_cells, "markdown": plain_cells}
+        rich_capacity.values[target.name] = (
+            f"{fmt_count(rich_best)} deliveries/s" if rich_best else "below the first step"
+        )
+        plain_capacity.values[target.name] = (
+            f"{fmt_count(plain_best)} deliveries/s" if plain_best else "below the first step"
+        )
+        # Without a Markdown number there is nothing to compare with.
+        met[target.name] = rich_best >= (1 - CAPACITY_WITHIN) * plain_best if plain_best else None
+    rich_capacity.verdict = verdict(met)
+    rows = [convert, rich_row, cold_row, plain_row, rich_capacity, plain_capacity]
+    return Outcome(rows=rows, raw=raw)

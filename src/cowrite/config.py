@@ -169,6 +169,8 @@ class Settings(BaseSettings):
     # rich-text documents: a bigger or deeper tree is refused, over REST and on the socket
     rich_max_depth: int = 64
     rich_max_nodes: int = 100_000
+    # rich documents written over REST with no room open that stay loaded (0: none)
+    rich_warm_documents: int = 16
     # the socket edge: what one client may hold or cost, on both sockets and both transports
     max_connections: int = 25_000  # per process, HTTP and WebSocket together
     http_max_head_bytes: int = 64 * 1024  # request line and headers (431 past it)

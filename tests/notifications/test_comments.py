@@ -61,3 +61,33 @@ async def test_comments_notify_mentioned_people_followers_and_thread_writers(
     kinds = [(n["kind"], n["comment_id"]) for n in await about_documents(client, team.commenter)]
     assert kinds == [("reply", reply["id"])]
     assert [n["kind"] for n in await about_documents(client, team.editor)] == ["comment"]
+
+
+async def test_a_comment_on_a_rich_document_notifies_with_its_excerpt(
+    app: FastAPI, client: httpx.AsyncClient, team: Team
+) -> None:
+    created = await client.post(
+        f"/api/v1/workspaces/{team.workspace_id}/documents",
+        json={
+            "title": "Brochure",
+            "content": "# Brochure\n\nThe **bold** offer.\n",
+            "format": "rich",
+        },
+        headers=team.editor.headers,
+    )
+    assert created.status_code == 201, created.text
+    await settled(app)
+    thread = await comment(
+        client,
+        team.commenter,
+        created.json()["id"],
+        f"{mention(team.viewer)} is this   offer\nreal?",
+        anchor={"from": 13, "to": 17},  # "bold" in "Brochure\nThe bold offer."
+    )
+    assert thread["anchor"]["quote"] == "bold"
+    await settled(app)
+    [for_viewer] = await about_documents(client, team.viewer)
+    assert (for_viewer["kind"], for_viewer["title"]) == ("mention", "Brochure")
+    assert for_viewer["excerpt"] == f"{mention(team.viewer)} is this offer real?"
+    [for_creator] = await about_documents(client, team.editor)
+    assert for_creator["kind"] == "comment" and "offer real?" in for_creator["excerpt"]

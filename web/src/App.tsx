@@ -2,7 +2,7 @@
 import type { ComponentType } from 'preact'
 import { useCallback, useEffect, useState } from 'preact/hooks'
 import { api, auth, refresh } from './api/client'
-import { formatOf } from './api/formats'
+import { formatOf, rememberFormats } from './api/formats'
 import type { DocumentFormat, User, Workspace } from './api/types'
 import { Header } from './components/Header'
 import { match, navigate, usePath } from './router'
@@ -41,7 +41,7 @@ function LazyEditor (props: EditorProps) {
   const [screen, setScreen] = useState(() => (format && editorScreens[format]) ?? null)
   useEffect(() => {
     if (!format) {
-      api.document(props.documentId).then((loaded) => setFormat(loaded.format ?? 'markdown'), () => setFormat('markdown'))
+      api.document(props.documentId).then((loaded) => { rememberFormats([loaded]); setFormat(loaded.format ?? 'markdown') }, () => setFormat('markdown'))
     } else if (!screen) {
       void loadEditor[format]().then((loaded) => setScreen(() => loaded))
     }

@@ -19,6 +19,7 @@ from cowrite.collab.log import UpdateLog
 from cowrite.collab.protocol import ProtocolError
 from cowrite.collab.repository import LogRow
 from cowrite.collab.room import Peer, Room, RoomLimits
+from cowrite.collab.warm import WarmDocument, WarmDocuments
 from cowrite.db import unit_of_work
 from cowrite.kit.clock import utcnow
 from cowrite.kit.errors import NotFound
@@ -40,6 +41,7 @@ class CollabService:
         self.grace_seconds = settings.yjs_room_grace_seconds
         self.content_sync_seconds = settings.yjs_content_sync_seconds
         self.rich_limits = Limits(settings.rich_max_depth, settings.rich_max_nodes)
+        self.warm = WarmDocuments(settings.rich_warm_documents)
         self.log = UpdateLog(
             state.session_factory,
             state.engine,
@@ -340,13 +342,23 @@ class CollabService:
                     session, [LogRow(document_id, update, author_id, utcnow())]
                 )
             return room.markdown()
-        body, doc = await self._stored_doc(session, document_id)
+        warm = self.warm.take(document_id)
+        if warm is not None and not await self.warm.catch_up(session, document_id, warm):
+            warm = None
+        if warm is None:
+            position = await repository.log_position(session, document_id)
+            warm = WarmDocument(*await self._stored_doc(session, document_id))
+            if position is not None:
+                warm.mark, warm.seen = position[0], set(position[1])
+        body, doc = warm.body, warm.doc
         update = capture(doc, lambda: edit(body, doc))
         if update is not None:
             await repository.append_updates(
                 session, [LogRow(document_id, update, author_id, utcnow())]
             )
             await self.state.broker.publish(_channel(document_id), protocol.sync_update(update))
+        if isinstance(body, RichBody):
+            self.warm.keep_after_commit(session, document_id, warm)
         return body.markdown(doc)
 
     # -- access changes -----------------------------------------------------------------------

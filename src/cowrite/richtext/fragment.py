@@ -5,10 +5,9 @@ from it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
-from pycrdt import XmlElement, XmlFragment, XmlText
+from pycrdt import Transaction, XmlElement, XmlFragment, XmlText, _pycrdt
 
 from cowrite.richtext.schema import MARK_RANK, MARKS, NODES, Json, empty_document, with_defaults
 
@@ -59,9 +58,25 @@ def _read_marks(attrs: dict[str, Any]) -> list[Json]:
     return marks
 
 
-def _text_nodes(text: XmlText) -> list[Json]:
+# Reading walks pycrdt's native nodes inside one transaction: its Python wrappers cost several
+# times the walk itself on a document of a few thousand nodes.
+_Native = _pycrdt.XmlFragment | _pycrdt.XmlElement | _pycrdt.XmlText
+
+
+def _native(txn: Transaction) -> _pycrdt.Transaction:
+    native = txn._txn
+    assert native is not None  # an open transaction
+    return native
+
+
+def _tag(element: _pycrdt.XmlElement) -> str:
+    tag: str | None = element.tag()  # type: ignore[attr-defined]  # missing from pycrdt's stub
+    return tag or ""
+
+
+def _text_nodes(text: _pycrdt.XmlText, txn: _pycrdt.Transaction) -> list[Json]:
     nodes: list[Json] = []
-    for insert, attrs in text.diff():
+    for insert, attrs in text.diff(txn):
         if not isinstance(insert, str) or not insert:
             continue  # embeds have no place in the schema
         node: Json = {"type": "text", "text": insert}
@@ -72,52 +87,54 @@ def _text_nodes(text: XmlText) -> list[Json]:
     return nodes
 
 
+def _plain_text(item: _Native, txn: _pycrdt.Transaction) -> str:
+    if isinstance(item, _pycrdt.XmlText):
+        return "".join(insert for insert, _ in item.diff(txn) if isinstance(insert, str))
+    return "".join(_plain_text(child, txn) for child in item.children(txn))
+
+
 def plain_text(item: XmlElement | XmlText | XmlFragment) -> str:
     """All the text under an element, without formatting."""
-    if isinstance(item, XmlText):
-        return "".join(insert for insert, _ in item.diff() if isinstance(insert, str))
-    return "".join(plain_text(child) for child in item.children)
+    with item.doc.transaction() as txn:
+        return _plain_text(item.integrated, _native(txn))
 
 
-def _degraded(element: XmlElement, inline: bool) -> list[Json]:
+def _degraded(element: _pycrdt.XmlElement, inline: bool, txn: _pycrdt.Transaction) -> list[Json]:
     """An element the schema does not know keeps its text."""
-    text = plain_text(element)
+    text = _plain_text(element, txn)
     if not text:
         return []
     node: Json = {"type": "text", "text": text}
     return [node] if inline else [{"type": "paragraph", "content": [node]}]
 
 
-def _children(parent: Parent, inline: bool) -> list[Json]:
+def _children(
+    parent: _pycrdt.XmlFragment | _pycrdt.XmlElement, inline: bool, txn: _pycrdt.Transaction
+) -> list[Json]:
     nodes: list[Json] = []
-    for child in parent.children:
-        if isinstance(child, XmlText):
-            texts = _text_nodes(child)
+    for child in parent.children(txn):
+        if isinstance(child, _pycrdt.XmlText):
+            texts = _text_nodes(child, txn)
             if texts and not inline:
                 nodes.append({"type": "paragraph", "content": texts})
             else:
                 nodes.extend(texts)
-        elif isinstance(child, XmlElement):
-            nodes.extend(_element(child, inline))
+        elif isinstance(child, _pycrdt.XmlElement):
+            nodes.extend(_element(child, inline, txn))
     return nodes
 
 
-def _attributes(element: XmlElement) -> dict[str, Any]:
-    # pycrdt types the view's __iter__ as an Iterable; it is an iterator of pairs
-    pairs: Iterable[tuple[str, Any]] = element.attributes.__iter__()
-    return {key: _plain(value) for key, value in pairs}
-
-
-def _element(element: XmlElement, inline: bool) -> list[Json]:
-    name = element.tag or ""
+def _element(element: _pycrdt.XmlElement, inline: bool, txn: _pycrdt.Transaction) -> list[Json]:
+    name = _tag(element)
     spec = NODES.get(name)
     if spec is None or name in ("doc", "text") or spec.inline != inline:
-        return _degraded(element, inline)
+        return _degraded(element, inline, txn)
     node: Json = {"type": name}
     if spec.attrs:
-        node["attrs"] = with_defaults(spec.attrs, _attributes(element))
+        pairs: list[tuple[str, Any]] = element.attributes(txn)
+        node["attrs"] = with_defaults(spec.attrs, {key: _plain(value) for key, value in pairs})
     if spec.content:
-        content = _children(element, spec.content in ("inline", "text"))
+        content = _children(element, spec.content in ("inline", "text"), txn)
         if content:
             node["content"] = content
     return [node]
@@ -125,8 +142,8 @@ def _element(element: XmlElement, inline: bool) -> list[Json]:
 
 def to_json(fragment: XmlFragment) -> Json:
     """The fragment as ProseMirror JSON (what `editor.getJSON()` reports for it)."""
-    with fragment.doc.transaction():
-        content = _children(fragment, False)
+    with fragment.doc.transaction() as txn:
+        content = _children(fragment.integrated, False, _native(txn))
     if not content:
         return empty_document()
     return {"type": "doc", "content": content}
@@ -134,10 +151,12 @@ def to_json(fragment: XmlFragment) -> Json:
 
 def block_json(element: XmlElement | XmlText) -> list[Json]:
     """One top-level child of the fragment as ProseMirror nodes (usually one)."""
-    if isinstance(element, XmlText):
-        texts = _text_nodes(element)
-        return [{"type": "paragraph", "content": texts}] if texts else []
-    return _element(element, False)
+    with element.doc.transaction() as txn:
+        native = element.integrated
+        if isinstance(native, _pycrdt.XmlText):
+            texts = _text_nodes(native, _native(txn))
+            return [{"type": "paragraph", "content": texts}] if texts else []
+        return _element(native, False, _native(txn))
 
 
 def _mark_attrs(marks: list[Json]) -> dict[str, Any]:

@@ -18,15 +18,16 @@ from cowrite.richtext.schema import MARK_RANK, Json
 _NESTING = {"link": 0, "bold": 1, "italic": 2, "strike": 3, "underline": 4, "code": 5}
 _OPEN = {"bold": "**", "italic": "*", "strike": "~~", "underline": "<u>"}
 _CLOSE = {"bold": "**", "italic": "*", "strike": "~~", "underline": "</u>"}
-_ESCAPES = str.maketrans({char: "\\" + char for char in "\\`*_[]<~"})
+_SPECIAL = re.compile(r"[\\`*_\[\]<~]")  # escaped with a backslash
 _ENTITY = re.compile(r"&(?=#?\w+;)")
 _LINE_START = re.compile(r"^([#>+=-]|\d+(?=[.)]))")
 _CONTAINERS = frozenset({"bulletList", "orderedList", "taskList"})
 
 
 def _escape(text: str) -> str:
-    escaped = text.translate(_ESCAPES)
-    return _ENTITY.sub("&amp;", escaped) if "&" in escaped else escaped
+    if _SPECIAL.search(text) is not None:
+        text = _SPECIAL.sub(r"\\\g<0>", text)
+    return _ENTITY.sub("&amp;", text) if "&" in text else text
 
 
 def _code_span(text: str) -> str:
@@ -84,10 +85,13 @@ def _inline(nodes: list[Json]) -> str:
         if not core:
             pending += text
             continue
-        lead = text[: len(text) - len(text.lstrip(" \t"))]
-        trail = text[len(text.rstrip(" \t")) :]
+        lead = trail = ""
+        if len(core) != len(text):
+            lead = text[: len(text) - len(text.lstrip(" \t"))]
+            trail = text[len(text.rstrip(" \t")) :]
         marks = [] if kind != "text" else node.get("marks") or []
-        marks = sorted(marks, key=lambda mark: _NESTING.get(mark["type"], 9))
+        if len(marks) > 1:
+            marks = sorted(marks, key=lambda mark: _NESTING.get(mark["type"], 9))
         keep = 0
         while keep < len(active) and keep < len(marks) and active[keep] == marks[keep]:
             keep += 1

@@ -86,7 +86,8 @@ export function createRichEditor (parent: HTMLElement, doc: Y.Doc, awareness: Aw
       commentHighlights(hooks.onThread)
     ],
     editorProps: { attributes: { 'aria-label': 'Document', 'aria-multiline': 'true', role: 'textbox', class: 'rich-content' } },
-    onUpdate: ({ transaction }) => { if (!transaction.getMeta('y-sync$')) hooks.onLocalEdit() },
+    // Changes that came from Yjs (other people) are not this person typing.
+    onUpdate: ({ transaction }) => { if (!(transaction.getMeta(ySyncPluginKey) as { isChangeOrigin?: boolean } | undefined)?.isChangeOrigin) hooks.onLocalEdit() },
     onSelectionUpdate: () => hooks.onState(),
     onTransaction: () => hooks.onState(),
     onFocus: () => hooks.onFocus(true),
