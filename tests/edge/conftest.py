@@ -32,6 +32,7 @@ HEALTH_BOUND = 0.1  # seconds the median `/health` probe may take while an attac
 HEALTH_STALL = 0.5  # seconds no single probe may take (the stalls: 0.7-5.9 s)
 MAX_GROWTH = 20 * 1024 * 1024  # RSS the server may keep beyond an attack
 WAIT = 15.0  # bounds every wait on the server, so a broken one fails, not hangs
+START_WAIT = 120.0  # a server's start on a machine shared with other test runs
 ORIGIN = "https://docs.example.com"
 
 EDGE_ENV = {
@@ -54,7 +55,7 @@ def edge_server(
     workdir = tmp_path_factory.mktemp(f"edge-{request.param}")
     env = server_env(database, workdir / "data", COWRITE_WS_IMPL=request.param, **EDGE_ENV)
     process = ServerProcess(env=env, workdir=workdir)
-    process.start()
+    process.start(timeout=START_WAIT)
     try:
         yield process
     finally:
@@ -119,12 +120,17 @@ async def attack(server: ServerProcess, max_growth: int = MAX_GROWTH) -> AsyncIt
     finally:
         prober.stdin.close()
         output, _ = await asyncio.wait_for(prober.communicate(), WAIT)
-    latencies = sorted(json.loads(output.decode().strip().splitlines()[-1])["latencies"])
-    median = statistics.median(latencies)
-    seen = f"/health, {len(latencies)} probes: median {median:.3f} s, worst {latencies[-1]:.3f} s"
+    probed = json.loads(output.decode().strip().splitlines()[-1])
+    latencies, baseline = sorted(probed["latencies"]), sorted(probed["baseline"])
+    median, quiet = statistics.median(latencies), statistics.median(baseline)
+    seen = (
+        f"/health, {len(latencies)} probes: median {median:.3f} s, worst {latencies[-1]:.3f} s"
+        f" (before the attack: median {quiet:.3f} s, worst {baseline[-1]:.3f} s)"
+    )
     print(seen)
-    assert median <= HEALTH_BOUND, seen
-    assert latencies[-1] < HEALTH_STALL, seen
+    # The bounds hold on a quiet machine; on a loaded one, twice what the load alone costs.
+    assert median <= max(HEALTH_BOUND, 2 * quiet), seen
+    assert latencies[-1] < max(HEALTH_STALL, 2 * baseline[-1]), seen
     growth = rss(server) - before
     assert growth < max_growth, f"RSS grew by {growth / 2**20:.1f} MB"
 

@@ -13,7 +13,7 @@ import pytest
 from websockets.asyncio.client import connect
 
 from tests.conftest import TEST_SECRET, server_env
-from tests.edge.conftest import WAIT, Room, attack, synced_doc, text_of, yjs_url
+from tests.edge.conftest import START_WAIT, WAIT, Room, attack, synced_doc, text_of, yjs_url
 from tests.support.databases import TestDatabase
 from tests.support.factories import make_user
 from tests.support.files import upload
@@ -32,7 +32,7 @@ def real_hashing_server(db: TestDatabase, tmp_path: Path) -> Iterator[ServerProc
         "COWRITE_LOG_LEVEL": "warning",
         "COWRITE_REGISTER_MAX_PER_ADDRESS": str(REGISTRATIONS_ALLOWED),
     }
-    process = ServerProcess(env=env, workdir=tmp_path).start()
+    process = ServerProcess(env=env, workdir=tmp_path).start(timeout=START_WAIT)
     try:
         yield process
     finally:
@@ -107,7 +107,7 @@ async def test_tokens_never_reach_the_logs(edge_server: ServerProcess, room: Roo
 @pytest.fixture
 def capped_server(db: TestDatabase, tmp_path: Path) -> Iterator[ServerProcess]:
     env = server_env(db, tmp_path / "data", COWRITE_MAX_CONNECTIONS="4")
-    process = ServerProcess(env=env, workdir=tmp_path).start()
+    process = ServerProcess(env=env, workdir=tmp_path).start(timeout=START_WAIT)
     try:
         yield process
     finally:

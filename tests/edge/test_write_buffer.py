@@ -19,6 +19,7 @@ from cowrite.collab import protocol
 from tests.conftest import server_env
 from tests.edge.conftest import (
     MAX_GROWTH,
+    START_WAIT,
     TRANSPORTS,
     WAIT,
     Room,
@@ -39,7 +40,7 @@ from tests.support.server import ServerProcess
 CAP = 1024 * 1024  # the server's write-buffer cap in this test
 CHUNK = 900 * 1024  # each edit, and so each frame a reader gets, stays under the cap
 CHUNKS = 5  # the whole document is past the cap and what the kernel holds for a slow reader
-REQUESTS = 20  # whole-document requests (and pings) from the client that does not read
+REQUESTS = 3  # whole-document requests (and pings) from the client that does not read
 ESTABLISHED = 1  # TCP_INFO's state byte
 
 
@@ -53,7 +54,7 @@ def capped_server(
         COWRITE_WS_IMPL=request.param,
         COWRITE_WS_WRITE_BUFFER_MAX_BYTES=str(CAP),
     )
-    process = ServerProcess(env=env, workdir=tmp_path).start()
+    process = ServerProcess(env=env, workdir=tmp_path).start(timeout=START_WAIT)
     try:
         yield process
     finally:
