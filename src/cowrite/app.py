@@ -157,6 +157,7 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
             )
             await bridge.start()
             stack.push_async_callback(bridge.close)
+            app_state.logins.attach(app_state.events)
             for feature in FEATURES:
                 if feature.startup is not None:
                     await feature.startup(app_state, stack)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from cowrite.auth.liveness import LoginLiveness
 from cowrite.config import Settings
 from cowrite.kit.events import EventHub
 
@@ -52,6 +53,8 @@ class AppState:
     jobs: JobRunner | None = None
     # The single sign-on provider, when one is configured.
     oidc: OidcClient | None = None
+    # Logins recently found live, so most requests skip the login query (see auth.liveness).
+    logins: LoginLiveness = field(default_factory=LoginLiveness)
 
     @property
     def reader_factory(self) -> async_sessionmaker[AsyncSession]:
