@@ -60,6 +60,8 @@ class CollabService:
         self._unload_timers: dict[uuid.UUID, asyncio.TimerHandle] = {}
         self._content_timers: dict[uuid.UUID, asyncio.TimerHandle] = {}
         self._remote_handlers: dict[uuid.UUID, Callable[[bytes], None]] = {}
+        # The last body read over REST per open room: (room, its revision then, the text).
+        self._markdown_memo: dict[uuid.UUID, tuple[Room, int, str]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._touching: asyncio.Task[None] | None = None
         # Peers between token check and join, and whether an access change came meanwhile.
@@ -221,6 +223,7 @@ class CollabService:
         if room.peers or self.rooms.get(room.document_id) is not room:
             return
         del self.rooms[room.document_id]
+        self._markdown_memo.pop(room.document_id, None)
         timer = self._content_timers.pop(room.document_id, None)
         if timer is not None:
             timer.cancel()
@@ -319,6 +322,24 @@ class CollabService:
         if not isinstance(body, RichBody):
             raise NotFound("Not a rich-text document", code="not_rich")
         return body.json(doc)
+
+    def live_markdown(self, document_id: uuid.UUID) -> str | None:
+        """The body of a room open in this process, as `documents.content` will hold it once
+        saved (it is saved after a pause); None when the room is not open here."""
+        room = self.rooms.get(document_id)
+        if room is None:
+            return None
+        memo = self._markdown_memo.get(document_id)
+        if memo is not None and memo[0] is room and memo[1] == room.revision:
+            return memo[2]
+        text = room.markdown()
+        self._markdown_memo[document_id] = (room, room.revision, text)
+        return text
+
+    async def stored_markdown(self, session: AsyncSession, document_id: uuid.UUID) -> str:
+        """The body as the durable state (snapshot and update log) holds it, built in memory."""
+        body, doc = await self._stored_doc(session, document_id, seed=False)
+        return body.markdown(doc)
 
     async def _live_room(self, document_id: uuid.UUID) -> Room | None:
         loading = self._loading.get(document_id)

@@ -101,6 +101,9 @@ async def get_document(
 ) -> DocumentView:
     document = await service.view(session, access.document, access.tags)
     out = DocumentView(**document.model_dump())
+    fresh = await service.fresh_content(state, session, access.document, access.content_behind)
+    if fresh is not None:
+        out.content = fresh
     if as_ == "html":
         out.content = str(await rich.render(state, session, access.document, "html"))
     elif as_ == "json":
