@@ -23,6 +23,13 @@ def create_engine(url: str, *, reader: bool = False, **kwargs: Any) -> AsyncEngi
     snapshot and never wait for, or hold up, a writer. Writers use the default engine.
     """
     if url.startswith("sqlite"):
+        if not reader and ":memory:" not in url:
+            # SQLite takes one writer at a time. One writer connection makes the others queue
+            # in order for it here (an asyncio wait) instead of polling the file lock with
+            # backoff; readers have their own engine and never wait for it.
+            kwargs.setdefault("pool_size", 1)
+            kwargs.setdefault("max_overflow", 0)
+            kwargs.setdefault("pool_timeout", 30)
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
 
         @event.listens_for(engine.sync_engine, "connect")
