@@ -1,4 +1,4 @@
-"""Many clients creating documents at once: every request answers 201 and every document is there."""
+"""Many clients creating documents at once: every request answers 201, every document is there."""
 
 from __future__ import annotations
 
@@ -31,9 +31,7 @@ async def test_32_concurrent_creates_all_succeed(server: ServerProcess) -> None:
 
         answers: list[httpx.Response] = []
         for round_ in range(ROUNDS):
-            answers += await asyncio.gather(
-                *(create(round_ * CLIENTS + i) for i in range(CLIENTS))
-            )
+            answers += await asyncio.gather(*(create(round_ * CLIENTS + i) for i in range(CLIENTS)))
         failed = [(r.status_code, r.text[:200]) for r in answers if r.status_code != 201]
         assert failed == []
 
