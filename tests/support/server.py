@@ -39,7 +39,7 @@ class ServerProcess:
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30.0) -> ServerProcess:
+    def start(self, timeout: float = 90.0) -> ServerProcess:
         self.log_path = self.workdir / f"server-{self.port}.log"
         log = self.log_path.open("ab")
         env = {**os.environ, **self.env}
