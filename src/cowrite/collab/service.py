@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 
@@ -36,6 +37,11 @@ from cowrite.workspaces.roles import Role
 
 log = logging.getLogger(__name__)
 
+# REST reads of a live body: one that took longer than this to render is rendered again at most
+# this often while it is being edited (a large rich document takes tens of milliseconds).
+SLOW_RENDER_SECONDS = 0.005
+RENDER_PAUSE_SECONDS = 0.05
+
 
 class CollabService:
     def __init__(self, state: AppState) -> None:
@@ -60,8 +66,9 @@ class CollabService:
         self._unload_timers: dict[uuid.UUID, asyncio.TimerHandle] = {}
         self._content_timers: dict[uuid.UUID, asyncio.TimerHandle] = {}
         self._remote_handlers: dict[uuid.UUID, Callable[[bytes], None]] = {}
-        # The last body read over REST per open room: (room, its revision then, the text).
-        self._markdown_memo: dict[uuid.UUID, tuple[Room, int, str]] = {}
+        # The last body read over REST per open room: (room, its revision then, the text, when
+        # it was rendered, how long that took).
+        self._markdown_memo: dict[uuid.UUID, tuple[Room, int, str, float, float]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._touching: asyncio.Task[None] | None = None
         # Peers between token check and join, and whether an access change came meanwhile.
@@ -330,10 +337,17 @@ class CollabService:
         if room is None:
             return None
         memo = self._markdown_memo.get(document_id)
-        if memo is not None and memo[0] is room and memo[1] == room.revision:
-            return memo[2]
+        now = time.monotonic()
+        if memo is not None and memo[0] is room:
+            if memo[1] == room.revision:
+                return memo[2]
+            # A body that is slow to render (a large rich document) is rendered again at most
+            # every RENDER_PAUSE_SECONDS, however often it is read while being edited.
+            if memo[4] > SLOW_RENDER_SECONDS and now - memo[3] < RENDER_PAUSE_SECONDS:
+                return memo[2]
         text = room.markdown()
-        self._markdown_memo[document_id] = (room, room.revision, text)
+        took = time.monotonic() - now
+        self._markdown_memo[document_id] = (room, room.revision, text, now, took)
         return text
 
     async def stored_markdown(self, session: AsyncSession, document_id: uuid.UUID) -> str:
