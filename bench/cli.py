@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     table = markdown_table(rows)
     print(table)
     if args.write_doc:
-        update_document(BENCH_DIR.parent / "BENCHMARKS.md", table, path, host)
+        update_document(BENCH_DIR.parent / "BENCHMARKS.md", table, path, host, args.results)
     print(f"\nsaved {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")
     print(f"server logs in {logs}", file=sys.stderr)
     return 0

@@ -133,9 +133,93 @@ TABLE_START = "<!-- bench-table:start -->"
 TABLE_END = "<!-- bench-table:end -->"
 
 
-def update_document(doc: Path, table: str, record_path: Path, host: dict[str, Any]) -> None:
-    """Put the table, and where it came from, between the markers of BENCHMARKS.md."""
+STANDING_START = "<!-- bench-standing:start -->"
+STANDING_END = "<!-- bench-standing:end -->"
+COWRITE_COLUMNS = ("cowrite-sqlite", "cowrite-pg")
+
+
+@dataclass
+class Standing:
+    """A row of the newest full run that measured its workload, and that run's date."""
+
+    row: Row
+    date: str
+
+
+def standings(results: Path) -> list[Standing]:
+    """For every workload, the rows of the newest full run that has it, in workload order."""
+    newest: dict[str, tuple[str, list[Row]]] = {}
+    for path in sorted(results.glob("*-full.json")):
+        try:
+            record = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        by_workload: dict[str, list[Row]] = {}
+        for fields in record.get("rows", []):
+            row = Row(**fields)
+            by_workload.setdefault(row.workload, []).append(row)
+        date = str(record.get("date", ""))[:10]
+        for workload, rows in by_workload.items():
+            if any(c in r.values for r in rows for c in COWRITE_COLUMNS):
+                newest[workload] = (date, rows)
+
+    def order(workload: str) -> tuple[int, str]:
+        number = workload.split(" ", 1)[0]
+        return (int(number) if number.isdigit() else 999, workload)
+
+    return [
+        Standing(row, date)
+        for workload in sorted(newest, key=order)
+        for date, rows in [newest[workload]]
+        for row in rows
+    ]
+
+
+def standing_table(items: list[Standing]) -> str:
+    """Every workload on one screen: budget, cowrite's newest numbers, the peers', met or not."""
+    head = ["workload", "case", "budget", "cowrite (SQLite)", "cowrite (PostgreSQL)"]
+    head += ["peers / ceiling", "met", "run"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for item in items:
+        row = item.row
+        peers = "; ".join(
+            f"{name}: {value}" if name != BASELINE else value
+            for name, value in row.values.items()
+            if name not in COWRITE_COLUMNS
+        )
+        cells = [row.workload, row.case, row.budget or "—"]
+        cells += [row.values.get(c, "—") for c in COWRITE_COLUMNS]
+        cells += [peers or "—", row.verdict or "—", item.date]
+        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    return "\n".join(lines)
+
+
+def _replace_between(text: str, start: str, end: str, body: str, name: str) -> str:
+    if start not in text or end not in text:
+        raise ValueError(f"{name} has no {start} ... {end} section")
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{start}\n{body}\n{end}{tail}"
+
+
+def update_document(
+    doc: Path, table: str, record_path: Path, host: dict[str, Any], results: Path | None = None
+) -> None:
+    """Put the standing of every workload (from the newest full runs under `results`) at the
+    top of BENCHMARKS.md, and this run's table, with where it came from, below it."""
     text = doc.read_text()
+    if results is not None and STANDING_START in text:
+        items = standings(results)
+        dates = sorted({item.date for item in items})
+        span = f"{dates[0]} to {dates[-1]}" if len(dates) > 1 else (dates[0] if dates else "—")
+        intro = (
+            f"Generated from the newest full run of each workload in `bench/results/` (runs "
+            f"of {span}); every run shares its machine with whatever else was running then, "
+            "see the load average in each record."
+        )
+        text = _replace_between(
+            text, STANDING_START, STANDING_END, f"{intro}\n\n{standing_table(items)}", doc.name
+        )
     if TABLE_START not in text or TABLE_END not in text:
         raise ValueError(f"{doc.name} has no {TABLE_START} ... {TABLE_END} section")
     head, rest = text.split(TABLE_START, 1)

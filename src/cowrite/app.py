@@ -11,6 +11,8 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp
@@ -136,6 +138,30 @@ def _install_error_handlers(app: FastAPI) -> None:
         log.exception("unhandled error", exc_info=exc)
         return JSONResponse(_error_body("Internal server error", "internal_error"), status_code=500)
 
+    async def database_error(request: Request, exc: Exception) -> JSONResponse:
+        """The database went away (or cannot take more): 503, try again; else a 500."""
+        if not _database_unavailable(exc):
+            return await unexpected(request, exc)
+        log.warning("database unavailable: %s", type(exc).__name__)
+        return JSONResponse(
+            _error_body("The database is unavailable; try again shortly", "database_unavailable"),
+            status_code=503,
+            headers={"Retry-After": "1"},
+        )
+
+    for kind in (DBAPIError, PoolTimeout, ConnectionError):
+        app.add_exception_handler(kind, database_error)
+
+
+def _database_unavailable(exc: Exception) -> bool:
+    if isinstance(exc, DBAPIError):
+        return (
+            exc.connection_invalidated
+            or isinstance(exc, OperationalError | InterfaceError)
+            or ("connection" in str(exc.orig).lower())
+        )
+    return isinstance(exc, PoolTimeout | ConnectionError)
+
 
 def create_app(settings: Settings | None = None, *, state: AppState | None = None) -> FastAPI:
     settings = settings or Settings()
@@ -157,6 +183,7 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
             )
             await bridge.start()
             stack.push_async_callback(bridge.close)
+            app_state.logins.attach(app_state.events)
             for feature in FEATURES:
                 if feature.startup is not None:
                     await feature.startup(app_state, stack)

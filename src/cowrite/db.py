@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event
+import aiosqlite
+from sqlalchemy import event, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -16,6 +17,52 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.util import await_
 
 
+class _SqliteConnection(aiosqlite.Connection):
+    """aiosqlite, except that the calls which never wait for the database file run on the event
+    loop's thread instead of a round trip through the connection's own thread: making and
+    closing a cursor always; for a reader also BEGIN (deferred: it takes no lock), COMMIT and
+    ROLLBACK (they only let go of its read snapshot). A request's statements still run on the
+    connection's thread, one at a time, as before."""
+
+    def __init__(self, connector: Callable[[], Any], *, reader: bool) -> None:
+        super().__init__(connector, 64)
+        self._thread.daemon = True
+        self._inline = _READER_INLINE if reader else _WRITER_INLINE
+        self.reader = reader
+
+    async def _execute(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        if self._connection is not None and getattr(fn, "__name__", "") in self._inline:
+            return fn(*args, **kwargs)
+        return await super()._execute(fn, *args, **kwargs)
+
+    async def begin(self, statement: str) -> None:
+        if self.reader:
+            self._conn.execute(statement).close()
+        else:
+            await self.execute(statement)
+
+
+_WRITER_INLINE = frozenset({"cursor", "close"})
+_READER_INLINE = _WRITER_INLINE | {"commit", "rollback"}
+
+
+def _sqlite_creator(url: str, *, reader: bool) -> Callable[[], Any]:
+    path = make_url(url).database or ":memory:"
+
+    def connect() -> Any:
+        # The cursor and transaction calls above come from the loop's thread, never at the
+        # same time as a statement on the connection's thread (each connection serves one
+        # session at a time); SQLite itself is built serialized.
+        def connector() -> Any:
+            import sqlite3
+
+            return sqlite3.connect(path, timeout=30, check_same_thread=False)
+
+        return _SqliteConnection(connector, reader=reader)
+
+    return connect
+
+
 def create_engine(url: str, *, reader: bool = False, **kwargs: Any) -> AsyncEngine:
     """An engine tuned for the backend: SQLite gets WAL, foreign keys and a busy timeout.
 
@@ -23,6 +70,8 @@ def create_engine(url: str, *, reader: bool = False, **kwargs: Any) -> AsyncEngi
     snapshot and never wait for, or hold up, a writer. Writers use the default engine.
     """
     if url.startswith("sqlite"):
+        if ":memory:" not in url:
+            kwargs.setdefault("async_creator", _sqlite_creator(url, reader=reader))
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -43,7 +92,11 @@ def create_engine(url: str, *, reader: bool = False, **kwargs: Any) -> AsyncEngi
             # A deferred transaction that later writes fails at once (SQLITE_BUSY) when another
             # writer got there first; IMMEDIATE takes the write lock up front and waits instead.
             # Sent straight to the driver: one trip to its thread instead of a cursor's three.
-            await_(connection.connection.driver_connection.execute(begin))
+            driver = connection.connection.driver_connection
+            if isinstance(driver, _SqliteConnection):
+                await_(driver.begin(begin))
+            else:
+                await_(driver.execute(begin))
 
         return engine
     kwargs.setdefault("pool_size", 10)

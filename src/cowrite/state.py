@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from cowrite.auth.liveness import LoginLiveness
 from cowrite.config import Settings
 from cowrite.kit.events import EventHub
 from cowrite.kit.usage import UsageTally
@@ -83,6 +84,14 @@ class CoEditingHooks(Protocol):
 
     async def rich_json(self, session: AsyncSession, document_id: uuid.UUID) -> Json: ...
 
+    def live_markdown(self, document_id: uuid.UUID) -> str | None:
+        """The body of a room open in this process, as it will be saved; None without one."""
+        ...
+
+    async def stored_markdown(self, session: AsyncSession, document_id: uuid.UUID) -> str:
+        """The body as the snapshot and update log hold it."""
+        ...
+
     def live_room(self, document_id: uuid.UUID) -> LiveDocument | None:
         """The document's room when one is open in this process."""
         ...
@@ -123,6 +132,8 @@ class AppState:
     share_access: ShareAccessTokens | None = None
     share_usage: UsageTally | None = None
     token_usage: UsageTally | None = None
+    # Logins recently found live, so most requests skip the login query (see auth.liveness).
+    logins: LoginLiveness = field(default_factory=LoginLiveness)
     # Where sockets (and whatever else hangs on access) learn that access shrank.
     access: AccessWatch = field(init=False)
 

@@ -37,9 +37,12 @@ class Principal:
 async def principal_from_token(state: AppState, session: AsyncSession, token: str) -> Principal:
     """Decode an access token and confirm its login is still live (logout ends it at once)."""
     claims = state.tokens.decode(token, ACCESS)
-    user = await repository.user_of_active_login(session, claims.login_id, claims.user_id)
+    user = state.logins.user(session, claims.login_id, claims.user_id)
     if user is None:
-        raise Unauthorized("Login has ended", code="invalid_token")
+        user = await repository.user_of_active_login(session, claims.login_id, claims.user_id)
+        if user is None:
+            raise Unauthorized("Login has ended", code="invalid_token")
+        state.logins.remember(claims.login_id, user)
     return Principal(user=user, login_id=claims.login_id)
 
 

@@ -128,10 +128,13 @@ async def me(principal: AccountUser) -> UserOut:
 
 
 @users_router.patch("/me", response_model=UserOut)
-async def update_me(body: ProfileUpdate, principal: AccountUser, session: DbSession) -> UserOut:
+async def update_me(
+    body: ProfileUpdate, principal: AccountUser, state: State, session: DbSession
+) -> UserOut:
     user = principal.user
     user.full_name = body.full_name
     await session.flush()
+    state.logins.forget_user(user.id)
     return UserOut.model_validate(user)
 
 

@@ -216,4 +216,5 @@ async def change_password(
         raise Unauthorized("Current password is wrong", code="invalid_credentials")
     _check_password(new_password, user.email)
     user.password_hash = await state.passwords.hash(new_password)
+    state.logins.forget_user(user.id)
     await revoke(state, session, user.id, None, keep=login_id)

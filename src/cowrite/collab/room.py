@@ -138,6 +138,8 @@ class Room:
         self.clock = clock
         self.last_author: uuid.UUID | None = None
         self.changed = False
+        # Counts the changes to the body; what was derived from it at one count still holds.
+        self.revision = 0
         # (update, the local peer that sent it): fanned out on the next tick.
         self._pending: list[tuple[bytes, Peer | None]] = []
         self._pending_awareness: dict[int, tuple[AwarenessEntry, bool]] = {}
@@ -284,6 +286,7 @@ class Room:
         self.listener.update_accepted(self, update, author_id)
         self.last_author = author_id
         self.changed = True
+        self.revision += 1
         self._pending.append((update, origin))
         self._schedule()
         if not self.listener.shares_updates():
@@ -305,6 +308,7 @@ class Room:
             if isinstance(message, SyncUpdate | SyncStep2):
                 self._integrate(message.update)
                 self.changed = True
+                self.revision += 1
                 self._pending.append((message.update, None))
                 self._schedule()
                 self._heard.append(message.update)
@@ -321,6 +325,7 @@ class Room:
             return False
         self._size_bound += len(missing) * self.body.growth
         self.changed = True
+        self.revision += 1
         self._pending.append((missing, None))
         self._schedule()
         return True

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 
@@ -32,6 +33,11 @@ from cowrite.workspaces.roles import Role
 
 log = logging.getLogger(__name__)
 
+# REST reads of a live body: one that took longer than this to render is rendered again at most
+# this often while it is being edited (a large rich document takes tens of milliseconds).
+SLOW_RENDER_SECONDS = 0.005
+RENDER_PAUSE_SECONDS = 0.05
+
 
 class CollabService:
     def __init__(self, state: AppState) -> None:
@@ -57,6 +63,9 @@ class CollabService:
         self._unload_timers: dict[uuid.UUID, asyncio.TimerHandle] = {}
         self._content_timers: dict[uuid.UUID, asyncio.TimerHandle] = {}
         self._remote_handlers: dict[uuid.UUID, Callable[[bytes], None]] = {}
+        # The last body read over REST per open room: (room, its revision then, the text, when
+        # it was rendered, how long that took).
+        self._markdown_memo: dict[uuid.UUID, tuple[Room, int, str, float, float]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._touching: asyncio.Task[None] | None = None
         self.limits = RoomLimits(
@@ -197,6 +206,7 @@ class CollabService:
         if room.peers or self.rooms.get(room.document_id) is not room:
             return
         del self.rooms[room.document_id]
+        self._markdown_memo.pop(room.document_id, None)
         timer = self._content_timers.pop(room.document_id, None)
         if timer is not None:
             timer.cancel()
@@ -295,6 +305,31 @@ class CollabService:
         if not isinstance(body, RichBody):
             raise NotFound("Not a rich-text document", code="not_rich")
         return body.json(doc)
+
+    def live_markdown(self, document_id: uuid.UUID) -> str | None:
+        """The body of a room open in this process, as `documents.content` will hold it once
+        saved (it is saved after a pause); None when the room is not open here."""
+        room = self.rooms.get(document_id)
+        if room is None:
+            return None
+        memo = self._markdown_memo.get(document_id)
+        now = time.monotonic()
+        if memo is not None and memo[0] is room:
+            if memo[1] == room.revision:
+                return memo[2]
+            # A body that is slow to render (a large rich document) is rendered again at most
+            # every RENDER_PAUSE_SECONDS, however often it is read while being edited.
+            if memo[4] > SLOW_RENDER_SECONDS and now - memo[3] < RENDER_PAUSE_SECONDS:
+                return memo[2]
+        text = room.markdown()
+        took = time.monotonic() - now
+        self._markdown_memo[document_id] = (room, room.revision, text, now, took)
+        return text
+
+    async def stored_markdown(self, session: AsyncSession, document_id: uuid.UUID) -> str:
+        """The body as the durable state (snapshot and update log) holds it, built in memory."""
+        body, doc = await self._stored_doc(session, document_id, seed=False)
+        return body.markdown(doc)
 
     async def _live_room(self, document_id: uuid.UUID) -> Room | None:
         loading = self._loading.get(document_id)

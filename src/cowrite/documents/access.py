@@ -6,12 +6,12 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, func, literal, select
+from sqlalchemy import bindparam, exists, func, literal, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cowrite.kit.errors import NotFound
-from cowrite.models import Document, DocumentTag, Membership, Workspace
+from cowrite.models import Document, DocumentTag, Membership, Workspace, YUpdate
 from cowrite.workspaces.access import require_role
 from cowrite.workspaces.roles import Role
 
@@ -33,13 +33,19 @@ _DOCUMENT_WITH_ROLE = (
     )
 )
 _TAGS_WHERE = DocumentTag.document_id == Document.id
+# Whether the update log holds edits newer than the saved content (it is saved after a pause):
+# a reader then builds the body from the log instead.
+_CONTENT_BEHIND = exists().where(
+    YUpdate.document_id == Document.id, YUpdate.created_at > Document.updated_at
+)
 # The same, with the tags joined into one column: SQLite's BINARY order is code-point order,
 # so Python sorts them as `ORDER BY name` would; PostgreSQL orders them in its own collation.
 _WITH_TAGS = {
     "sqlite": _DOCUMENT_WITH_ROLE.add_columns(
         select(func.group_concat(DocumentTag.name, TAG_SEPARATOR))
         .where(_TAGS_WHERE)
-        .scalar_subquery()
+        .scalar_subquery(),
+        _CONTENT_BEHIND,
     ),
     "postgresql": _DOCUMENT_WITH_ROLE.add_columns(
         select(
@@ -49,7 +55,8 @@ _WITH_TAGS = {
             )
         )
         .where(_TAGS_WHERE)
-        .scalar_subquery()
+        .scalar_subquery(),
+        _CONTENT_BEHIND,
     ),
 }
 
@@ -60,6 +67,8 @@ class DocumentGrant:
     role: Role
     # Sorted by name; None unless asked for.
     tags: list[str] | None = None
+    # Asked for together with the tags: the update log has edits the content does not show yet.
+    content_behind: bool = False
 
 
 def _split_tags(dialect: str, joined: str | None) -> list[str]:
@@ -91,5 +100,8 @@ async def document_grant(
         raise NotFound("Document not found", code="not_found")
     tags = _split_tags(dialect, row[2]) if len(row) > 2 else None
     return DocumentGrant(
-        document=document, role=require_role(Role(role), minimum, "Document"), tags=tags
+        document=document,
+        role=require_role(Role(role), minimum, "Document"),
+        tags=tags,
+        content_behind=bool(row[3]) if len(row) > 3 else False,
     )

@@ -24,6 +24,8 @@ class DocumentAccess:
     role: Role
     # The document's tags, sorted, when the dependency was asked to load them.
     tags: list[str] | None = None
+    # With the tags: whether the update log is ahead of the saved content.
+    content_behind: bool = False
 
 
 def document_access(
@@ -41,7 +43,11 @@ def document_access(
             with_tags=with_tags,
         )
         return DocumentAccess(
-            principal=principal, document=grant.document, role=grant.role, tags=grant.tags
+            principal=principal,
+            document=grant.document,
+            role=grant.role,
+            tags=grant.tags,
+            content_behind=grant.content_behind,
         )
 
     return dependency

@@ -94,15 +94,19 @@ async def get_document(
             "(ProseMirror JSON)",
         ),
     ] = "markdown",
-) -> DocumentView:
+) -> Response:
     document = await service.view(session, access.document, access.tags)
-    out = DocumentView(**document.model_dump())
+    out = DocumentView.model_construct(**dict(document))
+    fresh = await service.fresh_content(state, session, access.document, access.content_behind)
+    if fresh is not None:
+        out.content = fresh
     if as_ == "html":
         out.content = str(await rich.render(state, session, access.document, "html"))
     elif as_ == "json":
         body = await rich.render(state, session, access.document, "json")
         out.content_json = body if isinstance(body, dict) else None
-    return out
+    # Serialized once, here: the route's response_model describes it in the schema only.
+    return Response(out.model_dump_json(exclude_unset=True), media_type="application/json")
 
 
 @router.patch("/api/v1/documents/{document_id}", response_model=DocumentOut)

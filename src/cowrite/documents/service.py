@@ -75,6 +75,20 @@ async def view(
     )
 
 
+async def fresh_content(
+    state: AppState, session: AsyncSession, document: Document, content_behind: bool
+) -> str | None:
+    """The body with the latest live edits when the saved content lags behind them (it is
+    saved after a pause): from the room when it is open in this process, else from the update
+    log when that is ahead (`content_behind`); None when the saved content is current."""
+    if state.collab is None:
+        return None
+    live: str | None = state.collab.live_markdown(document.id)
+    if live is None and content_behind:
+        live = await state.collab.stored_markdown(session, document.id)
+    return live
+
+
 def event_data(document: Document, actor_id: uuid.UUID | None) -> dict[str, object]:
     """What a webhook hears about a document."""
     return {
