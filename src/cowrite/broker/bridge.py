@@ -22,6 +22,7 @@ import orjson
 
 from cowrite.broker.base import Broker
 from cowrite.kit.events import (
+    DocumentAccessChanged,
     DocumentTrashed,
     EventHub,
     LoginsRevoked,
@@ -34,7 +35,13 @@ log = logging.getLogger(__name__)
 EVENTS_CHANNEL = "events"
 BRIDGED_EVENTS: dict[str, type] = {
     cls.__name__: cls
-    for cls in (MembershipChanged, WorkspaceDeleted, LoginsRevoked, DocumentTrashed)
+    for cls in (
+        MembershipChanged,
+        WorkspaceDeleted,
+        LoginsRevoked,
+        DocumentTrashed,
+        DocumentAccessChanged,
+    )
 }
 
 

@@ -20,9 +20,11 @@ from cowrite.collab.protocol import ProtocolError
 from cowrite.collab.repository import LogRow
 from cowrite.collab.room import Peer, Room, RoomLimits
 from cowrite.db import unit_of_work
+from cowrite.documents.access import roles_on_document
 from cowrite.kit.clock import utcnow
 from cowrite.kit.errors import NotFound
 from cowrite.kit.events import (
+    DocumentAccessChanged,
     DocumentEdited,
     DocumentTrashed,
     LoginsRevoked,
@@ -81,6 +83,7 @@ class CollabService:
         events.subscribe(WorkspaceDeleted, self._on_workspace_deleted)
         events.subscribe(DocumentTrashed, self._on_document_trashed)
         events.subscribe(LoginsRevoked, self._on_logins_revoked)
+        events.subscribe(DocumentAccessChanged, self._on_document_access_changed)
 
     async def going_away(self, within: float) -> None:
         """The process is stopping: send out what every room holds, then close every socket
@@ -105,6 +108,7 @@ class CollabService:
         events.unsubscribe(WorkspaceDeleted, self._on_workspace_deleted)
         events.unsubscribe(DocumentTrashed, self._on_document_trashed)
         events.unsubscribe(LoginsRevoked, self._on_logins_revoked)
+        events.unsubscribe(DocumentAccessChanged, self._on_document_access_changed)
         for timer in [*self._unload_timers.values(), *self._content_timers.values()]:
             timer.cancel()
         for room in list(self.rooms.values()):
@@ -405,6 +409,25 @@ class CollabService:
         room = self.rooms.get(event.document_id)
         for peer in list(room.peers) if room else []:
             peer.request_close(CloseCode.NOT_FOUND, "document trashed")
+
+    async def _on_document_access_changed(self, event: DocumentAccessChanged) -> None:
+        """The document was restricted or opened, or someone listed on it was added, changed
+        or removed: every peer on it gets its role read again, and loses what it lost."""
+        self._note_admitting(lambda _peer: True)
+        room = self.rooms.get(event.document_id)
+        peers = [peer for peer in room.peers if peer.user_id is not None] if room else []
+        if not peers:
+            return
+        async with unit_of_work(self.state.reader_factory) as session:
+            roles = await roles_on_document(
+                session, event.document_id, {peer.user_id for peer in peers if peer.user_id}
+            )
+        for peer in peers:
+            role = roles.get(peer.user_id) if peer.user_id else None
+            if role is None:
+                peer.request_close(CloseCode.FORBIDDEN, "no longer has access")
+            else:
+                peer.can_write = role.at_least(Role.EDITOR)
 
     def _on_logins_revoked(self, event: LoginsRevoked) -> None:
         revoked = set(event.login_ids)

@@ -24,6 +24,8 @@ class DocumentAccess:
     role: Role
     # The document's tags, sorted, when the dependency was asked to load them.
     tags: list[str] | None = None
+    # The caller's role in the document's workspace; None for a guest.
+    workspace_role: Role | None = None
 
 
 def document_access(
@@ -41,7 +43,11 @@ def document_access(
             with_tags=with_tags,
         )
         return DocumentAccess(
-            principal=principal, document=grant.document, role=grant.role, tags=grant.tags
+            principal=principal,
+            document=grant.document,
+            role=grant.role,
+            tags=grant.tags,
+            workspace_role=grant.workspace_role,
         )
 
     return dependency

@@ -59,6 +59,8 @@ class StrictBody(BaseModel):
 
 
 DocumentFormat = Literal["markdown", "rich"]
+# "restricted": only the workspace's admins and owners and the people listed on the document.
+DocumentVisibility = Literal["workspace", "restricted"]
 # ProseMirror JSON of a rich document (checked against the schema by the service).
 ContentJson = Annotated[
     dict[str, Any],
@@ -80,6 +82,7 @@ class DocumentUpdate(StrictBody):
     content_json: ContentJson | None = None
     tags: Tags | None = None
     base_version: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
+    visibility: DocumentVisibility | None = None
 
 
 class DocumentSummary(BaseModel):
@@ -96,6 +99,7 @@ class DocumentSummary(BaseModel):
     updated_at: datetime
     deleted_at: datetime | None
     format: DocumentFormat = "markdown"
+    visibility: DocumentVisibility = "workspace"
 
 
 class DocumentOut(DocumentSummary):

@@ -24,7 +24,13 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cowrite.db import unit_of_work
-from cowrite.kit.events import CommentPosted, DocumentEdited, MemberAdded, MemberRoleChanged
+from cowrite.kit.events import (
+    CommentPosted,
+    DocumentEdited,
+    DocumentShared,
+    MemberAdded,
+    MemberRoleChanged,
+)
 from cowrite.kit.tasks import raise_if_cancelling
 from cowrite.models import Notification
 from cowrite.notifications import repository, service
@@ -85,6 +91,7 @@ class NotificationDispatcher:
         events.subscribe(CommentPosted, self._on_comment_posted)
         events.subscribe(MemberAdded, self._on_member_added)
         events.subscribe(MemberRoleChanged, self._on_role_changed)
+        events.subscribe(DocumentShared, self._on_document_shared)
         events.subscribe(NotificationsRead, self._on_read)
         self._worker = asyncio.create_task(self._run(), name="cowrite-notifications")
 
@@ -96,6 +103,7 @@ class NotificationDispatcher:
         events.unsubscribe(CommentPosted, self._on_comment_posted)
         events.unsubscribe(MemberAdded, self._on_member_added)
         events.unsubscribe(MemberRoleChanged, self._on_role_changed)
+        events.unsubscribe(DocumentShared, self._on_document_shared)
         events.unsubscribe(NotificationsRead, self._on_read)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._queue.join(), within)
@@ -258,6 +266,17 @@ class NotificationDispatcher:
                 user_id=event.user_id,
                 actor_id=event.actor_id,
                 role=event.role,
+            )
+        )
+
+    def _on_document_shared(self, event: DocumentShared) -> None:
+        self._submit(
+            partial(
+                service.notify_document_shared,
+                policy=self.policy,
+                document_id=event.document_id,
+                user_id=event.user_id,
+                actor_id=event.actor_id,
             )
         )
 

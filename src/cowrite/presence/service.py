@@ -12,9 +12,15 @@ from contextlib import AsyncExitStack
 from typing import Any
 
 from cowrite.db import unit_of_work
-from cowrite.documents.access import document_grant
+from cowrite.documents.access import document_grant, roles_on_document
 from cowrite.kit.errors import AppError
-from cowrite.kit.events import DocumentTrashed, LoginsRevoked, MembershipChanged, WorkspaceDeleted
+from cowrite.kit.events import (
+    DocumentAccessChanged,
+    DocumentTrashed,
+    LoginsRevoked,
+    MembershipChanged,
+    WorkspaceDeleted,
+)
 from cowrite.maintenance import close_stale_sessions, stale_session_age, touch_process_sessions
 from cowrite.presence import sessions
 from cowrite.presence.connection import Connection
@@ -63,6 +69,7 @@ class PresenceService:
         events.subscribe(WorkspaceDeleted, self.on_workspace_deleted)
         events.subscribe(DocumentTrashed, self.on_document_trashed)
         events.subscribe(LoginsRevoked, self.on_logins_revoked)
+        events.subscribe(DocumentAccessChanged, self.on_document_access_changed)
         self._tasks = [
             asyncio.create_task(self._sweep_timeouts(), name="presence-timeouts"),
             asyncio.create_task(self._maintain_sessions(), name="presence-sessions"),
@@ -89,6 +96,7 @@ class PresenceService:
         events.unsubscribe(WorkspaceDeleted, self.on_workspace_deleted)
         events.unsubscribe(DocumentTrashed, self.on_document_trashed)
         events.unsubscribe(LoginsRevoked, self.on_logins_revoked)
+        events.unsubscribe(DocumentAccessChanged, self.on_document_access_changed)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -373,6 +381,25 @@ class PresenceService:
         room = self.manager.rooms.get(event.document_id)
         if room is not None:
             await self._evict(list(room.members.values()), {room.document_id}, "document_trashed")
+
+    async def on_document_access_changed(self, event: DocumentAccessChanged) -> None:
+        """Read each joined person's role on the document again: those who lost it leave the
+        document (and whatever follows it, a call included); the others learn their role."""
+        room = self.manager.rooms.get(event.document_id)
+        if room is None or not room.members:
+            return
+        connections = list(room.members.values())
+        async with unit_of_work(self.state.reader_factory) as session:
+            roles = await roles_on_document(
+                session, event.document_id, {connection.user_id for connection in connections}
+            )
+        lost = [connection for connection in connections if connection.user_id not in roles]
+        await self._evict(lost, {event.document_id}, "access_revoked")
+        for connection in connections:
+            role = roles.get(connection.user_id)
+            if role is not None:
+                body = {"type": "document_role_changed", "document_id": str(event.document_id)}
+                connection.send(encode({**body, "role": role.value}))
 
     async def on_logins_revoked(self, event: LoginsRevoked) -> None:
         revoked = set(event.login_ids)

@@ -1,0 +1,62 @@
+"""restricted documents: documents.visibility and document_members
+
+Revision ID: 0012_access
+Revises: 0011_notifications
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0012_access"
+down_revision = "0011_notifications"
+branch_labels = None
+depends_on = None
+
+TS = sa.DateTime(timezone=True)
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("documents") as batch:
+        batch.add_column(
+            sa.Column("visibility", sa.String(16), nullable=False, server_default="workspace")
+        )
+    op.create_table(
+        "document_members",
+        sa.Column(
+            "document_id",
+            sa.Uuid(),
+            sa.ForeignKey(
+                "documents.id", ondelete="CASCADE", name="fk_document_members_document_id_documents"
+            ),
+            primary_key=True,
+        ),
+        sa.Column(
+            "user_id",
+            sa.Uuid(),
+            sa.ForeignKey("users.id", ondelete="CASCADE", name="fk_document_members_user_id_users"),
+            primary_key=True,
+        ),
+        sa.Column("role", sa.String(16), nullable=False),
+        sa.Column(
+            "added_by",
+            sa.Uuid(),
+            sa.ForeignKey(
+                "users.id", ondelete="SET NULL", name="fk_document_members_added_by_users"
+            ),
+            nullable=True,
+        ),
+        sa.Column("added_at", TS, nullable=False),
+        sa.CheckConstraint(
+            "role IN ('viewer', 'commenter', 'editor')", name="ck_document_members_role"
+        ),
+    )
+    op.create_index("ix_document_members_user_id", "document_members", ["user_id"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_document_members_user_id", table_name="document_members")
+    op.drop_table("document_members")
+    with op.batch_alter_table("documents") as batch:
+        batch.drop_column("visibility")
