@@ -104,7 +104,7 @@ async def get_document(
     ] = "markdown",
 ) -> DocumentView:
     document = await service.view(session, access.document, access.tags)
-    out = DocumentView(**document.model_dump())
+    out = DocumentView(**document.model_dump(), role=access.role)
     if as_ == "html":
         out.content = str(await rich.render(state, session, access.document, "html"))
     elif as_ == "json":

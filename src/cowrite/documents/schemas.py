@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from cowrite.workspaces.roles import Role
+
 MAX_TAG_LENGTH = 64
 MAX_TAGS = 32
 
@@ -111,6 +113,8 @@ class DocumentView(DocumentOut):
     `as=json` the body also comes as ProseMirror JSON in `content_json`."""
 
     content_json: dict[str, Any] | None = None
+    # The caller's role on this document (a listed person's or guest's role counts here).
+    role: Role | None = None
 
 
 class TagOut(BaseModel):

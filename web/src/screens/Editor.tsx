@@ -5,6 +5,7 @@ import { useEffect, useRef, useState } from 'preact/hooks'
 import type { EditorProps } from '../App'
 import { api } from '../api/client'
 import { atLeast, type DocumentFull, type Member, type Role, type Thread } from '../api/types'
+import { AccessPanel } from '../components/AccessPanel'
 import { Link } from '../components/Link'
 import { messageOf } from '../components/errors'
 import { anchorOf } from '../editor/anchors'
@@ -45,7 +46,7 @@ export function Editor (props: EditorProps) {
   const [state, setState] = useState<CollabState | null>(null)
   const [people, setPeople] = useState<Person[]>([])
   const [preview, setPreview] = useState(true)
-  const [panel, setPanel] = useState<'history' | 'comments' | null>(null)
+  const [panel, setPanel] = useState<'history' | 'comments' | 'access' | null>(null)
   const [draft, setDraft] = useState<Draft | null>(null)
   const [members, setMembers] = useState<Member[]>([])
   const [live, setLive] = useState<{ collab: CollabSession, presence: PresenceSocket, editor: CodeEditor } | null>(null)
@@ -66,7 +67,8 @@ export function Editor (props: EditorProps) {
         setDoc(loaded)
         setTitle(loaded.title)
         const known = shell.workspaces.find((w) => w.id === loaded.workspace_id)
-        setRole(known ? known.role : (await api.workspace(loaded.workspace_id)).role)
+        // The role on this document (a listed person's, a guest's), else the workspace's.
+        setRole(loaded.role ?? (known ? known.role : (await api.workspace(loaded.workspace_id)).role))
         setMembers(await api.members(loaded.workspace_id).catch(() => []))
       } catch (problem) { setError(messageOf(problem)) }
     })()
@@ -192,6 +194,7 @@ export function Editor (props: EditorProps) {
           {canComment && <button type="button" onMouseDown={(e) => e.preventDefault()} onClick={startComment}>Comment</button>}
           <button type="button" aria-pressed={panel === 'comments'} onClick={() => setPanel(panel === 'comments' ? null : 'comments')}>Comments</button>
           <button type="button" aria-pressed={panel === 'history'} onClick={() => setPanel(panel === 'history' ? null : 'history')}>History</button>
+          <button type="button" aria-pressed={panel === 'access'} onClick={() => setPanel(panel === 'access' ? null : 'access')}>Access</button>
         </div>
         {closed && <p class="error" role="alert">{closed}</p>}
         {error && doc && <p class="error" role="alert">{error}</p>}
@@ -200,6 +203,10 @@ export function Editor (props: EditorProps) {
           <div class="pane preview markdown" ref={previewBox} hidden={!preview} aria-label="Preview" role="region" data-testid="preview" />
         </div>
       </main>
+      {panel === 'access' && doc && (
+        <AccessPanel documentId={documentId} visibility={doc.visibility ?? 'workspace'} canManage={canWrite} me={shell.user.id}
+          onVisibility={(visibility) => setDoc({ ...doc, visibility })} onClose={() => setPanel(null)} />
+      )}
       {panel === 'history' && <History documentId={documentId} canWrite={canWrite} onClose={() => setPanel(null)} />}
       {panel === 'comments' && (
         <CommentsPanel documentId={documentId} comments={comments} me={shell.user} role={role} members={members}
