@@ -50,6 +50,7 @@ Workload = Callable[[Context], Outcome]
 def registry() -> dict[str, Workload]:
     """Workloads by name, in the order they run."""
     from bench.workloads import (
+        access,
         coedit,
         comments,
         durability,
@@ -83,4 +84,5 @@ def registry() -> dict[str, Workload]:
         "rich": rich.run,
         "transfer": transfer.run,
         "webhooks": webhooks.run,
+        "access": access.run,
     }
