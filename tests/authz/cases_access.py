@@ -65,12 +65,12 @@ async def the_caller_listed(ctx: Ctx) -> Target:
     """The caller, when a member of workspace A, listed on a document they then leave."""
     document_id = await _document(ctx)
     caller = ctx.caller
+    members = f"/api/v1/documents/{document_id}/members"
     if caller is not None and ctx.caller_name in WORKSPACE_ROLES:
-        await ctx.call(
-            "POST",
-            f"/api/v1/documents/{document_id}/members",
-            json={"user_id": str(caller.id), "role": "viewer"},
-        )
+        listed = {person["user_id"] for person in await ctx.json("GET", members)}
+        if str(caller.id) not in listed:
+            body = {"user_id": str(caller.id), "role": "viewer"}
+            await ctx.call("POST", members, json=body)
     user_id = str(caller.id) if caller is not None else str(ctx.actor.id)
     return Target(path={"document_id": document_id, "user_id": user_id})
 
