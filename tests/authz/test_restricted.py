@@ -100,7 +100,7 @@ async def test_restricted_document_answers_every_caller(cast: Cast, case: Case) 
     for caller in CALLERS:
         user = cast.users[caller.name]
         ctx = RestrictingCtx(
-            world, world.team.owner, user, caller.acts_as or "viewer", listed_as=caller.listed_as
+            world, world.team.owner, user, caller.acts_as or "outsider", listed_as=caller.listed_as
         )
         response = await _request(ctx, case, await _target(case, ctx), user)
         expected = 404 if caller.acts_as is None else case.expected(caller.acts_as)
