@@ -94,8 +94,7 @@ export function AccessPanel (props: AccessPanelProps) {
           return (
             <li key={person.user_id} class="access-row" data-testid="access-person">
               <span class="grow">
-                <strong>{person.full_name}{me && ' (you)'}</strong>
-                {person.guest && <span class="tag">Guest</span>}
+                <span><strong>{person.full_name}{me && ' (you)'}</strong>{person.guest && <span class="tag">Guest</span>}</span>
                 <span class="muted small">{person.email} · {why(person)}</span>
               </span>
               {props.canManage

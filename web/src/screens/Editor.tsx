@@ -88,7 +88,11 @@ export function Editor (props: EditorProps) {
     const unsubscribes = [
       collab.subscribe(setState),
       presence.subscribe((list) => { peers = list; refreshPeople() }),
-      presence.onRole((changedIn, next) => { if (changedIn === workspaceId.current) setRole(next) })
+      presence.onRole((changedIn, next) => {
+        if (changedIn === documentId) setRole(next)
+        // A workspace role counts here unless a document role decides: read it again.
+        else if (changedIn === workspaceId.current) void api.document(documentId).then((loaded) => setRole(loaded.role ?? next), () => setRole(next))
+      })
     ]
     collab.provider.awareness.on('change', refreshPeople)
     // The preview follows the text a little behind it, so a burst of keystrokes renders once.
