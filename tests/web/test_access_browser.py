@@ -18,7 +18,7 @@ SUITE_TIMEOUT = 240.0
 def test_access_panel_and_guests(tmp_path: Path) -> None:
     database = TestDatabase("sqlite", f"sqlite+aiosqlite:///{tmp_path / 'cowrite.db'}")
     server = ServerProcess(env=server_env(database, tmp_path / "data"), workdir=tmp_path)
-    server.start()
+    server.start(timeout=120)  # a fresh database migrates first; the machine may be busy
     env = {
         **os.environ,
         "COWRITE_BASE_URL": server.base_url,
