@@ -81,9 +81,7 @@ async def _require_document(
 ) -> None:
     # A document of another workspace, or hidden from the user, is not revealed: same answer
     # as a missing one.
-    found = await repository.live_document_in_workspace(
-        session, workspace_id, document_id, user_id
-    )
+    found = await repository.live_document_in_workspace(session, workspace_id, document_id, user_id)
     if not found:
         raise NotFound("Document not found", code="not_found")
 
