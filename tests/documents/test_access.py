@@ -288,3 +288,17 @@ async def test_the_sql_rule_and_the_row_rule_agree(
                 workspace_role,
                 document_role,
             )
+
+
+async def test_leaving_the_workspace_takes_someone_off_its_documents(
+    client: httpx.AsyncClient, team: Team
+) -> None:
+    """A member removed from the workspace does not stay on its documents as a guest."""
+    secret = await _document(client, team, "Kept", restricted=True)
+    await _list(client, secret["id"], team.owner, team.editor.email, "editor")
+    url = f"/api/v1/workspaces/{team.workspace_id}/members/{team.editor.id}"
+    assert (await client.delete(url, headers=team.owner.headers)).status_code == 204
+    document = f"/api/v1/documents/{secret['id']}"
+    assert (await client.get(document, headers=team.editor.headers)).status_code == 404
+    people = await _json(await client.get(f"{document}/members", headers=team.owner.headers))
+    assert people == []
