@@ -50,6 +50,7 @@ Workload = Callable[[Context], Outcome]
 def registry() -> dict[str, Workload]:
     """Workloads by name, in the order they run."""
     from bench.workloads import (
+        access,
         calls,
         coedit,
         comments,
@@ -89,4 +90,5 @@ def registry() -> dict[str, Workload]:
         "shares": shares.run,
         "calls": calls.run,
         "fanout": fanout.run,
+        "access": access.run,
     }

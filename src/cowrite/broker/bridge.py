@@ -22,6 +22,7 @@ import orjson
 
 from cowrite.broker.base import Broker
 from cowrite.kit.events import (
+    DocumentAccessChanged,
     DocumentTrashed,
     EventHub,
     LoginsRevoked,
@@ -41,6 +42,7 @@ BRIDGED_EVENTS: dict[str, type] = {
         LoginsRevoked,
         DocumentTrashed,
         SharesRevoked,
+        DocumentAccessChanged,
     )
 }
 

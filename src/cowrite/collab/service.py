@@ -22,6 +22,7 @@ from cowrite.collab.repository import LogRow
 from cowrite.collab.room import Peer, Room, RoomLimits
 from cowrite.collab.warm import WarmDocument, WarmDocuments
 from cowrite.db import unit_of_work
+from cowrite.documents.access import roles_on_document
 from cowrite.kit.clock import utcnow
 from cowrite.kit.errors import NotFound
 from cowrite.kit.events import DocumentEdited
@@ -398,7 +399,7 @@ class CollabService:
 
     # -- access changes -----------------------------------------------------------------------
 
-    def _on_access_changed(self, change: AccessChange) -> None:
+    async def _on_access_changed(self, change: AccessChange) -> None:
         """Close the peers that lost the document; the others keep (or lose) write access."""
         if change.document_id is not None:
             rooms = [self.rooms[change.document_id]] if change.document_id in self.rooms else []
@@ -407,14 +408,35 @@ class CollabService:
                 r for r in self.rooms.values() if change.workspace_id in (None, r.workspace_id)
             ]
         code = change.close_code
-        for peer in [peer for room in rooms for peer in room.peers]:
+        room_of = {peer: room.document_id for room in rooms for peer in room.peers}
+        rereads: dict[uuid.UUID, list[Peer]] = {}
+        for peer in list(room_of):
             share_id = peer.share_id if isinstance(peer, SharePeer) else None
             if not change.concerns(peer.user_id, peer.login_id, share_id):
                 continue
             if code is not None:
                 peer.request_close(code, change.loss.replace("_", " "))
-            elif change.role is not None:
-                peer.can_write = change.role.at_least(Role.EDITOR)
+                continue
+            if change.role is not None and not change.role.at_least(Role.EDITOR):
+                peer.can_write = False  # at once; the read below settles the document role
+            if change.rereads and peer.user_id is not None:
+                rereads.setdefault(room_of[peer], []).append(peer)
+        for document_id, peers in rereads.items():
+            await self._reread_roles(document_id, peers)
+
+    async def _reread_roles(self, document_id: uuid.UUID, peers: list[Peer]) -> None:
+        """Read each peer's role on the document again: who lost it is closed, the others
+        write or not by it (a restricted document's own list may decide)."""
+        async with unit_of_work(self.state.reader_factory) as session:
+            roles = await roles_on_document(
+                session, document_id, {peer.user_id for peer in peers if peer.user_id}
+            )
+        for peer in peers:
+            role = roles.get(peer.user_id) if peer.user_id else None
+            if role is None:
+                peer.request_close(CloseCode.FORBIDDEN, "no longer has access")
+            else:
+                peer.can_write = role.at_least(Role.EDITOR)
 
 
 async def _stored_state(

@@ -11,8 +11,9 @@ from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cowrite.documents.visibility import viewers_among
 from cowrite.kit.clock import utcnow
-from cowrite.models import Comment, CommentMention, CommentReaction, Membership, User
+from cowrite.models import Comment, CommentMention, CommentReaction, User
 
 
 async def get(session: AsyncSession, comment_id: uuid.UUID) -> Comment | None:
@@ -138,16 +139,13 @@ async def remove_reaction(
     )
 
 
-async def members_among(
-    session: AsyncSession, workspace_id: uuid.UUID, user_ids: set[uuid.UUID]
+async def readers_among(
+    session: AsyncSession, document_id: uuid.UUID, user_ids: set[uuid.UUID]
 ) -> set[uuid.UUID]:
+    """Those of `user_ids` who may read the document (only they can be mentioned in it)."""
     if not user_ids:
         return set()
-    result = await session.execute(
-        select(Membership.user_id).where(
-            Membership.workspace_id == workspace_id, Membership.user_id.in_(list(user_ids))
-        )
-    )
+    result = await session.execute(viewers_among(document_id, user_ids))
     return set(result.scalars())
 
 

@@ -11,7 +11,8 @@ import uuid
 from sqlalchemy import ColumnElement, and_, func, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cowrite.models import Comment, Document, Membership, Workspace
+from cowrite.documents.visibility import visible_to
+from cowrite.models import Comment, Document
 from cowrite.search.query import Term, parse
 
 SCOPE_TOKEN = re.compile(r"(?<!\S)in:comments(?!\S)", re.IGNORECASE)
@@ -55,11 +56,6 @@ async def search_comments(
     query = parse(text)
     if query.empty:
         return []
-    workspaces = (
-        select(Membership.workspace_id)
-        .join(Workspace, Workspace.id == Membership.workspace_id)
-        .where(Membership.user_id == user_id, Workspace.deleted_at.is_(None))
-    )
     conditions = [or_(*(_matches(t) for t in clause)) for clause in query.clauses]
     conditions += [not_(_matches(t)) for t in query.excluded]
     statement = (
@@ -68,7 +64,7 @@ async def search_comments(
         .where(
             Document.deleted_at.is_(None),
             Comment.deleted_at.is_(None),
-            Comment.workspace_id.in_(workspaces),
+            visible_to(user_id),
             and_(*conditions),
         )
         .order_by(Comment.created_at.desc(), Comment.id.desc())

@@ -131,8 +131,10 @@ async def _anchor_of(
     return placed
 
 
-async def _mentions(session: AsyncSession, comment: Comment, workspace_id: uuid.UUID) -> None:
-    members = await repository.members_among(session, workspace_id, mentioned_ids(comment.body))
+async def _mentions(session: AsyncSession, comment: Comment) -> None:
+    members = await repository.readers_among(
+        session, comment.document_id, mentioned_ids(comment.body)
+    )
     await repository.replace_mentions(session, comment, members)
 
 
@@ -171,7 +173,7 @@ async def create(
     )
     session.add(comment)
     await session.flush()
-    await _mentions(session, comment, document.workspace_id)
+    await _mentions(session, comment)
     await enqueue_event(
         session, document.workspace_id, "comment.created", _event_data(document, comment, author_id)
     )
@@ -218,7 +220,7 @@ async def edit(
     comment.body = body
     comment.edited_at = comment.updated_at = now
     await session.flush()
-    await _mentions(session, comment, document.workspace_id)
+    await _mentions(session, comment)
     assert comment.author_id is not None
     return await present(state, session, document, comment, comment.author_id)
 

@@ -1,4 +1,4 @@
-"""Load a document together with the caller's role in its workspace (REST and sockets alike)."""
+"""Load a document together with the caller's role on it (REST and sockets alike)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,13 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, exists, func, literal, select
+from sqlalchemy import BindParameter, and_, bindparam, exists, func, literal, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cowrite.documents.visibility import effective_role
 from cowrite.kit.errors import NotFound
-from cowrite.models import Document, DocumentTag, Membership, Workspace, YUpdate
+from cowrite.models import Document, DocumentMember, DocumentTag, Membership, Workspace, YUpdate
 from cowrite.workspaces.access import require_role
 from cowrite.workspaces.roles import Role
 
@@ -19,18 +20,23 @@ from cowrite.workspaces.roles import Role
 # plain space), so it never occurs inside a tag and can join them into one column.
 TAG_SEPARATOR = "\x1f"
 
-# The document and the caller's role in its live workspace in one round trip. No row means
-# the document is missing or hidden from the caller: both answer 404. Built once so every
+# The document with the caller's workspace role and document role in one round trip; the rule
+# in `visibility.effective_role` turns them into the role on the document. No row, or no role,
+# means the document is missing or hidden from the caller: both answer 404. Built once so every
 # request reuses the compiled statement.
+_USER: BindParameter[Any] = bindparam("user_id")
 _DOCUMENT_WITH_ROLE = (
-    select(Document, Membership.role)
+    select(Document, Membership.role, DocumentMember.role)
     .join(Workspace, Workspace.id == Document.workspace_id)
-    .join(Membership, Membership.workspace_id == Document.workspace_id)
-    .where(
-        Document.id == bindparam("document_id"),
-        Membership.user_id == bindparam("user_id"),
-        Workspace.deleted_at.is_(None),
+    .outerjoin(
+        Membership,
+        and_(Membership.workspace_id == Document.workspace_id, Membership.user_id == _USER),
     )
+    .outerjoin(
+        DocumentMember,
+        and_(DocumentMember.document_id == Document.id, DocumentMember.user_id == _USER),
+    )
+    .where(Document.id == bindparam("document_id"), Workspace.deleted_at.is_(None))
 )
 _TAGS_WHERE = DocumentTag.document_id == Document.id
 # Whether the update log holds edits newer than the saved content (it is saved after a pause):
@@ -69,6 +75,8 @@ class DocumentGrant:
     tags: list[str] | None = None
     # Asked for together with the tags: the update log has edits the content does not show yet.
     content_behind: bool = False
+    # The caller's role in the document's workspace: None for a guest.
+    workspace_role: Role | None = None
 
 
 def _split_tags(dialect: str, joined: str | None) -> list[str]:
@@ -93,15 +101,32 @@ async def document_grant(
     dialect = session.get_bind().dialect.name if with_tags else ""
     statement: Any = _WITH_TAGS.get(dialect, _DOCUMENT_WITH_ROLE)
     row = (await session.execute(statement, params)).first()
-    if row is None:
+    role = None if row is None else effective_role(row[0].visibility, row[1], row[2])
+    if row is None or role is None:
         raise NotFound("Document not found", code="not_found")
-    document, role = row[0], row[1]
+    document = row[0]
     if document.deleted_at is not None and not allow_trashed:
         raise NotFound("Document not found", code="not_found")
-    tags = _split_tags(dialect, row[2]) if len(row) > 2 else None
+    tags = _split_tags(dialect, row[3]) if len(row) > 3 else None
     return DocumentGrant(
         document=document,
-        role=require_role(Role(role), minimum, "Document"),
+        role=require_role(role, minimum, "Document"),
         tags=tags,
-        content_behind=bool(row[3]) if len(row) > 3 else False,
+        content_behind=bool(row[4]) if len(row) > 4 else False,
+        workspace_role=None if row[1] is None else Role(row[1]),
     )
+
+
+async def roles_on_document(
+    session: AsyncSession, document_id: uuid.UUID, user_ids: set[uuid.UUID]
+) -> dict[uuid.UUID, Role]:
+    """The role of each of `user_ids` on the live document; those who may not see it are left
+    out (for open sockets checking again after an access change)."""
+    roles: dict[uuid.UUID, Role] = {}
+    for user_id in user_ids:
+        try:
+            grant = await document_grant(session, user_id, document_id, Role.VIEWER)
+        except NotFound:
+            continue
+        roles[user_id] = grant.role
+    return roles

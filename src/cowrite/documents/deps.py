@@ -26,6 +26,8 @@ class DocumentAccess:
     tags: list[str] | None = None
     # With the tags: whether the update log is ahead of the saved content.
     content_behind: bool = False
+    # The caller's role in the document's workspace; None for a guest.
+    workspace_role: Role | None = None
 
 
 def document_access(
@@ -48,6 +50,7 @@ def document_access(
             role=grant.role,
             tags=grant.tags,
             content_behind=grant.content_behind,
+            workspace_role=grant.workspace_role,
         )
 
     return dependency

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from cowrite.deps import DbSession, State
-from cowrite.documents import rich, service
+from cowrite.documents import members, members_endpoints, rich, service
 from cowrite.documents.deps import (
     DocumentDeletion,
     DocumentEditor,
@@ -31,6 +31,7 @@ from cowrite.workspaces.deps import WorkspaceEditor, WorkspaceViewer
 from cowrite.workspaces.outbox import PendingEvents
 
 router = APIRouter(tags=["documents"])
+router.include_router(members_endpoints.router)
 
 
 @router.post(
@@ -67,14 +68,17 @@ async def list_documents(
     tag: Annotated[str | None, Query(max_length=256)] = None,
     trashed: bool = False,
 ) -> Page[DocumentSummary]:
+    viewer = (access.principal.user_id, access.role)
     return await service.list_documents(
-        session, access.workspace.id, trashed=trashed, tag=tag, params=params
+        session, access.workspace.id, viewer, trashed=trashed, tag=tag, params=params
     )
 
 
 @router.get("/api/v1/workspaces/{workspace_id}/tags", response_model=list[TagOut])
 async def list_tags(access: WorkspaceViewer, session: DbSession) -> list[TagOut]:
-    return await service.tag_counts(session, access.workspace.id)
+    return await service.tag_counts(
+        session, access.workspace.id, (access.principal.user_id, access.role)
+    )
 
 
 @router.get(
@@ -96,7 +100,7 @@ async def get_document(
     ] = "markdown",
 ) -> Response:
     document = await service.view(session, access.document, access.tags)
-    out = DocumentView.model_construct(**dict(document))
+    out = DocumentView.model_construct(**dict(document), role=access.role)
     fresh = await service.fresh_content(state, session, access.document, access.content_behind)
     if fresh is not None:
         out.content = fresh
@@ -117,6 +121,8 @@ async def update_document(
     session: DbSession,
     outbox: PendingEvents,
 ) -> DocumentOut:
+    if body.visibility is not None:
+        await members.set_visibility(session, access, body.visibility, outbox)
     return await service.update_document(
         state,
         session,

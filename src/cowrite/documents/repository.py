@@ -7,10 +7,15 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, delete, func, or_, select
+from sqlalchemy import Select, and_, bindparam, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cowrite.models import Document, DocumentTag
+from cowrite.documents.visibility import visible_to
+from cowrite.models import Document, DocumentMember, DocumentTag, Membership, User
+from cowrite.workspaces.roles import Role
+
+# Who lists a workspace's documents: the caller and their (checked) role in that workspace.
+Viewer = tuple[uuid.UUID, Role]
 
 
 async def lock(session: AsyncSession, document: Document) -> Document:
@@ -65,6 +70,7 @@ async def replace_tags(session: AsyncSession, document: Document, names: Sequenc
 async def page(
     session: AsyncSession,
     workspace_id: uuid.UUID,
+    viewer: Viewer,
     *,
     trashed: bool,
     tag: str | None,
@@ -73,9 +79,11 @@ async def page(
 ) -> Sequence[Document]:
     """Live documents newest-edited first, or the trash newest-trashed first; `limit + 1` rows."""
     sort = Document.deleted_at if trashed else Document.updated_at
+    user_id, role = viewer
     query = select(Document).where(
         Document.workspace_id == workspace_id,
         Document.deleted_at.is_not(None) if trashed else Document.deleted_at.is_(None),
+        visible_to(user_id, workspace_role=role),
     )
     if tag is not None:
         query = query.where(
@@ -90,13 +98,20 @@ async def page(
     return result.scalars().all()
 
 
-async def tag_counts(session: AsyncSession, workspace_id: uuid.UUID) -> list[tuple[str, int]]:
-    """Every tag in the workspace with its number of live documents."""
+async def tag_counts(
+    session: AsyncSession, workspace_id: uuid.UUID, viewer: Viewer
+) -> list[tuple[str, int]]:
+    """Every tag in the workspace with its number of live documents the viewer may see."""
+    user_id, role = viewer
     count = func.count(DocumentTag.document_id)
     result = await session.execute(
         select(DocumentTag.name, count)
         .join(Document, Document.id == DocumentTag.document_id)
-        .where(DocumentTag.workspace_id == workspace_id, Document.deleted_at.is_(None))
+        .where(
+            DocumentTag.workspace_id == workspace_id,
+            Document.deleted_at.is_(None),
+            visible_to(user_id, workspace_role=role),
+        )
         .group_by(DocumentTag.name)
         .order_by(DocumentTag.name)
     )
@@ -123,3 +138,61 @@ async def delete_documents(session: AsyncSession, document_ids: Sequence[uuid.UU
         return 0
     result = await session.execute(delete(Document).where(Document.id.in_(list(document_ids))))
     return int(result.rowcount)  # type: ignore[attr-defined]  # CursorResult has rowcount
+
+
+# -- people listed on a document --------------------------------------------------------------
+
+
+async def document_member(
+    session: AsyncSession, document_id: uuid.UUID, user_id: uuid.UUID
+) -> DocumentMember | None:
+    return await session.get(DocumentMember, (document_id, user_id))
+
+
+async def count_document_members(session: AsyncSession, document_id: uuid.UUID) -> int:
+    result = await session.execute(
+        select(func.count()).where(DocumentMember.document_id == document_id)
+    )
+    return int(result.scalar_one())
+
+
+def _listed(document: Document) -> Select[DocumentMember, User, str]:
+    query = (
+        select(DocumentMember, User, Membership.role)
+        .join(User, User.id == DocumentMember.user_id)
+        .outerjoin(
+            Membership,
+            and_(
+                Membership.user_id == DocumentMember.user_id,
+                Membership.workspace_id == document.workspace_id,
+            ),
+        )
+        .where(DocumentMember.document_id == document.id)
+    )
+    return query
+
+
+async def listed_people(
+    session: AsyncSession, document: Document
+) -> Sequence[tuple[DocumentMember, User, str | None]]:
+    """The people listed on the document with their workspace role (None: a guest)."""
+    query = _listed(document).order_by(DocumentMember.added_at, DocumentMember.user_id)
+    return [(row[0], row[1], row[2]) for row in await session.execute(query)]
+
+
+async def listed_person(
+    session: AsyncSession, document: Document, user_id: uuid.UUID
+) -> tuple[DocumentMember, User, str | None] | None:
+    row = (await session.execute(_listed(document).where(User.id == user_id))).first()
+    return None if row is None else (row[0], row[1], row[2])
+
+
+async def user_by_id_or_email(
+    session: AsyncSession, user_id: uuid.UUID | None, email: str | None
+) -> User | None:
+    if user_id is not None:
+        return await session.get(User, user_id)
+    if email is None:
+        return None
+    result = await session.execute(select(User).where(User.email == email))
+    return result.scalar_one_or_none()

@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from cowrite.workspaces.roles import Role
+
 MAX_TAG_LENGTH = 64
 MAX_TAGS = 32
 
@@ -59,6 +61,8 @@ class StrictBody(BaseModel):
 
 
 DocumentFormat = Literal["markdown", "rich"]
+# "restricted": only the workspace's admins and owners and the people listed on the document.
+DocumentVisibility = Literal["workspace", "restricted"]
 # ProseMirror JSON of a rich document (checked against the schema by the service).
 ContentJson = Annotated[
     dict[str, Any],
@@ -80,6 +84,7 @@ class DocumentUpdate(StrictBody):
     content_json: ContentJson | None = None
     tags: Tags | None = None
     base_version: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
+    visibility: DocumentVisibility | None = None
 
 
 class DocumentSummary(BaseModel):
@@ -96,6 +101,7 @@ class DocumentSummary(BaseModel):
     updated_at: datetime
     deleted_at: datetime | None
     format: DocumentFormat = "markdown"
+    visibility: DocumentVisibility = "workspace"
 
 
 class DocumentOut(DocumentSummary):
@@ -107,6 +113,8 @@ class DocumentView(DocumentOut):
     `as=json` the body also comes as ProseMirror JSON in `content_json`."""
 
     content_json: dict[str, Any] | None = None
+    # The caller's role on this document (a listed person's or guest's role counts here).
+    role: Role | None = None
 
 
 class TagOut(BaseModel):

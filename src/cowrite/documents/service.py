@@ -12,10 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cowrite.db import unit_of_work
 from cowrite.documents import repository, rich
+from cowrite.documents.repository import Viewer
 from cowrite.documents.schemas import (
     DocumentFormat,
     DocumentOut,
     DocumentSummary,
+    DocumentVisibility,
     TagOut,
     normalize_tag,
 )
@@ -37,6 +39,10 @@ def _format(document: Document) -> DocumentFormat:
     return "rich" if document.format == "rich" else "markdown"
 
 
+def _visibility(document: Document) -> DocumentVisibility:
+    return "restricted" if document.visibility == "restricted" else "workspace"
+
+
 def _summary(document: Document, tags: list[str]) -> DocumentSummary:
     return DocumentSummary(
         id=document.id,
@@ -50,6 +56,7 @@ def _summary(document: Document, tags: list[str]) -> DocumentSummary:
         updated_at=document.updated_at,
         deleted_at=document.deleted_at,
         format=_format(document),
+        visibility=_visibility(document),
     )
 
 
@@ -71,6 +78,7 @@ async def view(
         updated_at=document.updated_at,
         deleted_at=document.deleted_at,
         format=_format(document),
+        visibility=_visibility(document),
         content=document.content,
     )
 
@@ -278,6 +286,7 @@ async def delete_permanently(
 async def list_documents(
     session: AsyncSession,
     workspace_id: uuid.UUID,
+    viewer: Viewer,
     *,
     trashed: bool,
     tag: str | None,
@@ -286,6 +295,7 @@ async def list_documents(
     rows = await repository.page(
         session,
         workspace_id,
+        viewer,
         trashed=trashed,
         tag=normalize_tag(tag) if tag is not None else None,
         limit=params.limit,
@@ -304,10 +314,12 @@ async def list_documents(
     )
 
 
-async def tag_counts(session: AsyncSession, workspace_id: uuid.UUID) -> list[TagOut]:
+async def tag_counts(
+    session: AsyncSession, workspace_id: uuid.UUID, viewer: Viewer
+) -> list[TagOut]:
     return [
         TagOut(name=name, count=count)
-        for name, count in await repository.tag_counts(session, workspace_id)
+        for name, count in await repository.tag_counts(session, workspace_id, viewer)
     ]
 
 

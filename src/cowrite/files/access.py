@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cowrite.documents.access import document_grant
 from cowrite.files import repository
 from cowrite.kit.errors import Forbidden, NotFound
 from cowrite.models import StoredFile
@@ -28,8 +29,15 @@ async def file_grant(
     stored = await repository.visible_file(session, file_id)
     if stored is None:
         raise NotFound("File not found", code="not_found")
-    role = await role_in_workspace(session, user_id, stored.workspace_id)
-    return FileGrant(file=stored, role=require_role(role, minimum, "File"))
+    if stored.document_id is None:
+        role = await role_in_workspace(session, user_id, stored.workspace_id)
+        return FileGrant(file=stored, role=require_role(role, minimum, "File"))
+    # A document's file is seen by whoever sees the document, with their role on it.
+    try:
+        grant = await document_grant(session, user_id, stored.document_id, Role.VIEWER)
+    except NotFound:
+        raise NotFound("File not found", code="not_found") from None
+    return FileGrant(file=stored, role=require_role(grant.role, minimum, "File"))
 
 
 def require_may_delete(grant: FileGrant, user_id: uuid.UUID) -> None:

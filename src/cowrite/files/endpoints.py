@@ -69,7 +69,9 @@ async def list_files(
     page: Annotated[PageParams, Depends(page_params)],
     document_id: Annotated[uuid.UUID | None, Query()] = None,
 ) -> Page[FileOut]:
-    rows, next_cursor = await service.list_files(session, access.workspace.id, document_id, page)
+    rows, next_cursor = await service.list_files(
+        session, access.workspace.id, access.principal.user_id, document_id, page
+    )
     return Page[FileOut](
         items=[FileOut.model_validate(row) for row in rows], next_cursor=next_cursor
     )

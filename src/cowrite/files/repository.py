@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cowrite.documents.visibility import visible_to
 from cowrite.models import Document, StoredFile, Workspace
 
 
@@ -28,13 +29,15 @@ async def visible_file(session: AsyncSession, file_id: uuid.UUID) -> StoredFile 
 
 
 async def live_document_in_workspace(
-    session: AsyncSession, workspace_id: uuid.UUID, document_id: uuid.UUID
+    session: AsyncSession, workspace_id: uuid.UUID, document_id: uuid.UUID, user_id: uuid.UUID
 ) -> bool:
+    """The document is live, in the workspace, and the user may see it."""
     result = await session.execute(
         select(Document.id).where(
             Document.id == document_id,
             Document.workspace_id == workspace_id,
             Document.deleted_at.is_(None),
+            visible_to(user_id),
         )
     )
     return result.scalar_one_or_none() is not None
@@ -63,16 +66,22 @@ async def workspace_usage(session: AsyncSession, workspace_id: uuid.UUID) -> int
 async def list_files(
     session: AsyncSession,
     workspace_id: uuid.UUID,
+    user_id: uuid.UUID,
     *,
     document_id: uuid.UUID | None,
     after: tuple[datetime, uuid.UUID] | None,
     limit: int,
 ) -> Sequence[StoredFile]:
-    """Newest first, keyset-paginated on (created_at, id)."""
+    """Newest first, keyset-paginated on (created_at, id); files of documents hidden from the
+    user are left out."""
     query = (
         select(StoredFile)
         .outerjoin(Document, Document.id == StoredFile.document_id)
-        .where(StoredFile.workspace_id == workspace_id, _document_is_live())
+        .where(
+            StoredFile.workspace_id == workspace_id,
+            _document_is_live(),
+            or_(StoredFile.document_id.is_(None), visible_to(user_id)),
+        )
     )
     if document_id is not None:
         query = query.where(StoredFile.document_id == document_id)

@@ -76,10 +76,12 @@ async def _document_id_from(part: Part) -> uuid.UUID | None:
 
 
 async def _require_document(
-    session: AsyncSession, workspace_id: uuid.UUID, document_id: uuid.UUID
+    session: AsyncSession, workspace_id: uuid.UUID, document_id: uuid.UUID, user_id: uuid.UUID
 ) -> None:
-    # A document of another workspace is not revealed: same answer as a missing one.
-    if not await repository.live_document_in_workspace(session, workspace_id, document_id):
+    # A document of another workspace, or hidden from the user, is not revealed: same answer
+    # as a missing one.
+    found = await repository.live_document_in_workspace(session, workspace_id, document_id, user_id)
+    if not found:
         raise NotFound("Document not found", code="not_found")
 
 
@@ -127,7 +129,7 @@ async def upload(
                 received.document_id = await _document_id_from(part)
                 if received.document_id is not None and received.blob is None:
                     # Sent first (as clients should): refuse a bad one before the body arrives.
-                    await _require_document(session, workspace_id, received.document_id)
+                    await _require_document(session, workspace_id, received.document_id, user_id)
                     await session.commit()
         if received.blob is None:
             raise Unprocessable("The form has no `file` part", code="file_missing")
@@ -151,7 +153,7 @@ async def _record(
         raise NotFound("Workspace not found", code="not_found")
     require_role(await role_in_workspace(session, user_id, workspace_id), Role.EDITOR)
     if received.document_id is not None:
-        await _require_document(session, workspace_id, received.document_id)
+        await _require_document(session, workspace_id, received.document_id, user_id)
     used = await repository.workspace_usage(session, workspace_id)
     if used + blob.size > state.settings.workspace_quota_bytes:
         raise PayloadTooLarge(
@@ -175,11 +177,12 @@ async def _record(
 async def list_files(
     session: AsyncSession,
     workspace_id: uuid.UUID,
+    user_id: uuid.UUID,
     document_id: uuid.UUID | None,
     page: PageParams,
 ) -> tuple[Sequence[StoredFile], str | None]:
     if document_id is not None:
-        await _require_document(session, workspace_id, document_id)
+        await _require_document(session, workspace_id, document_id, user_id)
     after = None
     if page.cursor is not None:
         created_at, file_id = decode_cursor(page.cursor)
@@ -188,7 +191,7 @@ async def list_files(
         except ValueError as exc:
             raise BadRequest("Invalid cursor", code="invalid_cursor") from exc
     rows = await repository.list_files(
-        session, workspace_id, document_id=document_id, after=after, limit=page.limit + 1
+        session, workspace_id, user_id, document_id=document_id, after=after, limit=page.limit + 1
     )
     return next_cursor_for(rows, page.limit, lambda row: (row.created_at, row.id))
 

@@ -43,6 +43,15 @@ class LoginsRevoked:
 
 
 @dataclass(frozen=True, slots=True)
+class DocumentAccessChanged:
+    """Who may see a document, or with which role, changed (its visibility, or its listed
+    people): open sockets on it check again."""
+
+    document_id: UUID
+    workspace_id: UUID
+
+
+@dataclass(frozen=True, slots=True)
 class DocumentTrashed:
     document_id: UUID
     workspace_id: UUID
@@ -134,3 +143,13 @@ class WebhookTurnedOff:
     workspace_id: UUID
     url: str
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentShared:
+    """Someone listed a person on a document (notifies that person)."""
+
+    document_id: UUID
+    workspace_id: UUID
+    user_id: UUID
+    actor_id: UUID

@@ -4,7 +4,7 @@ from cowrite.models.accounts import Login, User
 from cowrite.models.base import Base
 from cowrite.models.collab import YSnapshot, YUpdate
 from cowrite.models.comments import Comment, CommentMention, CommentReaction
-from cowrite.models.documents import Document, DocumentTag, DocumentVersion
+from cowrite.models.documents import Document, DocumentMember, DocumentTag, DocumentVersion
 from cowrite.models.files import StoredFile
 from cowrite.models.jobs import Job
 from cowrite.models.notifications import (
@@ -26,6 +26,7 @@ __all__ = [
     "CommentMention",
     "CommentReaction",
     "Document",
+    "DocumentMember",
     "DocumentSubscription",
     "DocumentTag",
     "DocumentVersion",

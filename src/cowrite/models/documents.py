@@ -5,7 +5,16 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cowrite.kit.clock import utcnow
@@ -23,6 +32,11 @@ class Document(IdMixin, CreatedMixin, Base):
     content: Mapped[str] = mapped_column(Text, default="")
     # "markdown": the body is the Y.Text `content`; "rich": the Y.XmlFragment `default`.
     format: Mapped[str] = mapped_column(String(8), default="markdown", server_default="markdown")
+    # "workspace": every member of the workspace, by their role; "restricted": admins and owners
+    # of the workspace and the people listed in document_members.
+    visibility: Mapped[str] = mapped_column(
+        String(16), default="workspace", server_default="workspace"
+    )
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_by: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), default=None
@@ -35,6 +49,29 @@ class Document(IdMixin, CreatedMixin, Base):
     deleted_by: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), default=None
     )
+
+
+# The roles a person can be given on one document (a subset of the workspace roles).
+DOCUMENT_ROLE_VALUES = "('viewer', 'commenter', 'editor')"
+
+
+class DocumentMember(Base):
+    """A person listed on a document: a workspace member, or a guest from outside it."""
+
+    __tablename__ = "document_members"
+    __table_args__ = (CheckConstraint(f"role IN {DOCUMENT_ROLE_VALUES}", name="role"),)
+
+    document_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    role: Mapped[str] = mapped_column(String(16))
+    added_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class DocumentTag(Base):

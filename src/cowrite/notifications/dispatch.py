@@ -27,6 +27,7 @@ from cowrite.db import unit_of_work
 from cowrite.kit.events import (
     CommentPosted,
     DocumentEdited,
+    DocumentShared,
     MemberAdded,
     MemberRoleChanged,
     WebhookTurnedOff,
@@ -91,6 +92,7 @@ class NotificationDispatcher:
         events.subscribe(CommentPosted, self._on_comment_posted)
         events.subscribe(MemberAdded, self._on_member_added)
         events.subscribe(MemberRoleChanged, self._on_role_changed)
+        events.subscribe(DocumentShared, self._on_document_shared)
         events.subscribe(NotificationsRead, self._on_read)
         events.subscribe(WebhookTurnedOff, self._on_webhook_turned_off)
         self._worker = asyncio.create_task(self._run(), name="cowrite-notifications")
@@ -103,6 +105,7 @@ class NotificationDispatcher:
         events.unsubscribe(CommentPosted, self._on_comment_posted)
         events.unsubscribe(MemberAdded, self._on_member_added)
         events.unsubscribe(MemberRoleChanged, self._on_role_changed)
+        events.unsubscribe(DocumentShared, self._on_document_shared)
         events.unsubscribe(NotificationsRead, self._on_read)
         events.unsubscribe(WebhookTurnedOff, self._on_webhook_turned_off)
         with contextlib.suppress(TimeoutError):
@@ -277,6 +280,17 @@ class NotificationDispatcher:
                 workspace_id=event.workspace_id,
                 url=event.url,
                 reason=event.reason,
+            )
+        )
+
+    def _on_document_shared(self, event: DocumentShared) -> None:
+        self._submit(
+            partial(
+                service.notify_document_shared,
+                policy=self.policy,
+                document_id=event.document_id,
+                user_id=event.user_id,
+                actor_id=event.actor_id,
             )
         )
 

@@ -11,6 +11,7 @@ from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cowrite.documents.visibility import viewers_among
 from cowrite.kit.clock import utcnow
 from cowrite.models import (
     Comment,
@@ -115,11 +116,14 @@ async def members_who_see(
     document_id: uuid.UUID | None,
     user_ids: Collection[uuid.UUID],
 ) -> set[uuid.UUID]:
-    """Those of `user_ids` who are members of the live workspace and, with a document, for whom
-    it is live too (the same rule as reading it)."""
+    """Those of `user_ids` who are members of the live workspace or, with a document, who may
+    see it while it is live (the one visibility rule: guests listed on it included)."""
     if not user_ids:
         return set()
-    query = (
+    if document_id is not None:
+        query = viewers_among(document_id, user_ids).where(Document.workspace_id == workspace_id)
+        return set((await session.execute(query)).scalars())
+    members = (
         select(Membership.user_id)
         .join(Workspace, Workspace.id == Membership.workspace_id)
         .where(
@@ -128,11 +132,7 @@ async def members_who_see(
             Workspace.deleted_at.is_(None),
         )
     )
-    if document_id is not None:
-        query = query.join(Document, Document.workspace_id == Workspace.id).where(
-            Document.id == document_id, Document.deleted_at.is_(None)
-        )
-    return set((await session.execute(query)).scalars())
+    return set((await session.execute(members)).scalars())
 
 
 async def admins(session: AsyncSession, workspace_id: uuid.UUID) -> set[uuid.UUID]:

@@ -359,6 +359,36 @@ async def notify_webhook_turned_off(
     )
 
 
+async def notify_document_shared(
+    session: AsyncSession,
+    policy: Policy,
+    *,
+    document_id: uuid.UUID,
+    user_id: uuid.UUID,
+    actor_id: uuid.UUID,
+) -> list[Notification]:
+    """Someone listed `user_id` on a document (a guest included)."""
+    found = await _document_recipients(
+        session, document_id, [user_id], actor_id, Kind.DOCUMENT_SHARED
+    )
+    if found is None:
+        return []
+    workspace_id, title, recipients = found
+    actor_name = await repository.user_name(session, actor_id) or "Someone"
+    return await _write(
+        session,
+        policy,
+        recipients,
+        kind=Kind.DOCUMENT_SHARED,
+        actor_id=actor_id,
+        workspace_id=workspace_id,
+        document_id=document_id,
+        comment_id=None,
+        title=title,
+        excerpt=f"{actor_name} shared {title} with you",
+    )
+
+
 # -- reading ----------------------------------------------------------------------------------
 
 

@@ -12,7 +12,7 @@ from contextlib import AsyncExitStack
 from typing import Any, Protocol
 
 from cowrite.db import unit_of_work
-from cowrite.documents.access import document_grant
+from cowrite.documents.access import document_grant, roles_on_document
 from cowrite.kit.errors import AppError
 from cowrite.maintenance import close_stale_sessions, stale_session_age, touch_process_sessions
 from cowrite.presence import sessions
@@ -379,6 +379,8 @@ class PresenceService:
             for connection in manager.user_connections(change.user_id):
                 connection.send(frame)
             return
+        if change.loss is Loss.SHARE_REVOKED:
+            return  # links never come in on /ws
         if change.loss is Loss.LOGINS_REVOKED:
             assert change.user_id is not None
             for connection in manager.user_connections(change.user_id):
@@ -391,9 +393,33 @@ class PresenceService:
             assert change.workspace_id is not None
             rooms = manager.rooms_of_workspace(change.workspace_id)
         for room in rooms:
-            for connection in list(room.members.values()):
-                if change.concerns(connection.user_id) and room.document_id in connection.rooms:
-                    await self.leave(connection, room.document_id, reason=change.loss.value)
+            concerned = [
+                connection
+                for connection in list(room.members.values())
+                if change.concerns(connection.user_id) and room.document_id in connection.rooms
+            ]
+            if change.rereads:
+                await self._reread_roles(room.document_id, concerned)
+                continue
+            for connection in concerned:
+                await self.leave(connection, room.document_id, reason=change.loss.value)
+
+    async def _reread_roles(self, document_id: uuid.UUID, connections: list[Connection]) -> None:
+        """Read each joined person's role on the document again: those who lost it leave the
+        document (and whatever follows it, a call included); the others learn their role."""
+        if not connections:
+            return
+        async with unit_of_work(self.state.reader_factory) as session:
+            roles = await roles_on_document(
+                session, document_id, {connection.user_id for connection in connections}
+            )
+        body = {"type": "document_role_changed", "document_id": str(document_id)}
+        for connection in connections:
+            role = roles.get(connection.user_id)
+            if role is None:
+                await self.leave(connection, document_id, reason="access_revoked")
+            else:
+                connection.send(encode({**body, "role": role.value}))
 
     # -- background ------------------------------------------------------------------------------
 

@@ -13,7 +13,9 @@ take access away and hands each on as one typed `AccessChange`:
 
 A listener acts on the sockets (or calls, rooms, ...) it holds for `change.user_id` within
 `change.workspace_id` / `change.document_id` (None there means "any"); `change.close_code` is
-what a socket that must go is closed with (None: it stays, `change.role` is the role it keeps).
+what a socket that must go is closed with (None: it stays, `change.role` is the workspace role it
+keeps; `change.rereads` says the role on each document must be read again, as a document's own
+list of people or its visibility may decide it).
 A ticket covers the window a listener cannot: the socket is admitted but not yet where the
 listeners look. Changes made in another process arrive here through the broker's events.
 """
@@ -29,6 +31,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from cowrite.kit.events import (
+    DocumentAccessChanged,
     DocumentTrashed,
     EventHub,
     LoginsRevoked,
@@ -48,6 +51,7 @@ class Loss(StrEnum):
     WORKSPACE_DELETED = "workspace_deleted"
     DOCUMENT_TRASHED = "document_trashed"
     LOGINS_REVOKED = "login_revoked"
+    DOCUMENT_ACCESS_CHANGED = "document_access_changed"  # restricted/opened, people listed
     SHARE_REVOKED = "share_revoked"  # share links stopped working (their anonymous readers go)
 
 
@@ -73,6 +77,11 @@ class AccessChange:
     @property
     def close_code(self) -> CloseCode | None:
         return _CLOSE.get(self.loss)
+
+    @property
+    def rereads(self) -> bool:
+        """Whether a socket that stays must read its role on its document again."""
+        return self.loss in (Loss.ROLE_CHANGED, Loss.DOCUMENT_ACCESS_CHANGED)
 
     def concerns(
         self,
@@ -113,6 +122,7 @@ class AccessWatch:
         events.subscribe(DocumentTrashed, self._on_document_trashed)
         events.subscribe(LoginsRevoked, self._on_logins_revoked)
         events.subscribe(SharesRevoked, self._on_shares_revoked)
+        events.subscribe(DocumentAccessChanged, self._on_document_access_changed)
 
     def listen(self, listener: AccessListener) -> None:
         self._listeners.append(listener)
@@ -163,3 +173,9 @@ class AccessWatch:
     async def _on_shares_revoked(self, event: SharesRevoked) -> None:
         ids = frozenset(event.share_ids)
         await self.publish(AccessChange(Loss.SHARE_REVOKED, share_ids=ids))
+
+    async def _on_document_access_changed(self, event: DocumentAccessChanged) -> None:
+        change = AccessChange(
+            Loss.DOCUMENT_ACCESS_CHANGED, None, event.workspace_id, event.document_id
+        )
+        await self.publish(change)

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from sqlalchemy import Float, String, Uuid, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cowrite.documents.visibility import visible_sql
+
 # Private-use characters mark highlights, so the service can escape the text and then mark it.
 MARK_START = "\ue000"
 MARK_END = "\ue001"
@@ -44,12 +46,9 @@ def _filters(workspace_id: uuid.UUID | None, tag: str | None) -> str:
 # SQLite the newest first). Fewer matches than that are all ranked: the answer is exact.
 CANDIDATES = 1000
 
-# Live documents of the caller's live workspaces; the workspaces are looked up once, not per row.
+# Live documents the caller may see (the one visibility rule); its lookups run once, not per row.
 _SCOPE = """
-    WHERE d.deleted_at IS NULL AND d.workspace_id IN (
-        SELECT ms.workspace_id FROM memberships ms
-        JOIN workspaces w ON w.id = ms.workspace_id AND w.deleted_at IS NULL
-        WHERE ms.user_id = :user_id) {filters}
+    WHERE d.deleted_at IS NULL AND {visible} {filters}
 """
 
 # FTS5 walks its matches in rowid order, so (1) the rowid of the CANDIDATES-th newest match of
@@ -135,7 +134,8 @@ async def search(
     tag: str | None,
     limit: int,
 ) -> list[Hit]:
-    scope = _SCOPE.format(filters=_filters(workspace_id, tag))
+    visible = visible_sql(dialect, "d")
+    scope = _SCOPE.format(visible=visible, filters=_filters(workspace_id, tag))
     params: dict[str, object] = {
         "query": engine_query,
         "loose": loose_query,

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cowrite.models import Membership, User, Workspace
+from cowrite.models import Document, DocumentMember, Membership, User, Workspace
 from cowrite.workspaces.roles import Role
 
 
@@ -123,3 +123,16 @@ async def purge_deleted_workspaces(
     if ids:
         await session.execute(delete(Workspace).where(Workspace.id.in_(ids)))
     return ids
+
+
+async def drop_document_listings(
+    session: AsyncSession, workspace_id: uuid.UUID, user_id: uuid.UUID
+) -> None:
+    """Take someone off every document of the workspace (they leave it: they do not stay on as
+    a guest)."""
+    documents = select(Document.id).where(Document.workspace_id == workspace_id)
+    await session.execute(
+        delete(DocumentMember)
+        .where(DocumentMember.user_id == user_id, DocumentMember.document_id.in_(documents))
+        .execution_options(synchronize_session=False)
+    )

@@ -229,6 +229,7 @@ async def remove_member(
         _check_touch(actor, target.role)
     await _check_not_last_owner(session, workspace_id, target.role)
     await session.delete(target.membership)
+    await repository.drop_document_listings(session, workspace_id, user_id)
     await session.flush()
     data = _member_data(target.user, target.role, actor_id)
     await enqueue_event(session, workspace_id, "member.removed", data)

@@ -2,9 +2,10 @@
 // cookie (cookie mode of the auth routes) that this code never sees. A 401 triggers one silent
 // refresh; when that fails too, `onSignedOut` listeners bring the login back over the page.
 import type {
-  AccessToken, Comment, Diff, DocumentFormat, DocumentFull, DocumentMeta, FileOut, IceServers, Member,
-  NewAnchor, Notification, NotificationSettings, Page, Providers, Role, SearchHit, Sessions, TagCount,
-  Thread, User, Version, VersionFull, Webhook, WebhookCreated, WebhookDelivery, WebhookEvent, Workspace
+  AccessToken, Comment, Diff, DocumentFormat, DocumentFull, DocumentMember, DocumentMeta, DocumentRole,
+  FileOut, IceServers, Member, NewAnchor, Notification, NotificationSettings, Page, Providers, Role,
+  SearchHit, Sessions, TagCount, Thread, User, Version, VersionFull, Visibility, Webhook, WebhookCreated,
+  WebhookDelivery, WebhookEvent, Workspace
 } from './types'
 
 export class ApiError extends Error {
@@ -157,6 +158,13 @@ export const api = {
   trash: (id: string) => request<void>('DELETE', `/api/v1/documents/${id}`),
   restore: (id: string) => request<DocumentFull>('POST', `/api/v1/documents/${id}/restore`),
   purge: (id: string) => request<void>('DELETE', `/api/v1/documents/${id}?permanent=true`),
+  setVisibility: (id: string, visibility: Visibility) => request<DocumentFull>('PATCH', `/api/v1/documents/${id}`, { visibility }),
+  documentMembers: (id: string) => request<DocumentMember[]>('GET', `/api/v1/documents/${id}/members`),
+  addDocumentMember: (id: string, email: string, role: DocumentRole) =>
+    request<DocumentMember>('POST', `/api/v1/documents/${id}/members`, { email, role }),
+  setDocumentRole: (id: string, userId: string, role: DocumentRole) =>
+    request<DocumentMember>('PATCH', `/api/v1/documents/${id}/members/${userId}`, { role }),
+  removeDocumentMember: (id: string, userId: string) => request<void>('DELETE', `/api/v1/documents/${id}/members/${userId}`),
   search: (query: string, workspaceId: string) =>
     request<{ items: SearchHit[] }>('GET', `/api/v1/search${q({ q: query, workspace_id: workspaceId, limit: 20 })}`),
 

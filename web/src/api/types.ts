@@ -18,8 +18,17 @@ export interface DocumentMeta {
   created_at: string
   updated_at: string
   deleted_at: string | null
+  visibility?: Visibility
 }
-export interface DocumentFull extends DocumentMeta { content: string }
+export interface DocumentFull extends DocumentMeta { content: string, role?: Role }
+/** Who sees a document: its whole workspace, or only admins and the people listed on it. */
+export type Visibility = 'workspace' | 'restricted'
+export type DocumentRole = 'editor' | 'commenter' | 'viewer'
+/** Someone listed on a document: a workspace member, or a guest from outside the workspace. */
+export interface DocumentMember {
+  user_id: string, email: string, full_name: string, role: DocumentRole, guest: boolean,
+  workspace_role: Role | null, added_by: string | null, added_at: string
+}
 export interface Page<T> { items: T[], next_cursor: string | null }
 export interface TagCount { name: string, count: number }
 export interface SearchHit { document_id: string, workspace_id: string, title: string, snippet: string, score: number }

@@ -57,6 +57,8 @@ export class PresenceSocket {
       return
     }
     if (kind === 'role_changed') { this.roleListeners.forEach((listener) => listener(message.workspace_id as string, message.role as Role)); return }
+    // A role on one document (a listed person's): told under the document's id.
+    if (kind === 'document_role_changed') { this.roleListeners.forEach((listener) => listener(message.document_id as string, message.role as Role)); return }
     this.eventListeners.forEach((listener) => listener(message as ServerEvent))
     if (message.document_id !== this.documentId) return
     if (kind === 'presence_list') {

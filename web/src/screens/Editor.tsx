@@ -5,6 +5,7 @@ import { useEffect, useRef, useState } from 'preact/hooks'
 import type { EditorProps } from '../App'
 import { api } from '../api/client'
 import { atLeast, type DocumentFull, type Member, type Role, type Thread } from '../api/types'
+import { AccessPanel } from '../components/AccessPanel'
 import { Link } from '../components/Link'
 import { messageOf } from '../components/errors'
 import { ShareDialog } from '../components/ShareDialog'
@@ -30,7 +31,7 @@ export function Editor (props: EditorProps) {
   const [state, setState] = useState<CollabState | null>(null)
   const [people, setPeople] = useState<Person[]>([])
   const [preview, setPreview] = useState(true)
-  const [panel, setPanel] = useState<'history' | 'comments' | null>(null)
+  const [panel, setPanel] = useState<'history' | 'comments' | 'access' | null>(null)
   const [draft, setDraft] = useState<Draft | null>(null)
   const [members, setMembers] = useState<Member[]>([])
   const [live, setLive] = useState<{ collab: CollabSession, presence: PresenceSocket, editor: CodeEditor } | null>(null)
@@ -53,7 +54,8 @@ export function Editor (props: EditorProps) {
         setDoc(loaded)
         setTitle(loaded.title)
         const known = shell.workspaces.find((w) => w.id === loaded.workspace_id)
-        setRole(known ? known.role : (await api.workspace(loaded.workspace_id)).role)
+        // The role on this document (a listed person's, a guest's), else the workspace's.
+        setRole(loaded.role ?? (known ? known.role : (await api.workspace(loaded.workspace_id)).role))
         setMembers(await api.members(loaded.workspace_id).catch(() => []))
       } catch (problem) { setError(messageOf(problem)) }
     })()
@@ -73,7 +75,11 @@ export function Editor (props: EditorProps) {
     const unsubscribes = [
       collab.subscribe(setState),
       presence.subscribe((list) => { peers = list; refreshPeople() }),
-      presence.onRole((changedIn, next) => { if (changedIn === workspaceId.current) setRole(next) })
+      presence.onRole((changedIn, next) => {
+        if (changedIn === documentId) setRole(next)
+        // A workspace role counts here unless a document role decides: read it again.
+        else if (changedIn === workspaceId.current) void api.document(documentId).then((loaded) => setRole(loaded.role ?? next), () => setRole(next))
+      })
     ]
     collab.provider.awareness.on('change', refreshPeople)
     // The preview follows the text a little behind it, so a burst of keystrokes renders once.
@@ -181,6 +187,7 @@ export function Editor (props: EditorProps) {
           <button type="button" aria-pressed={panel === 'comments'} onClick={() => setPanel(panel === 'comments' ? null : 'comments')}>Comments</button>
           <button type="button" aria-pressed={panel === 'history'} onClick={() => setPanel(panel === 'history' ? null : 'history')}>History</button>
           <button type="button" aria-haspopup="dialog" onClick={() => setSharing(true)}>Share</button>
+          <button type="button" aria-pressed={panel === 'access'} onClick={() => setPanel(panel === 'access' ? null : 'access')}>Access</button>
         </div>
         {closed && <p class="error" role="alert">{closed}</p>}
         {error && doc && <p class="error" role="alert">{error}</p>}
@@ -191,6 +198,10 @@ export function Editor (props: EditorProps) {
         </div>
       </main>
       {sharing && <ShareDialog documentId={documentId} canShare={canWrite} onClose={() => setSharing(false)} />}
+      {panel === 'access' && doc && (
+        <AccessPanel documentId={documentId} visibility={doc.visibility ?? 'workspace'} canManage={canWrite} me={shell.user.id}
+          onVisibility={(visibility) => setDoc({ ...doc, visibility })} onClose={() => setPanel(null)} />
+      )}
       {panel === 'history' && <History documentId={documentId} canWrite={canWrite} onClose={() => setPanel(null)} />}
       {panel === 'comments' && (
         <CommentsPanel documentId={documentId} comments={comments} me={shell.user} role={role} members={members}
