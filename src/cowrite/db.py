@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -21,22 +22,46 @@ class _SqliteConnection(aiosqlite.Connection):
     """aiosqlite, except that the calls which never wait for the database file run on the event
     loop's thread instead of a round trip through the connection's own thread: making and
     closing a cursor always; for a reader also BEGIN (deferred: it takes no lock), COMMIT and
-    ROLLBACK (they only let go of its read snapshot). A request's statements still run on the
-    connection's thread, one at a time, as before."""
+    ROLLBACK (they only let go of its read snapshot). Only while the connection's thread is
+    idle: a call queued behind a statement that is still running there (one whose request was
+    cancelled, say, and the close that follows it) waits its turn as before, so the sqlite3
+    connection is never used from two threads at once."""
 
     def __init__(self, connector: Callable[[], Any], *, reader: bool) -> None:
         super().__init__(connector, 64)
         self._thread.daemon = True
         self._inline = _READER_INLINE if reader else _WRITER_INLINE
         self.reader = reader
+        self._queued = 0  # calls handed to the connection's thread and not yet finished there
+        self._queued_lock = threading.Lock()
+
+    def _idle(self) -> bool:
+        with self._queued_lock:
+            return self._queued == 0
 
     async def _execute(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        if self._connection is not None and getattr(fn, "__name__", "") in self._inline:
+        if (
+            self._connection is not None
+            and getattr(fn, "__name__", "") in self._inline
+            and self._idle()
+        ):
             return fn(*args, **kwargs)
-        return await super()._execute(fn, *args, **kwargs)
+        if not self._running or self._connection is None:
+            raise ValueError("Connection closed")
+        with self._queued_lock:
+            self._queued += 1
+
+        def run() -> Any:
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                with self._queued_lock:
+                    self._queued -= 1
+
+        return await super()._execute(run)
 
     async def begin(self, statement: str) -> None:
-        if self.reader:
+        if self.reader and self._idle():
             self._conn.execute(statement).close()
         else:
             await self.execute(statement)
