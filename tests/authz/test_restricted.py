@@ -26,7 +26,7 @@ from tests.support.factories import UserCtx, make_user
 from tests.support.workspaces import add_member
 
 CASES = [case for case in all_cases() if case.kind == "workspace"]
-DOCUMENT_ROUTE = re.compile(r"/api/v1/(documents/|comments/|presence/document/)")
+DOCUMENT_ROUTE = re.compile(r"/api/v1/(documents/|comments/|presence/document/|shares/)")
 ATTACHED = {"attached"}
 
 

@@ -48,7 +48,7 @@ async def test_a_tick_of_updates_goes_out_as_one_frame_without_echo() -> None:
 
 async def test_local_updates_reach_other_processes_on_the_next_loop_turn_not_the_tick() -> None:
     listener = FakeListener()
-    room = _room(listener)  # a one-minute tick: nothing is fanned out locally in this test
+    room = _room(listener)
     alice, bob = FakePeer(), FakePeer()
     for peer in (alice, bob):
         room.join(peer)
@@ -66,7 +66,10 @@ async def test_local_updates_reach_other_processes_on_the_next_loop_turn_not_the
         assert isinstance(message, SyncUpdate)
         sent.apply_update(message.update)
     assert sorted(str(sent.get("content", type=Text))) == sorted("onetwo")
-    assert alice.frames == [] and bob.frames == []  # local peers still wait for the tick
+    # Local peers get the same turn's batch, each without its own update (and with the remote
+    # one); nothing goes to the other processes twice.
+    assert len(alice.frames) == 1 and len(bob.frames) == 1
+    assert b"one" not in alice.frames[0] and b"two" not in bob.frames[0]
     room.flush()
     assert len(listener.published) == 1
 

@@ -7,7 +7,7 @@ import asyncio
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 
 from cowrite.broker.memory import MemoryBroker, MemoryBus
 from cowrite.collab import protocol
@@ -15,7 +15,7 @@ from cowrite.collab.protocol import SyncUpdate
 from cowrite.db import create_engine, create_session_factory, unit_of_work
 from cowrite.kit.clock import utcnow
 from cowrite.kit.events import DocumentTrashed, LoginsRevoked, MembershipChanged, WorkspaceDeleted
-from cowrite.models import DocumentVersion, UserSession, YSnapshot, YUpdate
+from cowrite.models import DocumentVersion, Membership, UserSession, YSnapshot, YUpdate
 from tests.collab.conftest import ServiceFactory
 from tests.collab.fakes import FakePeer, edit
 from tests.support.collab import DocCtx, document_content, make_document, stored_text
@@ -156,15 +156,32 @@ async def test_access_changes_reach_open_peers_at_once(
     for peer in peers:
         service.join(room, peer)
     events = service.state.events
-    await events.emit(MembershipChanged(doc.workspace_id, user.id, "viewer"))
+
+    async def change_role(role: str | None) -> None:
+        """Commit the change, then announce it, as the membership service does."""
+        engine = create_engine(db.url)
+        try:
+            async with unit_of_work(create_session_factory(engine)) as session:
+                where = (Membership.workspace_id == doc.workspace_id) & (
+                    Membership.user_id == user.id
+                )
+                if role is None:
+                    await session.execute(delete(Membership).where(where))
+                else:
+                    await session.execute(update(Membership).where(where).values(role=role))
+        finally:
+            await engine.dispose()
+        await events.emit(MembershipChanged(doc.workspace_id, user.id, role))
+
+    await change_role("viewer")
     assert not any(peer.can_write for peer in peers)
-    await events.emit(MembershipChanged(doc.workspace_id, user.id, "editor"))
+    await change_role("editor")
     assert all(peer.can_write for peer in peers)
     await events.emit(LoginsRevoked(user.id, (peers[0].login_id,)))  # type: ignore[arg-type]
     assert peers[0].closed_with == 4401 and peers[1].closed_with is None
     await events.emit(MembershipChanged(doc.workspace_id, uuid.uuid4(), None))
     assert peers[1].closed_with is None
-    await events.emit(MembershipChanged(doc.workspace_id, user.id, None))
+    await change_role(None)
     assert peers[1].closed_with == 4403
 
 

@@ -240,6 +240,12 @@ class RecordingCollab:
         self.calls.append((document_id, text, author_id))
         return text + "\n(typed meanwhile)"
 
+    def live_markdown(self, document_id: uuid.UUID) -> str | None:
+        return None  # no room open in this process
+
+    async def stored_markdown(self, session: object, document_id: uuid.UUID) -> str:
+        return "start"  # what the snapshot and the update log hold
+
 
 async def test_rest_content_merges_through_the_live_session(
     app: FastAPI, client: httpx.AsyncClient, team: Team

@@ -212,9 +212,11 @@ async def update_document(
                 session, document.id, body.document, author_id
             )
     elif content is not None and content != document.content and state.collab is not None:
+        # The base is what a GET shows now (live edits included), which the writer read.
+        base = await fresh_content(state, session, document, True) or document.content
         try:
             content = await state.collab.replace_text(
-                session, document.id, content, author_id, base=document.content
+                session, document.id, content, author_id, base=base
             )
         except RichTextError as exc:  # a block the write changed breaks the schema
             raise Unprocessable(str(exc), code="invalid_rich_text") from None
