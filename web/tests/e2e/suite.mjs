@@ -150,7 +150,8 @@ const steps = {
     await admin.goto(`${BASE_URL}/w/${world.workspaceId}/members`)
     await admin.getByLabel('Role of Bob Baker').selectOption('viewer')
     await b.getByTestId('read-only').waitFor({ timeout: WAIT })
-    assert(await b.locator('.cm-content').getAttribute('contenteditable') === 'false', 'editor not editable')
+    // The editor turns read-only in an effect right after the badge's render.
+    await b.locator('.cm-content[contenteditable=false]').waitFor({ timeout: WAIT })
     const before = await editorText(b)
     await b.locator('.cm-content').click()
     await b.keyboard.type('viewer typing')
@@ -434,6 +435,9 @@ const steps = {
     await box.pressSequentially('Bring him, @Da')
     await c.getByRole('option', { name: /Dan Drew/ }).waitFor()
     await box.press('Enter')
+    // The pick re-renders the box and puts the caret back after the mention: type on from there.
+    await eventually(async () => (await box.inputValue()).includes(`@[Dan Drew](user:${dan.id}) `), 'the mention in the box')
+    await box.press('End')
     await box.pressSequentially('please.')
     const body = await box.inputValue()
     assert(body === `Bring him, @[Dan Drew](user:${dan.id}) please.`, `mention written as ${body}`)
