@@ -26,6 +26,7 @@ class Peer {
   stream: MediaStream | null = null
   private makingOffer = false
   private ignoreOffer = false
+  private applying: Promise<void> = Promise.resolve()
 
   constructor (
     readonly id: string,
@@ -60,7 +61,14 @@ class Peer {
     if (description && (description.type === 'offer' || description.type === 'answer')) this.send({ type: description.type, sdp: description.sdp })
   }
 
-  async receive (signal: Signal): Promise<void> {
+  /** Signals are applied one after another: a candidate that overtook the description it
+   *  belongs to would be refused (no remote description yet) and lost. */
+  receive (signal: Signal): Promise<void> {
+    this.applying = this.applying.then(async () => await this.apply(signal))
+    return this.applying
+  }
+
+  private async apply (signal: Signal): Promise<void> {
     try {
       if (signal.type === 'candidate') {
         try { await this.pc.addIceCandidate(signal.candidate) } catch (problem) { if (!this.ignoreOffer) throw problem }
