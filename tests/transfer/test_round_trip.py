@@ -170,3 +170,93 @@ async def test_a_job_is_seen_only_by_its_creator(client: httpx.AsyncClient, team
         f"/api/v1/workspaces/{team.workspace_id}/exports", headers=team.editor.headers
     )
     assert refused.status_code == 403
+
+
+async def test_restricted_documents_keep_their_people_and_rich_documents_their_format(
+    client: httpx.AsyncClient, team: Team
+) -> None:
+    """An export says who may see a restricted document; the import restricts it again and lists
+    the same people (guests included), so a round trip never opens a page to a whole workspace."""
+    workspace_id = team.workspace_id
+    secret = await create_document(client, team.editor, workspace_id, "Salaries", "Numbers.\n")
+    restricted = await client.patch(
+        f"/api/v1/documents/{secret['id']}",
+        json={"visibility": "restricted"},
+        headers=team.editor.headers,
+    )
+    assert restricted.status_code == 200, restricted.text
+    for person, role in ((team.outsider, "viewer"), (team.commenter, "commenter")):
+        listed = await client.post(
+            f"/api/v1/documents/{secret['id']}/members",
+            json={"email": person.email, "role": role},
+            headers=team.editor.headers,
+        )
+        assert listed.status_code == 201, listed.text
+    rich = await client.post(
+        f"/api/v1/workspaces/{workspace_id}/documents",
+        json={
+            "title": "Rich notes",
+            "content": "# Plan\n\nSome **bold** words.\n",
+            "format": "rich",
+        },
+        headers=team.editor.headers,
+    )
+    assert rich.status_code == 201, rich.text
+
+    archive = zipfile.ZipFile(io.BytesIO(await export_workspace(client, team.admin, workspace_id)))
+    salaries = archive.read("Salaries.md").decode()
+    assert "\nvisibility: restricted\n" in salaries
+    assert "\nformat: rich\n" in archive.read("Rich notes.md").decode()
+    manifest = json.loads(archive.read("cowrite.json"))
+    entry = next(item for item in manifest["documents"] if item["title"] == "Salaries")
+    assert entry["visibility"] == "restricted"
+    assert {(p["email"], p["role"]) for p in entry["people"]} == {
+        (team.outsider.email, "viewer"),
+        (team.commenter.email, "commenter"),
+        (team.editor.email, "editor"),  # whoever restricts a document below admin keeps it
+    }
+    entry["people"].append({"email": "nobody-here@example.com", "role": "viewer"})
+    entry["people"].append({"email": team.viewer.email, "role": "owner"})  # not a document role
+    rebuilt = io.BytesIO()
+    with zipfile.ZipFile(rebuilt, "w") as out:
+        for name in archive.namelist():
+            data = archive.read(name)
+            out.writestr(name, json.dumps(manifest) if name == "cowrite.json" else data)
+
+    target = await make_workspace(client, team.owner, name="Restored")
+    for member, role in ((team.viewer, "viewer"), (team.editor, "editor")):
+        added = await client.post(
+            f"/api/v1/workspaces/{target['id']}/members",
+            json={"email": member.email, "role": role},
+            headers=team.owner.headers,
+        )
+        assert added.status_code in (200, 201), added.text
+    job = await import_file(client, team.editor, target["id"], "export.zip", rebuilt.getvalue())
+    assert job["status"] == "done", job
+    assert job["result"]["people_not_found"] == ["nobody-here@example.com"]
+    ids = {d["title"]: d["id"] for d in job["result"]["documents"]}
+
+    imported = await client.get(f"/api/v1/documents/{ids['Salaries']}", headers=team.owner.headers)
+    assert imported.json()["visibility"] == "restricted"
+    people = await client.get(
+        f"/api/v1/documents/{ids['Salaries']}/members", headers=team.owner.headers
+    )
+    assert {(p["email"], p["role"]) for p in people.json()} == {
+        (team.outsider.email, "viewer"),
+        (team.commenter.email, "commenter"),
+        (team.editor.email, "editor"),
+    }
+    # The guest reads it, the unlisted workspace member does not even see that it exists.
+    guest = await client.get(f"/api/v1/documents/{ids['Salaries']}", headers=team.outsider.headers)
+    assert guest.status_code == 200 and guest.json()["content"] == "Numbers.\n"
+    unlisted = await client.get(f"/api/v1/documents/{ids['Salaries']}", headers=team.viewer.headers)
+    assert unlisted.status_code == 404
+    listing = await client.get(
+        f"/api/v1/workspaces/{target['id']}/documents", headers=team.viewer.headers
+    )
+    assert [d["title"] for d in listing.json()["items"]] == ["Rich notes"]
+
+    again = await client.get(f"/api/v1/documents/{ids['Rich notes']}", headers=team.owner.headers)
+    assert again.json()["format"] == "rich"
+    assert again.json()["content"] == rich.json()["content"]
+    assert "**bold**" in again.json()["content"]

@@ -12,8 +12,10 @@ from typing import Any
 import yaml
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from cowrite.collab.formats import MARKDOWN
 from cowrite.db import unit_of_work
 from cowrite.documents.repository import tags_of
+from cowrite.documents.visibility import Visibility
 from cowrite.kit.clock import utcnow
 from cowrite.kit.errors import NotFound
 from cowrite.models import Document, StoredFile
@@ -35,12 +37,17 @@ Progress = Callable[[float], None]
 
 
 def front_matter(document: Document, tags: list[str]) -> str:
-    meta = {
+    meta: dict[str, Any] = {
         "title": document.title,
         "tags": tags,
         "created": document.created_at.isoformat(),
         "updated": document.updated_at.isoformat(),
     }
+    # Said only when it differs from a plain document, so other tools' front matter stays small.
+    if document.format != MARKDOWN:
+        meta["format"] = document.format
+    if document.visibility != Visibility.WORKSPACE:
+        meta["visibility"] = document.visibility
     return "---\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True) + "---\n"
 
 
@@ -97,6 +104,7 @@ async def export_workspace(
             tags = await tags_of(session, ids)
             versions = await repository.version_counts(session, ids)
             comments = await repository.comment_counts(session, ids)
+            people = await repository.listed_people(session, ids)
         if not batch:
             break
         after = batch[-1].id
@@ -114,6 +122,9 @@ async def export_workspace(
                     "path": path,
                     "title": document.title,
                     "tags": tags.get(document.id, []),
+                    "format": document.format,
+                    "visibility": document.visibility,
+                    "people": people.get(document.id, []),
                     "created_at": document.created_at.isoformat(),
                     "updated_at": document.updated_at.isoformat(),
                     "versions": versions.get(document.id, 0),

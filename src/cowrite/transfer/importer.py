@@ -11,17 +11,22 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from cowrite.db import unit_of_work
 from cowrite.documents.service import create_document
+from cowrite.documents.visibility import Visibility
 from cowrite.files import repository as files_repository
 from cowrite.files.names import normalize_content_type, safe_filename
 from cowrite.kit.errors import NotFound, PayloadTooLarge
-from cowrite.models import StoredFile
+from cowrite.models import Document, DocumentMember, StoredFile
 from cowrite.state import AppState
 from cowrite.storage import BlobInfo
+from cowrite.transfer import repository
 from cowrite.transfer.plan import (
     TEXT_SUFFIXES,
     ImportPlan,
+    PlannedDocument,
     decode_text,
     document_from_text,
     plan_archive,
@@ -139,7 +144,8 @@ async def _record(
     async with unit_of_work(state.session_factory) as session:
         if not await files_repository.lock_live_workspace(session, workspace_id):
             raise NotFound("Workspace not found", code="not_found")
-        require_role(await role_in_workspace(session, user_id, workspace_id), Role.EDITOR)
+        role = await role_in_workspace(session, user_id, workspace_id)
+        require_role(role, Role.EDITOR)
         incoming = sum(blob.size for blob in blobs.values())
         used = await files_repository.workspace_usage(session, workspace_id)
         if used + incoming > state.settings.workspace_quota_bytes:
@@ -148,6 +154,10 @@ async def _record(
                 code="workspace_quota_exceeded",
             )
         documents = []
+        accounts = await repository.users_by_email(
+            session, [email for planned in plan.documents for email, _ in planned.people]
+        )
+        unknown: set[str] = set()
         for planned in plan.documents:
             created = await create_document(
                 state,
@@ -157,6 +167,10 @@ async def _record(
                 planned.title,
                 planned.content,
                 planned.tags,
+                format_name=planned.format,
+            )
+            unknown.update(
+                await _list_people(session, created.id, planned, accounts, user_id, role)
             )
             documents.append({"id": str(created.id), "title": created.title})
         files = []
@@ -185,4 +199,29 @@ async def _record(
             session.add(stored)
             files.append({"id": str(stored.id), "filename": stored.filename})
         await session.flush()
-    return {"documents": documents, "files": files}
+    return {"documents": documents, "files": files, "people_not_found": sorted(unknown)}
+
+
+async def _list_people(
+    session: AsyncSession,
+    document_id: uuid.UUID,
+    planned: PlannedDocument,
+    accounts: dict[str, uuid.UUID],
+    importer: uuid.UUID,
+    importer_role: Role | None,
+) -> set[str]:
+    """Restrict the new document and list its people as the export had them; the emails with no
+    account here are returned. Whoever imports a restricted document below admin keeps it, as
+    restricting one by hand does."""
+    people = {accounts[email]: role for email, role in planned.people if email in accounts}
+    if planned.visibility == Visibility.RESTRICTED:
+        document = await session.get(Document, document_id)
+        assert document is not None
+        document.visibility = Visibility.RESTRICTED
+        if importer_role is None or not importer_role.at_least(Role.ADMIN):
+            people[importer] = Role.EDITOR.value
+    for user_id, role in people.items():
+        session.add(
+            DocumentMember(document_id=document_id, user_id=user_id, role=role, added_by=importer)
+        )
+    return {email for email, _ in planned.people if email not in accounts}

@@ -13,7 +13,10 @@ from typing import Any
 import yaml
 from markdownify import markdownify
 
+from cowrite.collab.formats import MARKDOWN, RICH
+from cowrite.documents.members import MAX_DOCUMENT_MEMBERS
 from cowrite.documents.schemas import normalize_tag
+from cowrite.documents.visibility import DOCUMENT_ROLES, Visibility
 from cowrite.kit.ids import new_id
 from cowrite.transfer.exporter import FORMAT, MANIFEST
 from cowrite.transfer.links import file_url, is_relative, replace_link_targets, resolve
@@ -39,6 +42,10 @@ class PlannedDocument:
     title: str
     tags: list[str]
     content: str
+    format: str = MARKDOWN
+    visibility: str = Visibility.WORKSPACE
+    # (email, document role) of the people listed on it, from cowrite's manifest.
+    people: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -112,7 +119,28 @@ def document_from_text(path: str, text: str, title: str | None = None) -> Planne
         title=str(found_title).strip()[:500] if found_title else title_from_path(path),
         tags=clean_tags(meta.get("tags")),
         content=body,
+        format=RICH if meta.get("format") == RICH else MARKDOWN,
+        visibility=_visibility(meta.get("visibility")),
     )
+
+
+def _visibility(raw: object) -> str:
+    return Visibility.RESTRICTED if raw == Visibility.RESTRICTED else Visibility.WORKSPACE
+
+
+def clean_people(raw: object) -> list[tuple[str, str]]:
+    """The manifest's listed people: well-formed entries with a document role, each email once."""
+    if not isinstance(raw, list):
+        return []
+    roles = {role.value for role in DOCUMENT_ROLES}
+    people: dict[str, str] = {}
+    for entry in raw:
+        if not isinstance(entry, dict):
+            continue
+        email, role = entry.get("email"), entry.get("role")
+        if isinstance(email, str) and "@" in email and len(email) <= 320 and role in roles:
+            people.setdefault(email.strip().lower(), str(role))
+    return list(people.items())[:MAX_DOCUMENT_MEMBERS]
 
 
 def _manifest(archive: zipfile.ZipFile, entries: dict[str, zipfile.ZipInfo]) -> dict[str, Any]:
@@ -149,6 +177,11 @@ def plan_archive(archive: zipfile.ZipFile, entries: dict[str, zipfile.ZipInfo]) 
         document = document_from_text(path, decode_text(raw, path), item.get("title"))
         if "tags" in item:
             document.tags = clean_tags(item["tags"])
+        if "format" in item:
+            document.format = RICH if item["format"] == RICH else MARKDOWN
+        if "visibility" in item:
+            document.visibility = _visibility(item["visibility"])
+        document.people = clean_people(item.get("people"))
         base = posixpath.dirname(path)
 
         def target(link: str, index: int = index, base: str = base) -> str | None:

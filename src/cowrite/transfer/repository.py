@@ -8,7 +8,15 @@ from collections.abc import Sequence
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cowrite.models import Comment, Document, DocumentVersion, StoredFile, Workspace
+from cowrite.models import (
+    Comment,
+    Document,
+    DocumentMember,
+    DocumentVersion,
+    StoredFile,
+    User,
+    Workspace,
+)
 
 
 async def workspace(session: AsyncSession, workspace_id: uuid.UUID) -> Workspace | None:
@@ -85,3 +93,32 @@ async def files_of_document(session: AsyncSession, document_id: uuid.UUID) -> Se
         select(StoredFile).where(StoredFile.document_id == document_id).order_by(StoredFile.id)
     )
     return result.scalars().all()
+
+
+async def listed_people(
+    session: AsyncSession, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[dict[str, str]]]:
+    """The people listed on each document, by email and role, in email order."""
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(DocumentMember.document_id, User.email, DocumentMember.role)
+        .join(User, User.id == DocumentMember.user_id)
+        .where(DocumentMember.document_id.in_(ids))
+        .order_by(DocumentMember.document_id, User.email)
+    )
+    people: dict[uuid.UUID, list[dict[str, str]]] = {}
+    for document_id, email, role in rows:
+        people.setdefault(document_id, []).append({"email": email, "role": role})
+    return people
+
+
+async def users_by_email(session: AsyncSession, emails: Sequence[str]) -> dict[str, uuid.UUID]:
+    """Accounts for the given emails (compared lower-cased), by lower-cased email."""
+    lowered = sorted({email.lower() for email in emails})
+    if not lowered:
+        return {}
+    rows = await session.execute(
+        select(User.email, User.id).where(func.lower(User.email).in_(lowered))
+    )
+    return {email.lower(): user_id for email, user_id in rows}
