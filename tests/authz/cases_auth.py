@@ -43,6 +43,7 @@ CASES = [
     Case("PATCH", "/api/v1/users/me", kind="user", setup=profile),
     Case("POST", "/api/v1/users/me/password", kind="user", status=204, setup=same_password),
     Case("GET", "/api/v1/users/me/sessions", kind="user"),
+    Case("GET", "/api/v1/users/me/shared-documents", kind="user"),
     Case(
         "DELETE",
         "/api/v1/users/me/sessions/{login_id}",

@@ -170,6 +170,50 @@ async def test_a_guest_sees_the_documents_they_are_listed_on_and_nothing_else(
     assert mine["items"] == []
 
 
+async def test_shared_with_me_lists_what_a_person_is_listed_on(
+    client: httpx.AsyncClient, team: Team
+) -> None:
+    """A guest's home: the documents they are listed on, newest first, page by page; a document
+    that is trashed or that they are taken off leaves the list."""
+    guest = team.outsider
+    url = "/api/v1/users/me/shared-documents"
+    assert (await _json(await client.get(url, headers=guest.headers)))["items"] == []
+    titles = ["First", "Second", "Third"]
+    shared = {}
+    for title in titles:
+        document = await _document(client, team, title, restricted=True)
+        await _list(client, document["id"], team.owner, guest.email, "viewer")
+        shared[title] = document
+    await _list(client, shared["Second"]["id"], team.owner, team.viewer.email, "editor")
+    await _document(client, team, "Not listed", restricted=True)
+
+    first = await _json(await client.get(url, params={"limit": 2}, headers=guest.headers))
+    rest = await _json(
+        await client.get(
+            url, params={"limit": 2, "cursor": first["next_cursor"]}, headers=guest.headers
+        )
+    )
+    assert rest["next_cursor"] is None
+    items = first["items"] + rest["items"]
+    assert [item["title"] for item in items] == ["Third", "Second", "First"]
+    assert {item["workspace_id"] for item in items} == {team.workspace_id}
+    assert all(item["guest"] is True and item["role"] == "viewer" for item in items)
+
+    # A workspace member listed on a restricted document sees it there, as no guest.
+    member = await _json(await client.get(url, headers=team.viewer.headers))
+    assert [(i["title"], i["role"], i["guest"]) for i in member["items"]] == [
+        ("Second", "editor", False)
+    ]
+
+    await client.delete(f"/api/v1/documents/{shared['First']['id']}", headers=team.owner.headers)
+    taken_off = f"/api/v1/documents/{shared['Third']['id']}/members/{guest.id}"
+    assert (await client.delete(taken_off, headers=team.owner.headers)).status_code == 204
+    left = await _json(await client.get(url, headers=guest.headers))
+    assert [item["title"] for item in left["items"]] == ["Second"]
+    bad = await client.get(url, params={"cursor": "not-a-cursor"}, headers=guest.headers)
+    assert bad.status_code == 400
+
+
 async def test_listing_someone_is_checked(client: httpx.AsyncClient, team: Team) -> None:
     document = await _document(client, team, "Checked", restricted=True)
     url = f"/api/v1/documents/{document['id']}/members"

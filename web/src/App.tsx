@@ -11,6 +11,7 @@ import { Auth } from './screens/Auth'
 import { Documents } from './screens/Documents'
 import { Members } from './screens/Members'
 import { OidcSignIn } from './screens/OidcSignIn'
+import { SharedWithMe } from './screens/SharedWithMe'
 import { Webhooks } from './screens/Webhooks'
 import { Welcome } from './screens/Welcome'
 
@@ -108,6 +109,7 @@ export function App () {
   else if ((params = match('/w/:id/webhooks', path))) screen = <Webhooks key={params.id} shell={shell} workspaceId={params.id} />
   else if ((params = match('/w/:id', path))) screen = <Documents key={params.id} shell={shell} workspaceId={params.id} />
   else if (path === '/account') screen = <Account shell={shell} />
+  else if (path === '/shared') screen = <SharedWithMe />
   else screen = <Welcome shell={shell} />
 
   return (

@@ -4,23 +4,32 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Depends, Response, status
 from pydantic import BaseModel, model_validator
 
+from cowrite.auth.deps import CurrentUser
 from cowrite.auth.schemas import Email
 from cowrite.deps import DbSession
-from cowrite.documents import members
+from cowrite.documents import members, repository
 from cowrite.documents.deps import DocumentViewer
 from cowrite.documents.members import ListedPerson
 from cowrite.documents.schemas import StrictBody
+from cowrite.kit.pagination import (
+    Page,
+    PageParams,
+    decode_time_cursor,
+    next_cursor_for,
+    page_params,
+)
 from cowrite.workspaces.outbox import PendingEvents
 from cowrite.workspaces.roles import Role
 
 router = APIRouter(tags=["documents"])
 
 MEMBERS = "/api/v1/documents/{document_id}/members"
+SHARED_WITH_ME = "/api/v1/users/me/shared-documents"
 DocumentRole = Literal["editor", "commenter", "viewer"]
 
 
@@ -52,6 +61,21 @@ class DocumentMemberOut(BaseModel):
     workspace_role: Role | None
     added_by: uuid.UUID | None
     added_at: datetime
+
+
+class SharedDocumentOut(BaseModel):
+    """A document the caller is listed on: the home of a guest, who has no workspace list."""
+
+    id: uuid.UUID
+    title: str
+    format: str
+    visibility: str
+    workspace_id: uuid.UUID
+    workspace_name: str
+    role: DocumentRole
+    guest: bool
+    shared_at: datetime
+    updated_at: datetime
 
 
 def _out(person: ListedPerson) -> DocumentMemberOut:
@@ -99,3 +123,31 @@ async def remove_member(
 ) -> Response:
     await members.remove_person(session, access, user_id, outbox)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(SHARED_WITH_ME, response_model=Page[SharedDocumentOut])
+async def shared_with_me(
+    principal: CurrentUser, session: DbSession, page: Annotated[PageParams, Depends(page_params)]
+) -> Page[SharedDocumentOut]:
+    rows = await repository.shared_with(
+        session, principal.user_id, page.limit, decode_time_cursor(page.cursor)
+    )
+    items, cursor = next_cursor_for(rows, page.limit, lambda row: (row[3], row[0].id))
+    return Page(
+        items=[
+            SharedDocumentOut(
+                id=document.id,
+                title=document.title,
+                format=document.format,
+                visibility=document.visibility,
+                workspace_id=document.workspace_id,
+                workspace_name=workspace_name,
+                role=role,  # type: ignore[arg-type]  # a document role by the table's check
+                guest=workspace_role is None,
+                shared_at=added_at,
+                updated_at=document.updated_at,
+            )
+            for document, workspace_name, role, added_at, workspace_role in items
+        ],
+        next_cursor=cursor,
+    )

@@ -11,7 +11,7 @@ from sqlalchemy import Select, and_, bindparam, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cowrite.documents.visibility import visible_to
-from cowrite.models import Document, DocumentMember, DocumentTag, Membership, User
+from cowrite.models import Document, DocumentMember, DocumentTag, Membership, User, Workspace
 from cowrite.workspaces.roles import Role
 
 # Who lists a workspace's documents: the caller and their (checked) role in that workspace.
@@ -185,6 +185,44 @@ async def listed_person(
 ) -> tuple[DocumentMember, User, str | None] | None:
     row = (await session.execute(_listed(document).where(User.id == user_id))).first()
     return None if row is None else (row[0], row[1], row[2])
+
+
+async def shared_with(
+    session: AsyncSession, user_id: uuid.UUID, limit: int, after: tuple[datetime, uuid.UUID] | None
+) -> Sequence[tuple[Document, str, str, datetime, str | None]]:
+    """Live documents the person is listed on, newest listing first: (document, workspace name,
+    their document role, when they were listed, their workspace role or None for a guest)."""
+    query = (
+        select(
+            Document, Workspace.name, DocumentMember.role, DocumentMember.added_at, Membership.role
+        )
+        .join(DocumentMember, DocumentMember.document_id == Document.id)
+        .join(Workspace, Workspace.id == Document.workspace_id)
+        .outerjoin(
+            Membership,
+            and_(
+                Membership.user_id == DocumentMember.user_id,
+                Membership.workspace_id == Document.workspace_id,
+            ),
+        )
+        .where(
+            DocumentMember.user_id == user_id,
+            Document.deleted_at.is_(None),
+            visible_to(user_id),
+        )
+        .order_by(DocumentMember.added_at.desc(), Document.id.desc())
+        .limit(limit + 1)
+    )
+    if after is not None:
+        added_at, document_id = after
+        query = query.where(
+            or_(
+                DocumentMember.added_at < added_at,
+                and_(DocumentMember.added_at == added_at, Document.id < document_id),
+            )
+        )
+    rows = await session.execute(query)
+    return [(row[0], row[1], row[2], row[3], row[4]) for row in rows]
 
 
 async def user_by_id_or_email(

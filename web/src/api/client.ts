@@ -4,7 +4,7 @@
 import type {
   AccessToken, Comment, Diff, DocumentFormat, DocumentFull, DocumentMember, DocumentMeta, DocumentRole,
   FileOut, IceServers, Member, NewAnchor, Notification, NotificationSettings, Page, Providers, Role,
-  SearchHit, Sessions, TagCount, Thread, User, Version, VersionFull, Visibility, Webhook, WebhookCreated,
+  SearchHit, Sessions, SharedDocument, TagCount, Thread, User, Version, VersionFull, Visibility, Webhook, WebhookCreated,
   WebhookDelivery, WebhookEvent, Workspace
 } from './types'
 
@@ -159,6 +159,7 @@ export const api = {
   restore: (id: string) => request<DocumentFull>('POST', `/api/v1/documents/${id}/restore`),
   purge: (id: string) => request<void>('DELETE', `/api/v1/documents/${id}?permanent=true`),
   setVisibility: (id: string, visibility: Visibility) => request<DocumentFull>('PATCH', `/api/v1/documents/${id}`, { visibility }),
+  sharedWithMe: () => request<Page<SharedDocument>>('GET', '/api/v1/users/me/shared-documents?limit=200'),
   documentMembers: (id: string) => request<DocumentMember[]>('GET', `/api/v1/documents/${id}/members`),
   addDocumentMember: (id: string, email: string, role: DocumentRole) =>
     request<DocumentMember>('POST', `/api/v1/documents/${id}/members`, { email, role }),

@@ -20,6 +20,19 @@ export interface DocumentMeta {
   deleted_at: string | null
   visibility?: Visibility
 }
+/** A document the person is listed on (their "shared with me" list). */
+export interface SharedDocument {
+  id: string
+  title: string
+  format: DocumentFormat
+  visibility: Visibility
+  workspace_id: string
+  workspace_name: string
+  role: DocumentRole
+  guest: boolean
+  shared_at: string
+  updated_at: string
+}
 export interface DocumentFull extends DocumentMeta { content: string, role?: Role }
 /** Who sees a document: its whole workspace, or only admins and the people listed on it. */
 export type Visibility = 'workspace' | 'restricted'

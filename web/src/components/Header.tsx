@@ -28,6 +28,7 @@ export function Header (props: { shell: Shell, path: string }) {
       )}
       <div class="spacer" />
       <div class="header-slot" id="header-slot"><Bell /></div>
+      <Link href="/shared" class="account-link" aria-current={props.path === '/shared' ? 'page' : undefined}>Shared with me</Link>
       <Link href="/account" class="account-link" aria-current={props.path === '/account' ? 'page' : undefined}>
         {props.shell.user.full_name}
       </Link>

@@ -3,6 +3,7 @@ import { useEffect, useState } from 'preact/hooks'
 import type { Shell } from '../App'
 import { api } from '../api/client'
 import { messageOf } from '../components/errors'
+import { SharedList } from '../components/SharedList'
 import { lastWorkspace } from '../components/workspace'
 import { navigate } from '../router'
 
@@ -34,6 +35,7 @@ export function Welcome (props: { shell: Shell }) {
         <button class="primary" type="submit">Create workspace</button>
       </form>
       {error && <p class="error" role="alert">{error}</p>}
+      <SharedList heading="Shared with you" hideWhenEmpty />
     </main>
   )
 }

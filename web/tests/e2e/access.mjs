@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import AxeBuilder from '@axe-core/playwright'
-import { BASE_URL, WAIT, assert, launch, openSynced, person, rest, signIn, waitForText } from './harness.mjs'
+import { BASE_URL, WAIT, assert, launch, openSynced, person, rest, signIn, waitForText, waitSynced } from './harness.mjs'
 
 const SHOTS = process.env.COWRITE_SCREENSHOTS
 const FAILURES = process.env.COWRITE_FAILURE_SHOTS
@@ -63,9 +63,17 @@ async function main () {
     assert(bad.length === 0, `accessibility: ${bad.map((v) => v.id).join(', ')}`)
 
     // The guest sees the document, read-only, and nothing of the workspace.
+    // A guest has no workspace: their home lists what they are listed on, and opens it.
     pages.guest = await page(browser, guest)
     const g = pages.guest
-    await openSynced(g, doc.id)
+    const sharedList = g.getByRole('list', { name: 'Shared with you' })
+    const item = sharedList.getByTestId('shared-document').filter({ hasText: 'Board minutes' })
+    await item.waitFor()
+    assert((await item.innerText()).includes('as a guest'), 'the home says the guest came in as a guest')
+    if (SHOTS) await g.screenshot({ path: join(SHOTS, 'shared-with-me.png') })
+    await item.getByRole('link', { name: 'Board minutes' }).click()
+    await waitSynced(g)
+    assert(new URL(g.url()).pathname === `/d/${doc.id}`, 'the link opens the document')
     await waitForText(g, 'Salaries for next year')
     await g.getByTestId('read-only').waitFor()
     const hidden = await fetch(`${BASE_URL}/api/v1/workspaces/${workspace.id}/documents`, { headers: { Authorization: `Bearer ${guest.token}` } })
