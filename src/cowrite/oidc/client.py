@@ -4,11 +4,21 @@ them; `alg` from its metadata, never `none`; issuer, audience, expiry and nonce)
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
-from authlib.integrations.base_client import OAuthError
-from authlib.integrations.starlette_client import OAuth
+# authlib's httpx integration asks for the `httpx2` package and warns, once per process, when it
+# falls back to `httpx` — the HTTP client cowrite already depends on. The fallback is the path we
+# want; the warning would only open every server start with a line an operator cannot act on.
+# (authlib puts an "always" filter for its warnings first when `authlib.deprecate` is imported,
+# so that module is imported before ours goes in front of it.)
+import authlib.deprecate  # noqa: F401
+
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message="The httpx module is deprecated")
+    from authlib.integrations.base_client import OAuthError
+    from authlib.integrations.starlette_client import OAuth
 from joserfc.errors import JoseError
 
 from cowrite.config import Settings
