@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -130,16 +130,13 @@ class NotificationDispatcher:
         mentioned_user_ids: Collection[uuid.UUID],
         excerpt: str,
     ) -> None:
-        self._submit(
-            partial(
-                service.notify_mention,
-                policy=self.policy,
-                document_id=document_id,
-                comment_id=comment_id,
-                actor_id=actor_id,
-                mentioned_user_ids=tuple(mentioned_user_ids),
-                excerpt=excerpt,
-            )
+        self._notify(
+            service.notify_mention,
+            document_id=document_id,
+            comment_id=comment_id,
+            actor_id=actor_id,
+            mentioned_user_ids=tuple(mentioned_user_ids),
+            excerpt=excerpt,
         )
 
     def notify_reply(
@@ -152,17 +149,14 @@ class NotificationDispatcher:
         excerpt: str,
         skip_user_ids: Collection[uuid.UUID] = (),
     ) -> None:
-        self._submit(
-            partial(
-                service.notify_reply,
-                policy=self.policy,
-                document_id=document_id,
-                comment_id=comment_id,
-                actor_id=actor_id,
-                participant_ids=tuple(participant_ids),
-                excerpt=excerpt,
-                skip_user_ids=tuple(skip_user_ids),
-            )
+        self._notify(
+            service.notify_reply,
+            document_id=document_id,
+            comment_id=comment_id,
+            actor_id=actor_id,
+            participant_ids=tuple(participant_ids),
+            excerpt=excerpt,
+            skip_user_ids=tuple(skip_user_ids),
         )
 
     def notify_comment(
@@ -174,16 +168,13 @@ class NotificationDispatcher:
         excerpt: str,
         skip_user_ids: Collection[uuid.UUID] = (),
     ) -> None:
-        self._submit(
-            partial(
-                service.notify_comment,
-                policy=self.policy,
-                document_id=document_id,
-                comment_id=comment_id,
-                actor_id=actor_id,
-                excerpt=excerpt,
-                skip_user_ids=tuple(skip_user_ids),
-            )
+        self._notify(
+            service.notify_comment,
+            document_id=document_id,
+            comment_id=comment_id,
+            actor_id=actor_id,
+            excerpt=excerpt,
+            skip_user_ids=tuple(skip_user_ids),
         )
 
     def push_unread_count(self, user_id: uuid.UUID) -> None:
@@ -208,14 +199,11 @@ class NotificationDispatcher:
             if len(self._edits) > 10_000:
                 cutoff = now - self._coalesce
                 self._edits = {k: at for k, at in self._edits.items() if at >= cutoff}
-        self._submit(
-            partial(
-                service.notify_document_updated,
-                policy=self.policy,
-                document_id=event.document_id,
-                actor_id=event.actor_id,
-                created=event.created,
-            )
+        self._notify(
+            service.notify_document_updated,
+            document_id=event.document_id,
+            actor_id=event.actor_id,
+            created=event.created,
         )
 
     def _on_comment_posted(self, event: CommentPosted) -> None:
@@ -232,69 +220,58 @@ class NotificationDispatcher:
         if event.parent_id is None:
             self.notify_comment(skip_user_ids=mentioned, excerpt=event.excerpt, **ids)
             return
-        self._submit(
-            partial(
-                service.notify_thread_reply,
-                policy=self.policy,
-                thread_id=event.thread_id,
-                skip_user_ids=mentioned,
-                excerpt=event.excerpt,
-                document_id=event.document_id,
-                comment_id=event.comment_id,
-                actor_id=event.actor_id,
-            )
+        self._notify(
+            service.notify_thread_reply,
+            thread_id=event.thread_id,
+            skip_user_ids=mentioned,
+            excerpt=event.excerpt,
+            document_id=event.document_id,
+            comment_id=event.comment_id,
+            actor_id=event.actor_id,
         )
 
     def _on_read(self, event: NotificationsRead) -> None:
         self.push_unread_count(event.user_id)
 
     def _on_member_added(self, event: MemberAdded) -> None:
-        self._submit(
-            partial(
-                service.notify_added_to_workspace,
-                policy=self.policy,
-                workspace_id=event.workspace_id,
-                user_id=event.user_id,
-                actor_id=event.actor_id,
-                role=event.role,
-            )
+        self._notify(
+            service.notify_added_to_workspace,
+            workspace_id=event.workspace_id,
+            user_id=event.user_id,
+            actor_id=event.actor_id,
+            role=event.role,
         )
 
     def _on_role_changed(self, event: MemberRoleChanged) -> None:
-        self._submit(
-            partial(
-                service.notify_role_changed,
-                policy=self.policy,
-                workspace_id=event.workspace_id,
-                user_id=event.user_id,
-                actor_id=event.actor_id,
-                role=event.role,
-            )
+        self._notify(
+            service.notify_role_changed,
+            workspace_id=event.workspace_id,
+            user_id=event.user_id,
+            actor_id=event.actor_id,
+            role=event.role,
         )
 
     def _on_webhook_turned_off(self, event: WebhookTurnedOff) -> None:
-        self._submit(
-            partial(
-                service.notify_webhook_turned_off,
-                policy=self.policy,
-                workspace_id=event.workspace_id,
-                url=event.url,
-                reason=event.reason,
-            )
+        self._notify(
+            service.notify_webhook_turned_off,
+            workspace_id=event.workspace_id,
+            url=event.url,
+            reason=event.reason,
         )
 
     def _on_document_shared(self, event: DocumentShared) -> None:
-        self._submit(
-            partial(
-                service.notify_document_shared,
-                policy=self.policy,
-                document_id=event.document_id,
-                user_id=event.user_id,
-                actor_id=event.actor_id,
-            )
+        self._notify(
+            service.notify_document_shared,
+            document_id=event.document_id,
+            user_id=event.user_id,
+            actor_id=event.actor_id,
         )
 
     # -- the worker -------------------------------------------------------------------------
+
+    def _notify(self, notify: Callable[..., Awaitable[list[Notification]]], **args: Any) -> None:
+        """Queue one of the service's `notify_*` calls under this dispatcher's policy."""
+        self._submit(partial(notify, policy=self.policy, **args))
 
     def _submit(self, job: Job, count_for: uuid.UUID | None = None) -> None:
         if self._closed:
