@@ -118,4 +118,28 @@ const emit = (obj) => process.stdout.write(JSON.stringify(obj) + '\n')
 /** Tells the harness that a measured phase starts or ends, so it samples the server then. */
 const phase = (name) => process.stdout.write(`PHASE ${name}\n`)
 
-module.exports = { nowMs, sleep, Histogram, CpuMeter, marker, scanMarkers, SYNC_STEP1_EMPTY, openSocket, inBatches, withQuery, emit, phase }
+/** Every writer types `rate` markers a second for `seconds` (into its `text`, counting `sent`),
+ *  each on its own schedule, catching up when a timer tick comes late. */
+function typeOnSchedule (writers, rate, seconds) {
+  const perWriter = Math.floor(rate * seconds)
+  const t0 = nowMs()
+  return new Promise((resolve) => {
+    const tickMs = Math.max(1, Math.min(20, 1000 / rate / 2))
+    const timer = setInterval(() => {
+      const elapsed = (nowMs() - t0) / 1000
+      let done = true
+      for (let w = 0; w < writers.length; w++) {
+        const writer = writers[w]
+        const due = Math.min(perWriter, Math.floor(elapsed * rate))
+        while (writer.sent < due) {
+          writer.text.insert(writer.text.length, marker(w, writer.sent))
+          writer.sent++
+        }
+        if (writer.sent < perWriter) done = false
+      }
+      if (done) { clearInterval(timer); resolve() }
+    }, tickMs)
+  })
+}
+
+module.exports = { nowMs, sleep, Histogram, CpuMeter, marker, typeOnSchedule, scanMarkers, SYNC_STEP1_EMPTY, openSocket, inBatches, withQuery, emit, phase }

@@ -12,7 +12,7 @@ const WebSocket = require('ws')
 const Y = require('yjs')
 const { RawWebSocket } = require('./rawws.cjs')
 const {
-  nowMs, sleep, Histogram, CpuMeter, marker, scanMarkers, SYNC_STEP1_EMPTY, inBatches, withQuery,
+  nowMs, sleep, Histogram, CpuMeter, typeOnSchedule, scanMarkers, SYNC_STEP1_EMPTY, inBatches, withQuery,
   emit, phase
 } = require('./common.cjs')
 
@@ -151,24 +151,7 @@ async function main () {
   const cpu = new CpuMeter()
   typing = true
   const t0 = nowMs()
-  const perWriter = Math.floor(cfg.rate * cfg.duration)
-  await new Promise((resolve) => {
-    const tickMs = Math.max(1, Math.min(20, 1000 / cfg.rate / 2))
-    const timer = setInterval(() => {
-      const elapsed = (nowMs() - t0) / 1000
-      let done = true
-      for (let w = 0; w < writers.length; w++) {
-        const writer = writers[w]
-        const due = Math.min(perWriter, Math.floor(elapsed * cfg.rate))
-        while (writer.sent < due) {
-          writer.text.insert(writer.text.length, marker(w, writer.sent))
-          writer.sent++
-        }
-        if (writer.sent < perWriter) done = false
-      }
-      if (done) { clearInterval(timer); resolve() }
-    }, tickMs)
-  })
+  await typeOnSchedule(writers, cfg.rate, cfg.duration)
   const typingSeconds = (nowMs() - t0) / 1000
   const sent = writers.reduce((a, w) => a + w.sent, 0)
   const expected = writers.reduce((a, w) => a + w.sent * perDoc[w.doc], 0)
