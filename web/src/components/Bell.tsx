@@ -3,7 +3,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { api } from '../api/client'
 import type { Notification } from '../api/types'
-import { PresenceSocket } from '../editor/presence'
+import { PresenceSocket, onTabSocket, type ServerEvent } from '../editor/presence'
 import { navigate } from '../router'
 import { messageOf } from './errors'
 
@@ -32,16 +32,25 @@ export function Bell () {
   const box = useRef<HTMLDivElement>(null)
 
   useEffect(() => {
-    const socket = new PresenceSocket(null)
-    const stop = socket.onEvent((event) => {
+    const hear = (event: ServerEvent): void => {
       if (event.type === 'unread_count') setCount(event.count as number)
       else if (event.type === 'notification') {
         const fresh = event.notification as Notification
         setItems((list) => list && !list.some((n) => n.id === fresh.id) ? [fresh, ...list] : list)
       }
+    }
+    // Listen on the open document's socket when there is one, else on a socket of our own; a
+    // switch asks for the count again, for what arrived while neither listened.
+    let stopListening = (): void => {}
+    let own: PresenceSocket | null = null
+    const stopFollowing = onTabSocket((page) => {
+      stopListening()
+      own?.destroy()
+      own = page ? null : new PresenceSocket(null)
+      stopListening = (page ?? own as PresenceSocket).onEvent(hear)
+      void api.unreadCount().then((answer) => setCount(answer.count), () => {})
     })
-    void api.unreadCount().then((answer) => setCount(answer.count), () => {})
-    return () => { stop(); socket.destroy() }
+    return () => { stopFollowing(); stopListening(); own?.destroy() }
   }, [])
 
   useEffect(() => {

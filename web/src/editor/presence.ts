@@ -8,6 +8,23 @@ export interface PresencePeer { user_id: string, full_name: string, connection_i
 type Listener = (peers: PresencePeer[]) => void
 export type ServerEvent = Record<string, unknown> & { type: string }
 
+// One /ws per tab: every connection of a person receives their notifications, so while a
+// document is open the header's bell listens on that document's socket and keeps none of its own.
+let tabSocket: PresenceSocket | null = null
+const tabListeners = new Set<(socket: PresenceSocket | null) => void>()
+
+function setTabSocket (socket: PresenceSocket | null): void {
+  tabSocket = socket
+  tabListeners.forEach((listener) => listener(socket))
+}
+
+/** Follow the tab's document socket (null while no document is open). */
+export function onTabSocket (listener: (socket: PresenceSocket | null) => void): () => void {
+  tabListeners.add(listener)
+  listener(tabSocket)
+  return () => { tabListeners.delete(listener) }
+}
+
 export class PresenceSocket {
   private socket: WebSocket | null = null
   private readonly peers = new Map<string, PresencePeer>()
@@ -21,7 +38,10 @@ export class PresenceSocket {
   private attempts = 0
   private stopWaiting: (() => void) | null = null
 
-  constructor (private readonly documentId: string | null) { this.open() }
+  constructor (private readonly documentId: string | null) {
+    this.open()
+    if (documentId) setTabSocket(this)
+  }
 
   private open (): void {
     if (this.closed || !auth.token) return
@@ -39,6 +59,7 @@ export class PresenceSocket {
       const again = (): void => { this.retry = setTimeout(() => this.open(), Math.min(2000, 200 * 2 ** this.attempts++)) }
       if (event.code === 4401) void refresh().then((ok) => { if (ok) again(); else this.waitForToken() })
       else if (event.code !== 4403 && event.code !== 4404) again()
+      else this.releaseTab()
     }
   }
 
@@ -122,7 +143,10 @@ export class PresenceSocket {
     return () => this.eventListeners.delete(listener)
   }
 
+  private releaseTab (): void { if (tabSocket === this) setTabSocket(null) }
+
   destroy (): void {
+    this.releaseTab()
     this.closed = true
     this.stopWaiting?.()
     clearTimeout(this.retry)

@@ -443,6 +443,11 @@ const steps = {
     assert(body === `Bring him, @[Dan Drew](user:${dan.id}) please.`, `mention written as ${body}`)
     await c.getByRole('button', { name: 'Post comment' }).click()
     await d.getByTestId('unread-count').waitFor({ timeout: 1000 })
+    // The bell heard it on the document's own socket: one /ws for the tab, not two.
+    await eventually(async () => {
+      const { connections } = await rest('GET', '/api/v1/users/me/sessions', { token: dan.token })
+      return connections.filter((c) => c.channel === 'ws').length === 1
+    }, 'one presence socket for the tab')
 
     await d.getByTestId('bell').click()
     const item = d.locator('.notification.unread', { hasText: 'mentioned you' })
