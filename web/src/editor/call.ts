@@ -48,6 +48,9 @@ class Peer {
       }
     }
     this.pc.onicecandidate = ({ candidate }) => { if (candidate) this.send({ type: 'candidate', candidate: candidate.toJSON() }) }
+    // A path that failed (a network change, checks starved on a busy machine) is searched again:
+    // new ICE credentials go out with the next offer, which onnegotiationneeded makes.
+    this.pc.oniceconnectionstatechange = () => { if (this.pc.iceConnectionState === 'failed') this.pc.restartIce() }
     this.pc.ontrack = ({ track, streams }) => {
       this.stream = streams[0] ?? this.stream ?? new MediaStream()
       if (!this.stream.getTracks().includes(track)) this.stream.addTrack(track)
