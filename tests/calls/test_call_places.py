@@ -14,11 +14,10 @@ import pytest
 from tests.calls.peers import make_cast
 from tests.calls.support import in_document, join_call, kept_alive
 from tests.conftest import server_env
-from tests.scaleout.conftest import CLUSTER_SETTINGS, Cluster
+from tests.scaleout.conftest import CLUSTER_SETTINGS, Cluster, running_cluster
 from tests.support.databases import TestDatabase
 from tests.support.presence import WAIT, WsClient
 from tests.support.redis import RedisServer, redis_server
-from tests.support.server import ServerProcess
 
 __all__ = ["redis_server"]
 
@@ -35,14 +34,19 @@ def two_places(db: TestDatabase, redis_server: RedisServer, tmp_path: Path) -> I
         COWRITE_CALL_MAX_PARTICIPANTS="2",
         **CLUSTER_SETTINGS,
     )
-    servers = [ServerProcess(env=env, workdir=tmp_path) for _ in range(2)]
-    try:
-        for server in servers:
-            server.start(timeout=90)
-        yield Cluster(servers, redis_server)
-    finally:
-        for server in servers:
-            server.stop()
+    with running_cluster(env, redis_server, tmp_path, timeout=90) as started:
+        yield started
+
+
+async def three_in_document(cluster: Cluster) -> tuple[uuid.UUID, WsClient, WsClient, WsClient]:
+    """The owner and the viewer on process A, the editor on B, all in one new document."""
+    a, b = cluster.a, cluster.b
+    cast = await make_cast(a.base_url)
+    doc = cast.document_id
+    owner = await in_document(a.ws_url, cast.owner.access_token, doc)
+    viewer = await in_document(a.ws_url, cast.viewer.access_token, doc)
+    editor = await in_document(b.ws_url, cast.editor.access_token, doc)
+    return doc, owner, viewer, editor
 
 
 async def leave_call(client: WsClient, document_id: uuid.UUID) -> None:
@@ -53,12 +57,7 @@ async def leave_call(client: WsClient, document_id: uuid.UUID) -> None:
 
 
 async def test_the_last_place_goes_to_one_of_two_processes(two_places: Cluster) -> None:
-    a, b = two_places.a, two_places.b
-    cast = await make_cast(a.base_url)
-    doc = cast.document_id
-    owner = await in_document(a.ws_url, cast.owner.access_token, doc)
-    on_a = await in_document(a.ws_url, cast.editor.access_token, doc)
-    on_b = await in_document(b.ws_url, cast.viewer.access_token, doc)
+    doc, owner, on_a, on_b = await three_in_document(two_places)
     clients = (owner, on_a, on_b)
     try:
         async with kept_alive(*clients):
@@ -78,12 +77,7 @@ async def test_the_last_place_goes_to_one_of_two_processes(two_places: Cluster) 
 
 
 async def test_a_dead_process_gives_its_places_back(two_places: Cluster) -> None:
-    a, b = two_places.a, two_places.b
-    cast = await make_cast(a.base_url)
-    doc = cast.document_id
-    owner = await in_document(a.ws_url, cast.owner.access_token, doc)
-    waiting = await in_document(a.ws_url, cast.viewer.access_token, doc)
-    on_b = await in_document(b.ws_url, cast.editor.access_token, doc)
+    doc, owner, waiting, on_b = await three_in_document(two_places)
     try:
         async with kept_alive(owner, waiting):
             assert (await join_call(owner, doc))["type"] == "call_state"
@@ -91,7 +85,8 @@ async def test_a_dead_process_gives_its_places_back(two_places: Cluster) -> None
             full = await join_call(waiting, doc)
             assert full["type"] == "error" and full["code"] == "call_full", full
 
-            b.kill()  # no leave, no close: its entries stay in Redis until they are found dead
+            # No leave, no close: its entries stay in Redis until they are found dead.
+            two_places.b.kill()
             loop = asyncio.get_running_loop()
             deadline = loop.time() + WAIT * 2
             while True:
