@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 from tests.support.presence import WsClient
@@ -44,3 +47,24 @@ async def frames_until_pong(client: WsClient) -> list[dict[str, Any]]:
         if event.get("type") == "heartbeat_ack" and event.get("ref") == ref:
             return seen
         seen.append(event)
+
+
+@contextlib.asynccontextmanager
+async def kept_alive(*clients: WsClient, every: float = 0.3) -> AsyncIterator[None]:
+    """Heartbeats from `clients` meanwhile, as a page sends them: a server with a short presence
+    timeout (the two-process tests') keeps them however slowly the machine runs the test."""
+
+    async def beat() -> None:
+        while True:
+            for client in clients:
+                with contextlib.suppress(Exception):
+                    await client.send({"type": "heartbeat"})
+            await asyncio.sleep(every)
+
+    task = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -246,3 +246,40 @@ async def test_a_silent_connection_times_out_of_the_call(
     else:
         raise AssertionError("the silent participant never left the call")
     await owner.close()
+
+
+async def test_a_rejoin_replaces_the_same_persons_old_connection(live: LiveApp, room: Room) -> None:
+    doc = room.document_id
+    owner = await in_document(live.ws_url, room.owner.access_token, doc)
+    old = await in_document(live.ws_url, room.editor.access_token, doc)
+    await join_call(owner, doc)
+    await join_call(old, doc)
+    # The editor's page lost its socket (the server has not noticed) and comes back.
+    new = await in_document(live.ws_url, room.editor.access_token, doc)
+    # Naming someone else's connection takes nobody out.
+    bad = await new.request(
+        {"type": "call_join", "document_id": str(doc), "replaces": owner.connection_id},
+        "call_state",
+    )
+    assert owner.connection_id in {p["connection_id"] for p in bad["participants"]}
+    await new.request({"type": "call_leave", "document_id": str(doc)}, "call_left")
+
+    state = await new.request(
+        {"type": "call_join", "document_id": str(doc), "replaces": old.connection_id},
+        "call_state",
+    )
+    ids = {p["connection_id"] for p in state["participants"]}
+    assert ids == {owner.connection_id, new.connection_id}
+    await owner.expect("call_left", connection_id=old.connection_id)
+    await owner.expect("call_joined", connection_id=new.connection_id)
+    # The old connection is told and closed: it is dead to its page.
+    left = await old.expect("call_left", connection_id=old.connection_id)
+    assert left["reason"] == "replaced"
+    assert await old.closed_with() == 1000
+
+    malformed = await new.request(
+        {"type": "call_join", "document_id": str(doc), "replaces": "not an id"}, "call_state"
+    )
+    assert malformed["type"] == "error" and malformed["code"] == "invalid_message"
+    for client in (owner, new):
+        await client.close()

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,15 +72,24 @@ def cluster_env(db: TestDatabase, redis_server: RedisServer, tmp_path: Path) -> 
     return server_env(db, tmp_path / "data", COWRITE_REDIS_URL=redis_server.url, **CLUSTER_SETTINGS)
 
 
-@pytest.fixture
-def cluster(
-    cluster_env: dict[str, str], redis_server: RedisServer, tmp_path: Path
+@contextmanager
+def running_cluster(
+    env: dict[str, str], redis_server: RedisServer, tmp_path: Path, timeout: float = 120.0
 ) -> Iterator[Cluster]:
-    servers = [ServerProcess(env=cluster_env, workdir=tmp_path) for _ in range(2)]
+    """Two `cowrite serve` processes with `env`, stopped on the way out."""
+    servers = [ServerProcess(env=env, workdir=tmp_path) for _ in range(2)]
     try:
         for server in servers:
-            server.start()
+            server.start(timeout=timeout)
         yield Cluster(servers, redis_server)
     finally:
         for server in servers:
             server.stop()
+
+
+@pytest.fixture
+def cluster(
+    cluster_env: dict[str, str], redis_server: RedisServer, tmp_path: Path
+) -> Iterator[Cluster]:
+    with running_cluster(cluster_env, redis_server, tmp_path) as started:
+        yield started

@@ -38,6 +38,22 @@ def parse_media(message: ClientMessage, *, required: bool) -> Media:
     return media
 
 
+def parse_replaces(message: ClientMessage) -> uuid.UUID | None:
+    """`replaces` of `call_join`: the connection this page was in the call by before its socket
+    dropped (a reconnect rejoining), or None."""
+    raw = (message.body or {}).get("replaces")
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or len(raw) > 64:
+        raise ProtocolError("invalid_message", "replaces must be a connection id", message.ref)
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise ProtocolError(
+            "invalid_message", "replaces must be a connection id", message.ref
+        ) from None
+
+
 def parse_signal(message: ClientMessage, max_bytes: int) -> tuple[uuid.UUID, dict[str, Any]]:
     """`rtc_signal`: the addressed connection and the signal, checked for shape and size."""
     body = message.body or {}

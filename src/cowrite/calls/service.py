@@ -12,6 +12,7 @@ without a store read: to the addressed connection here, or to its process's own 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from cowrite.calls.protocol import Media, parse_media, parse_signal
+from cowrite.calls.protocol import Media, parse_media, parse_replaces, parse_signal
 from cowrite.db import unit_of_work
 from cowrite.documents.access import document_grant
 from cowrite.kit.errors import AppError
@@ -102,6 +103,7 @@ class CallService:
         # document id → connection id → participant, in join order (every process's).
         self.calls: dict[uuid.UUID, dict[uuid.UUID, Participant]] = {}
         self._limits: dict[uuid.UUID, _Limits] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -117,6 +119,7 @@ class CallService:
             self.manager.exit_hooks.remove(self._exited)
         await self.broker.unsubscribe(ROSTER_CHANNEL, self._on_roster)
         await self.broker.unsubscribe(signal_channel(self.process_id), self._on_signal)
+        await asyncio.gather(*self._tasks, return_exceptions=True)
 
     # -- messages --------------------------------------------------------------------------------
 
@@ -153,8 +156,12 @@ class CallService:
     async def _join(self, connection: Connection, message: ClientMessage) -> None:
         document_id = self._document(message)
         media = parse_media(message, required=False)
+        replaces = parse_replaces(message)
         await self._require_room(connection, document_id, message.ref)
         roster = await self._load(document_id)
+        if replaces is not None and replaces != connection.id:
+            await self._replace(document_id, replaces, connection)
+            roster = self.calls.setdefault(document_id, {})  # (emptied and dropped meanwhile?)
         was_in = connection.id in roster
         limit = self.settings.call_max_participants
         if not was_in and len(roster) >= limit:
@@ -165,7 +172,16 @@ class CallService:
             connection.id, connection.user_id, connection.full_name, media, self.process_id
         )
         roster[connection.id] = participant  # before any await: the count above holds
-        await self.store.update(document_id, connection.id, {"call": media})
+        # The store counts again for every process at once: two processes admitting the last
+        # place at the same moment cannot both have it.
+        if not await self.store.join_call(document_id, connection.id, media, limit):
+            if not was_in and roster.get(connection.id) is participant:
+                self._drop(document_id, connection.id)
+            if connection.closed or document_id not in connection.rooms:
+                return
+            raise ProtocolError(
+                "call_full", f"A call has at most {limit} participants", message.ref
+            )
         if connection.closed or document_id not in connection.rooms:
             self._drop(document_id, connection.id)  # left the document meanwhile
             return
@@ -176,12 +192,27 @@ class CallService:
             document_id, connection.id, {"type": kind, **self._event(document_id, participant)}
         )
 
+    async def _replace(
+        self, document_id: uuid.UUID, old: uuid.UUID, connection: Connection
+    ) -> None:
+        """A page whose socket dropped joins again from its new connection: its old one (the
+        same person's, perhaps not yet closed here) leaves the call and frees its place."""
+        participant = self.calls.get(document_id, {}).get(old)
+        if participant is None or participant.user_id != connection.user_id:
+            return
+        self._end(document_id, old, reason="replaced")
+        await self.store.update(document_id, old, {"call": None})
+        stale = self.manager.connections.get(old)
+        if stale is not None:
+            stale.close_soon(CloseCode.NORMAL, "replaced by a new connection")
+
     async def _leave(self, connection: Connection, message: ClientMessage) -> None:
         document_id = self._document(message)
         if connection.id not in self.calls.get(document_id, {}):
             raise ProtocolError("not_in_call", "Not in this document's call", message.ref)
-        self._end(document_id, connection.id, reason=None, ref=message.ref)
+        # The store first: once the leave is answered, every process can give the place away.
         await self.store.update(document_id, connection.id, {"call": None})
+        self._end(document_id, connection.id, reason=None, ref=message.ref)
 
     async def _media(self, connection: Connection, message: ClientMessage) -> None:
         document_id = self._document(message)
@@ -365,9 +396,32 @@ class CallService:
             log.warning("ignored an undecodable call roster message")
             return
         if op == "leave":
-            self._drop(document_id, participant.connection_id)
+            dropped = self._drop(document_id, participant.connection_id)
+            if dropped is not None and dropped.process_id == self.process_id:
+                self._taken_out(document_id, dropped)
         elif op in ("join", "media"):
             self.calls.setdefault(document_id, {})[participant.connection_id] = participant
+
+    def _taken_out(self, document_id: uuid.UUID, participant: Participant) -> None:
+        """One of this process's participants was taken out of the call by another process (its
+        page rejoined there): its entry's flags go, and the connection hears it."""
+        connection_id = participant.connection_id
+        task = asyncio.create_task(self.store.update(document_id, connection_id, {"call": None}))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        own = self.manager.connections.get(connection_id)
+        if own is not None and not own.closed:
+            own.send(
+                encode(
+                    {
+                        "type": "call_left",
+                        "document_id": str(document_id),
+                        "connection_id": str(connection_id),
+                        "user_id": str(participant.user_id),
+                        "reason": "replaced",
+                    }
+                )
+            )
 
     def _on_signal(self, message: bytes) -> None:
         """A signal from another process: document id and target (16 bytes each), the frame."""

@@ -102,6 +102,14 @@ class PresenceStore(Protocol):
         """Drop an entry; returns it, or None when it was not there."""
         ...
 
+    async def join_call(
+        self, document_id: uuid.UUID, connection_id: uuid.UUID, media: dict[str, bool], limit: int
+    ) -> bool:
+        """Put an entry in its document's call (its `call` flags) when fewer than `limit` others
+        are in it, in one step for every process sharing the store; an entry already in the
+        call only changes its flags. False when the call is full (or the entry is gone)."""
+        ...
+
     async def list_document(self, document_id: uuid.UUID) -> list[PresenceEntry]:
         """The entries of one document, oldest first."""
         ...
@@ -149,6 +157,20 @@ class MemoryPresenceStore:
         if not room:
             del self._documents[document_id]
         return entry
+
+    async def join_call(
+        self, document_id: uuid.UUID, connection_id: uuid.UUID, media: dict[str, bool], limit: int
+    ) -> bool:
+        room = self._documents.get(document_id, {})
+        entry = room.get(connection_id)
+        if entry is None:
+            return False
+        if entry.call is None:
+            others = sum(1 for e in room.values() if e.call is not None)
+            if others >= limit:
+                return False
+        entry.call = media
+        return True
 
     async def list_document(self, document_id: uuid.UUID) -> list[PresenceEntry]:
         # Copies: callers read a snapshot, not live state that a later move mutates.

@@ -65,6 +65,41 @@ end
 return out
 """
 
+# KEYS[1]: the document index. ARGV[1]: entry key prefix, ARGV[2]: liveness key prefix,
+# ARGV[3]: the joining connection, ARGV[4]: its entry as it is to be (in the call), ARGV[5]: the
+# most others a call holds. Counts the call's entries of live processes and writes the joining
+# entry only if there is room (or it was in the call already): 1, else 0 (full), -1 (no entry).
+_JOIN_CALL = """
+local key = ARGV[1] .. ARGV[3]
+local mine = redis.call('GET', key)
+if not mine then
+  return -1
+end
+if type(cjson.decode(mine)['call']) ~= 'table' then
+  local count, alive = 0, {}
+  for _, conn in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+    if conn ~= ARGV[3] then
+      local value = redis.call('GET', ARGV[1] .. conn)
+      if value then
+        local entry = cjson.decode(value)
+        local pid = entry['process_id']
+        if alive[pid] == nil then
+          alive[pid] = redis.call('EXISTS', ARGV[2] .. pid) == 1
+        end
+        if alive[pid] and type(entry['call']) == 'table' then
+          count = count + 1
+        end
+      end
+    end
+  end
+  if count >= tonumber(ARGV[5]) then
+    return 0
+  end
+end
+redis.call('SET', key, ARGV[4], 'KEEPTTL')
+return 1
+"""
+
 
 def _dumps(entry: PresenceEntry) -> bytes:
     return orjson.dumps(entry.to_record())
@@ -110,7 +145,10 @@ class RedisPresenceStore:
         self._own: dict[tuple[uuid.UUID, uuid.UUID], PresenceEntry] = {}
         # Own entries changed in memory since their last write to Redis.
         self._unwritten: set[EntryKey] = set()
+        # Own entries joining a call (written by the join's script, not by beats meanwhile).
+        self._joining: set[EntryKey] = set()
         self._list = redis.register_script(_LIST)
+        self._join_call = redis.register_script(_JOIN_CALL)
         self._tasks: list[asyncio.Task[None]] = []
         self._warned_at = 0.0
 
@@ -161,8 +199,9 @@ class RedisPresenceStore:
 
     async def beat(self) -> None:
         """Say this process is alive and (re)write its entries: heals a restarted Redis."""
-        entries = list(self._own.values())
-        self._unwritten.clear()
+        joining = self._joining
+        entries = [e for k, e in self._own.items() if k not in joining]
+        self._unwritten &= joining
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.set(self._alive + self.process_id, b"1", px=self.alive_ttl_ms)
             pipe.sadd(self._procs, self.process_id)
@@ -233,7 +272,7 @@ class RedisPresenceStore:
         An entry removed meanwhile stays removed: only existing keys are overwritten."""
         if not self._unwritten:
             return
-        keys, self._unwritten = self._unwritten, set()
+        keys, self._unwritten = self._unwritten - self._joining, self._unwritten & self._joining
         entries = {key: entry for key in keys if (entry := self._own.get(key)) is not None}
         if not entries:
             return
@@ -270,6 +309,45 @@ class RedisPresenceStore:
                 await self.redis.srem(self._proc + self._owner(entry), member)
         # Only the caller that actually removed it gets it back (a reaper race has one winner).
         return local if local is not None else stored
+
+    async def join_call(
+        self, document_id: uuid.UUID, connection_id: uuid.UUID, media: dict[str, bool], limit: int
+    ) -> bool:
+        """Counted and written in one script, so two processes cannot both take the last place;
+        the entries of dead processes do not count (and expire). Only this process's own
+        entries join (a connection joins on the process that holds it)."""
+        entry = self._own.get((document_id, connection_id))
+        if entry is None:
+            return False
+        key = (document_id, connection_id)
+        wanted = replace(entry, call=media)
+        self._joining.add(key)  # no write of the old flags while the script runs
+        try:
+            answer = await self._join_call(
+                keys=[f"{self._doc}{document_id}"],
+                args=[
+                    f"{self._entry}{document_id}:",
+                    self._alive,
+                    str(connection_id),
+                    _dumps(wanted),
+                    limit,
+                ],
+            )
+        except REDIS_ERRORS as exc:
+            # Redis away: this process's own count (checked by the caller) has to do.
+            self._warn("presence: redis unavailable; a call place is counted here only", exc)
+            answer = 1
+        finally:
+            self._joining.discard(key)
+        if int(answer) == 0:
+            return False
+        if int(answer) < 0:  # the entry is not in Redis yet: written by the next beat
+            self._unwritten.add(key)
+        current = self._own.get(key)
+        if current is None:
+            return False  # left meanwhile
+        current.call = media
+        return True
 
     async def list_document(self, document_id: uuid.UUID) -> list[PresenceEntry]:
         try:

@@ -48,6 +48,9 @@ class Peer {
       }
     }
     this.pc.onicecandidate = ({ candidate }) => { if (candidate) this.send({ type: 'candidate', candidate: candidate.toJSON() }) }
+    // A path that failed (a network change, checks starved on a busy machine) is searched again:
+    // new ICE credentials go out with the next offer, which onnegotiationneeded makes.
+    this.pc.oniceconnectionstatechange = () => { if (this.pc.iceConnectionState === 'failed') this.pc.restartIce() }
     this.pc.ontrack = ({ track, streams }) => {
       this.stream = streams[0] ?? this.stream ?? new MediaStream()
       if (!this.stream.getTracks().includes(track)) this.stream.addTrack(track)
@@ -100,6 +103,11 @@ export class CallSession {
   private media: Media = { ...OFF }
   private joined = false
   private joining = false
+  // In the call as far as this page is concerned (call_join sent, no leave since): a new
+  // presence socket joins again. `self` is the connection the call knew this page by.
+  private wanted = false
+  private self: string | null = null
+  private rejoin = false
   private error: string | null = null
   private iceServers: RTCIceServer[] = []
   private readonly stop: () => void
@@ -133,9 +141,16 @@ export class CallSession {
 
   private receive (event: ServerEvent): void {
     if (event.type === 'connected') {
-      // A new socket (the old one dropped): the server took the old connection out of the call.
+      // A new socket (the old one dropped): the server takes the old connection out of the call.
+      // Stay in it: once the new connection is back in the document, join again with the same
+      // media (the others connect to the new connection and everyone renegotiates).
       this.roster.clear()
-      if (this.joined) this.hangUp()
+      if (this.wanted) {
+        this.closePeers()
+        this.joined = false
+        this.joining = true
+        this.rejoin = true
+      }
       this.emit()
       return
     }
@@ -147,10 +162,15 @@ export class CallSession {
         for (const user of event.users as Array<Participant & { call: Media | null }>) {
           if (user.call) this.roster.set(user.connection_id, { ...user, media: user.call })
         }
+        if (this.rejoin) {
+          this.rejoin = false
+          this.presence.call({ type: 'call_join', media: this.media, ...(this.self ? { replaces: this.self } : {}) })
+        }
         break
       case 'call_state':
         this.joined = true
         this.joining = false
+        this.self = me
         this.error = null
         this.roster.clear()
         for (const participant of event.participants as Participant[]) {
@@ -181,6 +201,8 @@ export class CallSession {
       case 'error':
         if (!this.joining) return
         this.joining = false
+        this.wanted = false
+        this.rejoin = false
         this.error = event.code === 'call_full' ? 'The call is full.' : String(event.message ?? 'Could not join the call.')
         this.release()
         break
@@ -217,11 +239,12 @@ export class CallSession {
       .catch(() => null) ?? null
     this.camera = this.local?.getVideoTracks()[0] ?? null
     this.media = { audio: (this.local?.getAudioTracks().length ?? 0) > 0, video: this.camera !== null, screen: false }
+    this.wanted = true
     this.presence.call({ type: 'call_join', media: this.media })
   }
 
   leave (): void {
-    if (!this.joined) return
+    if (!this.wanted) return
     this.presence.call({ type: 'call_leave' })
     this.hangUp()
     this.emit()
@@ -230,9 +253,16 @@ export class CallSession {
   private hangUp (): void {
     this.joined = false
     this.joining = false
+    this.wanted = false
+    this.rejoin = false
+    this.self = null
+    this.closePeers()
+    this.release()
+  }
+
+  private closePeers (): void {
     this.peers.forEach((peer) => peer.close())
     this.peers.clear()
-    this.release()
   }
 
   private release (): void {
@@ -317,7 +347,7 @@ export class CallSession {
 
   destroy (): void {
     this.stop()
-    if (this.joined) this.leave()
+    this.leave()
     this.listeners.clear()
   }
 }

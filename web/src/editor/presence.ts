@@ -24,6 +24,9 @@ export function onTabSocket (listener: (socket: PresenceSocket | null) => void):
   listener(tabSocket)
   return () => { tabListeners.delete(listener) }
 }
+/** The server closes a `/ws` that stays silent for its presence timeout (45 s by default): a page
+ *  where nobody types (a call, a reader) says it is still there well within that. */
+const HEARTBEAT_MS = 15000
 
 export class PresenceSocket {
   private socket: WebSocket | null = null
@@ -37,6 +40,8 @@ export class PresenceSocket {
   private retry: ReturnType<typeof setTimeout> | undefined
   private attempts = 0
   private stopWaiting: (() => void) | null = null
+  private beat: ReturnType<typeof setInterval> | undefined
+  private lastSent = 0
 
   constructor (private readonly documentId: string | null) {
     this.open()
@@ -49,10 +54,19 @@ export class PresenceSocket {
     this.socket = socket
     socket.onopen = () => {
       this.attempts = 0
+      this.lastSent = Date.now()
       if (this.documentId) socket.send(JSON.stringify({ type: 'join_document', document_id: this.documentId }))
+      clearInterval(this.beat)
+      this.beat = setInterval(() => {
+        if (socket.readyState === WebSocket.OPEN && Date.now() - this.lastSent >= HEARTBEAT_MS) {
+          this.lastSent = Date.now()
+          socket.send(JSON.stringify({ type: 'heartbeat' }))
+        }
+      }, HEARTBEAT_MS / 3)
     }
     socket.onmessage = (event) => { this.receive(JSON.parse(event.data as string)) }
     socket.onclose = (event) => {
+      if (this.socket === socket) clearInterval(this.beat)
       this.peers.clear()
       this.emit()
       if (this.closed) return
@@ -107,7 +121,10 @@ export class PresenceSocket {
   }
 
   private send (message: Record<string, unknown>): void {
-    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify({ ...message, document_id: this.documentId }))
+    if (this.socket?.readyState === WebSocket.OPEN) {
+      this.lastSent = Date.now()
+      this.socket.send(JSON.stringify({ ...message, document_id: this.documentId }))
+    }
   }
 
   /** Called on every local keystroke; sends at most one `typing` a second. */
@@ -150,6 +167,7 @@ export class PresenceSocket {
     this.closed = true
     this.stopWaiting?.()
     clearTimeout(this.retry)
+    clearInterval(this.beat)
     this.socket?.close()
   }
 }
