@@ -7,8 +7,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from pycrdt import Transaction, XmlElement, XmlFragment, XmlText, _pycrdt
+from pycrdt import XmlElement, XmlFragment, XmlText
 
+from cowrite.richtext.native import (
+    Native,
+    NativeElement,
+    NativeFragment,
+    NativeText,
+    NativeTransaction,
+    native,
+    reading,
+    tag,
+)
 from cowrite.richtext.schema import MARK_RANK, MARKS, NODES, Json, empty_document, with_defaults
 
 Parent = XmlFragment | XmlElement
@@ -58,23 +68,10 @@ def _read_marks(attrs: dict[str, Any]) -> list[Json]:
     return marks
 
 
-# Reading walks pycrdt's native nodes inside one transaction: its Python wrappers cost several
-# times the walk itself on a document of a few thousand nodes.
-_Native = _pycrdt.XmlFragment | _pycrdt.XmlElement | _pycrdt.XmlText
+# Reading walks pycrdt's native nodes inside one transaction (see `native`).
 
 
-def _native(txn: Transaction) -> _pycrdt.Transaction:
-    native = txn._txn
-    assert native is not None  # an open transaction
-    return native
-
-
-def _tag(element: _pycrdt.XmlElement) -> str:
-    tag: str | None = element.tag()  # type: ignore[attr-defined]  # missing from pycrdt's stub
-    return tag or ""
-
-
-def _text_nodes(text: _pycrdt.XmlText, txn: _pycrdt.Transaction) -> list[Json]:
+def _text_nodes(text: NativeText, txn: NativeTransaction) -> list[Json]:
     nodes: list[Json] = []
     for insert, attrs in text.diff(txn):
         if not isinstance(insert, str) or not insert:
@@ -87,19 +84,19 @@ def _text_nodes(text: _pycrdt.XmlText, txn: _pycrdt.Transaction) -> list[Json]:
     return nodes
 
 
-def _plain_text(item: _Native, txn: _pycrdt.Transaction) -> str:
-    if isinstance(item, _pycrdt.XmlText):
+def _plain_text(item: Native, txn: NativeTransaction) -> str:
+    if isinstance(item, NativeText):
         return "".join(insert for insert, _ in item.diff(txn) if isinstance(insert, str))
     return "".join(_plain_text(child, txn) for child in item.children(txn))
 
 
 def plain_text(item: XmlElement | XmlText | XmlFragment) -> str:
     """All the text under an element, without formatting."""
-    with item.doc.transaction() as txn:
-        return _plain_text(item.integrated, _native(txn))
+    with reading(item.doc) as txn:
+        return _plain_text(native(item), txn)
 
 
-def _degraded(element: _pycrdt.XmlElement, inline: bool, txn: _pycrdt.Transaction) -> list[Json]:
+def _degraded(element: NativeElement, inline: bool, txn: NativeTransaction) -> list[Json]:
     """An element the schema does not know keeps its text."""
     text = _plain_text(element, txn)
     if not text:
@@ -109,23 +106,23 @@ def _degraded(element: _pycrdt.XmlElement, inline: bool, txn: _pycrdt.Transactio
 
 
 def _children(
-    parent: _pycrdt.XmlFragment | _pycrdt.XmlElement, inline: bool, txn: _pycrdt.Transaction
+    parent: NativeFragment | NativeElement, inline: bool, txn: NativeTransaction
 ) -> list[Json]:
     nodes: list[Json] = []
     for child in parent.children(txn):
-        if isinstance(child, _pycrdt.XmlText):
+        if isinstance(child, NativeText):
             texts = _text_nodes(child, txn)
             if texts and not inline:
                 nodes.append({"type": "paragraph", "content": texts})
             else:
                 nodes.extend(texts)
-        elif isinstance(child, _pycrdt.XmlElement):
+        elif isinstance(child, NativeElement):
             nodes.extend(_element(child, inline, txn))
     return nodes
 
 
-def _element(element: _pycrdt.XmlElement, inline: bool, txn: _pycrdt.Transaction) -> list[Json]:
-    name = _tag(element)
+def _element(element: NativeElement, inline: bool, txn: NativeTransaction) -> list[Json]:
+    name = tag(element)
     spec = NODES.get(name)
     if spec is None or name in ("doc", "text") or spec.inline != inline:
         return _degraded(element, inline, txn)
@@ -142,8 +139,10 @@ def _element(element: _pycrdt.XmlElement, inline: bool, txn: _pycrdt.Transaction
 
 def to_json(fragment: XmlFragment) -> Json:
     """The fragment as ProseMirror JSON (what `editor.getJSON()` reports for it)."""
-    with fragment.doc.transaction() as txn:
-        content = _children(fragment.integrated, False, _native(txn))
+    with reading(fragment.doc) as txn:
+        root = native(fragment)
+        assert isinstance(root, NativeFragment)
+        content = _children(root, False, txn)
     if not content:
         return empty_document()
     return {"type": "doc", "content": content}
@@ -151,12 +150,13 @@ def to_json(fragment: XmlFragment) -> Json:
 
 def block_json(element: XmlElement | XmlText) -> list[Json]:
     """One top-level child of the fragment as ProseMirror nodes (usually one)."""
-    with element.doc.transaction() as txn:
-        native = element.integrated
-        if isinstance(native, _pycrdt.XmlText):
-            texts = _text_nodes(native, _native(txn))
+    with reading(element.doc) as txn:
+        node = native(element)
+        if isinstance(node, NativeText):
+            texts = _text_nodes(node, txn)
             return [{"type": "paragraph", "content": texts}] if texts else []
-        return _element(native, False, _native(txn))
+        assert isinstance(node, NativeElement)
+        return _element(node, False, txn)
 
 
 def _mark_attrs(marks: list[Json]) -> dict[str, Any]:
