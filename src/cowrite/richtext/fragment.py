@@ -73,14 +73,15 @@ def _read_marks(attrs: dict[str, Any]) -> list[Json]:
 
 def _text_nodes(text: NativeText, txn: NativeTransaction) -> list[Json]:
     nodes: list[Json] = []
+    append = nodes.append
     for insert, attrs in text.diff(txn):
-        if not isinstance(insert, str) or not insert:
+        if type(insert) is not str or not insert:
             continue  # embeds have no place in the schema
-        node: Json = {"type": "text", "text": insert}
-        marks = _marks(attrs)
+        marks = _marks(attrs) if attrs else None
         if marks:
-            node["marks"] = marks
-        nodes.append(node)
+            append({"type": "text", "text": insert, "marks": marks})
+        else:
+            append({"type": "text", "text": insert})
     return nodes
 
 
@@ -96,13 +97,13 @@ def plain_text(item: XmlElement | XmlText | XmlFragment) -> str:
         return _plain_text(native(item), txn)
 
 
-def _degraded(element: NativeElement, inline: bool, txn: NativeTransaction) -> list[Json]:
+def _degraded(element: NativeElement, inline: bool, txn: NativeTransaction) -> Json | None:
     """An element the schema does not know keeps its text."""
     text = _plain_text(element, txn)
     if not text:
-        return []
+        return None
     node: Json = {"type": "text", "text": text}
-    return [node] if inline else [{"type": "paragraph", "content": [node]}]
+    return node if inline else {"type": "paragraph", "content": [node]}
 
 
 def _children(
@@ -117,11 +118,13 @@ def _children(
             else:
                 nodes.extend(texts)
         elif isinstance(child, NativeElement):
-            nodes.extend(_element(child, inline, txn))
+            node = _element(child, inline, txn)
+            if node is not None:
+                nodes.append(node)
     return nodes
 
 
-def _element(element: NativeElement, inline: bool, txn: NativeTransaction) -> list[Json]:
+def _element(element: NativeElement, inline: bool, txn: NativeTransaction) -> Json | None:
     name = tag(element)
     spec = NODES.get(name)
     if spec is None or name in ("doc", "text") or spec.inline != inline:
@@ -134,7 +137,7 @@ def _element(element: NativeElement, inline: bool, txn: NativeTransaction) -> li
         content = _children(element, spec.content in ("inline", "text"), txn)
         if content:
             node["content"] = content
-    return [node]
+    return node
 
 
 def to_json(fragment: XmlFragment) -> Json:
@@ -156,7 +159,8 @@ def block_json(element: XmlElement | XmlText) -> list[Json]:
             texts = _text_nodes(node, txn)
             return [{"type": "paragraph", "content": texts}] if texts else []
         assert isinstance(node, NativeElement)
-        return _element(node, False, txn)
+        block = _element(node, False, txn)
+        return [] if block is None else [block]
 
 
 def _mark_attrs(marks: list[Json]) -> dict[str, Any]:
