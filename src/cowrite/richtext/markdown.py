@@ -101,12 +101,13 @@ def _inline(nodes: list[Json]) -> str:
         lead = trail = ""
         core = text
         if text[0] in " \t" or text[-1] in " \t":
-            core = text.strip(" \t")
-            if not core:
+            rest = text.lstrip(" \t")
+            if not rest:
                 pending += text
                 continue
-            lead = text[: len(text) - len(text.lstrip(" \t"))]
-            trail = text[len(text.rstrip(" \t")) :]
+            core = rest.rstrip(" \t")
+            lead = text[: len(text) - len(rest)]
+            trail = rest[len(core) :]
         if len(marks) > 1:
             marks = sorted(marks, key=_nesting)
         if marks or active:
