@@ -123,7 +123,11 @@ def _inline(nodes: list[Json]) -> str:
             active = marks  # never changed in place
         else:
             append(pending + lead)
-        if marks and any(mark["type"] == "code" for mark in marks):
+        if marks and (
+            marks[0]["type"] == "code"
+            if len(marks) == 1
+            else any(mark["type"] == "code" for mark in marks)
+        ):
             append(_code_span(core))
         elif kind == "image":
             append(core)
@@ -165,6 +169,8 @@ def _image(node: Json) -> str:
 
 
 def _indent(text: str, first: str) -> str:
+    if "\n" not in text:
+        return (first + text).rstrip(" ")
     pad = " " * len(first)
     lines = text.split("\n")
     return "\n".join(
