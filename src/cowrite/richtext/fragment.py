@@ -19,7 +19,15 @@ from cowrite.richtext.native import (
     reading,
     tag,
 )
-from cowrite.richtext.schema import MARK_RANK, MARKS, NODES, Json, empty_document, with_defaults
+from cowrite.richtext.schema import (
+    MARK_RANK,
+    MARKS,
+    NODES,
+    Attr,
+    Json,
+    empty_document,
+    with_defaults,
+)
 
 Parent = XmlFragment | XmlElement
 
@@ -124,17 +132,32 @@ def _children(
     return nodes
 
 
+# What reading an element of the schema needs, by name, where it stands (in a block or inline):
+# its attributes, and whether its children are inline (None for a leaf). A name missing here
+# is read as its text.
+_Reading = tuple[dict[str, Attr], bool | None]
+_READING: dict[bool, dict[str, _Reading]] = {
+    inline: {
+        name: (spec.attrs, spec.content in ("inline", "text") if spec.content else None)
+        for name, spec in NODES.items()
+        if name not in ("doc", "text") and spec.inline == inline
+    }
+    for inline in (False, True)
+}
+
+
 def _element(element: NativeElement, inline: bool, txn: NativeTransaction) -> Json | None:
     name = tag(element)
-    spec = NODES.get(name)
-    if spec is None or name in ("doc", "text") or spec.inline != inline:
+    known = _READING[inline].get(name)
+    if known is None:
         return _degraded(element, inline, txn)
+    specs, inline_children = known
     node: Json = {"type": name}
-    if spec.attrs:
+    if specs:
         pairs: list[tuple[str, Any]] = element.attributes(txn)
-        node["attrs"] = with_defaults(spec.attrs, {key: _plain(value) for key, value in pairs})
-    if spec.content:
-        content = _children(element, spec.content in ("inline", "text"), txn)
+        node["attrs"] = with_defaults(specs, {key: _plain(value) for key, value in pairs})
+    if inline_children is not None:
+        content = _children(element, inline_children, txn)
         if content:
             node["content"] = content
     return node
