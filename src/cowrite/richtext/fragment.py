@@ -117,8 +117,11 @@ def _degraded(element: NativeElement, inline: bool, txn: NativeTransaction) -> J
 def _children(
     parent: NativeFragment | NativeElement, inline: bool, txn: NativeTransaction
 ) -> list[Json]:
+    children = parent.children(txn)
+    if inline and len(children) == 1 and isinstance(children[0], NativeText):
+        return _text_nodes(children[0], txn)  # most textblocks: one run of text
     nodes: list[Json] = []
-    for child in parent.children(txn):
+    for child in children:
         if isinstance(child, NativeText):
             texts = _text_nodes(child, txn)
             if texts and not inline:
