@@ -20,7 +20,10 @@ __all__ = ["_browser_available"]  # the fixture that fails or skips without a br
 SCENARIO_TIMEOUT = 180.0
 
 
-def run_rich(server: ServerProcess, tmp_path: Path, shots: Path | None) -> str:
+def run_rich(
+    server: ServerProcess, tmp_path: Path, shots: Path | None, script: str = "tests/e2e/rich.mjs"
+) -> str:
+    """Run a rich-text browser scenario against `server`; its output, once it passed."""
     env = {
         **os.environ,
         "COWRITE_BASE_URL": server.base_url,
@@ -30,7 +33,7 @@ def run_rich(server: ServerProcess, tmp_path: Path, shots: Path | None) -> str:
     if shots is not None:
         env["COWRITE_SCREENSHOTS"] = str(shots)
     done = subprocess.run(
-        ["node", "tests/e2e/rich.mjs"],
+        ["node", script],
         cwd=WEB,
         env=env,
         stdin=subprocess.DEVNULL,
@@ -39,7 +42,7 @@ def run_rich(server: ServerProcess, tmp_path: Path, shots: Path | None) -> str:
         timeout=SCENARIO_TIMEOUT,
     )
     output = done.stdout + done.stderr
-    assert done.returncode == 0, f"rich-text browser scenario failed:\n{output}\n{server.logs()}"
+    assert done.returncode == 0, f"{script} failed:\n{output}\n{server.logs()}"
     return output
 
 

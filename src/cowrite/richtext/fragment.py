@@ -7,9 +7,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from pycrdt import Transaction, XmlElement, XmlFragment, XmlText, _pycrdt
+from pycrdt import XmlElement, XmlFragment, XmlText
 
-from cowrite.richtext.schema import MARK_RANK, MARKS, NODES, Json, empty_document, with_defaults
+from cowrite.richtext.native import (
+    Native,
+    NativeElement,
+    NativeFragment,
+    NativeText,
+    NativeTransaction,
+    native,
+    reading,
+    tag,
+)
+from cowrite.richtext.schema import (
+    MARK_RANK,
+    MARKS,
+    NODES,
+    Attr,
+    Json,
+    empty_document,
+    with_defaults,
+)
 
 Parent = XmlFragment | XmlElement
 
@@ -58,92 +76,102 @@ def _read_marks(attrs: dict[str, Any]) -> list[Json]:
     return marks
 
 
-# Reading walks pycrdt's native nodes inside one transaction: its Python wrappers cost several
-# times the walk itself on a document of a few thousand nodes.
-_Native = _pycrdt.XmlFragment | _pycrdt.XmlElement | _pycrdt.XmlText
+# Reading walks pycrdt's native nodes inside one transaction (see `native`).
 
 
-def _native(txn: Transaction) -> _pycrdt.Transaction:
-    native = txn._txn
-    assert native is not None  # an open transaction
-    return native
-
-
-def _tag(element: _pycrdt.XmlElement) -> str:
-    tag: str | None = element.tag()  # type: ignore[attr-defined]  # missing from pycrdt's stub
-    return tag or ""
-
-
-def _text_nodes(text: _pycrdt.XmlText, txn: _pycrdt.Transaction) -> list[Json]:
+def _text_nodes(text: NativeText, txn: NativeTransaction) -> list[Json]:
     nodes: list[Json] = []
+    append = nodes.append
     for insert, attrs in text.diff(txn):
-        if not isinstance(insert, str) or not insert:
+        if type(insert) is not str or not insert:
             continue  # embeds have no place in the schema
-        node: Json = {"type": "text", "text": insert}
-        marks = _marks(attrs)
+        marks = _marks(attrs) if attrs else None
         if marks:
-            node["marks"] = marks
-        nodes.append(node)
+            append({"type": "text", "text": insert, "marks": marks})
+        else:
+            append({"type": "text", "text": insert})
     return nodes
 
 
-def _plain_text(item: _Native, txn: _pycrdt.Transaction) -> str:
-    if isinstance(item, _pycrdt.XmlText):
+def _plain_text(item: Native, txn: NativeTransaction) -> str:
+    if isinstance(item, NativeText):
         return "".join(insert for insert, _ in item.diff(txn) if isinstance(insert, str))
     return "".join(_plain_text(child, txn) for child in item.children(txn))
 
 
 def plain_text(item: XmlElement | XmlText | XmlFragment) -> str:
     """All the text under an element, without formatting."""
-    with item.doc.transaction() as txn:
-        return _plain_text(item.integrated, _native(txn))
+    with reading(item.doc) as txn:
+        return _plain_text(native(item), txn)
 
 
-def _degraded(element: _pycrdt.XmlElement, inline: bool, txn: _pycrdt.Transaction) -> list[Json]:
+def _degraded(element: NativeElement, inline: bool, txn: NativeTransaction) -> Json | None:
     """An element the schema does not know keeps its text."""
     text = _plain_text(element, txn)
     if not text:
-        return []
+        return None
     node: Json = {"type": "text", "text": text}
-    return [node] if inline else [{"type": "paragraph", "content": [node]}]
+    return node if inline else {"type": "paragraph", "content": [node]}
 
 
 def _children(
-    parent: _pycrdt.XmlFragment | _pycrdt.XmlElement, inline: bool, txn: _pycrdt.Transaction
+    parent: NativeFragment | NativeElement, inline: bool, txn: NativeTransaction
 ) -> list[Json]:
+    children = parent.children(txn)
+    if inline and len(children) == 1 and isinstance(children[0], NativeText):
+        return _text_nodes(children[0], txn)  # most textblocks: one run of text
     nodes: list[Json] = []
-    for child in parent.children(txn):
-        if isinstance(child, _pycrdt.XmlText):
+    for child in children:
+        if isinstance(child, NativeText):
             texts = _text_nodes(child, txn)
             if texts and not inline:
                 nodes.append({"type": "paragraph", "content": texts})
             else:
                 nodes.extend(texts)
-        elif isinstance(child, _pycrdt.XmlElement):
-            nodes.extend(_element(child, inline, txn))
+        elif isinstance(child, NativeElement):
+            node = _element(child, inline, txn)
+            if node is not None:
+                nodes.append(node)
     return nodes
 
 
-def _element(element: _pycrdt.XmlElement, inline: bool, txn: _pycrdt.Transaction) -> list[Json]:
-    name = _tag(element)
-    spec = NODES.get(name)
-    if spec is None or name in ("doc", "text") or spec.inline != inline:
+# What reading an element of the schema needs, by name, where it stands (in a block or inline):
+# its attributes, and whether its children are inline (None for a leaf). A name missing here
+# is read as its text.
+_Reading = tuple[dict[str, Attr], bool | None]
+_READING: dict[bool, dict[str, _Reading]] = {
+    inline: {
+        name: (spec.attrs, spec.content in ("inline", "text") if spec.content else None)
+        for name, spec in NODES.items()
+        if name not in ("doc", "text") and spec.inline == inline
+    }
+    for inline in (False, True)
+}
+
+
+def _element(element: NativeElement, inline: bool, txn: NativeTransaction) -> Json | None:
+    name = tag(element)
+    known = _READING[inline].get(name)
+    if known is None:
         return _degraded(element, inline, txn)
+    specs, inline_children = known
     node: Json = {"type": name}
-    if spec.attrs:
+    if specs:
         pairs: list[tuple[str, Any]] = element.attributes(txn)
-        node["attrs"] = with_defaults(spec.attrs, {key: _plain(value) for key, value in pairs})
-    if spec.content:
-        content = _children(element, spec.content in ("inline", "text"), txn)
+        node["attrs"] = with_defaults(specs, {key: _plain(value) for key, value in pairs})
+    if inline_children is not None:
+        content = _children(element, inline_children, txn)
         if content:
             node["content"] = content
-    return [node]
+    return node
 
 
 def to_json(fragment: XmlFragment) -> Json:
     """The fragment as ProseMirror JSON (what `editor.getJSON()` reports for it)."""
-    with fragment.doc.transaction() as txn:
-        content = _children(fragment.integrated, False, _native(txn))
+    with reading(fragment.doc) as txn:
+        root = native(fragment)
+        assert isinstance(root, NativeFragment)
+        content = _children(root, False, txn)
     if not content:
         return empty_document()
     return {"type": "doc", "content": content}
@@ -151,12 +179,14 @@ def to_json(fragment: XmlFragment) -> Json:
 
 def block_json(element: XmlElement | XmlText) -> list[Json]:
     """One top-level child of the fragment as ProseMirror nodes (usually one)."""
-    with element.doc.transaction() as txn:
-        native = element.integrated
-        if isinstance(native, _pycrdt.XmlText):
-            texts = _text_nodes(native, _native(txn))
+    with reading(element.doc) as txn:
+        node = native(element)
+        if isinstance(node, NativeText):
+            texts = _text_nodes(node, txn)
             return [{"type": "paragraph", "content": texts}] if texts else []
-        return _element(native, False, _native(txn))
+        assert isinstance(node, NativeElement)
+        block = _element(node, False, txn)
+        return [] if block is None else [block]
 
 
 def _mark_attrs(marks: list[Json]) -> dict[str, Any]:

@@ -49,68 +49,96 @@ def _title(title: object) -> str:
     return ' "' + title.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _open(mark: Json) -> str:
-    return "[" if mark["type"] == "link" else _OPEN.get(mark["type"], "")
+_LINK_CLOSE: dict[tuple[str, object], str] = {}  # by (href, title): documents repeat links
+_LINK_CLOSE_MAX = 4096
 
 
 def _close(mark: Json) -> str:
-    if mark["type"] == "link":
-        attrs = mark.get("attrs") or {}
-        return f"]({_destination(attrs.get('href') or '')}{_title(attrs.get('title'))})"
-    return _CLOSE.get(mark["type"], "")
+    if mark["type"] != "link":
+        return _CLOSE.get(mark["type"], "")
+    attrs = mark.get("attrs") or {}
+    title = attrs.get("title")
+    key = (attrs.get("href") or "", title if isinstance(title, str) else None)
+    closing = _LINK_CLOSE.get(key)
+    if closing is None:
+        if len(_LINK_CLOSE) >= _LINK_CLOSE_MAX:
+            _LINK_CLOSE.clear()
+        closing = _LINK_CLOSE[key] = f"]({_destination(key[0])}{_title(key[1])})"
+    return closing
+
+
+def _nesting(mark: Json) -> int:
+    return _NESTING.get(mark["type"], 9)
 
 
 def _inline(nodes: list[Json]) -> str:
     out: list[str] = []
+    append = out.append
+    search_special = _SPECIAL.search
     active: list[Json] = []
     pending = ""  # trailing whitespace held until the marks around it are closed
     for node in nodes:
         kind = node.get("type")
-        if kind == "hardBreak":
+        marks: list[Json] = []
+        if kind == "text":
+            text = node.get("text", "")
+            if not isinstance(text, str):
+                text = str(text)
+            marks = node.get("marks") or marks
+        elif kind == "hardBreak":
             for mark in reversed(active):
-                out.append(_close(mark))
+                append(_close(mark))
             active = []
-            out.append(pending + "\\\n")
+            append(pending + "\\\n")
             pending = ""
             continue
-        if kind == "image":
+        elif kind == "image":
             text = _image(node)
-        elif kind == "text":
-            text = str(node.get("text", ""))
         else:
             text = _plain(node)
         if not text:
             continue
-        core = text.strip(" \t")
-        if not core:
-            pending += text
-            continue
         lead = trail = ""
-        if len(core) != len(text):
-            lead = text[: len(text) - len(text.lstrip(" \t"))]
-            trail = text[len(text.rstrip(" \t")) :]
-        marks = [] if kind != "text" else node.get("marks") or []
+        core = text
+        if text[0] in " \t" or text[-1] in " \t":
+            rest = text.lstrip(" \t")
+            if not rest:
+                pending += text
+                continue
+            core = rest.rstrip(" \t")
+            lead = text[: len(text) - len(rest)]
+            trail = rest[len(core) :]
         if len(marks) > 1:
-            marks = sorted(marks, key=lambda mark: _NESTING.get(mark["type"], 9))
-        keep = 0
-        while keep < len(active) and keep < len(marks) and active[keep] == marks[keep]:
-            keep += 1
-        for mark in reversed(active[keep:]):
-            out.append(_close(mark))
-        out.append(pending + lead)
-        for mark in marks[keep:]:
-            out.append(_open(mark))
-        active = list(marks)
-        if any(mark["type"] == "code" for mark in marks):
-            out.append(_code_span(core))
-        elif kind == "image":
-            out.append(core)
+            marks = sorted(marks, key=_nesting)
+        if marks or active:
+            keep = 0
+            while keep < len(active) and keep < len(marks) and active[keep] == marks[keep]:
+                keep += 1
+            for mark in reversed(active[keep:]):
+                append(_close(mark))
+            append(pending + lead)
+            for mark in marks[keep:]:
+                kind_of_mark = mark["type"]
+                append("[" if kind_of_mark == "link" else _OPEN.get(kind_of_mark, ""))
+            active = marks  # never changed in place
         else:
-            out.append(_escape(core))
+            append(pending + lead)
+        if marks and (
+            marks[0]["type"] == "code"
+            if len(marks) == 1
+            else any(mark["type"] == "code" for mark in marks)
+        ):
+            append(_code_span(core))
+        elif kind == "image":
+            append(core)
+        elif search_special(core) is not None or "&" in core:
+            append(_escape(core))
+        else:
+            append(core)
         pending = trail
     for mark in reversed(active):
-        out.append(_close(mark))
-    out.append(pending)
+        append(_close(mark))
+    append(pending)
     return "".join(out)
 
 
@@ -122,7 +150,10 @@ def _line(line: str) -> str:
 
 
 def _textblock(nodes: list[Json]) -> str:
-    return "\n".join(_line(line) for line in _inline(nodes).split("\n"))
+    text = _inline(nodes)
+    if "\n" not in text:
+        return _line(text)
+    return "\n".join(_line(line) for line in text.split("\n"))
 
 
 def _plain(node: Json) -> str:
@@ -138,6 +169,8 @@ def _image(node: Json) -> str:
 
 
 def _indent(text: str, first: str) -> str:
+    if "\n" not in text:
+        return (first + text).rstrip(" ")
     pad = " " * len(first)
     lines = text.split("\n")
     return "\n".join(

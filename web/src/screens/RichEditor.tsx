@@ -1,19 +1,17 @@
-// The editor page of a rich-text document: title, a formatting toolbar, the Tiptap editor over
-// the shared fragment with remote carets, the people present, the connection state, and the
-// history and comments panels (threads anchored in the text, highlighted in the editor). Its own
-// chunk: only rich documents load Tiptap and ProseMirror.
+// The editor page of a rich-text document: the head both editors share (title, connection,
+// people, call, comments, history, sharing and access), a formatting toolbar, and the Tiptap
+// editor over the shared fragment with remote carets (comment threads anchored in the text,
+// highlighted in the editor). Its own chunk: only rich documents load Tiptap and ProseMirror.
 import { useEffect, useRef, useState } from 'preact/hooks'
 import type { EditorProps } from '../App'
-import { api } from '../api/client'
-import { atLeast, type DocumentFull, type Member, type Role, type Thread } from '../api/types'
+import { atLeast, type Thread } from '../api/types'
 import { Link } from '../components/Link'
-import { messageOf } from '../components/errors'
+import { useCall } from '../editor/CallBar'
 import { type CollabState, CollabSession } from '../editor/collab'
-import { CommentsPanel, type Draft } from '../editor/Comments'
+import type { Draft } from '../editor/Comments'
 import { useComments } from '../editor/comments'
-import { ConnectionBadge, closedText } from '../editor/Connection'
-import { History } from '../editor/History'
-import { mergePeople, People, type Person } from '../editor/People'
+import { EditorHead, EditorPanels, type Panel, useEditorDocument } from '../editor/EditorHead'
+import type { Person } from '../editor/People'
 import { PresenceSocket } from '../editor/presence'
 import { type CaretUser, createRichEditor, type RichEditor as Rich } from '../editor/tiptap'
 import { useSearch } from '../router'
@@ -80,52 +78,28 @@ function Toolbar (props: { editor: Rich | null, disabled: boolean }) {
 
 export function RichEditor (props: EditorProps) {
   const { documentId, shell } = props
-  const [doc, setDoc] = useState<DocumentFull | null>(null)
-  const [role, setRole] = useState<Role | undefined>()
-  const [title, setTitle] = useState('')
-  const [error, setError] = useState<string | null>(null)
+  const loaded = useEditorDocument(documentId, shell)
+  const { doc, role, error, setError } = loaded
   const [state, setState] = useState<CollabState | null>(null)
   const [people, setPeople] = useState<Person[]>([])
-  const [panel, setPanel] = useState<'history' | 'comments' | null>(null)
+  const [panel, setPanel] = useState<Panel | null>(null)
   const [draft, setDraft] = useState<Draft | null>(null)
-  const [members, setMembers] = useState<Member[]>([])
+  const [sharing, setSharing] = useState(false)
   const [live, setLive] = useState<{ collab: CollabSession, presence: PresenceSocket } | null>(null)
   const [editor, setEditor] = useState<Rich | null>(null)
   const [, redraw] = useState(0)
   const host = useRef<HTMLDivElement>(null)
   const canWrite = atLeast(role, 'editor')
-  const canComment = atLeast(role, 'commenter')
   const comments = useComments(documentId, live?.collab.doc ?? null, live?.presence ?? null, editor)
   const search = useSearch()
-
-  useEffect(() => {
-    void (async () => {
-      try {
-        const loaded = await api.document(documentId)
-        setDoc(loaded)
-        setTitle(loaded.title)
-        const known = shell.workspaces.find((w) => w.id === loaded.workspace_id)
-        setRole(known ? known.role : (await api.workspace(loaded.workspace_id)).role)
-        setMembers(await api.members(loaded.workspace_id).catch(() => []))
-      } catch (problem) { setError(messageOf(problem)) }
-    })()
-  }, [documentId])
+  const call = useCall(documentId, live?.presence ?? null)
 
   // As for Markdown: the live session starts at once, read-only until the role is known.
-  const workspaceId = useRef<string | null>(null)
-  workspaceId.current = doc?.workspace_id ?? null
   useEffect(() => {
     if (!host.current) return
     const collab = new CollabSession(documentId, shell.user)
     const presence = new PresenceSocket(documentId)
-    let peers: Parameters<typeof mergePeople>[1] = []
-    const refreshPeople = (): void => setPeople(mergePeople(collab.provider.awareness, peers, shell.user.id))
-    const unsubscribes = [
-      collab.subscribe(setState),
-      presence.subscribe((list) => { peers = list; refreshPeople() }),
-      presence.onRole((changedIn, next) => { if (changedIn === workspaceId.current) setRole(next) })
-    ]
-    collab.provider.awareness.on('change', refreshPeople)
+    const unsubscribes = [collab.subscribe(setState), loaded.follow(collab, presence, setPeople)]
     const user = collab.provider.awareness.getLocalState()?.user as CaretUser
     const created = createRichEditor(host.current, collab.doc, collab.provider.awareness, user, true, {
       onLocalEdit: () => presence.typed(),
@@ -137,7 +111,6 @@ export function RichEditor (props: EditorProps) {
     setLive({ collab, presence })
     return () => {
       unsubscribes.forEach((unsubscribe) => unsubscribe())
-      collab.provider.awareness.off('change', refreshPeople)
       created.destroy()
       setEditor(null)
       setLive(null)
@@ -173,45 +146,21 @@ export function RichEditor (props: EditorProps) {
     setPanel('comments')
   }
 
-  const saveTitle = async (): Promise<void> => {
-    if (!doc || title.trim() === doc.title || !title.trim()) return
-    try { setDoc(await api.updateDocument(documentId, { title: title.trim() })) } catch (problem) { setError(messageOf(problem)) }
-  }
-
   if (error && !doc) return <main class="page"><p class="error" role="alert">{error}</p><Link href="/">Back to your documents</Link></main>
-  const closed = closedText(state)
 
   return (
     <div class={panel ? 'editor-page with-panel' : 'editor-page'}>
       <main class="editor-main" aria-busy={role === undefined}>
-        <div class="editor-head">
-          {doc && <Link href={`/w/${doc.workspace_id}`} class="back">← Documents</Link>}
-          <label class="visually-hidden" for="doc-title">Title</label>
-          <input id="doc-title" class="doc-title" value={title} readOnly={!canWrite}
-            onInput={(e) => setTitle(e.currentTarget.value)} onBlur={() => { void saveTitle() }}
-            onKeyDown={(e) => { if (e.key === 'Enter') (e.currentTarget as HTMLInputElement).blur() }} />
-          {state && <ConnectionBadge state={state} />}
-          {!canWrite && role && <span class="badge readonly" data-testid="read-only">Read only</span>}
-        </div>
-        <div class="editor-tools">
-          <People people={people} />
-          <div class="spacer" />
-          {canComment && <button type="button" onMouseDown={(e) => e.preventDefault()} onClick={startComment}>Comment</button>}
-          <button type="button" aria-pressed={panel === 'comments'} onClick={() => setPanel(panel === 'comments' ? null : 'comments')}>Comments</button>
-          <button type="button" aria-pressed={panel === 'history'} onClick={() => setPanel(panel === 'history' ? null : 'history')}>History</button>
-        </div>
-        {canWrite && <Toolbar editor={editor} disabled={!canWrite} />}
-        {closed && <p class="error" role="alert">{closed}</p>}
-        {error && doc && <p class="error" role="alert">{error}</p>}
+        <EditorHead loaded={loaded} state={state} people={people} call={call} panel={panel} onPanel={setPanel}
+          onShare={() => setSharing(true)} onComment={startComment}>
+          {canWrite && <Toolbar editor={editor} disabled={!canWrite} />}
+        </EditorHead>
         <div class="panes">
           <div class="pane editor-pane rich" ref={host} data-testid="editor" data-format="rich" />
         </div>
       </main>
-      {panel === 'history' && <History documentId={documentId} canWrite={canWrite} onClose={() => setPanel(null)} />}
-      {panel === 'comments' && (
-        <CommentsPanel documentId={documentId} comments={comments} me={shell.user} role={role} members={members}
-          draft={draft} onDraftDone={() => setDraft(null)} onJump={jump} onClose={() => setPanel(null)} />
-      )}
+      <EditorPanels documentId={documentId} shell={shell} loaded={loaded} panel={panel} onPanel={setPanel}
+        sharing={sharing} onSharing={setSharing} comments={comments} draft={draft} onDraftDone={() => setDraft(null)} onJump={jump} />
     </div>
   )
 }

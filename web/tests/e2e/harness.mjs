@@ -8,11 +8,13 @@ export const CHROMIUM = process.env.COWRITE_CHROMIUM ?? '/usr/bin/chromium'
 export const PASSWORD = 'correct horse battery staple'
 export const WAIT = 15000
 
-export function launch () {
+/** Chromium, headless; with `media`, a fake camera and microphone that need no prompt. */
+export function launch ({ media = false } = {}) {
+  const fakeMedia = ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', '--autoplay-policy=no-user-gesture-required']
   return chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync']
+      '--disable-background-networking', '--disable-component-update', '--disable-sync', ...(media ? fakeMedia : [])]
   })
 }
 
