@@ -1,5 +1,5 @@
 """SQL for full-text search: FTS5 on SQLite, tsvector + GIN on PostgreSQL (both kept by the
-database, see migration 0003)."""
+database, see migration 0003). The engines find and rank; snippets are cut in `snippets`."""
 
 from __future__ import annotations
 
@@ -75,14 +75,18 @@ _SQLITE_EXACT = """
 
 # PostgreSQL: the GIN index answers the loose query without rechecking rows; the exact query
 # (phrases, weights, exclusions), when it differs, and ts_rank then read only the candidates'
-# vectors (kept in the row, see migration 0015). The candidates are materialized so the planner
-# cannot run the exact query over the whole table.
+# vectors. The scope is one opaque condition (`IS TRUE`) so that no B-tree index competes with
+# the text index: walking a workspace's documents and testing each one's vector costs time in
+# proportion to the documents passed over, which the planner cannot foresee (the query's words
+# are not known when it plans). The candidates are materialized so the planner cannot run the
+# exact query over the whole table.
 _POSTGRES = """
 WITH q AS (
     SELECT to_tsquery('simple', :query) AS query, to_tsquery('simple', :loose) AS loose
 ),
 candidates AS MATERIALIZED (
-    SELECT d.id, d.search_vector FROM q, documents d {scope} AND d.search_vector @@ q.loose
+    SELECT d.id, d.search_vector FROM q, documents d
+    WHERE d.search_vector @@ q.loose AND (d.deleted_at IS NULL AND {visible} {filters}) IS TRUE
     LIMIT :candidates
 ),
 top AS (
@@ -98,17 +102,10 @@ ORDER BY top.score DESC, d.id
 """
 
 
-def _filters(dialect: str, workspace_id: uuid.UUID | None, tag: str | None) -> str:
+def _filters(workspace_id: uuid.UUID | None, tag: str | None) -> str:
     sql = ""
     if workspace_id is not None:
-        # On PostgreSQL, a comparison no index answers: the planner must come in through the
-        # text index (GIN), not walk the workspace's documents testing each vector.
-        column = (
-            "(d.workspace_id = :workspace_id) IS TRUE"
-            if dialect == "postgresql"
-            else ("d.workspace_id = :workspace_id")
-        )
-        sql += f" AND {column}"
+        sql += " AND d.workspace_id = :workspace_id"
     if tag is not None:
         sql += (
             " AND EXISTS (SELECT 1 FROM document_tags t"
@@ -131,7 +128,7 @@ async def search(
 ) -> list[Hit]:
     """The best `limit` matches; `workspace_role`: the caller's role in `workspace_id`."""
     visible = visible_sql(dialect, "d", workspace_role if workspace_id is not None else None)
-    scope = _SCOPE.format(visible=visible, filters=_filters(dialect, workspace_id, tag))
+    filters = _filters(workspace_id, tag)
     params: dict[str, object] = {
         "query": engine_query,
         "loose": loose_query,
@@ -148,8 +145,9 @@ async def search(
     exact = engine_query != loose_query
     if dialect == "postgresql":
         recheck = "WHERE c.search_vector @@ q.query" if exact else ""
-        sql = _POSTGRES.format(scope=scope, exact=recheck)
+        sql = _POSTGRES.format(visible=visible, filters=filters, exact=recheck)
     else:
+        scope = _SCOPE.format(visible=visible, filters=filters)
         sql = _SQLITE.format(scope=scope, exact=_SQLITE_EXACT if exact else "")
         params["title_weight"] = TITLE_WEIGHT
     # An admin's rule in their own workspace reads no `:user_id`.
