@@ -117,16 +117,20 @@ def like_postgres(target: Cowrite, queries: list[str], rounds: int) -> list[floa
     return times
 
 
-def search_latencies(target: Cowrite, queries: list[str], rounds: int) -> tuple[list[float], int]:
-    samples, hits = [], 0
+def search_latencies(
+    target: Cowrite, queries: list[str], rounds: int
+) -> tuple[dict[str, list[float]], dict[str, list[str]]]:
+    """Milliseconds per query form, and the titles each form found (best first)."""
+    samples: dict[str, list[float]] = {q: [] for q in queries}
+    titles: dict[str, list[str]] = {}
     for _ in range(rounds):
         for q in queries:
             params = urllib.parse.urlencode({"q": q, "workspace_id": target.workspace_id})
             start = time.perf_counter()
             found = target.api.call("GET", f"/api/v1/search?{params}")
-            samples.append((time.perf_counter() - start) * 1000)
-            hits += len(found["items"])
-    return samples, hits
+            samples[q].append((time.perf_counter() - start) * 1000)
+            titles[q] = [item["title"] for item in found["items"]]
+    return samples, titles
 
 
 def seed_directly(target: Cowrite, corpus: Path, count: int) -> dict[str, Any]:
@@ -166,10 +170,19 @@ def measure(ctx: Context, target: Cowrite, queries: list[str], corpus: Path) -> 
         except Exception as exc:  # any driver or schema surprise: fall back to the API
             seeded = seed_over_rest(target, corpus, count, ctx.quick)
             seeded["direct_error"] = str(exc)[:200]
-        samples, hits = search_latencies(target, queries, rounds)
+        per_form, titles = search_latencies(target, queries, rounds)
         like = like_sqlite if target.backend == "sqlite" else like_postgres
         like_samples = like(target, queries, max(1, rounds // 4))
-    return {"seeded": seeded, "search_ms": samples, "hits": hits, "like_ms": like_samples}
+    return {
+        "seeded": seeded,
+        "search_ms": [ms for q in queries for ms in per_form[q]],
+        "hits": sum(len(titles[q]) for q in queries) * rounds,
+        "per_form": {
+            q: dict(zip(("p50", "p95"), percentiles(per_form[q]), strict=True)) for q in queries
+        },
+        "titles": titles,
+        "like_ms": like_samples,
+    }
 
 
 def run(ctx: Context) -> Outcome:
@@ -204,4 +217,16 @@ def run(ctx: Context) -> Outcome:
         row.values[target.name] = f"{p50:,.1f} / {p95:,.1f} ms ({result['hits']:,} hits)"
         l50, l95 = percentiles(result["like_ms"])
         row.values[BASELINE] = f"LIKE scan: {l50:,.1f} / {l95:,.1f} ms"
+    answers = [raw[name]["titles"] for name in ("cowrite-sqlite", "cowrite-pg") if name in raw]
+    if len(answers) == 2:
+        # The seeded titles are the same on both backends, so the answers can be compared.
+        same = sum(answers[0][q] == answers[1][q] for q in queries)
+        same_sets = sum(set(answers[0][q]) == set(answers[1][q]) for q in queries)
+        rows.append(
+            Row(
+                "8 search",
+                f"answers of the {len(queries)} query forms alike on both backends",
+                {"cowrite-pg": f"as SQLite's: {same} in order, {same_sets} as sets"},
+            )
+        )
     return Outcome(rows=rows, raw=raw)

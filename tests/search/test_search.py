@@ -307,3 +307,53 @@ async def test_a_frequent_query_ranks_a_bounded_set_of_its_matches(
     assert sorted(found) == sorted(phrase + scattered)
     exact = [item["document_id"] for item in await search(client, team.viewer, '"red kite"')]
     assert sorted(exact) == sorted(phrase)
+
+
+async def test_a_workspace_search_shows_restricted_documents_to_exactly_their_readers(
+    client: httpx.AsyncClient, team: Team
+) -> None:
+    """Named workspace: the caller's role there decides, by the one visibility rule."""
+    await create_document(client, team.owner, team.workspace_id, "Open", "puffin colony")
+    secret = await create_document(client, team.owner, team.workspace_id, "Secret", "puffin")
+    url = f"/api/v1/documents/{secret['id']}"
+    restricted = {"visibility": "restricted"}
+    assert (await client.patch(url, json=restricted, headers=team.owner.headers)).status_code == 200
+    listed = await client.post(
+        f"{url}/members",
+        json={"email": team.viewer.email, "role": "viewer"},
+        headers=team.owner.headers,
+    )
+    assert listed.status_code == 201
+    in_workspace = {"workspace_id": str(team.workspace_id)}
+
+    async def titles(who: Any) -> set[str]:
+        return {item["title"] for item in await search(client, who, "puffin", **in_workspace)}
+
+    for who in (team.owner, team.admin, team.viewer):
+        assert await titles(who) == {"Open", "Secret"}
+    for who in (team.editor, team.commenter):
+        assert await titles(who) == {"Open"}
+
+    # Trashed, it is gone for everyone; restored, it is back for its readers only.
+    assert (await client.delete(url, headers=team.owner.headers)).status_code == 204
+    assert await titles(team.admin) == {"Open"}
+    restored = await client.post(f"{url}/restore", headers=team.owner.headers)
+    assert restored.status_code == 200
+    assert await titles(team.admin) == {"Open", "Secret"}
+    assert await titles(team.editor) == {"Open"}
+
+
+async def test_snippets_are_cut_around_the_best_match_of_a_long_body(
+    client: httpx.AsyncClient, team: Team
+) -> None:
+    filler = " ".join(f"word{i}" for i in range(400))
+    body = f"{filler} the Osprey dives. {filler} osprey and heron fish together. {filler}"
+    await create_document(client, team.editor, team.workspace_id, "Birds", body)
+    [item] = await search(client, team.viewer, "heron osprey")
+    # The stretch holding both words wins over the earlier one holding one of them.
+    assert "<mark>osprey</mark> and <mark>heron</mark> fish together" in item["snippet"]
+    assert item["snippet"].startswith("… ") and item["snippet"].endswith(" …")
+    assert len(item["snippet"]) < 300
+    # A title-only match shows the start of the body.
+    [item] = await search(client, team.viewer, "birds")
+    assert item["snippet"].startswith("word0 word1") and "<mark>" not in item["snippet"]

@@ -103,11 +103,11 @@ def visible_to(
 
 
 @cache
-def visible_sql(dialect: str, alias: str) -> str:
+def visible_sql(dialect: str, alias: str, workspace_role: Role | None = None) -> str:
     """`visible_to` as SQL text over the documents aliased `alias`, reading `:user_id`; for the
-    statements written by hand (search)."""
+    statements written by hand (search). `workspace_role` as for `visible_to`."""
     documents = aliased(Document, name=alias)
-    clause = visible_to(bindparam("user_id"), documents=documents)
+    clause = visible_to(bindparam("user_id"), documents=documents, workspace_role=workspace_role)
     compiled_for = postgresql.dialect if dialect == "postgresql" else sqlite.dialect
     compiled = str(clause.compile(dialect=compiled_for(paramstyle="named")))
     # PostgreSQL's compiler casts the parameter (`:user_id::UUID`), which SQL text would not

@@ -18,6 +18,8 @@ from cowrite.workspaces.roles import Role
 class SearchScope:
     principal: Principal
     workspace_id: uuid.UUID | None
+    # The caller's role in that workspace (None when no workspace is named).
+    workspace_role: Role | None = None
 
 
 async def search_scope(
@@ -26,9 +28,10 @@ async def search_scope(
     workspace_id: Annotated[uuid.UUID | None, Query()] = None,
 ) -> SearchScope:
     """Every workspace of the caller, or the one named, which must be theirs (else 404)."""
-    if workspace_id is not None:
-        require_role(await role_in_workspace(session, principal.user_id, workspace_id), Role.VIEWER)
-    return SearchScope(principal=principal, workspace_id=workspace_id)
+    if workspace_id is None:
+        return SearchScope(principal=principal, workspace_id=None)
+    role = await role_in_workspace(session, principal.user_id, workspace_id)
+    return SearchScope(principal, workspace_id, require_role(role, Role.VIEWER))
 
 
 SearchAccess = Annotated[SearchScope, Depends(search_scope)]

@@ -38,6 +38,7 @@ async def search(
         scope.principal.user_id,
         q,
         workspace_id=scope.workspace_id,
+        workspace_role=scope.workspace_role,
         tag=tag,
         limit=limit,
     )

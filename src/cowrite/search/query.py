@@ -70,6 +70,11 @@ def parse(text: str) -> Query:
     return query
 
 
+def wanted_words(query: Query) -> set[str]:
+    """Every word the query looks for (not the excluded ones): what a snippet marks."""
+    return {word for terms in query.clauses for term in terms for word in term.words}
+
+
 def to_fts5(query: Query) -> str:
     """An FTS5 MATCH expression; every word is a quoted string of letters and digits."""
 

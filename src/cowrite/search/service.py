@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,15 +10,8 @@ from cowrite.documents.schemas import normalize_tag
 from cowrite.search import query as search_query
 from cowrite.search import repository
 from cowrite.search.schemas import SearchHit, SearchOut
-
-
-def present_snippet(raw: str) -> str:
-    """Escape the document's text, then turn the engine's markers into <mark> tags."""
-    return (
-        html.escape(raw, quote=False)
-        .replace(repository.MARK_START, "<mark>")
-        .replace(repository.MARK_END, "</mark>")
-    )
+from cowrite.search.snippets import Snippets
+from cowrite.workspaces.roles import Role
 
 
 async def search(
@@ -30,8 +22,10 @@ async def search(
     workspace_id: uuid.UUID | None,
     tag: str | None,
     limit: int,
+    workspace_role: Role | None = None,
 ) -> SearchOut:
-    """Live documents of the caller's live workspaces that match, best first."""
+    """Live documents of the caller's live workspaces that match, best first. With
+    `workspace_id`, `workspace_role` (the caller's role there, when known) saves lookups."""
     parsed = search_query.parse(text)
     if parsed.empty:
         return SearchOut(items=[])
@@ -49,16 +43,18 @@ async def search(
         loose_query=loose_query,
         user_id=user_id,
         workspace_id=workspace_id,
+        workspace_role=workspace_role,
         tag=normalize_tag(tag) if tag is not None else None,
         limit=limit,
     )
+    snippets = Snippets(search_query.wanted_words(parsed))
     return SearchOut(
         items=[
             SearchHit(
                 document_id=hit.document_id,
                 workspace_id=hit.workspace_id,
                 title=hit.title,
-                snippet=present_snippet(hit.snippet),
+                snippet=snippets.cut(hit.body),
                 score=hit.score,
             )
             for hit in hits
