@@ -195,6 +195,9 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
         lifespan=lifespan,
         openapi_url="/openapi.json",
         docs_url="/docs",
+        # cowrite reports through its own request log and Prometheus metrics; FastAPI's
+        # OpenTelemetry layer would look up the global providers on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.add_middleware(RequestLogMiddleware, metrics=metrics)
     _install_error_handlers(app)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import aiosqlite
 from sqlalchemy import event, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -16,6 +20,83 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.util import await_
+
+# Set while the Yjs update log writes: its flushes go before other writers waiting their turn.
+_URGENT = ContextVar("cowrite_urgent_writes", default=False)
+# How long a writer waits for its turn before going to SQLite's own lock as it would without the
+# gate (the same bound as the busy timeout), so a writer can never wait on the gate for ever.
+GATE_TIMEOUT_SECONDS = 30.0
+
+
+# Set for a request's unit of work: its transactions are short (see _SqliteConnection).
+_REQUEST_WRITES = ContextVar("cowrite_request_writes", default=False)
+
+
+@contextmanager
+def request_writes() -> Iterator[None]:
+    """Transactions begun inside are a request's own: short, run on the loop while locked."""
+    token = _REQUEST_WRITES.set(True)
+    try:
+        yield
+    finally:
+        _REQUEST_WRITES.reset(token)
+
+
+@contextmanager
+def urgent_writes() -> Iterator[None]:
+    """Transactions begun inside go first among this process's SQLite writers."""
+    token = _URGENT.set(True)
+    try:
+        yield
+    finally:
+        _URGENT.reset(token)
+
+
+class WriteGate:
+    """The writers of one SQLite database in this process take turns here before BEGIN
+    IMMEDIATE, urgent ones first. Without it every waiting writer polls the file lock in SQLite's
+    busy handler, whose sleeps grow to 100 ms: under a burst of writes that is most of the time
+    spent and a long tail of waits. Other processes still meet at the file lock."""
+
+    def __init__(self) -> None:
+        self._held = False
+        self._urgent: deque[asyncio.Future[None]] = deque()
+        self._normal: deque[asyncio.Future[None]] = deque()
+
+    async def acquire(self, *, urgent: bool = False) -> bool:
+        """Wait for the turn; False when it did not come within the timeout."""
+        if not self._held and not self._urgent and not self._normal:
+            self._held = True
+            return True
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        queue = self._urgent if urgent else self._normal
+        queue.append(waiter)
+        try:
+            async with asyncio.timeout(GATE_TIMEOUT_SECONDS):
+                await waiter
+        except TimeoutError:
+            if waiter.done() and not waiter.cancelled():
+                return True  # handed the turn as the timeout struck
+            if waiter in queue:
+                queue.remove(waiter)
+            return False
+        except BaseException:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # handed the turn, then cancelled: pass it on
+            elif waiter in queue:
+                queue.remove(waiter)
+            raise
+        return True
+
+    def release(self) -> None:
+        """Hand the turn to the next writer (urgent ones first), or leave the gate open."""
+        for queue in (self._urgent, self._normal):
+            while queue:
+                waiter = queue.popleft()
+                if not waiter.done():
+                    waiter.set_result(None)
+                    return
+        self._held = False
 
 
 class _SqliteConnection(aiosqlite.Connection):
@@ -25,13 +106,25 @@ class _SqliteConnection(aiosqlite.Connection):
     ROLLBACK (they only let go of its read snapshot). Only while the connection's thread is
     idle: a call queued behind a statement that is still running there (one whose request was
     cancelled, say, and the close that follows it) waits its turn as before, so the sqlite3
-    connection is never used from two threads at once."""
+    connection is never used from two threads at once.
 
-    def __init__(self, connector: Callable[[], Any], *, reader: bool) -> None:
+    A request's writer that holds the write lock (its BEGIN IMMEDIATE went through) also runs its
+    statements on the loop's thread: none of them can wait for a lock any more, and every trip to
+    the connection's thread would otherwise keep the lock held through a turn of the whole event
+    loop, while every other writer waits. BEGIN, which waits for the lock, and COMMIT, which may
+    checkpoint the log to disk, still go to the connection's thread, and so do the statements of
+    background work (purges, imports, compaction), which may be long."""
+
+    def __init__(
+        self, connector: Callable[[], Any], *, reader: bool, gate: WriteGate | None = None
+    ) -> None:
         super().__init__(connector, 64)
         self._thread.daemon = True
         self._inline = _READER_INLINE if reader else _WRITER_INLINE
         self.reader = reader
+        self._gate = gate
+        self._in_gate = False  # this connection's transaction holds the gate
+        self._locked = False  # BEGIN IMMEDIATE went through: the write lock is this one's
         self._queued = 0  # calls handed to the connection's thread and not yet finished there
         self._queued_lock = threading.Lock()
 
@@ -40,12 +133,11 @@ class _SqliteConnection(aiosqlite.Connection):
             return self._queued == 0
 
     async def _execute(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        if (
-            self._connection is not None
-            and getattr(fn, "__name__", "") in self._inline
-            and self._idle()
-        ):
-            return fn(*args, **kwargs)
+        if self._connection is not None:
+            name = getattr(fn, "__name__", "")
+            inline = name in self._inline or (self._locked and name in _LOCKED_INLINE)
+            if inline and self._idle():
+                return fn(*args, **kwargs)
         if not self._running or self._connection is None:
             raise ValueError("Connection closed")
         with self._queued_lock:
@@ -63,16 +155,53 @@ class _SqliteConnection(aiosqlite.Connection):
     async def begin(self, statement: str) -> None:
         if self.reader and self._idle():
             self._conn.execute(statement).close()
-        else:
+            return
+        if self._gate is not None and not self._in_gate:
+            self._in_gate = await self._gate.acquire(urgent=_URGENT.get())
+        try:
             await self.execute(statement)
+        except BaseException:
+            self._leave_gate()
+            raise
+        self._locked = not self.reader and _REQUEST_WRITES.get()
+
+    def _leave_gate(self) -> None:
+        self._locked = False
+        if self._in_gate and self._gate is not None:
+            self._in_gate = False
+            self._gate.release()
+
+    async def commit(self) -> None:
+        try:
+            await super().commit()
+        finally:
+            self._leave_gate()
+
+    async def rollback(self) -> None:
+        try:
+            await super().rollback()
+        finally:
+            self._leave_gate()
+
+    async def close(self) -> None:
+        try:
+            await super().close()
+        finally:
+            self._leave_gate()
 
 
+# Sessions a process may hold at once before the pool opens short-lived extra connections (up
+# to as many again): about the number of requests in flight under a busy load.
+POOL_SIZE = 32
 _WRITER_INLINE = frozenset({"cursor", "close"})
 _READER_INLINE = _WRITER_INLINE | {"commit", "rollback"}
+# What a writer holding the write lock runs on the loop's thread as well.
+_LOCKED_INLINE = frozenset({"execute", "executemany", "fetchone", "fetchmany", "fetchall"})
 
 
 def _sqlite_creator(url: str, *, reader: bool) -> Callable[[], Any]:
     path = make_url(url).database or ":memory:"
+    gate = None if reader else WriteGate()
 
     def connect() -> Any:
         # The cursor and transaction calls above come from the loop's thread, never at the
@@ -83,7 +212,7 @@ def _sqlite_creator(url: str, *, reader: bool) -> Callable[[], Any]:
 
             return sqlite3.connect(path, timeout=30, check_same_thread=False)
 
-        return _SqliteConnection(connector, reader=reader)
+        return _SqliteConnection(connector, reader=reader, gate=gate)
 
     return connect
 
@@ -97,6 +226,10 @@ def create_engine(url: str, *, reader: bool = False, **kwargs: Any) -> AsyncEngi
     if url.startswith("sqlite"):
         if ":memory:" not in url:
             kwargs.setdefault("async_creator", _sqlite_creator(url, reader=reader))
+            # Connections beyond the pool's size are opened and closed again for each request
+            # under load: a thread, a file open and a schema parse every time.
+            kwargs.setdefault("pool_size", POOL_SIZE)
+            kwargs.setdefault("max_overflow", POOL_SIZE)
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -124,10 +257,23 @@ def create_engine(url: str, *, reader: bool = False, **kwargs: Any) -> AsyncEngi
                 await_(driver.execute(begin))
 
         return engine
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 20)
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_async_engine(url, **kwargs)
+    kwargs.setdefault("pool_size", POOL_SIZE)
+    kwargs.setdefault("max_overflow", POOL_SIZE)
+    engine = create_async_engine(url, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        event.listen(engine.sync_engine.pool, "checkout", _drop_closed_connection)
+    return engine
+
+
+def _drop_closed_connection(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """A pooled connection whose server went away (a restart, a kill) is replaced before use.
+
+    The driver notices a closed socket by itself, so this costs no round trip, where SQLAlchemy's
+    pre-ping spends three on every checkout (BEGIN, a ping, ROLLBACK). A connection that breaks
+    while in use still fails its request with a 503 and is dropped by the pool."""
+    is_closed = getattr(record.driver_connection, "is_closed", None)
+    if is_closed is not None and is_closed():
+        raise DisconnectionError("the database closed this connection")
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
 from cowrite.config import Settings
-from cowrite.db import unit_of_work
+from cowrite.db import request_writes, unit_of_work
 from cowrite.state import AppState
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -28,9 +28,13 @@ def get_settings(connection: HTTPConnection) -> Settings:
 async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
     state = get_state(request)
     reads_only = request.method in READ_METHODS
-    factory = state.reader_factory if reads_only else state.session_factory
-    async with unit_of_work(factory) as session:
-        yield session
+    if reads_only:
+        async with unit_of_work(state.reader_factory) as session:
+            yield session
+        return
+    with request_writes():
+        async with unit_of_work(state.session_factory) as session:
+            yield session
 
 
 async def _state_dependency(connection: HTTPConnection) -> AppState:

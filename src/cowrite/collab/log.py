@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from cowrite.collab import repository
 from cowrite.collab.repository import LogRow
-from cowrite.db import unit_of_work
+from cowrite.db import unit_of_work, urgent_writes
 from cowrite.documents.service import enqueue_updated
 from cowrite.kit.clock import utcnow
 from cowrite.kit.tasks import raise_if_cancelling
@@ -153,8 +153,10 @@ class UpdateLog:
         if self._connection is None:
             self._connection = await self.engine.connect()
         try:
-            async with self._connection.begin():
-                await repository.append_updates(self._connection, rows)
+            # Edits wait for this commit: it goes before queued REST writes (SQLite).
+            with urgent_writes():
+                async with self._connection.begin():
+                    await repository.append_updates(self._connection, rows)
         except Exception:
             await self._drop_connection()
             raise
