@@ -12,7 +12,7 @@ from typing import Any, Protocol
 from pycrdt import Doc, Subscription, Text, XmlElement, XmlFragment, XmlText
 
 from cowrite.collab.protocol import LimitExceeded, ProtocolError
-from cowrite.collab.textdiff import byte_offsets, text_edits
+from cowrite.collab.textdiff import byte_offsets, rebase_edits, text_edits
 from cowrite.collab.updates import check_update
 from cowrite.richtext import fragment as rich_fragment
 from cowrite.richtext.markdown import block as markdown_block
@@ -99,10 +99,16 @@ class MarkdownBody:
         return doc.get_update()
 
     def write_markdown(self, doc: Doc, content: str, base: str | None = None) -> None:
+        """The writer's edits since `base` land where that text stands now; without a base
+        the text becomes `content`."""
         text = doc.get(TEXT_NAME, type=Text)
         old = str(text)
+        if base is None or base == old:
+            edits = text_edits(old, content)
+        else:
+            edits = rebase_edits(base, content, old)
         with doc.transaction():
-            for start, length, inserted in byte_offsets(old, text_edits(old, content)):
+            for start, length, inserted in byte_offsets(old, edits):
                 if length:
                     del text[start : start + length]
                 if inserted:

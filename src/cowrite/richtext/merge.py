@@ -102,6 +102,17 @@ def _anchor(live_of: list[int | None], before: int) -> int:
     return 0
 
 
+def _joined(sources: list[str]) -> list[tuple[int, int, str]]:
+    """The blocks of the text that joins `sources` with blank lines: (first line, the line
+    after it, source) each, as `markdown.top_level_blocks` answers."""
+    blocks, line = [], 0
+    for source in sources:
+        lines = source.count("\n") + 1
+        blocks.append((line, line + lines, source))
+        line += lines + 1
+    return blocks
+
+
 @dataclass(frozen=True, slots=True)
 class LiveBlock:
     """A top-level child of the live fragment, as ProseMirror (None when it reads as zero or
@@ -125,14 +136,17 @@ def merge_markdown_source(
     live since then are kept (where both changed one block, the live text wins)."""
     positions = [index for index, block in enumerate(live) if block.markdown]
     live_keys = [live[index].markdown for index in positions]
-    if base == "\n\n".join(live_keys):  # nobody changed it since: its blocks are known
-        base_blocks, line = [], 0
-        for key in live_keys:
-            lines = key.count("\n") + 1
-            base_blocks.append((line, line + lines, key))
-            line += lines + 1
+    live_text = "\n\n".join(live_keys)
+    if base == live_text:  # nobody changed it since: its blocks are known
+        base_blocks = _joined(live_keys)
     else:
-        base_blocks = markdown.top_level_blocks(base)
+        # A base read from this document is the live text with a few blocks changed since:
+        # only the lines around them are parsed again.
+        sources = markdown.changed_sources(_joined(live_keys), live_text, base)
+        if "\n\n".join(sources) == base:
+            base_blocks = _joined(sources)
+        else:
+            base_blocks = markdown.top_level_blocks(base)
     base_keys = [source for _, _, source in base_blocks]
     new_keys = markdown.changed_sources(base_blocks, base, new)
     live_of: list[int | None] = [None] * len(base_keys)
