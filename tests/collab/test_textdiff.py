@@ -6,7 +6,8 @@ import random
 
 import pytest
 
-from cowrite.collab.textdiff import byte_offsets, common_run, rebase_edits, text_edits
+from cowrite.collab.textdiff import byte_offsets, rebase_edits, text_edits
+from cowrite.kit.sequences import common_run, opcodes
 
 
 def _apply(old: str, edits: list[tuple[int, int, str]]) -> str:
@@ -55,6 +56,24 @@ def test_common_runs_are_exact_around_block_edges() -> None:
         assert common_run(same + "a", same + "b", size + 1, from_end=False) == size
         assert common_run("a" + same, "b" + same, size + 1, from_end=True) == size
         assert common_run(same, same, size // 2, from_end=False) == size // 2
+    assert common_run([1, 2, 3], [1, 2, 4], 3, from_end=False) == 2
+
+
+def test_opcodes_match_difflibs_around_a_common_head_and_tail() -> None:
+    rng = random.Random(5)
+    for _ in range(200):
+        old = [rng.choice("abc") for _ in range(rng.randint(0, 12))]
+        new = [rng.choice("abc") for _ in range(rng.randint(0, 12))]
+        rebuilt = []
+        for tag, i1, i2, j1, j2 in opcodes(old, new):
+            assert (old[i1:i2] == new[j1:j2]) == (tag == "equal")
+            rebuilt.extend(new[j1:j2])
+        assert rebuilt == new
+    assert opcodes(list("abcdef"), list("abXdef")) == [
+        ("equal", 0, 2, 0, 2),
+        ("replace", 2, 3, 2, 3),
+        ("equal", 3, 6, 3, 6),
+    ]
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ import uuid
 from collections import OrderedDict, deque
 from collections.abc import Iterable
 
-from cowrite.collab.textdiff import common_run
+from cowrite.kit.sequences import common_run
 
 
 class ServedBodies:

@@ -18,7 +18,7 @@ from cowrite.collab.connection import SharePeer, SocketPeer
 from cowrite.collab.formats import BodyFormat, RichBody, body_for, capture
 from cowrite.collab.log import UpdateLog
 from cowrite.collab.protocol import ProtocolError
-from cowrite.collab.reads import ServedBodies, closest
+from cowrite.collab.reads import ServedBodies
 from cowrite.collab.repository import LogRow
 from cowrite.collab.room import Peer, Room, RoomLimits
 from cowrite.collab.warm import WarmDocument, WarmDocuments
@@ -282,14 +282,13 @@ class CollabService:
         and the live body its writer most likely read (`reads`), so only what the writer
         changed is changed. Without a base the body becomes `text` (a restore)."""
 
-        def write(body: BodyFormat, doc: Doc) -> None:
-            read = base
-            if base is not None:
-                candidates = [*self.reads.bodies(document_id), base, body.markdown(doc)]
-                read = closest(candidates, text)
-            body.write_markdown(doc, text, read)
-
-        return await self._edit(session, document_id, author_id, write)
+        reads = [] if base is None else [*self.reads.bodies(document_id), base]
+        return await self._edit(
+            session,
+            document_id,
+            author_id,
+            lambda body, doc: body.write_markdown(doc, text, reads=reads),
+        )
 
     def note_read(self, document_id: uuid.UUID, text: str) -> None:
         """A REST reader was handed `text` (a base for its next write)."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from difflib import SequenceMatcher
 
+from cowrite.kit.sequences import common_run
+
 # A character-level diff costs up to (changed old) x (changed new) steps on the event loop;
 # past this bound the changed middle is replaced whole.
 _FINE_DIFF_LIMIT = 100_000
@@ -28,35 +30,6 @@ def text_edits(old: str, new: str) -> list[tuple[int, int, str]]:
             edits.append((prefix + i1, i2 - i1, new_mid[j1:j2]))
     edits.reverse()
     return edits
-
-
-def common_run(old: str, new: str, limit: int, *, from_end: bool) -> int:
-    """Length of the common prefix (or suffix) within `limit`: slices compared in blocks, then
-    in halves of a block, so a large document costs C-speed compares, not a Python step per
-    character."""
-    count = 0
-    block = 4096
-    if from_end:
-
-        def same(start: int, length: int) -> bool:
-            return (
-                old[len(old) - start - length : len(old) - start]
-                == new[len(new) - start - length : len(new) - start]
-            )
-
-    else:
-
-        def same(start: int, length: int) -> bool:
-            return old[start : start + length] == new[start : start + length]
-
-    while count + block <= limit and same(count, block):
-        count += block
-    step = block // 2
-    while step:  # what is left is shorter than a block: add its binary digits
-        if count + step <= limit and same(count, step):
-            count += step
-        step //= 2
-    return count
 
 
 def byte_offsets(text: str, edits: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:

@@ -5,13 +5,13 @@ differ are replaced."""
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import orjson
 from pycrdt import XmlElement, XmlFragment, XmlText
 
+from cowrite.kit.sequences import opcodes
 from cowrite.richtext import markdown
 from cowrite.richtext.fragment import Parent, block_json, insert_node
 from cowrite.richtext.schema import Json
@@ -53,8 +53,7 @@ def _merge(parent: Parent, new: list[Json], key: BlockKey) -> None:
             positions.append(index)
             old_keys.append(node_key)
     new_keys = [key(node) for node in new]
-    matcher = difflib.SequenceMatcher(None, old_keys, new_keys, autojunk=False)
-    for tag, i1, i2, j1, j2 in reversed(matcher.get_opcodes()):
+    for tag, i1, i2, j1, j2 in reversed(opcodes(old_keys, new_keys)):
         if tag == "equal":
             continue
         if tag == "replace" and i2 - i1 == j2 - j1:
@@ -150,14 +149,12 @@ def merge_markdown_source(
     base_keys = [source for _, _, source in base_blocks]
     new_keys = markdown.changed_sources(base_blocks, base, new)
     live_of: list[int | None] = [None] * len(base_keys)
-    aligned = difflib.SequenceMatcher(None, base_keys, live_keys, autojunk=False)
-    for tag, i1, i2, k1, _ in aligned.get_opcodes():
+    for tag, i1, i2, k1, _ in opcodes(base_keys, live_keys):
         if tag == "equal":
             for offset in range(i2 - i1):
                 live_of[i1 + offset] = positions[k1 + offset]
-    written = difflib.SequenceMatcher(None, base_keys, new_keys, autojunk=False)
     with fragment.doc.transaction():
-        for tag, i1, i2, j1, j2 in reversed(written.get_opcodes()):
+        for tag, i1, i2, j1, j2 in reversed(opcodes(base_keys, new_keys)):
             if tag == "equal":
                 continue
             nodes = parse("\n\n".join(new_keys[j1:j2])) if j2 > j1 else []
