@@ -7,13 +7,20 @@ import uuid
 from cowrite.collab.reads import ServedBodies, closest, distance
 
 
-def test_distance_is_the_span_an_edit_touches() -> None:
+def test_distance_counts_the_lines_an_edit_touches() -> None:
     assert distance("same", "same") == 0
-    assert distance("abcdef", "abXdef") == 2  # one character replaced
-    assert distance("abcdef", "abcdefgh") == 2  # two appended
-    assert distance("aaaa", "aa") == 2  # prefix and suffix never overlap
-    assert distance("", "new") == 3
-    assert distance("one two three", "ONE two THREE") > distance("one two three", "ONE two three")
+    assert distance("ab\ncd\nef", "ab\ncX\nef") == 2 + 2  # "d" and "X", each with its line end
+    assert distance("abcdef", "abcdefgh") == 3  # "gh" appended
+    assert distance("", "new") == 4
+    assert distance("one\ntwo\nthree", "ONE\ntwo\nTHREE") > distance(
+        "one\ntwo\nthree", "ONE\ntwo\nthree"
+    )
+    # Edits at both ends of a long text count as what they change, not all that lies between.
+    body = "\n".join(f"line {n}" for n in range(1000))
+    assert distance(body, "# " + body + "\n") < 20
+    assert distance(body, "# " + body.replace("line 500\n", "") + "\n") > distance(
+        body, "# " + body + "\n"
+    )
 
 
 def test_the_closest_body_is_the_writers_read_not_the_newer_live_one() -> None:
@@ -25,6 +32,10 @@ def test_the_closest_body_is_the_writers_read_not_the_newer_live_one() -> None:
     assert closest([saved], written) == saved
     assert closest([], written) is None
     assert closest(["b", "a", "a"], "a") == "a"
+    # A write that also ends with a newline still finds the read that has every block.
+    first = "# Plan\n\nOne.\n\nTwo from A."
+    saved = first + "\n\nThree from B."
+    assert closest([first, saved], saved.replace("# Plan", "# **Plan**") + "\n") == saved
 
 
 def test_each_document_keeps_its_latest_bodies_newest_first() -> None:

@@ -11,7 +11,7 @@ nor reverted.
 from __future__ import annotations
 
 import uuid
-from collections import OrderedDict, deque
+from collections import Counter, OrderedDict, deque
 from collections.abc import Iterable
 
 from cowrite.kit.sequences import common_run
@@ -61,14 +61,23 @@ class ServedBodies:
 
 
 def distance(a: str, b: str) -> int:
-    """How many characters of `a` and `b` lie between their common prefix and suffix: the
-    size of the one region an edit of `a` into `b` has to touch."""
+    """How much of `a` and `b` differs: the characters of the lines one has and the other
+    lacks, between their common prefix and suffix (so edits at both ends of a long text, or a
+    trailing newline, do not make every line count)."""
     if a == b:
         return 0
     limit = min(len(a), len(b))
     prefix = common_run(a, b, limit, from_end=False)
     suffix = common_run(a, b, limit - prefix, from_end=True)
-    return len(a) + len(b) - 2 * (prefix + suffix)
+    ours, theirs = (
+        Counter(middle.split("\n")) if middle else Counter[str]()
+        for middle in (a[prefix : len(a) - suffix], b[prefix : len(b) - suffix])
+    )
+    return sum(
+        (len(line) + 1) * count
+        for lacking in (ours - theirs, theirs - ours)
+        for line, count in lacking.items()
+    )
 
 
 def closest(candidates: Iterable[str], text: str) -> str | None:
