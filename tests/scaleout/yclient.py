@@ -67,7 +67,8 @@ class YClient:
         if self.fragment is None:
             self.text += chunk
         else:
-            self._paragraph_text().insert(len(str(self._paragraph_text())), chunk)
+            text = self._paragraph_text()
+            text.insert(len(str(text)), chunk)
         update = self.doc.get_update(before)
         if self._socket is not None:
             with contextlib.suppress(websockets.ConnectionClosed):
