@@ -3,7 +3,8 @@
 // document over REST and records when each marker first shows up there. The send times are
 // reported too, so the harness can match them with what it sees in the database.
 // Usage: node durability.cjs '<json>' with {base, room, params, rate, duration, grace, pollMs,
-// restUrl, token}.
+// restUrl, token, rich}; with `rich` the markers are typed into a paragraph of the
+// Y.XmlFragment('default') (as a Tiptap editor would) instead of Y.Text('content').
 
 const WebSocket = require('ws')
 const Y = require('yjs')
@@ -16,7 +17,13 @@ async function main () {
   const doc = new Y.Doc()
   const provider = new WebsocketProvider(cfg.base, cfg.room, doc, { WebSocketPolyfill: WebSocket, params: cfg.params, disableBc: true })
   await new Promise((resolve) => provider.once('sync', resolve))
-  const text = doc.getText('content')
+  let text = doc.getText('content')
+  if (cfg.rich) {
+    const paragraph = new Y.XmlElement('paragraph')
+    text = new Y.XmlText()
+    paragraph.insert(0, [text])
+    doc.getXmlFragment('default').insert(0, [paragraph])
+  }
   const sentAt = []
   const seenAt = []
   const hist = new Histogram()

@@ -52,11 +52,14 @@ def watcher_for(target: Cowrite) -> UpdateLogWatcher:
     return UpdateLogWatcher(pg_dsn=f"postgresql://postgres@127.0.0.1:5432/{target.database}")
 
 
-def measure(target: Cowrite, duration: float, *, rest_elsewhere: bool = False) -> dict[str, Any]:
-    """One writer types; REST is polled on the same process, or with `rest_elsewhere` on a
-    second process over the same database that does not have the room open."""
+def measure(
+    target: Cowrite, duration: float, *, rest_elsewhere: bool = False, rich: bool = False
+) -> dict[str, Any]:
+    """One writer types (into a rich document's paragraph with `rich`); REST is polled on the
+    same process, or with `rest_elsewhere` on a second process over the same database that does
+    not have the room open."""
     with target:
-        room = target.new_room()
+        room = target.new_room("rich" if rich else "markdown")
         rest_base = target.http_base
         if rest_elsewhere:
             rest_base = f"http://127.0.0.1:{target.start_second()}"
@@ -70,6 +73,7 @@ def measure(target: Cowrite, duration: float, *, rest_elsewhere: bool = False) -
             "pollMs": POLL_MS,
             "token": target.api.token,
             "restUrl": f"{rest_base}/api/v1/documents/{room}",
+            "rich": rich,
         }
         watcher = watcher_for(target)
 
@@ -126,10 +130,20 @@ def run(ctx: Context) -> Outcome:
         "same edits: edit → in REST content of a second process (room not open there)",
         budget="p99 ≤ 100 ms",
     )
+    rich_row = Row(
+        "4 durability lag",
+        "same edits in a rich document's paragraph: edit → in REST content (Markdown)",
+        budget="p99 ≤ 100 ms",
+    )
+    rich_elsewhere_row = Row(
+        "4 durability lag",
+        "same edits in a rich document: edit → in REST content of a second process",
+        budget="p99 ≤ 100 ms",
+    )
+    rest_rows = [rest_row, elsewhere_row, rich_row, rich_elsewhere_row]
     raw: dict[str, Any] = {}
     met: dict[str, bool | None] = {}
-    rest_met: dict[str, bool | None] = {}
-    elsewhere_met: dict[str, bool | None] = {}
+    rest_met: dict[str, dict[str, bool | None]] = {row.case: {} for row in rest_rows}
     for target in ctx.cowrites(both=True):
         if not ctx.wanted(target):
             continue
@@ -137,8 +151,8 @@ def run(ctx: Context) -> Outcome:
         if not reason and not UpdateLogWatcher.available(target.backend):
             reason = "n/a (no database driver)"
         if reason:
-            db_row.values[target.name] = rest_row.values[target.name] = reason
-            elsewhere_row.values[target.name] = reason
+            for row in [db_row, *rest_rows]:
+                row.values[target.name] = reason
             continue
         try:
             report = measure(target, duration)
@@ -153,26 +167,32 @@ def run(ctx: Context) -> Outcome:
         db_row.values[target.name] = lag_cell(
             db["latency_ms"], db["seen"], report["sent"], own + err
         )
+        p99 = db["latency_ms"]["p99"]
+        met[target.name] = p99 is not None and p99 <= P99_BUDGET_MS and db["seen"] == report["sent"]
         rest_row.values[target.name] = lag_cell(
             report["latency_ms"], report["persisted"], report["sent"]
         )
-        p99 = db["latency_ms"]["p99"]
-        met[target.name] = p99 is not None and p99 <= P99_BUDGET_MS and db["seen"] == report["sent"]
-        rest_met[target.name] = rest_ok(report)
-        try:
-            other = measure(target, duration, rest_elsewhere=True)
-        except BenchError as exc:
-            elsewhere_row.values[target.name] = f"error: {str(exc)[:60]}"
-            continue
-        raw[f"{target.name} (REST on a second process)"] = other
-        elsewhere_row.values[target.name] = lag_cell(
-            other["latency_ms"], other["persisted"], other["sent"]
-        )
-        elsewhere_met[target.name] = rest_ok(other)
+        rest_met[rest_row.case][target.name] = rest_ok(report)
+        variants = [
+            (elsewhere_row, "REST on a second process", True, False),
+            (rich_row, "rich document", False, True),
+            (rich_elsewhere_row, "rich document, REST on a second process", True, True),
+        ]
+        for row, label, elsewhere, rich in variants:
+            try:
+                other = measure(target, duration, rest_elsewhere=elsewhere, rich=rich)
+            except BenchError as exc:
+                row.values[target.name] = f"error: {str(exc)[:60]}"
+                continue
+            raw[f"{target.name} ({label})"] = other
+            row.values[target.name] = lag_cell(
+                other["latency_ms"], other["persisted"], other["sent"]
+            )
+            rest_met[row.case][target.name] = rest_ok(other)
     db_row.verdict = verdict(met)
-    rest_row.verdict = verdict(rest_met)
-    elsewhere_row.verdict = verdict(elsewhere_met)
-    return Outcome(rows=[db_row, rest_row, elsewhere_row], raw=raw)
+    for row in rest_rows:
+        row.verdict = verdict(rest_met[row.case])
+    return Outcome(rows=[db_row, *rest_rows], raw=raw)
 
 
 def rest_ok(report: dict[str, Any]) -> bool:

@@ -291,3 +291,8 @@ async def unit_of_work(factory: async_sessionmaker[AsyncSession]) -> AsyncIterat
             raise
         else:
             await session.commit()
+
+
+def after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
+    """Run `callback` once the session's transaction commits (never if it rolls back)."""
+    event.listen(session.sync_session, "after_commit", lambda _session: callback(), once=True)

@@ -92,6 +92,10 @@ class CoEditingHooks(Protocol):
         """The body as the snapshot and update log hold it."""
         ...
 
+    def note_read(self, document_id: uuid.UUID, text: str) -> None:
+        """A REST reader was handed `text` (its next write's base)."""
+        ...
+
     def live_room(self, document_id: uuid.UUID) -> LiveDocument | None:
         """The document's room when one is open in this process."""
         ...

@@ -47,12 +47,13 @@ async def content(client: httpx.AsyncClient, document_id: str, headers: dict[str
     return text
 
 
+@pytest.mark.parametrize("format_name", ["markdown", "rich"])
 async def test_a_live_edit_is_read_back_over_rest_in_both_processes(
-    slow_saving: Cluster,
+    slow_saving: Cluster, format_name: str
 ) -> None:
-    scene = await make_scene(slow_saving.a)
+    scene = await make_scene(slow_saving.a, format_name)
     headers = scene.owner.headers
-    writer = await YClient("writer").connect(
+    writer = await YClient("writer", rich=format_name == "rich").connect(
         slow_saving.a.ws_url, scene.document_id, scene.owner.access_token
     )
     try:

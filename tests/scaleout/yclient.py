@@ -1,4 +1,5 @@
-"""A raw y-websocket client in Python: edits `Y.Text("content")` and follows the others.
+"""A raw y-websocket client in Python: edits `Y.Text("content")` (or, for a rich document, the
+last paragraph of `Y.XmlFragment("default")`) and follows the others.
 
 It keeps its document across reconnects, like the official provider: after a reconnect the
 sync handshake sends the server whatever the server lacks, so nothing typed is lost.
@@ -13,6 +14,9 @@ import websockets
 from pycrdt import (
     Doc,
     Text,
+    XmlElement,
+    XmlFragment,
+    XmlText,
     YMessageType,
     YSyncMessageType,
     create_sync_message,
@@ -20,12 +24,17 @@ from pycrdt import (
     handle_sync_message,
 )
 
+from cowrite.richtext.fragment import to_json
+from cowrite.richtext.markdown import to_markdown
+
 
 class YClient:
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, *, rich: bool = False) -> None:
         self.name = name
         self.doc: Doc = Doc()
+        self.rich = rich
         self.text = self.doc.get("content", type=Text)
+        self.fragment = self.doc.get("default", type=XmlFragment) if rich else None
         self.synced = asyncio.Event()
         self._socket: websockets.ClientConnection | None = None
         self._reader: asyncio.Task[None] | None = None
@@ -55,15 +64,32 @@ class YClient:
     async def type(self, chunk: str) -> None:
         """Append text as a user would, and send the change."""
         before = self.doc.get_state()
-        self.text += chunk
+        if self.fragment is None:
+            self.text += chunk
+        else:
+            text = self._paragraph_text()
+            text.insert(len(str(text)), chunk)
         update = self.doc.get_update(before)
         if self._socket is not None:
             with contextlib.suppress(websockets.ConnectionClosed):
                 await self._socket.send(create_update_message(update))
 
+    def _paragraph_text(self) -> XmlText:
+        """The text of the fragment's last paragraph (one is made when there is none)."""
+        assert self.fragment is not None
+        children = list(self.fragment.children)
+        last = children[-1] if children else None
+        if not isinstance(last, XmlElement) or last.tag != "paragraph":
+            last = self.fragment.children.append(XmlElement("paragraph"))
+        texts = [child for child in last.children if isinstance(child, XmlText)]
+        return texts[-1] if texts else last.children.append(XmlText())
+
     @property
     def content(self) -> str:
-        return str(self.text)
+        """The body as REST shows it (a rich document's as Markdown)."""
+        if self.fragment is None:
+            return str(self.text)
+        return to_markdown(to_json(self.fragment))
 
     @property
     def close_code(self) -> int | None:

@@ -5,14 +5,15 @@ content is seeded, and how a REST write becomes an edit of the live body."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from pycrdt import Doc, Subscription, Text, XmlElement, XmlFragment, XmlText
 
 from cowrite.collab.protocol import LimitExceeded, ProtocolError
-from cowrite.collab.textdiff import byte_offsets, text_edits
+from cowrite.collab.reads import closest
+from cowrite.collab.textdiff import byte_offsets, rebase_edits, text_edits
 from cowrite.collab.updates import check_update
 from cowrite.richtext import fragment as rich_fragment
 from cowrite.richtext.markdown import block as markdown_block
@@ -67,9 +68,12 @@ class BodyFormat(Protocol):
 
     def seed(self, content: str) -> bytes: ...
 
-    def write_markdown(self, doc: Doc, content: str, base: str | None = None) -> None:
+    def write_markdown(
+        self, doc: Doc, content: str, base: str | None = None, *, reads: Sequence[str] = ()
+    ) -> None:
         """Edit the body into `content` (Markdown), changing as little as possible; `base` is
-        the Markdown the writer started from, when known."""
+        the Markdown the writer started from, when known, else the one of `reads` and the
+        live body that `content` is closest to (none given: the body becomes `content`)."""
         ...
 
 
@@ -98,11 +102,20 @@ class MarkdownBody:
             doc.get(TEXT_NAME, type=Text).insert(0, content)
         return doc.get_update()
 
-    def write_markdown(self, doc: Doc, content: str, base: str | None = None) -> None:
+    def write_markdown(
+        self, doc: Doc, content: str, base: str | None = None, *, reads: Sequence[str] = ()
+    ) -> None:
+        """The writer's edits since its base land where that text stands now."""
         text = doc.get(TEXT_NAME, type=Text)
         old = str(text)
+        if base is None and reads:
+            base = closest([*reads, old], content)
+        if base is None or base == old:
+            edits = text_edits(old, content)
+        else:
+            edits = rebase_edits(base, content, old)
         with doc.transaction():
-            for start, length, inserted in byte_offsets(old, text_edits(old, content)):
+            for start, length, inserted in byte_offsets(old, edits):
                 if length:
                     del text[start : start + length]
                 if inserted:
@@ -280,9 +293,11 @@ class RichBody:
             rich_fragment.write_document(self.fragment(doc), from_markdown(content))
         return doc.get_update()
 
-    def write_markdown(self, doc: Doc, content: str, base: str | None = None) -> None:
+    def write_markdown(
+        self, doc: Doc, content: str, base: str | None = None, *, reads: Sequence[str] = ()
+    ) -> None:
         """Raises `RichTextError` when a block the write changed breaks the schema."""
-        if base is None:
+        if base is None and not reads:
             self.write_json(doc, from_markdown(content), markdown_key)
             return
 
@@ -293,6 +308,10 @@ class RichBody:
             return content
 
         live = self.live_blocks(doc)
+        if base is None:
+            shown = "\n\n".join(block.markdown for block in live if block.markdown)
+            base = closest([*reads, shown], content)
+            assert base is not None
         merge_markdown_source(self.fragment(doc), live, base, content, parse)
         self._bounds = None
 

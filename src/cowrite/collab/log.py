@@ -19,6 +19,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from prometheus_client import Histogram
 from pycrdt import merge_updates
@@ -38,6 +39,8 @@ log = logging.getLogger(__name__)
 VERSION_SOURCE = "yjs"  # versions made from co-editing, folded per author like REST edits
 # Told (document, workspace, author) once a debounced content write is committed.
 ContentSaved = Callable[[uuid.UUID, uuid.UUID, uuid.UUID], None]
+# A queued content write: the text, its author, when the text was read from the room.
+_Content = tuple[str, uuid.UUID | None, datetime]
 
 
 @dataclass(slots=True)
@@ -46,6 +49,8 @@ class _Accepted:
     update: bytes
     author_id: uuid.UUID | None
     arrived: float
+    # The row's `created_at`: a content saved from text read before it is behind the log.
+    at: datetime
 
 
 class UpdateLog:
@@ -73,7 +78,7 @@ class UpdateLog:
         self.commit_lag = commit_lag
         self.save_within = save_within
         self._updates: list[_Accepted] = []
-        self._contents: dict[uuid.UUID, tuple[str, uuid.UUID | None]] = {}
+        self._contents: dict[uuid.UUID, _Content] = {}
         self._rows: dict[uuid.UUID, int] = {}
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
@@ -81,12 +86,14 @@ class UpdateLog:
         self._task: asyncio.Task[None] | None = None
 
     def append(self, document_id: uuid.UUID, update: bytes, author_id: uuid.UUID | None) -> None:
-        self._updates.append(_Accepted(document_id, update, author_id, time.monotonic()))
+        self._updates.append(_Accepted(document_id, update, author_id, time.monotonic(), utcnow()))
         self._wake.set()
 
     def write_content(self, document_id: uuid.UUID, text: str, author_id: uuid.UUID | None) -> None:
-        """Queue `documents.content = text` for the next flush (the latest text wins)."""
-        self._contents[document_id] = (text, author_id)
+        """Queue `documents.content = text` (the room's text now) for the next flush (the latest
+        text wins). It is dated now, so updates accepted after it was read, though committed in
+        the same flush, stay newer than the content and readers take them from the log."""
+        self._contents[document_id] = (text, author_id, utcnow())
         self._wake.set()
 
     def note_rows(self, document_id: uuid.UUID, rows: int) -> None:
@@ -211,17 +218,17 @@ class UpdateLog:
             for row in rows:
                 self._rows[row.document_id] = self._rows.get(row.document_id, 0) + 1
 
-    async def _write(
-        self, rows: list[LogRow], contents: dict[uuid.UUID, tuple[str, uuid.UUID | None]]
-    ) -> None:
+    async def _write(self, rows: list[LogRow], contents: dict[uuid.UUID, _Content]) -> None:
         if rows:
             await self._append(rows)  # committed first: the content never runs ahead of it
         if not contents:
             return
         saved: list[tuple[uuid.UUID, uuid.UUID, uuid.UUID]] = []
         async with unit_of_work(self.session_factory) as session:
-            for document_id, (text, author_id) in contents.items():
-                document = await repository.write_content(session, document_id, text, author_id)
+            for document_id, (text, author_id, read_at) in contents.items():
+                document = await repository.write_content(
+                    session, document_id, text, author_id, read_at
+                )
                 if document is not None:
                     await enqueue_updated(session, document, author_id)
                     await record_version(
@@ -238,7 +245,7 @@ class UpdateLog:
                 self.on_content_saved(document_id, workspace_id, author_id)
 
     async def _write_separately(
-        self, rows: list[LogRow], contents: dict[uuid.UUID, tuple[str, uuid.UUID | None]]
+        self, rows: list[LogRow], contents: dict[uuid.UUID, _Content]
     ) -> None:
         for document_id in {row.document_id for row in rows} | contents.keys():
             own = [row for row in rows if row.document_id == document_id]
@@ -260,11 +267,12 @@ class UpdateLog:
 
 def _merge_rows(updates: list[_Accepted]) -> list[LogRow]:
     """One row per (document, author) in this batch."""
-    groups: dict[tuple[uuid.UUID, uuid.UUID | None], list[bytes]] = {}
+    groups: dict[tuple[uuid.UUID, uuid.UUID | None], list[_Accepted]] = {}
     for accepted in updates:
-        groups.setdefault((accepted.document_id, accepted.author_id), []).append(accepted.update)
-    now = utcnow()
-    return [
-        LogRow(document_id, data[0] if len(data) == 1 else merge_updates(*data), author_id, now)
-        for (document_id, author_id), data in groups.items()
-    ]
+        groups.setdefault((accepted.document_id, accepted.author_id), []).append(accepted)
+    rows = []
+    for (document_id, author_id), group in groups.items():
+        data = [accepted.update for accepted in group]
+        merged = data[0] if len(data) == 1 else merge_updates(*data)
+        rows.append(LogRow(document_id, merged, author_id, max(a.at for a in group)))
+    return rows

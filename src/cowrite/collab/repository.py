@@ -166,15 +166,20 @@ async def compact(session: AsyncSession, document_id: uuid.UUID) -> int:
 
 
 async def write_content(
-    session: AsyncSession, document_id: uuid.UUID, text: str, author_id: uuid.UUID | None
+    session: AsyncSession,
+    document_id: uuid.UUID,
+    text: str,
+    author_id: uuid.UUID | None,
+    read_at: datetime | None = None,
 ) -> Document | None:
-    """Set the document's body to the live text, as a REST edit would; None if nothing changed."""
+    """Set the document's body to the live text, as a REST edit would, dated when the text was
+    read (log rows after that are not in it); None if nothing changed."""
     document = await session.get(Document, document_id)
     if document is None or document.content == text:
         return None
     document.content = text
     document.version += 1
-    document.updated_at = utcnow()
+    document.updated_at = read_at or utcnow()
     if author_id is not None:
         document.updated_by = author_id
     return document

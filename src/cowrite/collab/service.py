@@ -18,10 +18,11 @@ from cowrite.collab.connection import SharePeer, SocketPeer
 from cowrite.collab.formats import BodyFormat, RichBody, body_for, capture
 from cowrite.collab.log import UpdateLog
 from cowrite.collab.protocol import ProtocolError
+from cowrite.collab.reads import ServedBodies
 from cowrite.collab.repository import LogRow
 from cowrite.collab.room import Peer, Room, RoomLimits
 from cowrite.collab.warm import WarmDocument, WarmDocuments
-from cowrite.db import unit_of_work
+from cowrite.db import after_commit, unit_of_work
 from cowrite.documents.access import roles_on_document
 from cowrite.kit.clock import utcnow
 from cowrite.kit.errors import NotFound
@@ -49,6 +50,7 @@ class CollabService:
         self.content_sync_seconds = settings.yjs_content_sync_seconds
         self.rich_limits = Limits(settings.rich_max_depth, settings.rich_max_nodes)
         self.warm = WarmDocuments(settings.rich_warm_documents)
+        self.reads = ServedBodies()
         self.log = UpdateLog(
             state.session_factory,
             state.engine,
@@ -275,11 +277,22 @@ class CollabService:
         author_id: uuid.UUID | None,
         base: str | None = None,
     ) -> str:
-        """Merge a REST write (Markdown) into the live body; the new content. `base` is the
-        content the writer read (a rich document then only takes the blocks it changed)."""
+        """Merge a REST write (Markdown) into the live body; the new content. `base` is the saved
+        content: the write then merges against whichever of it, the bodies handed to readers
+        and the live body its writer most likely read (`reads`), so only what the writer
+        changed is changed. Without a base the body becomes `text` (a restore)."""
+
+        reads = [] if base is None else [*self.reads.bodies(document_id), base]
         return await self._edit(
-            session, document_id, author_id, lambda body, doc: body.write_markdown(doc, text, base)
+            session,
+            document_id,
+            author_id,
+            lambda body, doc: body.write_markdown(doc, text, reads=reads),
         )
+
+    def note_read(self, document_id: uuid.UUID, text: str) -> None:
+        """A REST reader was handed `text` (a base for its next write)."""
+        self.reads.note(document_id, text)
 
     async def replace_rich(
         self,
@@ -302,7 +315,8 @@ class CollabService:
         if room is not None:
             body, doc = room.body, room.doc
         else:
-            body, doc = await self._stored_doc(session, document_id, seed=False)
+            warm = await self._read_stored(session, document_id)
+            body, doc = warm.body, warm.doc
         if not isinstance(body, RichBody):
             raise NotFound("Not a rich-text document", code="not_rich")
         return body.json(doc)
@@ -328,9 +342,31 @@ class CollabService:
         return text
 
     async def stored_markdown(self, session: AsyncSession, document_id: uuid.UUID) -> str:
-        """The body as the durable state (snapshot and update log) holds it, built in memory."""
-        body, doc = await self._stored_doc(session, document_id, seed=False)
-        return body.markdown(doc)
+        """The body as the durable state (snapshot and update log) holds it, built in memory
+        (a rich document kept loaded reads only what was stored since, and its changed blocks)."""
+        warm = await self._read_stored(session, document_id)
+        return warm.body.markdown(warm.doc)
+
+    async def _read_stored(self, session: AsyncSession, document_id: uuid.UUID) -> WarmDocument:
+        """The stored body for a read, which changes nothing: kept loaded again at once."""
+        warm = await self._warm_document(session, document_id, seed=False)
+        if warm.mark >= 0:  # built from a snapshot, not from the content in memory
+            self.warm.keep(document_id, warm)
+        return warm
+
+    async def _warm_document(
+        self, session: AsyncSession, document_id: uuid.UUID, *, seed: bool = True
+    ) -> WarmDocument:
+        """The stored body, from the kept one caught up when there is one (taken out: whoever
+        changes it keeps it again only once that is committed)."""
+        warm = self.warm.take(document_id)
+        if warm is not None and await self.warm.catch_up(session, document_id, warm):
+            return warm
+        position = await repository.log_position(session, document_id)
+        warm = WarmDocument(*await self._stored_doc(session, document_id, seed=seed))
+        if position is not None:
+            warm.mark, warm.seen = position[0], set(position[1])
+        return warm
 
     async def _live_room(self, document_id: uuid.UUID) -> Room | None:
         loading = self._loading.get(document_id)
@@ -377,15 +413,8 @@ class CollabService:
                 await repository.append_updates(
                     session, [LogRow(document_id, update, author_id, utcnow())]
                 )
-            return room.markdown()
-        warm = self.warm.take(document_id)
-        if warm is not None and not await self.warm.catch_up(session, document_id, warm):
-            warm = None
-        if warm is None:
-            position = await repository.log_position(session, document_id)
-            warm = WarmDocument(*await self._stored_doc(session, document_id))
-            if position is not None:
-                warm.mark, warm.seen = position[0], set(position[1])
+            return self._answer(session, document_id, room.markdown())
+        warm = await self._warm_document(session, document_id)
         body, doc = warm.body, warm.doc
         update = capture(doc, lambda: edit(body, doc))
         if update is not None:
@@ -393,9 +422,13 @@ class CollabService:
                 session, [LogRow(document_id, update, author_id, utcnow())]
             )
             await self.state.broker.publish(_channel(document_id), protocol.sync_update(update))
-        if isinstance(body, RichBody):
-            self.warm.keep_after_commit(session, document_id, warm)
-        return body.markdown(doc)
+        self.warm.keep_after_commit(session, document_id, warm)
+        return self._answer(session, document_id, body.markdown(doc))
+
+    def _answer(self, session: AsyncSession, document_id: uuid.UUID, text: str) -> str:
+        """A write's answer, a body its writer read too (noted once committed)."""
+        after_commit(session, lambda: self.reads.note(document_id, text))
+        return text
 
     # -- access changes -----------------------------------------------------------------------
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from difflib import SequenceMatcher
 
+from cowrite.kit.sequences import common_run
+
 # A character-level diff costs up to (changed old) x (changed new) steps on the event loop;
 # past this bound the changed middle is replaced whole.
 _FINE_DIFF_LIMIT = 100_000
@@ -15,8 +17,8 @@ def text_edits(old: str, new: str) -> list[tuple[int, int, str]]:
     if old == new:
         return []
     limit = min(len(old), len(new))
-    prefix = _common_run(old, new, limit, from_end=False)
-    suffix = _common_run(old, new, limit - prefix, from_end=True)
+    prefix = common_run(old, new, limit, from_end=False)
+    suffix = common_run(old, new, limit - prefix, from_end=True)
     old_mid = old[prefix : len(old) - suffix]
     new_mid = new[prefix : len(new) - suffix]
     if len(old_mid) * len(new_mid) > _FINE_DIFF_LIMIT or not old_mid or not new_mid:
@@ -30,28 +32,6 @@ def text_edits(old: str, new: str) -> list[tuple[int, int, str]]:
     return edits
 
 
-def _common_run(old: str, new: str, limit: int, *, from_end: bool) -> int:
-    """Length of the common prefix (or suffix) within `limit`: block compares first, so a
-    large document costs C-speed slices, not a Python step per character."""
-    count = 0
-    block = 4096
-    if from_end:
-        while (
-            count + block <= limit
-            and old[len(old) - count - block : len(old) - count]
-            == (new[len(new) - count - block : len(new) - count])
-        ):
-            count += block
-        while count < limit and old[len(old) - 1 - count] == new[len(new) - 1 - count]:
-            count += 1
-        return count
-    while count + block <= limit and old[count : count + block] == new[count : count + block]:
-        count += block
-    while count < limit and old[count] == new[count]:
-        count += 1
-    return count
-
-
 def byte_offsets(text: str, edits: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     """The same edits in UTF-8 byte offsets (how the server's Y.Text counts)."""
     result = []
@@ -60,3 +40,56 @@ def byte_offsets(text: str, edits: list[tuple[int, int, str]]) -> list[tuple[int
         byte_length = len(text[start : start + length].encode())
         result.append((byte_start, byte_length, inserted))
     return result
+
+
+def rebase_edits(base: str, new: str, live: str) -> list[tuple[int, int, str]]:
+    """The edits that make `new` of `base` (a writer's), placed in `live` (`base` as others
+    changed it since): (start, deleted_length, inserted_text) in offsets of `live`, last edit
+    first. Text changed live is kept unless an edit of the writer's touches it: that edit then
+    takes in the whole live change (only there do the writer's words win)."""
+    theirs = sorted(text_edits(base, live))
+    spans: list[list[int]] = []  # [start, end in base, start, end in new]
+    shift = 0
+    for start, length, inserted in sorted(text_edits(base, new)):
+        end = start + length
+        span = [start, end, start + shift, start + shift + len(inserted)]
+        shift += len(inserted) - length
+        for their_start, their_length, _ in theirs:  # widened over the live changes it touches
+            their_end = their_start + their_length
+            if (their_start < span[1] and span[0] < their_end) or span[0] < their_start < span[1]:
+                grow_left = max(0, span[0] - their_start)
+                grow_right = max(0, their_end - span[1])
+                span = [
+                    span[0] - grow_left,
+                    span[1] + grow_right,
+                    span[2] - grow_left,
+                    span[3] + grow_right,
+                ]
+        if spans and span[0] <= spans[-1][1]:  # widened into the previous one: one edit
+            last = spans[-1]
+            spans[-1] = [
+                last[0],
+                max(last[1], span[1]),
+                last[2],
+                span[3] + max(0, last[1] - span[1]),
+            ]
+        else:
+            spans.append(span)
+
+    def placed(offset: int, *, end: bool) -> int:
+        moved = offset
+        for their_start, their_length, inserted in theirs:
+            their_end = their_start + their_length
+            if their_end < offset or (their_end == offset and (their_length or not end)):
+                moved += len(inserted) - their_length
+            else:
+                break
+        return moved
+
+    edits = []
+    for start, end, new_start, new_end in reversed(spans):
+        begin = placed(start, end=False)
+        edits.append(
+            (begin, placed(end, end=True) - begin if end > start else 0, new[new_start:new_end])
+        )
+    return edits

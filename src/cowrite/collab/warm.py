@@ -1,6 +1,7 @@
-"""Rich documents written over REST while no room is open: the last few stay loaded, with the
-blocks their body already read, so the next write reads only the log rows added since and the
-blocks that changed (reading a 100 KB tree through pycrdt costs tens of milliseconds).
+"""Documents read or written over REST while no room is open in this process: the last few stay
+loaded, with the blocks their body already read, so the next read or write reads only the log rows
+added since and the blocks that changed (reading a 100 KB tree through pycrdt costs tens of
+milliseconds).
 
 A kept document is caught up from the stored state before each use: the log rows it has not
 seen, and the snapshot again when compaction moved it (applying what a document already has
@@ -15,11 +16,11 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from pycrdt import Doc
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cowrite.collab import repository
 from cowrite.collab.formats import BodyFormat
+from cowrite.db import after_commit
 
 
 @dataclass(slots=True)
@@ -60,16 +61,15 @@ class WarmDocuments:
     def keep_after_commit(
         self, session: AsyncSession, document_id: uuid.UUID, warm: WarmDocument
     ) -> None:
+        after_commit(session, lambda: self.keep(document_id, warm))
+
+    def keep(self, document_id: uuid.UUID, warm: WarmDocument) -> None:
         if self.size <= 0:
             return
-
-        def keep(_session: object) -> None:
-            self._kept[document_id] = warm
-            self._kept.move_to_end(document_id)
-            while len(self._kept) > self.size:
-                self._kept.popitem(last=False)
-
-        event.listen(session.sync_session, "after_commit", keep, once=True)
+        self._kept[document_id] = warm
+        self._kept.move_to_end(document_id)
+        while len(self._kept) > self.size:
+            self._kept.popitem(last=False)
 
     def forget(self, document_id: uuid.UUID) -> None:
         self._kept.pop(document_id, None)

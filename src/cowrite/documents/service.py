@@ -89,13 +89,13 @@ async def fresh_content(
     """The body with the latest live edits when the saved content lags behind them (it is
     saved after a pause): from the room when it is open in this process, else from the update
     log when that is ahead (`content_behind`); None when the saved content is current."""
-    if state.collab is None or document.format == rich.RICH:
-        # A rich document's REST writes merge block by block against the saved content, so
-        # its readers get that same content (a fresher read would come back as new blocks).
+    if state.collab is None:
         return None
     live: str | None = state.collab.live_markdown(document.id)
     if live is None and content_behind:
         live = await state.collab.stored_markdown(session, document.id)
+    # A REST write merges against what its writer read (block by block into a rich document).
+    state.collab.note_read(document.id, document.content if live is None else live)
     return live
 
 
@@ -215,8 +215,11 @@ async def update_document(
             )
     elif content is not None and content != document.content and state.collab is not None:
         try:
+            # A REST writer read the saved content or a fresher body; a restore makes the
+            # document that text whatever anyone read.
+            base = None if source == "restore" else document.content
             content = await state.collab.replace_text(
-                session, document.id, content, author_id, base=document.content
+                session, document.id, content, author_id, base=base
             )
         except RichTextError as exc:  # a block the write changed breaks the schema
             raise Unprocessable(str(exc), code="invalid_rich_text") from None

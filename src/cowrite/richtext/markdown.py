@@ -10,6 +10,7 @@ from typing import Any
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from cowrite.kit.sequences import common_run
 from cowrite.richtext.schema import MARK_RANK, Json
 
 # -- ProseMirror JSON -> Markdown -------------------------------------------------------------
@@ -515,12 +516,8 @@ def changed_sources(base: list[tuple[int, int, str]], base_text: str, new_text: 
     old_lines = base_text.split("\n")
     new_lines = new_text.split("\n")
     limit = min(len(old_lines), len(new_lines))
-    prefix = 0
-    while prefix < limit and old_lines[prefix] == new_lines[prefix]:
-        prefix += 1
-    suffix = 0
-    while suffix < limit - prefix and old_lines[-1 - suffix] == new_lines[-1 - suffix]:
-        suffix += 1
+    prefix = common_run(old_lines, new_lines, limit, from_end=False)
+    suffix = common_run(old_lines, new_lines, limit - prefix, from_end=True)
     changed_end = len(old_lines) - suffix
     edited = old_lines[prefix:changed_end] + new_lines[prefix : len(new_lines) - suffix]
     if any(line.lstrip().startswith(("```", "~~~")) for line in edited):

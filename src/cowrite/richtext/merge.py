@@ -5,13 +5,13 @@ differ are replaced."""
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import orjson
 from pycrdt import XmlElement, XmlFragment, XmlText
 
+from cowrite.kit.sequences import opcodes
 from cowrite.richtext import markdown
 from cowrite.richtext.fragment import Parent, block_json, insert_node
 from cowrite.richtext.schema import Json
@@ -53,8 +53,7 @@ def _merge(parent: Parent, new: list[Json], key: BlockKey) -> None:
             positions.append(index)
             old_keys.append(node_key)
     new_keys = [key(node) for node in new]
-    matcher = difflib.SequenceMatcher(None, old_keys, new_keys, autojunk=False)
-    for tag, i1, i2, j1, j2 in reversed(matcher.get_opcodes()):
+    for tag, i1, i2, j1, j2 in reversed(opcodes(old_keys, new_keys)):
         if tag == "equal":
             continue
         if tag == "replace" and i2 - i1 == j2 - j1:
@@ -102,6 +101,17 @@ def _anchor(live_of: list[int | None], before: int) -> int:
     return 0
 
 
+def _joined(sources: list[str]) -> list[tuple[int, int, str]]:
+    """The blocks of the text that joins `sources` with blank lines: (first line, the line
+    after it, source) each, as `markdown.top_level_blocks` answers."""
+    blocks, line = [], 0
+    for source in sources:
+        lines = source.count("\n") + 1
+        blocks.append((line, line + lines, source))
+        line += lines + 1
+    return blocks
+
+
 @dataclass(frozen=True, slots=True)
 class LiveBlock:
     """A top-level child of the live fragment, as ProseMirror (None when it reads as zero or
@@ -125,25 +135,26 @@ def merge_markdown_source(
     live since then are kept (where both changed one block, the live text wins)."""
     positions = [index for index, block in enumerate(live) if block.markdown]
     live_keys = [live[index].markdown for index in positions]
-    if base == "\n\n".join(live_keys):  # nobody changed it since: its blocks are known
-        base_blocks, line = [], 0
-        for key in live_keys:
-            lines = key.count("\n") + 1
-            base_blocks.append((line, line + lines, key))
-            line += lines + 1
+    live_text = "\n\n".join(live_keys)
+    if base == live_text:  # nobody changed it since: its blocks are known
+        base_blocks = _joined(live_keys)
     else:
-        base_blocks = markdown.top_level_blocks(base)
+        # A base read from this document is the live text with a few blocks changed since:
+        # only the lines around them are parsed again.
+        sources = markdown.changed_sources(_joined(live_keys), live_text, base)
+        if "\n\n".join(sources) == base:
+            base_blocks = _joined(sources)
+        else:
+            base_blocks = markdown.top_level_blocks(base)
     base_keys = [source for _, _, source in base_blocks]
     new_keys = markdown.changed_sources(base_blocks, base, new)
     live_of: list[int | None] = [None] * len(base_keys)
-    aligned = difflib.SequenceMatcher(None, base_keys, live_keys, autojunk=False)
-    for tag, i1, i2, k1, _ in aligned.get_opcodes():
+    for tag, i1, i2, k1, _ in opcodes(base_keys, live_keys):
         if tag == "equal":
             for offset in range(i2 - i1):
                 live_of[i1 + offset] = positions[k1 + offset]
-    written = difflib.SequenceMatcher(None, base_keys, new_keys, autojunk=False)
     with fragment.doc.transaction():
-        for tag, i1, i2, j1, j2 in reversed(written.get_opcodes()):
+        for tag, i1, i2, j1, j2 in reversed(opcodes(base_keys, new_keys)):
             if tag == "equal":
                 continue
             nodes = parse("\n\n".join(new_keys[j1:j2])) if j2 > j1 else []
