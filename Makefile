@@ -34,12 +34,13 @@ $(VENV)/.installed: $(VENV)/.installed-app requirements/dev.txt
 run: $(VENV)/.installed-app web
 	$(BIN)/cowrite serve
 
-# One process by default (the steadiest timing for the socket and restart tests);
-# PYTEST_WORKERS=2 spreads the suite over both cores with pytest-xdist.
-PYTEST_WORKERS ?= 0
+# Two pytest-xdist workers by default (both cores of the CI machine); each worker has its own
+# databases, servers and ports. A test module stays on one worker (--dist loadscope), so a
+# module's shared server starts once. PYTEST_WORKERS=0 runs everything in this process.
+PYTEST_WORKERS ?= 2
 
 test: setup
-	$(BIN)/pytest -n $(PYTEST_WORKERS) $(ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadscope $(ARGS)
 
 lint: setup
 	$(BIN)/ruff check .

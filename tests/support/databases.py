@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
-from sqlalchemy import text
 
-from cowrite.db import create_engine
 from cowrite.migrate import upgrade
 from cowrite.models import Base
 
@@ -49,19 +49,38 @@ class TestDatabase:
     name: str | None = None
 
     async def clean(self) -> None:
-        """Empty every table (faster than a new database per test)."""
-        engine = create_engine(self.url)
-        try:
-            async with engine.begin() as connection:
-                tables = [table.name for table in reversed(Base.metadata.sorted_tables)]
-                if self.backend == "postgres":
-                    joined = ", ".join(f'"{name}"' for name in tables)
-                    await connection.execute(text(f"TRUNCATE {joined} RESTART IDENTITY CASCADE"))
-                else:
-                    for name in tables:
-                        await connection.execute(text(f'DELETE FROM "{name}"'))
-        finally:
-            await engine.dispose()
+        """Empty every table, children first, in one transaction. DELETE, not TRUNCATE: the
+        tables hold a test's few rows, and PostgreSQL's TRUNCATE makes new files for every
+        table and index (most of a second per test), and waits for a server's open reads."""
+        tables = [table.name for table in reversed(Base.metadata.sorted_tables)]
+        deletes = "".join(f'DELETE FROM "{name}";' for name in tables)
+        if self.backend == "postgres":
+            assert self.name is not None
+            connection = await asyncpg.connect(_dsn_with_db(self.name))
+            try:
+                async with connection.transaction():
+                    # One round trip; the sequences restart, as TRUNCATE … RESTART IDENTITY did.
+                    await connection.execute(deletes + _RESTART_SEQUENCES)
+            finally:
+                await connection.close()
+        else:
+            await asyncio.to_thread(_clean_sqlite, self.url, deletes)
+
+
+_RESTART_SEQUENCES = (
+    "SELECT setval(c.oid, 1, false) FROM pg_class c"
+    " WHERE c.relkind = 'S' AND c.relnamespace = 'public'::regnamespace;"
+)
+
+
+def _clean_sqlite(url: str, deletes: str) -> None:
+    path = url.split(":///", 1)[1]
+    connection = sqlite3.connect(path, timeout=30, isolation_level=None)
+    try:
+        connection.execute("PRAGMA foreign_keys=ON")
+        connection.executescript(f"BEGIN IMMEDIATE;{deletes}COMMIT;")
+    finally:
+        connection.close()
 
 
 async def create_database(backend: str, workdir: Path) -> TestDatabase:

@@ -179,6 +179,9 @@ class JobRunner:
     async def _run_forever(self) -> None:
         settings = self.state.settings
         while not self._stopping:
+            # Cleared before looking for work, so a wake-up (a new job, or stop) that comes
+            # while the loop is busy is not lost and cuts the next wait short.
+            self._wake.clear()
             try:
                 if await self._has_work():
                     await self.recover_stale()
@@ -186,7 +189,8 @@ class JobRunner:
                         pass
             except Exception:
                 log.exception("job loop failed")
-            self._wake.clear()
+            if self._stopping:
+                break
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), settings.job_poll_seconds)
 
