@@ -86,3 +86,30 @@ def test_a_moved_transaction_handle_is_reported(monkeypatch: pytest.MonkeyPatch)
     doc: Doc = Doc()
     with pytest.raises(PycrdtChanged, match=r"update cowrite\.richtext\.native"), reading(doc):
         pass
+
+
+def test_runs_of_like_formatting_are_told_apart() -> None:
+    doc: Doc = Doc()
+    fragment = doc.get("default", type=XmlFragment)
+    runs = fragment.children.append(XmlElement("paragraph")).children.append(XmlText())
+    for text, attrs in [
+        ("plain ", {"bold": None}),
+        ("bold ", {"bold": {}}),
+        ("one ", {"link": {"href": "https://a.example"}}),
+        ("two ", {"link": {"href": "https://b.example"}}),
+        ("odd", {"link": {"href": "https://b.example", "title": 1}}),
+    ]:
+        runs.insert(len(runs), text, attrs)
+    link = {"target": "_blank", "rel": "noopener noreferrer nofollow", "class": None}
+    assert to_json(fragment)["content"][0]["content"] == [
+        {"type": "text", "text": "plain "},
+        {"type": "text", "text": "bold ", "marks": [{"type": "bold"}]},
+        *(
+            {"type": "text", "text": text, "marks": [{"type": "link", "attrs": attrs}]}
+            for text, attrs in [
+                ("one ", {"href": "https://a.example", **link, "title": None}),
+                ("two ", {"href": "https://b.example", **link, "title": None}),
+                ("odd", {"href": "https://b.example", **link, "title": 1}),
+            ]
+        ),
+    ]

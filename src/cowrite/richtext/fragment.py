@@ -43,15 +43,30 @@ def _plain(value: Any) -> Any:
     return value
 
 
-_MARKS_SEEN: dict[str, list[Json]] = {}  # formatting seen before, by its repr (few distinct)
+_MARKS_SEEN: dict[object, list[Json]] = {}  # formatting seen before, by its key (few distinct)
 _MARKS_SEEN_MAX = 4096
+
+
+def _marks_key(attrs: dict[str, Any]) -> object:
+    """What names a run's formatting exactly: for one mark whose attributes are text (the usual
+    run) a tuple, cheap to build; else the repr."""
+    if len(attrs) == 1:
+        for name, value in attrs.items():
+            if value is None:
+                return (name, None)
+            if type(value) is dict:
+                for item in value.values():
+                    if item is not None and type(item) is not str:
+                        return repr(attrs)
+                return (name, tuple(value.items()))
+    return repr(attrs)
 
 
 def _marks(attrs: dict[str, Any] | None) -> list[Json]:
     """The marks of a run of text; the lists are shared between runs: never change them."""
     if not attrs:
         return []
-    key = repr(attrs)
+    key = _marks_key(attrs)
     marks = _MARKS_SEEN.get(key)
     if marks is None:
         marks = _read_marks(attrs)

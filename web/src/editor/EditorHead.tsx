@@ -1,7 +1,8 @@
 // What both editor pages share around their editor: the document as loaded (with the caller's
 // role, kept current while the page is open), the head (the way back, the title, the connection,
 // the people present and the call, the buttons for comments, history, sharing and access, the
-// alerts and the call's tiles), and the side panels and the Share dialog those buttons open.
+// alerts and the call's tiles), the side panels and the Share dialog those buttons open, and the
+// comment thread a notification's link points at.
 import type { ComponentChildren } from 'preact'
 import { useEffect, useRef, useState } from 'preact/hooks'
 import type { Shell } from '../App'
@@ -11,6 +12,7 @@ import { AccessPanel } from '../components/AccessPanel'
 import { Link } from '../components/Link'
 import { messageOf } from '../components/errors'
 import { ShareDialog } from '../components/ShareDialog'
+import { useSearch } from '../router'
 import { type Call, CallBar, CallTiles } from './CallBar'
 import type { CollabSession, CollabState } from './collab'
 import { CommentsPanel, type Draft } from './Comments'
@@ -73,6 +75,16 @@ export function useEditorDocument (documentId: string, shell: Shell): EditorDocu
   }
 
   return { doc, setDoc, role, members, error, setError, follow }
+}
+
+/** Opened from a notification (`?comment=<id>`): open that comment's thread once it is loaded. */
+export function useCommentLink (comments: CommentsState, open: (thread: Thread) => void): void {
+  const wanted = new URLSearchParams(useSearch()).get('comment')
+  useEffect(() => {
+    if (!wanted) return
+    const thread = comments.threads.find((t) => t.id === wanted || t.replies.some((r) => r.id === wanted))
+    if (thread) open(thread)
+  }, [wanted, comments.threads.length > 0])
 }
 
 export interface EditorHeadProps {

@@ -13,11 +13,10 @@ import { type CollabState, CollabSession } from '../editor/collab'
 import { createEditor, type Editor as CodeEditor } from '../editor/codemirror'
 import type { Draft } from '../editor/Comments'
 import { useComments } from '../editor/comments'
-import { EditorHead, EditorPanels, type Panel, useEditorDocument } from '../editor/EditorHead'
+import { EditorHead, EditorPanels, type Panel, useCommentLink, useEditorDocument } from '../editor/EditorHead'
 import type { Person } from '../editor/People'
 import { PresenceSocket } from '../editor/presence'
 import { renderPreview } from '../editor/preview'
-import { useSearch } from '../router'
 
 export function Editor (props: EditorProps) {
   const { documentId, shell } = props
@@ -37,7 +36,6 @@ export function Editor (props: EditorProps) {
   const session = useRef<CollabSession | null>(null)
   const canWrite = atLeast(role, 'editor')
   const comments = useComments(documentId, live?.collab.doc ?? null, live?.presence ?? null, live?.editor ?? null)
-  const search = useSearch()
   const call = useCall(documentId, live?.presence ?? null)
 
   // The live session starts at once, beside the document's requests, read-only until the role is
@@ -96,15 +94,7 @@ export function Editor (props: EditorProps) {
 
   useEffect(() => { editor.current?.setReadOnly(!canWrite) }, [canWrite])
 
-  // Opened from a notification (`?comment=<id>`): show that comment's thread.
-  const wanted = new URLSearchParams(search).get('comment')
-  useEffect(() => {
-    if (!wanted) return
-    const thread = comments.threads.find((t) => t.id === wanted || t.replies.some((r) => r.id === wanted))
-    if (!thread) return
-    setPanel('comments')
-    jump(thread)
-  }, [wanted, comments.threads.length > 0])
+  useCommentLink(comments, (thread) => { setPanel('comments'); jump(thread) })
 
   const jump = (thread: Thread): void => {
     comments.setActive(thread.id)

@@ -10,11 +10,10 @@ import { useCall } from '../editor/CallBar'
 import { type CollabState, CollabSession } from '../editor/collab'
 import type { Draft } from '../editor/Comments'
 import { useComments } from '../editor/comments'
-import { EditorHead, EditorPanels, type Panel, useEditorDocument } from '../editor/EditorHead'
+import { EditorHead, EditorPanels, type Panel, useCommentLink, useEditorDocument } from '../editor/EditorHead'
 import type { Person } from '../editor/People'
 import { PresenceSocket } from '../editor/presence'
 import { type CaretUser, createRichEditor, type RichEditor as Rich } from '../editor/tiptap'
-import { useSearch } from '../router'
 
 type Chain = ReturnType<Rich['tiptap']['chain']>
 
@@ -91,7 +90,6 @@ export function RichEditor (props: EditorProps) {
   const host = useRef<HTMLDivElement>(null)
   const canWrite = atLeast(role, 'editor')
   const comments = useComments(documentId, live?.collab.doc ?? null, live?.presence ?? null, editor)
-  const search = useSearch()
   const call = useCall(documentId, live?.presence ?? null)
 
   // As for Markdown: the live session starts at once, read-only until the role is known.
@@ -121,15 +119,7 @@ export function RichEditor (props: EditorProps) {
 
   useEffect(() => { editor?.setReadOnly(!canWrite) }, [canWrite, editor])
 
-  // Opened from a notification (`?comment=<id>`): show that comment's thread.
-  const wanted = new URLSearchParams(search).get('comment')
-  useEffect(() => {
-    if (!wanted) return
-    const thread = comments.threads.find((t) => t.id === wanted || t.replies.some((r) => r.id === wanted))
-    if (!thread) return
-    setPanel('comments')
-    jump(thread)
-  }, [wanted, comments.threads.length > 0])
+  useCommentLink(comments, (thread) => { setPanel('comments'); jump(thread) })
 
   const jump = (thread: Thread): void => {
     comments.setActive(thread.id)
