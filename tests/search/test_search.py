@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import text
 
 from cowrite.search import repository
 from tests.search.corpus import FIXED_QUERIES, Doc, build_corpus, expected, generated_queries
@@ -357,3 +358,15 @@ async def test_snippets_are_cut_around_the_best_match_of_a_long_body(
     # A title-only match shows the start of the body.
     [item] = await search(client, team.viewer, "birds")
     assert item["snippet"].startswith("word0 word1") and "<mark>" not in item["snippet"]
+
+
+async def test_postgres_text_index_keeps_its_pending_list_short(app: FastAPI) -> None:
+    """Every search reads GIN's pending list whole: migration 0015 keeps it to 256 kB."""
+    factory = app.state.cowrite.session_factory
+    async with factory() as session:
+        if session.get_bind().dialect.name != "postgresql":
+            pytest.skip("a setting of PostgreSQL's GIN index; SQLite's FTS5 has no pending list")
+        options = await session.scalar(
+            text("SELECT reloptions FROM pg_class WHERE relname = 'ix_documents_search_vector'")
+        )
+    assert options == ["gin_pending_list_limit=256"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from cowrite.comments import search as comment_search
 from cowrite.deps import DbSession
@@ -24,7 +24,7 @@ async def search(
     tag: Annotated[str | None, Query(max_length=256)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     in_comments: Annotated[bool, Query()] = False,
-) -> SearchOut:
+) -> Response:
     """Words must all match, "quoted words" as a phrase, -word excludes, OR offers a choice;
     `in:comments` (or `in_comments=true`) searches comment bodies instead."""
     asked, rest = comment_search.wants_comments(q)
@@ -32,13 +32,16 @@ async def search(
         hits = await comment_search.search_comments(
             session, scope.principal.user_id, rest, workspace_id=scope.workspace_id, limit=limit
         )
-        return SearchOut(items=[SearchHit.model_validate(hit) for hit in hits])
-    return await service.search(
-        session,
-        scope.principal.user_id,
-        q,
-        workspace_id=scope.workspace_id,
-        workspace_role=scope.workspace_role,
-        tag=tag,
-        limit=limit,
-    )
+        out = SearchOut(items=[SearchHit.model_validate(hit) for hit in hits])
+    else:
+        out = await service.search(
+            session,
+            scope.principal.user_id,
+            q,
+            workspace_id=scope.workspace_id,
+            workspace_role=scope.workspace_role,
+            tag=tag,
+            limit=limit,
+        )
+    # Serialized once, here: the route's response_model describes it in the schema only.
+    return Response(out.model_dump_json(), media_type="application/json")
