@@ -6,7 +6,7 @@ import asyncio
 import threading
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AbstractContextManager, asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -33,23 +33,22 @@ _REQUEST_WRITES = ContextVar("cowrite_request_writes", default=False)
 
 
 @contextmanager
-def request_writes() -> Iterator[None]:
+def _flag_set(flag: ContextVar[bool]) -> Iterator[None]:
+    token = flag.set(True)
+    try:
+        yield
+    finally:
+        flag.reset(token)
+
+
+def request_writes() -> AbstractContextManager[None]:
     """Transactions begun inside are a request's own: short, run on the loop while locked."""
-    token = _REQUEST_WRITES.set(True)
-    try:
-        yield
-    finally:
-        _REQUEST_WRITES.reset(token)
+    return _flag_set(_REQUEST_WRITES)
 
 
-@contextmanager
-def urgent_writes() -> Iterator[None]:
+def urgent_writes() -> AbstractContextManager[None]:
     """Transactions begun inside go first among this process's SQLite writers."""
-    token = _URGENT.set(True)
-    try:
-        yield
-    finally:
-        _URGENT.reset(token)
+    return _flag_set(_URGENT)
 
 
 class WriteGate:
