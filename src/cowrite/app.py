@@ -27,7 +27,7 @@ from cowrite.broker.bridge import EventBridge, EventJournal
 from cowrite.broker.memory import MemoryBroker
 from cowrite.broker.redis import RedisBroker, RedisEventJournal
 from cowrite.config import Settings
-from cowrite.db import create_engine, create_session_factory
+from cowrite.db import create_engine, create_reader_engine, create_session_factory
 from cowrite.features import FEATURES
 from cowrite.health import router as health_router
 from cowrite.kit.errors import AppError
@@ -75,10 +75,8 @@ def build_state(settings: Settings, metrics: Metrics | None = None) -> AppState:
         settings=settings,
         engine=engine,
         session_factory=create_session_factory(engine),
-        read_session_factory=(
-            create_session_factory(create_engine(settings.resolved_database_url, reader=True))
-            if settings.is_sqlite
-            else None
+        read_session_factory=create_session_factory(
+            create_reader_engine(engine, settings.resolved_database_url)
         ),
         events=EventHub(),
         broker=broker,
@@ -175,7 +173,8 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
             stack.push_async_callback(app_state.engine.dispose)
             if app_state.read_session_factory is not None:
                 reader_engine = app_state.read_session_factory.kw["bind"]
-                stack.push_async_callback(reader_engine.dispose)
+                if reader_engine.sync_engine.pool is not app_state.engine.sync_engine.pool:
+                    stack.push_async_callback(reader_engine.dispose)
             await app_state.broker.start()
             stack.push_async_callback(app_state.broker.close)
             bridge = EventBridge(

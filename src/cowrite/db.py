@@ -6,7 +6,7 @@ import asyncio
 import threading
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AbstractContextManager, asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -33,23 +33,22 @@ _REQUEST_WRITES = ContextVar("cowrite_request_writes", default=False)
 
 
 @contextmanager
-def request_writes() -> Iterator[None]:
+def _flag_set(flag: ContextVar[bool]) -> Iterator[None]:
+    token = flag.set(True)
+    try:
+        yield
+    finally:
+        flag.reset(token)
+
+
+def request_writes() -> AbstractContextManager[None]:
     """Transactions begun inside are a request's own: short, run on the loop while locked."""
-    token = _REQUEST_WRITES.set(True)
-    try:
-        yield
-    finally:
-        _REQUEST_WRITES.reset(token)
+    return _flag_set(_REQUEST_WRITES)
 
 
-@contextmanager
-def urgent_writes() -> Iterator[None]:
+def urgent_writes() -> AbstractContextManager[None]:
     """Transactions begun inside go first among this process's SQLite writers."""
-    token = _URGENT.set(True)
-    try:
-        yield
-    finally:
-        _URGENT.reset(token)
+    return _flag_set(_URGENT)
 
 
 class WriteGate:
@@ -102,11 +101,11 @@ class WriteGate:
 class _SqliteConnection(aiosqlite.Connection):
     """aiosqlite, except that the calls which never wait for the database file run on the event
     loop's thread instead of a round trip through the connection's own thread: making and
-    closing a cursor always; for a reader also BEGIN (deferred: it takes no lock), COMMIT and
-    ROLLBACK (they only let go of its read snapshot). Only while the connection's thread is
-    idle: a call queued behind a statement that is still running there (one whose request was
-    cancelled, say, and the close that follows it) waits its turn as before, so the sqlite3
-    connection is never used from two threads at once.
+    closing a cursor, fetching rows and ROLLBACK (it only lets go) always; for a reader also
+    BEGIN (deferred: it takes no lock) and COMMIT (it lets go of its read snapshot). Only while
+    the connection's thread is idle: a call queued behind a statement that is still running
+    there (one whose request was cancelled, say, and the close that follows it) waits its turn
+    as before, so the sqlite3 connection is never used from two threads at once.
 
     A request's writer that holds the write lock (its BEGIN IMMEDIATE went through) also runs its
     statements on the loop's thread: none of them can wait for a lock any more, and every trip to
@@ -193,10 +192,14 @@ class _SqliteConnection(aiosqlite.Connection):
 # Sessions a process may hold at once before the pool opens short-lived extra connections (up
 # to as many again): about the number of requests in flight under a busy load.
 POOL_SIZE = 32
-_WRITER_INLINE = frozenset({"cursor", "close"})
-_READER_INLINE = _WRITER_INLINE | {"commit", "rollback"}
+# Fetching the rows of a statement that already ran never waits for a lock (the statement's
+# first step took the locks it needs), so every connection fetches on the loop's thread.
+# Nor does a ROLLBACK (under WAL it only lets go), which the pool also sends to every connection
+# it takes back.
+_WRITER_INLINE = frozenset({"cursor", "close", "fetchone", "fetchmany", "fetchall", "rollback"})
+_READER_INLINE = _WRITER_INLINE | {"commit"}
 # What a writer holding the write lock runs on the loop's thread as well.
-_LOCKED_INLINE = frozenset({"execute", "executemany", "fetchone", "fetchmany", "fetchall"})
+_LOCKED_INLINE = frozenset({"execute", "executemany"})
 
 
 def _sqlite_creator(url: str, *, reader: bool) -> Callable[[], Any]:
@@ -274,6 +277,18 @@ def _drop_closed_connection(_dbapi_connection: Any, record: Any, _proxy: Any) ->
     is_closed = getattr(record.driver_connection, "is_closed", None)
     if is_closed is not None and is_closed():
         raise DisconnectionError("the database closed this connection")
+
+
+def create_reader_engine(engine: AsyncEngine, url: str) -> AsyncEngine:
+    """The engine of sessions that only read (GET requests, socket admission, exports).
+
+    SQLite: an engine of its own whose deferred transactions never take the write lock.
+    PostgreSQL: the same pool in autocommit, so a read is one round trip instead of BEGIN, the
+    statement and COMMIT; each statement still reads committed data, as under READ COMMITTED.
+    """
+    if url.startswith("sqlite"):
+        return create_engine(url, reader=True)
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -118,7 +118,7 @@ class AppState:
     process_id: str
     metrics: Metrics
     # Sessions for requests that only read (GET, HEAD): on SQLite a separate engine whose
-    # transactions do not take the write lock; elsewhere the same factory as writers.
+    # transactions do not take the write lock; on PostgreSQL the same pool in autocommit.
     read_session_factory: async_sessionmaker[AsyncSession] | None = None
     # Filled by the features that own them during start-up.
     storage: BlobStore | None = None

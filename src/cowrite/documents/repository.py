@@ -58,6 +58,14 @@ async def tags_of_one(session: AsyncSession, document_id: uuid.UUID) -> list[str
     return list(result.scalars())
 
 
+def add_tags(session: AsyncSession, document: Document, names: Sequence[str]) -> None:
+    """The tags of a document created in this transaction (it has none yet)."""
+    session.add_all(
+        DocumentTag(document_id=document.id, name=name, workspace_id=document.workspace_id)
+        for name in names
+    )
+
+
 async def replace_tags(session: AsyncSession, document: Document, names: Sequence[str]) -> None:
     await session.execute(delete(DocumentTag).where(DocumentTag.document_id == document.id))
     session.add_all(

@@ -28,7 +28,7 @@ from cowrite.kit.pagination import Page, PageParams, decode_time_cursor, next_cu
 from cowrite.models import Document
 from cowrite.richtext.schema import RichTextError
 from cowrite.state import AppState
-from cowrite.versions.service import record_version
+from cowrite.versions.service import record_first_version, record_version
 from cowrite.webhooks.events import enqueue_event
 from cowrite.workspaces.outbox import EventOutbox
 
@@ -162,13 +162,14 @@ async def create_document(
     if body is not None and content_json is not None and state.collab is not None:
         # Seeded from the Markdown, then given what Markdown cannot hold (link targets...).
         await state.collab.replace_rich(session, document.id, body.document, author_id)
-    await repository.replace_tags(session, document, tags)
-    await record_version(
-        session, document, author_id, fold_seconds=state.settings.version_fold_seconds
-    )
+    repository.add_tags(session, document, tags)
+    record_first_version(session, document, author_id)
     if outbox is not None:
         outbox.add(DocumentEdited(document.id, workspace_id, author_id, created=True))
     await enqueue_event(session, workspace_id, "document.created", event_data(document, author_id))
+    if not tags:
+        return await view(session, document, [])
+    await session.flush()  # the tags, read back in the database's order
     return await view(session, document)
 
 

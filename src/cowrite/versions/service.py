@@ -118,6 +118,15 @@ async def record_version(
     await session.flush()
 
 
+def record_first_version(
+    session: AsyncSession, document: Document, author_id: uuid.UUID | None, *, source: str = "rest"
+) -> None:
+    """Version 1 of a document created in this transaction: there is nothing to read or to lock
+    first (nobody else knows the document yet); it is written with the transaction."""
+    encoded = codec.encode_full(document.content or "")
+    _add(session, document, 1, encoded, author_id, source, None, utcnow())
+
+
 def _add(
     session: AsyncSession,
     document: Document,
