@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.calls.peers import make_cast
+from tests.calls.peers import Cast, make_cast
 from tests.calls.support import in_document, join_call, kept_alive
 from tests.conftest import server_env
 from tests.scaleout.conftest import CLUSTER_SETTINGS, Cluster, running_cluster
@@ -38,7 +38,7 @@ def two_places(db: TestDatabase, redis_server: RedisServer, tmp_path: Path) -> I
         yield started
 
 
-async def three_in_document(cluster: Cluster) -> tuple[uuid.UUID, WsClient, WsClient, WsClient]:
+async def three_in_document(cluster: Cluster) -> tuple[Cast, WsClient, WsClient, WsClient]:
     """The owner and the viewer on process A, the editor on B, all in one new document."""
     a, b = cluster.a, cluster.b
     cast = await make_cast(a.base_url)
@@ -46,7 +46,7 @@ async def three_in_document(cluster: Cluster) -> tuple[uuid.UUID, WsClient, WsCl
     owner = await in_document(a.ws_url, cast.owner.access_token, doc)
     viewer = await in_document(a.ws_url, cast.viewer.access_token, doc)
     editor = await in_document(b.ws_url, cast.editor.access_token, doc)
-    return doc, owner, viewer, editor
+    return cast, owner, viewer, editor
 
 
 async def leave_call(client: WsClient, document_id: uuid.UUID) -> None:
@@ -57,7 +57,8 @@ async def leave_call(client: WsClient, document_id: uuid.UUID) -> None:
 
 
 async def test_the_last_place_goes_to_one_of_two_processes(two_places: Cluster) -> None:
-    doc, owner, on_a, on_b = await three_in_document(two_places)
+    cast, owner, on_a, on_b = await three_in_document(two_places)
+    doc = cast.document_id
     clients = (owner, on_a, on_b)
     try:
         async with kept_alive(*clients):
@@ -77,7 +78,8 @@ async def test_the_last_place_goes_to_one_of_two_processes(two_places: Cluster) 
 
 
 async def test_a_dead_process_gives_its_places_back(two_places: Cluster) -> None:
-    doc, owner, waiting, on_b = await three_in_document(two_places)
+    cast, owner, waiting, on_b = await three_in_document(two_places)
+    doc = cast.document_id
     try:
         async with kept_alive(owner, waiting):
             assert (await join_call(owner, doc))["type"] == "call_state"
@@ -103,3 +105,30 @@ async def test_a_dead_process_gives_its_places_back(two_places: Cluster) -> None
         await waiting.close()
         with contextlib.suppress(Exception):
             await on_b.close()
+
+
+async def test_a_rejoin_on_the_other_process_frees_the_old_place(two_places: Cluster) -> None:
+    cast, owner, _, old = await three_in_document(two_places)
+    doc = cast.document_id
+    try:
+        async with kept_alive(owner, old):
+            assert (await join_call(owner, doc))["type"] == "call_state"
+            assert (await join_call(old, doc))["type"] == "call_state"
+            # The editor's page lost its socket to B and came back through A; the call is full,
+            # but the place it rejoins is its own.
+            new = await in_document(two_places.a.ws_url, cast.editor.access_token, doc)
+            async with kept_alive(new):
+                state = await new.request(
+                    {"type": "call_join", "document_id": str(doc), "replaces": old.connection_id},
+                    "call_state",
+                )
+                assert state["type"] == "call_state", state
+                ids = {p["connection_id"] for p in state["participants"]}
+                assert ids == {owner.connection_id, new.connection_id}
+                left = await old.expect("call_left", connection_id=old.connection_id)
+                assert left["reason"] == "ended_elsewhere"
+                await owner.expect("call_left", connection_id=old.connection_id)
+            await new.close()
+    finally:
+        await owner.close()
+        await old.close()

@@ -404,7 +404,8 @@ class CallService:
 
     def _taken_out(self, document_id: uuid.UUID, participant: Participant) -> None:
         """One of this process's participants was taken out of the call by another process (its
-        page rejoined there): its entry's flags go, and the connection hears it."""
+        page rejoined there, or that process took this one for dead and reaped its entries): its
+        entry's flags go, and the connection hears it rather than staying in a call alone."""
         connection_id = participant.connection_id
         task = asyncio.create_task(self.store.update(document_id, connection_id, {"call": None}))
         self._tasks.add(task)
@@ -418,7 +419,7 @@ class CallService:
                         "document_id": str(document_id),
                         "connection_id": str(connection_id),
                         "user_id": str(participant.user_id),
-                        "reason": "replaced",
+                        "reason": "ended_elsewhere",
                     }
                 )
             )

@@ -182,7 +182,9 @@ export class CallSession {
       case 'call_media': {
         const participant = event as unknown as Participant
         this.roster.set(participant.connection_id, { connection_id: participant.connection_id, user_id: participant.user_id, full_name: participant.full_name, media: participant.media })
-        if (this.joined && participant.connection_id !== me) this.connect(participant.connection_id)
+        // Nothing to connect yet: the newcomer offers to everyone in its call_state, and its
+        // offer makes the peer here. Offering from both sides at once (glare) made one side roll
+        // its offer back, and Chromium then sometimes never gathered its ICE candidates again.
         break
       }
       case 'call_left':
