@@ -190,7 +190,9 @@ export class CallSession {
       case 'call_left':
       case 'user_left': {
         const id = event.connection_id as string
-        if (id === me) { if (event.type === 'call_left' || event.reason) this.hangUp() } else {
+        if (id === me) {
+          if (event.type === 'call_left' || event.reason) { this.roster.delete(id); this.hangUp() }
+        } else {
           this.roster.delete(id)
           this.peers.get(id)?.close()
           this.peers.delete(id)
@@ -248,6 +250,8 @@ export class CallSession {
   leave (): void {
     if (!this.wanted) return
     this.presence.call({ type: 'call_leave' })
+    // Out of the call at once here: the count beside the avatars no longer counts this page.
+    if (this.presence.id) this.roster.delete(this.presence.id)
     this.hangUp()
     this.emit()
   }

@@ -97,6 +97,9 @@ async function scenario () {
   await a.locator('.call-tile[data-me=true]').waitFor({ state: 'detached' })
   await b.getByTestId('call-count').waitFor({ state: 'detached' })
   await b.getByRole('button', { name: 'Start call' }).waitFor()
+  // Whoever left an empty call sees no call either: a fresh one to start, not one to join.
+  await a.getByTestId('call-count').waitFor({ state: 'detached' })
+  await a.getByRole('button', { name: 'Start call' }).waitFor()
 }
 
 let failed = false
