@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pycrdt import Text
 
+from cowrite.collab import repository
 from cowrite.collab.protocol import SyncUpdate
 from cowrite.db import create_engine, create_session_factory, unit_of_work
 from cowrite.documents.access import document_grant
@@ -42,5 +43,69 @@ async def test_an_update_after_the_content_was_read_stays_ahead_of_it(
             assert grant.document.content == "saved"
             assert grant.content_behind  # so a reader builds the body from the log
             assert await service.stored_markdown(session, doc.document_id) == "saved late"
+    finally:
+        await engine.dispose()
+
+
+async def test_a_compaction_before_the_content_catches_up_keeps_it_behind(
+    db: TestDatabase, user: UserCtx, collab: ServiceFactory
+) -> None:
+    """Compaction moves the log rows into the snapshot; a reader must still see that they are
+    ahead of the saved content until the content is saved again."""
+    doc = await make_document(db.url, {user.id: "owner"}, content="")
+    service = await collab(yjs_content_sync_seconds=60)
+    room = await service.open_room(doc.document_id)
+    peer = FakePeer(user_id=user.id)
+    service.join(room, peer)
+    client, update = edit(room.doc.get_update(), 0, "saved")
+    room.receive(peer, SyncUpdate(update))
+    service._sync_content(room)
+    before = client.get_state()
+    client.get("content", type=Text).insert(5, " late")
+    room.receive(peer, SyncUpdate(client.get_update(before)))
+    await service.log.flush()
+
+    engine = create_engine(db.url)
+    try:
+        factory = create_session_factory(engine)
+        async with unit_of_work(factory) as session:
+            assert await repository.compact(session, doc.document_id) > 0
+        async with unit_of_work(factory) as session:
+            assert await repository.log_updates(session, doc.document_id) == []
+            grant = await document_grant(
+                session, user.id, doc.document_id, Role.VIEWER, with_tags=True
+            )
+            assert grant.document.content == "saved"
+            assert grant.content_behind
+            assert await service.stored_markdown(session, doc.document_id) == "saved late"
+    finally:
+        await engine.dispose()
+
+
+async def test_a_document_whose_content_holds_everything_is_not_behind_after_compaction(
+    db: TestDatabase, user: UserCtx, collab: ServiceFactory
+) -> None:
+    doc = await make_document(db.url, {user.id: "owner"}, content="")
+    service = await collab(yjs_content_sync_seconds=60)
+    room = await service.open_room(doc.document_id)
+    peer = FakePeer(user_id=user.id)
+    service.join(room, peer)
+    _, update = edit(room.doc.get_update(), 0, "all of it")
+    room.receive(peer, SyncUpdate(update))
+    await service.log.flush()
+    service._sync_content(room)
+    await service.log.flush()
+
+    engine = create_engine(db.url)
+    try:
+        factory = create_session_factory(engine)
+        async with unit_of_work(factory) as session:
+            await repository.compact(session, doc.document_id)
+        async with unit_of_work(factory) as session:
+            grant = await document_grant(
+                session, user.id, doc.document_id, Role.VIEWER, with_tags=True
+            )
+            assert grant.document.content == "all of it"
+            assert not grant.content_behind
     finally:
         await engine.dispose()

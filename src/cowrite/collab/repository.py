@@ -141,7 +141,7 @@ async def compact(session: AsyncSession, document_id: uuid.UUID) -> int:
         return 0
     rows = (
         await session.execute(
-            select(YUpdate.id, YUpdate.data)
+            select(YUpdate.id, YUpdate.data, YUpdate.created_at)
             .where(YUpdate.document_id == document_id)
             .order_by(YUpdate.id)
         )
@@ -150,13 +150,16 @@ async def compact(session: AsyncSession, document_id: uuid.UUID) -> int:
         return 0
     merged = merge_updates(snapshot.state, *(row.data for row in rows))
     ids = [row.id for row in rows]
+    # Dated by the newest update it took in, so a reader can still tell that the log (now the
+    # snapshot) is ahead of a saved content that has not caught up yet.
+    newest = max(row.created_at for row in rows)
     changed = await session.execute(
         update(YSnapshot)
         .where(
             YSnapshot.document_id == document_id,
             YSnapshot.last_update_id == snapshot.last_update_id,
         )
-        .values(state=merged, last_update_id=max(ids), updated_at=utcnow())
+        .values(state=merged, last_update_id=max(ids), updated_at=newest)
     )
     if changed.rowcount != 1:  # type: ignore[attr-defined]  # CursorResult of an UPDATE
         raise RuntimeError("snapshot changed under compaction")

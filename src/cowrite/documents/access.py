@@ -6,13 +6,21 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BindParameter, and_, bindparam, exists, func, literal, select
+from sqlalchemy import BindParameter, and_, bindparam, exists, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cowrite.documents.visibility import effective_role
 from cowrite.kit.errors import NotFound
-from cowrite.models import Document, DocumentMember, DocumentTag, Membership, Workspace, YUpdate
+from cowrite.models import (
+    Document,
+    DocumentMember,
+    DocumentTag,
+    Membership,
+    Workspace,
+    YSnapshot,
+    YUpdate,
+)
 from cowrite.workspaces.access import require_role
 from cowrite.workspaces.roles import Role
 
@@ -41,8 +49,15 @@ _DOCUMENT_WITH_ROLE = (
 _TAGS_WHERE = DocumentTag.document_id == Document.id
 # Whether the update log holds edits newer than the saved content (it is saved after a pause):
 # a reader then builds the body from the log instead.
-_CONTENT_BEHIND = exists().where(
-    YUpdate.document_id == Document.id, YUpdate.created_at > Document.updated_at
+# A compaction moves log rows into the snapshot, dated by the newest of them; a snapshot that was
+# only ever seeded from the content (`last_update_id` 0) is never ahead of it.
+_CONTENT_BEHIND = or_(
+    exists().where(YUpdate.document_id == Document.id, YUpdate.created_at > Document.updated_at),
+    exists().where(
+        YSnapshot.document_id == Document.id,
+        YSnapshot.last_update_id > 0,
+        YSnapshot.updated_at > Document.updated_at,
+    ),
 )
 # The same, with the tags joined into one column: SQLite's BINARY order is code-point order,
 # so Python sorts them as `ORDER BY name` would; PostgreSQL orders them in its own collation.
