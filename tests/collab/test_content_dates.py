@@ -4,6 +4,8 @@ reads it from the log instead of taking the content as current."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from pycrdt import Text
 
 from cowrite.collab import repository
@@ -18,14 +20,22 @@ from tests.support.databases import TestDatabase
 from tests.support.factories import UserCtx
 
 
-async def test_an_update_after_the_content_was_read_stays_ahead_of_it(
+async def _joined_room(
     db: TestDatabase, user: UserCtx, collab: ServiceFactory
-) -> None:
+) -> tuple[Any, Any, Any, FakePeer]:
+    """An empty document's room, saved only when asked, with the owner joined to it."""
     doc = await make_document(db.url, {user.id: "owner"}, content="")
     service = await collab(yjs_content_sync_seconds=60)
     room = await service.open_room(doc.document_id)
     peer = FakePeer(user_id=user.id)
     service.join(room, peer)
+    return doc, service, room, peer
+
+
+async def test_an_update_after_the_content_was_read_stays_ahead_of_it(
+    db: TestDatabase, user: UserCtx, collab: ServiceFactory
+) -> None:
+    doc, service, room, peer = await _joined_room(db, user, collab)
     client, update = edit(room.doc.get_update(), 0, "saved")
     room.receive(peer, SyncUpdate(update))
     service._sync_content(room)  # the content's text is read now (as its timer does)...
@@ -52,11 +62,7 @@ async def test_a_compaction_before_the_content_catches_up_keeps_it_behind(
 ) -> None:
     """Compaction moves the log rows into the snapshot; a reader must still see that they are
     ahead of the saved content until the content is saved again."""
-    doc = await make_document(db.url, {user.id: "owner"}, content="")
-    service = await collab(yjs_content_sync_seconds=60)
-    room = await service.open_room(doc.document_id)
-    peer = FakePeer(user_id=user.id)
-    service.join(room, peer)
+    doc, service, room, peer = await _joined_room(db, user, collab)
     client, update = edit(room.doc.get_update(), 0, "saved")
     room.receive(peer, SyncUpdate(update))
     service._sync_content(room)
@@ -85,11 +91,7 @@ async def test_a_compaction_before_the_content_catches_up_keeps_it_behind(
 async def test_a_document_whose_content_holds_everything_is_not_behind_after_compaction(
     db: TestDatabase, user: UserCtx, collab: ServiceFactory
 ) -> None:
-    doc = await make_document(db.url, {user.id: "owner"}, content="")
-    service = await collab(yjs_content_sync_seconds=60)
-    room = await service.open_room(doc.document_id)
-    peer = FakePeer(user_id=user.id)
-    service.join(room, peer)
+    doc, service, room, peer = await _joined_room(db, user, collab)
     _, update = edit(room.doc.get_update(), 0, "all of it")
     room.receive(peer, SyncUpdate(update))
     await service.log.flush()
