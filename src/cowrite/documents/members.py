@@ -21,6 +21,7 @@ from cowrite.documents.visibility import Visibility
 from cowrite.kit.errors import Conflict, Forbidden, NotFound
 from cowrite.kit.events import DocumentAccessChanged, DocumentShared
 from cowrite.models import Document, DocumentMember, User
+from cowrite.shares import service as shares
 from cowrite.workspaces.outbox import EventOutbox
 from cowrite.workspaces.roles import Role
 
@@ -44,8 +45,12 @@ class ListedPerson:
         return self.workspace_role is None
 
 
-def _changed(document: Document, outbox: EventOutbox) -> None:
+async def _changed(session: AsyncSession, document: Document, outbox: EventOutbox) -> None:
+    """Open sockets check again; links whose creator lost edit rights here stop working."""
     outbox.add(DocumentAccessChanged(document_id=document.id, workspace_id=document.workspace_id))
+    await shares.revoke_links_creators_lost(
+        session, outbox, document.workspace_id, document_id=document.id
+    )
 
 
 def _require_manager(access: DocumentAccess) -> None:
@@ -109,7 +114,7 @@ async def add_person(
         await session.flush()
     except IntegrityError as exc:  # listed by a concurrent request
         raise Conflict("Already listed on this document", code="already_listed") from exc
-    _changed(document, outbox)
+    await _changed(session, document, outbox)
     if user.id != access.principal.user_id:
         outbox.add(
             DocumentShared(document.id, document.workspace_id, user.id, access.principal.user_id)
@@ -131,7 +136,7 @@ async def change_person(
     if member.role != role.value:
         member.role = role.value
         await session.flush()
-        _changed(access.document, outbox)
+        await _changed(session, access.document, outbox)
     return await _one(session, access.document, user_id)
 
 
@@ -146,7 +151,7 @@ async def remove_person(
         raise NotFound("This person is not listed on the document", code="not_found")
     await session.delete(member)
     await session.flush()
-    _changed(access.document, outbox)
+    await _changed(session, access.document, outbox)
 
 
 async def set_visibility(
@@ -171,4 +176,4 @@ async def set_visibility(
         elif member.role != Role.EDITOR.value:
             member.role = Role.EDITOR.value
     await session.flush()
-    _changed(document, outbox)
+    await _changed(session, document, outbox)

@@ -66,6 +66,23 @@ async def revoke(session: AsyncSession, share_ids: Sequence[uuid.UUID]) -> None:
         )
 
 
+async def live_links_in(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    document_id: uuid.UUID | None,
+    creator_id: uuid.UUID | None,
+) -> Sequence[ShareLink]:
+    """The links not revoked in a workspace, narrowed to one document and/or one creator."""
+    statement = select(ShareLink).where(
+        ShareLink.workspace_id == workspace_id, ShareLink.revoked_at.is_(None)
+    )
+    if document_id is not None:
+        statement = statement.where(ShareLink.document_id == document_id)
+    if creator_id is not None:
+        statement = statement.where(ShareLink.created_by == creator_id)
+    return (await session.execute(statement)).scalars().all()
+
+
 async def live_link_ids_of_workspace(
     session: AsyncSession, workspace_id: uuid.UUID
 ) -> list[uuid.UUID]:

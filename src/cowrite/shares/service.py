@@ -1,4 +1,9 @@
-"""Share links: made by editors, read by anyone holding the token, revoked at once."""
+"""Share links: made by editors, read by anyone holding the token, revoked at once.
+
+A link works only while the person who made it may still edit its document: when that ends
+(their workspace role lowered or taken away, the document restricted without them, their own
+role on it lowered), their links are revoked in the same transaction, so readers leave at once.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cowrite.documents.access import document_grant
 from cowrite.kit.clock import utcnow
 from cowrite.kit.errors import (
     BadRequest,
@@ -26,6 +32,7 @@ from cowrite.shares.tokens import MAX_TOKEN_LENGTH, ShareAccessTokens, new_share
 from cowrite.state import AppState
 from cowrite.webhooks.events import enqueue_event
 from cowrite.workspaces.outbox import EventOutbox
+from cowrite.workspaces.roles import Role
 
 
 def access_tokens(state: AppState) -> ShareAccessTokens:
@@ -117,6 +124,35 @@ async def revoke_workspace_links(
         outbox.add(SharesRevoked(share_ids=tuple(ids)))
 
 
+async def _creator_may_edit(session: AsyncSession, link: ShareLink) -> bool:
+    if link.created_by is None:  # the person who made it is gone
+        return False
+    try:
+        await document_grant(
+            session, link.created_by, link.document_id, Role.EDITOR, allow_trashed=True
+        )
+    except (NotFound, Forbidden):
+        return False
+    return True
+
+
+async def revoke_links_creators_lost(
+    session: AsyncSession,
+    outbox: EventOutbox,
+    workspace_id: uuid.UUID,
+    *,
+    document_id: uuid.UUID | None = None,
+    creator_id: uuid.UUID | None = None,
+) -> None:
+    """After an access change (flushed): revoke the live links in this scope whose creator may no
+    longer edit their document."""
+    links = await repository.live_links_in(session, workspace_id, document_id, creator_id)
+    lost = [link.id for link in links if not await _creator_may_edit(session, link)]
+    await repository.revoke(session, lost)
+    if lost:
+        outbox.add(SharesRevoked(share_ids=tuple(lost)))
+
+
 @dataclass(frozen=True, slots=True)
 class OpenedLink:
     link: ShareLink
@@ -125,12 +161,15 @@ class OpenedLink:
 
 async def find_link(session: AsyncSession, token: str) -> OpenedLink:
     """The working link of a token; 404 for an unknown, revoked or expired one, a trashed
-    document, or a workspace that stopped sharing (one answer for all)."""
+    document, a workspace that stopped sharing, or a creator who may no longer edit the document
+    (one answer for all)."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
         raise NotFound("Link not found", code="not_found")
     hashed = digest(token)
     found = await repository.working_link(session, hashed)
     if found is None or not digest_matches(token, found[0].token_hash):
+        raise NotFound("Link not found", code="not_found")
+    if not await _creator_may_edit(session, found[0]):
         raise NotFound("Link not found", code="not_found")
     return OpenedLink(link=found[0], document=found[1])
 

@@ -23,6 +23,7 @@ from cowrite.kit.events import (
 )
 from cowrite.kit.pagination import decode_cursor, next_cursor_for
 from cowrite.models import Membership, User, Workspace
+from cowrite.shares import service as shares
 from cowrite.webhooks.events import enqueue_event
 from cowrite.workspaces import repository
 from cowrite.workspaces.outbox import EventOutbox
@@ -209,6 +210,7 @@ async def change_role(
     await _check_not_last_owner(session, workspace_id, target.role)
     target.membership.role = role.value
     await session.flush()
+    await shares.revoke_links_creators_lost(session, outbox, workspace_id, creator_id=user_id)
     outbox.add(MembershipChanged(workspace_id=workspace_id, user_id=user_id, role=role.value))
     outbox.add(MemberRoleChanged(workspace_id, user_id, role.value, actor_id))
     return target
@@ -231,6 +233,7 @@ async def remove_member(
     await session.delete(target.membership)
     await repository.drop_document_listings(session, workspace_id, user_id)
     await session.flush()
+    await shares.revoke_links_creators_lost(session, outbox, workspace_id, creator_id=user_id)
     data = _member_data(target.user, target.role, actor_id)
     await enqueue_event(session, workspace_id, "member.removed", data)
     outbox.add(MembershipChanged(workspace_id=workspace_id, user_id=user_id, role=None))
