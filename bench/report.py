@@ -146,6 +146,11 @@ class Standing:
     date: str
 
 
+def _unnumbered(workload: str) -> str:
+    number, _, name = workload.partition(" ")
+    return name if number.isdigit() else workload
+
+
 def standings(results: Path) -> list[Standing]:
     """For every workload, the rows of the newest full run that has it, in workload order."""
     newest: dict[str, tuple[str, list[Row]]] = {}
@@ -161,6 +166,10 @@ def standings(results: Path) -> list[Standing]:
         date = str(record.get("date", ""))[:10]
         for workload, rows in by_workload.items():
             if any(c in r.values for r in rows for c in COWRITE_COLUMNS):
+                # A workload renumbered since an older run replaces its old rows.
+                stale = [w for w in newest if _unnumbered(w) == _unnumbered(workload)]
+                for old in stale:
+                    del newest[old]
                 newest[workload] = (date, rows)
 
     def order(workload: str) -> tuple[int, str]:

@@ -62,3 +62,14 @@ def test_write_doc_fills_both_sections(tmp_path: Path) -> None:
     update_document(doc, "| new run |", path, host, results)
     text = doc.read_text()
     assert "9 req/s" in text and "| new run |" in text and "old" not in text.split(STANDING_END)[0]
+
+
+def test_a_renumbered_workload_replaces_its_old_rows(tmp_path: Path) -> None:
+    old = Row("9 comments", "list 500 threads", {"cowrite-sqlite": "p95 173 ms"})
+    new = Row("10 comments", "list 500 threads", {"cowrite-sqlite": "p95 18 ms"})
+    record(tmp_path, "2026-12-01", [old])
+    record(tmp_path, "2026-12-05", [new])
+
+    items = standings(tmp_path)
+
+    assert [(item.row.workload, item.date) for item in items] == [("10 comments", "2026-12-05")]
