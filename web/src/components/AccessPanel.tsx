@@ -1,6 +1,7 @@
 // Who may open a document and why: restrict it to the people listed on it, list workspace
 // members and guests (anyone with an account) by email with a document role, change or remove
-// them. Editors of the document manage it; everyone who sees it sees the list.
+// them. Editors of the document manage it; everyone who sees it sees the list. It is the Share
+// dialog's first section, above the public links.
 import { useEffect, useState } from 'preact/hooks'
 import { api } from '../api/client'
 import type { DocumentMember, DocumentRole, Visibility } from '../api/types'
@@ -18,7 +19,6 @@ export interface AccessPanelProps {
   canManage: boolean
   me: string
   onVisibility: (visibility: Visibility) => void
-  onClose: () => void
 }
 
 export function AccessPanel (props: AccessPanelProps) {
@@ -49,11 +49,8 @@ export function AccessPanel (props: AccessPanelProps) {
   })
 
   return (
-    <aside class="panel access-panel" aria-label="Access">
-      <div class="panel-head">
-        <h2>Access</h2>
-        <button type="button" onClick={props.onClose} aria-label="Close access">✕</button>
-      </div>
+    <section class="access-panel" aria-labelledby="access-title">
+      <h3 id="access-title">Access</h3>
       <fieldset class="visibility" disabled={!props.canManage}>
         <legend>Who can open this document</legend>
         <label class="choice">
@@ -79,7 +76,7 @@ export function AccessPanel (props: AccessPanelProps) {
       )}
       {error && <p class="error" role="alert">{error}</p>}
       {notice && <p class="notice" role="status">{notice}</p>}
-      <h3>Who has access</h3>
+      <h4>Who has access</h4>
       <ul class="access-list" data-testid="access-list">
         <li class="access-row">
           <span class="grow"><strong>Workspace admins and owners</strong><span class="muted small">Always, to every document</span></span>
@@ -116,6 +113,6 @@ export function AccessPanel (props: AccessPanelProps) {
         })}
       </ul>
       {people.length === 0 && <p class="muted small">Nobody is listed on this document yet.</p>}
-    </aside>
+    </section>
   )
 }

@@ -1,6 +1,6 @@
-// The Share dialog of the editor page: public links to the document (make one with an optional
-// password and expiry, copy it while it is shown, revoke it). Further sections (who has access)
-// go in the slot below the links.
+// The Share dialog of the editor page: who has access (the slot above the links), then public
+// links to the document (make one with an optional password and expiry, copy it while it is
+// shown, revoke it). A link works while the person who made it may edit the document.
 import type { ComponentChildren } from 'preact'
 import { useEffect, useState } from 'preact/hooks'
 import { shares, type ShareLink } from '../api/shares'
@@ -10,7 +10,9 @@ export interface ShareDialogProps {
   documentId: string
   canShare: boolean
   onClose: () => void
-  /** More sections of the dialog (access to the document), shown under the links. */
+  /** Names of the workspace's people by id, to say who made each link. */
+  names?: ReadonlyMap<string, string>
+  /** The first section of the dialog: access to the document. */
   children?: ComponentChildren
 }
 
@@ -57,6 +59,10 @@ export function ShareDialog (props: ShareDialogProps) {
   const copy = async (url: string): Promise<void> => {
     try { await navigator.clipboard.writeText(url); setCopied(true) } catch { setCopied(false) }
   }
+  const madeBy = (link: ShareLink): string => {
+    const name = link.created_by ? props.names?.get(link.created_by) : undefined
+    return name ? ` by ${name}` : ''
+  }
   const freshUrl = fresh?.token ? `${location.origin}/s/${fresh.token}` : null
 
   return (
@@ -66,13 +72,14 @@ export function ShareDialog (props: ShareDialogProps) {
           <h2 id="share-title" class="grow">Share</h2>
           <button type="button" class="plain-button" aria-label="Close" onClick={props.onClose}>✕</button>
         </div>
+        {props.children}
         {error && <p class="error" role="alert">{error}</p>}
         <section aria-labelledby="share-links-title">
           <h3 id="share-links-title">Public links</h3>
           {!props.canShare && <p class="muted">Only editors can make public links to this document.</p>}
           {props.canShare && (
             <>
-              <p class="muted small">Anyone with a link can read this document, and watch it change live, without an account.</p>
+              <p class="muted small">Anyone with a link can read this document, and watch it change live, without an account. A link stops working if the person who made it can no longer edit the document.</p>
               <form class="row wrap" onSubmit={(e) => { e.preventDefault(); void create() }}>
                 <label class="grow">Password (optional)
                   <input type="password" autocomplete="new-password" maxLength={128} value={password} onInput={(e) => setPassword(e.currentTarget.value)} />
@@ -95,10 +102,10 @@ export function ShareDialog (props: ShareDialogProps) {
                 {links.map((link) => (
                   <li key={link.id} class="row" data-testid="share-link">
                     <span class="grow">
-                      <strong>Link made {when(link.created_at)}</strong>
+                      <strong>Link made {when(link.created_at)}{madeBy(link)}</strong>
                       {link.has_password && <span class="tag">password</span>}
                       {link.expires_at && <span class="tag">expires {when(link.expires_at)}</span>}
-                      <br /><span class="muted small">{link.view_count} views · last used {when(link.last_used_at)}</span>
+                      <br /><span class="muted small">{link.view_count === 1 ? '1 view' : `${link.view_count} views`} · last used {when(link.last_used_at)}</span>
                     </span>
                     <button type="button" class="danger" onClick={() => { void revoke(link) }}>Revoke</button>
                   </li>
@@ -107,7 +114,6 @@ export function ShareDialog (props: ShareDialogProps) {
             </>
           )}
         </section>
-        {props.children}
       </div>
     </div>
   )

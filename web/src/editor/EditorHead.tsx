@@ -1,7 +1,8 @@
 // What both editor pages share around their editor: the document as loaded (with the caller's
 // role, kept current while the page is open), the head (the way back, the title, the connection,
-// the people present and the call, the buttons for comments, history, sharing and access, the
-// alerts and the call's tiles), the side panels and the Share dialog those buttons open, and the
+// the people present and the call, the buttons for comments, history and sharing, the alerts
+// and the call's tiles), the side panels and the Share dialog (access, then links) those buttons
+// open, and the
 // comment thread a notification's link points at.
 import type { ComponentChildren } from 'preact'
 import { useEffect, useRef, useState } from 'preact/hooks'
@@ -22,7 +23,7 @@ import { History } from './History'
 import { mergePeople, People, type Person } from './People'
 import type { PresenceSocket } from './presence'
 
-export type Panel = 'history' | 'comments' | 'access'
+export type Panel = 'history' | 'comments'
 
 export interface EditorDocument {
   doc: DocumentFull | null
@@ -140,7 +141,6 @@ export function EditorHead (props: EditorHeadProps) {
         <button type="button" aria-pressed={panel === 'comments'} onClick={toggle('comments')}>Comments</button>
         <button type="button" aria-pressed={panel === 'history'} onClick={toggle('history')}>History</button>
         <button type="button" aria-haspopup="dialog" onClick={props.onShare}>Share</button>
-        <button type="button" aria-pressed={panel === 'access'} onClick={toggle('access')}>Access</button>
       </div>
       {props.children}
       {closed && <p class="error" role="alert">{closed}</p>}
@@ -164,18 +164,22 @@ export interface EditorPanelsProps {
   onJump: (thread: Thread) => void
 }
 
-/** The side panel open beside the editor (access, history or comments) and the Share dialog. */
+/** The side panel open beside the editor (history or comments) and the Share dialog. */
 export function EditorPanels (props: EditorPanelsProps) {
   const { documentId, loaded, panel, onPanel } = props
   const { doc, role } = loaded
   const canWrite = atLeast(role, 'editor')
   const close = (): void => onPanel(null)
+  const names = new Map(loaded.members.map((m) => [m.user_id, m.full_name]))
   return (
     <>
-      {props.sharing && <ShareDialog documentId={documentId} canShare={canWrite} onClose={() => props.onSharing(false)} />}
-      {panel === 'access' && doc && (
-        <AccessPanel documentId={documentId} visibility={doc.visibility ?? 'workspace'} canManage={canWrite} me={props.shell.user.id}
-          onVisibility={(visibility) => loaded.setDoc({ ...doc, visibility })} onClose={close} />
+      {props.sharing && (
+        <ShareDialog documentId={documentId} canShare={canWrite} names={names} onClose={() => props.onSharing(false)}>
+          {doc && (
+            <AccessPanel documentId={documentId} visibility={doc.visibility ?? 'workspace'} canManage={canWrite} me={props.shell.user.id}
+              onVisibility={(visibility) => loaded.setDoc({ ...doc, visibility })} />
+          )}
+        </ShareDialog>
       )}
       {panel === 'history' && <History documentId={documentId} canWrite={canWrite} onClose={close} />}
       {panel === 'comments' && (

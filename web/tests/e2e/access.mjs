@@ -1,4 +1,4 @@
-// Restricted documents in the browser: the owner restricts a document from the Access panel and
+// Restricted documents in the browser: the owner restricts a document from the Share dialog and
 // lists a guest from outside the workspace; a member's open page loses the document at once; the
 // guest opens it read-only (a commenter), and loses it when taken off the list.
 // Usage (pytest runs it): COWRITE_BASE_URL=http://127.0.0.1:PORT node access.mjs
@@ -43,8 +43,8 @@ async function main () {
 
     // The owner restricts the document and lists the guest as a commenter.
     const a = pages.owner
-    await a.getByRole('button', { name: 'Access' }).click()
-    const panel = a.getByRole('complementary', { name: 'Access' })
+    await a.getByRole('button', { name: 'Share' }).click()
+    const panel = a.getByRole('dialog', { name: 'Share' }).getByRole('region', { name: 'Access' })
     // The choice shows once the server has it (a click alone may be undone by the next render).
     const restrict = panel.getByLabel('Only the people listed here (restricted)')
     await restrict.click()

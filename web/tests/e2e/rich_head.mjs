@@ -1,6 +1,6 @@
 // The head of a rich document's page is the Markdown page's: the owner makes a share link from
-// it and a reader with no account watches her type; she restricts the document from the Access
-// panel and lists an editor of the workspace as a viewer, whose page turns read-only (no
+// it and a reader with no account watches her type; she restricts the document from the Share
+// dialog and lists an editor of the workspace as a viewer, whose page turns read-only (no
 // formatting toolbar); she starts a call from the call bar and the viewer sees it beside the avatars.
 // Usage (pytest runs it): COWRITE_BASE_URL=http://127.0.0.1:PORT node rich_head.mjs
 import { mkdirSync } from 'node:fs'
@@ -68,8 +68,8 @@ async function scenario () {
   await reader.locator('[data-testid=shared-text]', { hasText: 'Seen from the ridge.' }).waitFor()
 
   // Access: restricted, the member loses the page; listed as a viewer, he reads it without tools.
-  await a.getByRole('button', { name: 'Access' }).click()
-  const panel = a.getByRole('complementary', { name: 'Access' })
+  await a.getByRole('button', { name: 'Share' }).click()
+  const panel = a.getByRole('dialog', { name: 'Share' }).getByRole('region', { name: 'Access' })
   // The choice shows once the server has it (a click alone may be undone by the next render).
   const restrict = panel.getByLabel('Only the people listed here (restricted)')
   await restrict.click()
@@ -90,7 +90,7 @@ async function scenario () {
   assert(await content(b).getAttribute('contenteditable') === 'false', 'a viewer cannot type in the editor')
 
   // The call bar: the owner starts a call, the viewer sees it and may join.
-  await a.getByRole('button', { name: 'Close access' }).click()
+  await a.getByRole('dialog', { name: 'Share' }).getByRole('button', { name: 'Close' }).click()
   await a.getByRole('button', { name: 'Start call' }).click()
   await a.locator('.call-tile[data-me=true]').waitFor()
   await b.getByTestId('call-count').filter({ hasText: '1 in call' }).waitFor()
