@@ -7,25 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-import pytest
 from websockets.asyncio.client import connect
 
 from tests.shares.test_share_socket import Reader, closed_with
 from tests.support.documents import create_document
 from tests.support.server import ServerProcess
 from tests.support.workspaces import Team, make_team, set_role
-
-
-@pytest.fixture
-async def team(client: httpx.AsyncClient) -> Team:
-    return await make_team(client)
-
-
-@pytest.fixture
-async def document(client: httpx.AsyncClient, team: Team) -> dict[str, Any]:
-    return await create_document(
-        client, team.owner, team.workspace_id, title="Launch plan", content="Ship it."
-    )
 
 
 async def _share(client: httpx.AsyncClient, by: Any, document: dict[str, Any]) -> dict[str, Any]:

@@ -14,20 +14,7 @@ from sqlalchemy import update
 from cowrite.db import create_engine, create_session_factory, unit_of_work
 from cowrite.models import ShareLink
 from tests.support.databases import TestDatabase
-from tests.support.documents import create_document
-from tests.support.workspaces import Team, make_team
-
-
-@pytest.fixture
-async def team(client: httpx.AsyncClient) -> Team:
-    return await make_team(client)
-
-
-@pytest.fixture
-async def document(client: httpx.AsyncClient, team: Team) -> dict[str, Any]:
-    return await create_document(
-        client, team.owner, team.workspace_id, title="Launch plan", content="# Plan\nShip it."
-    )
+from tests.support.workspaces import Team
 
 
 async def _share(
