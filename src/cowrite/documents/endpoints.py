@@ -44,9 +44,8 @@ async def create_document(
     access: WorkspaceEditor,
     state: State,
     session: DbSession,
-    outbox: PendingEvents,
-) -> DocumentOut:
-    return await service.create_document(
+) -> Response:
+    document = await service.create_document(
         state,
         session,
         access.workspace.id,
@@ -54,9 +53,14 @@ async def create_document(
         body.title,
         body.content,
         body.tags,
-        outbox,
         format_name=body.format,
         content_json=body.content_json,
+    )
+    # Serialized once, here: the route's response_model describes it in the schema only.
+    return Response(
+        document.model_dump_json(),
+        status_code=status.HTTP_201_CREATED,
+        media_type="application/json",
     )
 
 

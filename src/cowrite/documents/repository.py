@@ -6,8 +6,9 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import Select, and_, bindparam, delete, func, or_, select
+from sqlalchemy import Select, Table, and_, bindparam, delete, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cowrite.documents.visibility import visible_to
@@ -58,12 +59,35 @@ async def tags_of_one(session: AsyncSession, document_id: uuid.UUID) -> list[str
     return list(result.scalars())
 
 
-def add_tags(session: AsyncSession, document: Document, names: Sequence[str]) -> None:
-    """The tags of a document created in this transaction (it has none yet)."""
-    session.add_all(
-        DocumentTag(document_id=document.id, name=name, workspace_id=document.workspace_id)
-        for name in names
+_INSERT_DOCUMENT = insert(cast(Table, Document.__table__))
+_INSERT_TAG = insert(cast(Table, DocumentTag.__table__))
+
+
+async def insert_new(session: AsyncSession, document: Document, tags: Sequence[str]) -> None:
+    """A new document's row and its tags as plain inserts, written at once: a create needs
+    none of the unit of work's bookkeeping (the document is not read back in this session)."""
+    await session.execute(
+        _INSERT_DOCUMENT,
+        {
+            "id": document.id,
+            "workspace_id": document.workspace_id,
+            "title": document.title,
+            "content": document.content,
+            "format": document.format,
+            "visibility": document.visibility,
+            "version": document.version,
+            "created_by": document.created_by,
+            "updated_by": document.updated_by,
+            "created_at": document.created_at,
+            "updated_at": document.updated_at,
+        },
     )
+    if tags:
+        rows = [
+            {"document_id": document.id, "name": name, "workspace_id": document.workspace_id}
+            for name in tags
+        ]
+        await session.execute(_INSERT_TAG, rows)
 
 
 async def replace_tags(session: AsyncSession, document: Document, names: Sequence[str]) -> None:

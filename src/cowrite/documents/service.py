@@ -24,8 +24,10 @@ from cowrite.documents.schemas import (
 from cowrite.kit.clock import utcnow
 from cowrite.kit.errors import Conflict, PayloadTooLarge, Unprocessable
 from cowrite.kit.events import DocumentEdited, DocumentTrashed
+from cowrite.kit.ids import new_id
 from cowrite.kit.pagination import Page, PageParams, decode_time_cursor, next_cursor_for
 from cowrite.models import Document
+from cowrite.notifications.repository import follow_created
 from cowrite.richtext.schema import RichTextError
 from cowrite.state import AppState
 from cowrite.versions.service import record_first_version, record_version
@@ -137,40 +139,41 @@ async def create_document(
     title: str,
     content: str,
     tags: Sequence[str],
-    outbox: EventOutbox | None = None,
     format_name: str = "markdown",
     content_json: dict[str, Any] | None = None,
 ) -> DocumentOut:
+    """One transaction writes the document, its tags, version 1, the author's subscription
+    and the webhook deliveries: nothing about a create is left for a second one."""
     body = rich.RichWrite.read(state, format_name, content, content_json)
     if body is not None:
         content = body.markdown
     _check_size(state, content)
     now = utcnow()
+    # Not added to the session: its rows are written as plain inserts below.
     document = Document(
+        id=new_id(),
         workspace_id=workspace_id,
         title=title,
         content=content,
         format=format_name,
+        visibility="workspace",
         version=1,
         created_by=author_id,
         updated_by=author_id,
         created_at=now,
         updated_at=now,
+        deleted_at=None,
     )
-    session.add(document)
-    await session.flush()
+    await repository.insert_new(session, document, tags)
     if body is not None and content_json is not None and state.collab is not None:
         # Seeded from the Markdown, then given what Markdown cannot hold (link targets...).
         await state.collab.replace_rich(session, document.id, body.document, author_id)
-    repository.add_tags(session, document, tags)
-    record_first_version(session, document, author_id)
-    if outbox is not None:
-        outbox.add(DocumentEdited(document.id, workspace_id, author_id, created=True))
+    await record_first_version(session, document, author_id)
+    await follow_created(session, author_id, document.id)
     await enqueue_event(session, workspace_id, "document.created", event_data(document, author_id))
-    if not tags:
-        return await view(session, document, [])
-    await session.flush()  # the tags, read back in the database's order
-    return await view(session, document)
+    if len(tags) <= 1:
+        return await view(session, document, list(tags))
+    return await view(session, document)  # the tags read back in the database's order
 
 
 async def update_document(

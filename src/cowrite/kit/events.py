@@ -98,12 +98,11 @@ class EventHub:
 
 @dataclass(frozen=True, slots=True)
 class DocumentEdited:
-    """Someone created or changed a document's title or content (REST, or co-editing saved)."""
+    """Someone changed a document's title or content (REST, or co-editing saved)."""
 
     document_id: UUID
     workspace_id: UUID
     actor_id: UUID
-    created: bool = False
 
 
 @dataclass(frozen=True, slots=True)

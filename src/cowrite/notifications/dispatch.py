@@ -190,20 +190,18 @@ class NotificationDispatcher:
     def _on_document_edited(self, event: DocumentEdited) -> None:
         # A burst of edits by one author reports once per coalescing period; the database
         # folds what gets through into one notification per window and recipient.
-        if not event.created:
-            key = (event.document_id, event.actor_id)
-            now = time.monotonic()
-            if now - self._edits.get(key, -self._coalesce - 1) < self._coalesce:
-                return
-            self._edits[key] = now
-            if len(self._edits) > 10_000:
-                cutoff = now - self._coalesce
-                self._edits = {k: at for k, at in self._edits.items() if at >= cutoff}
+        key = (event.document_id, event.actor_id)
+        now = time.monotonic()
+        if now - self._edits.get(key, -self._coalesce - 1) < self._coalesce:
+            return
+        self._edits[key] = now
+        if len(self._edits) > 10_000:
+            cutoff = now - self._coalesce
+            self._edits = {k: at for k, at in self._edits.items() if at >= cutoff}
         self._notify(
             service.notify_document_updated,
             document_id=event.document_id,
             actor_id=event.actor_id,
-            created=event.created,
         )
 
     def _on_comment_posted(self, event: CommentPosted) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -192,6 +192,21 @@ async def follow_if_new(session: AsyncSession, user_id: uuid.UUID, document_id: 
         .on_conflict_do_nothing()
     )
     await session.execute(statement)
+
+
+_INSERT_SUBSCRIPTION = insert(cast(Table, DocumentSubscription.__table__))
+
+
+async def follow_created(session: AsyncSession, user_id: uuid.UUID, document_id: uuid.UUID) -> None:
+    """The creator follows a document made in this transaction: written with it, as a plain
+    insert (nobody can have followed or muted it yet)."""
+    values = {
+        "user_id": user_id,
+        "document_id": document_id,
+        "following": True,
+        "updated_at": utcnow(),
+    }
+    await session.execute(_INSERT_SUBSCRIPTION, values)
 
 
 async def set_following(

@@ -228,14 +228,11 @@ async def notify_document_updated(
     *,
     document_id: uuid.UUID,
     actor_id: uuid.UUID,
-    created: bool = False,
 ) -> list[Notification]:
-    """Someone created or edited a document: they follow it from now on, and its other
-    followers hear of it at most once per window (a second edit within it folds into the
-    first notification, which then names the latest editor)."""
+    """Someone edited a document: they follow it from now on, and its other followers hear of
+    it at most once per window (a second edit within it folds into the first notification,
+    which then names the latest editor). A creator follows from the create's own transaction."""
     await repository.follow_if_new(session, actor_id, document_id)
-    if created:
-        return []
     following = await repository.subscriptions(session, document_id)
     followers = {user_id for user_id, on in following.items() if on}
     found = await _document_recipients(

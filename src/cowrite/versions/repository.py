@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
 from cowrite.models import Document, DocumentVersion
 from cowrite.versions.codec import FULL
+
+_INSERT_VERSION = insert(cast(Table, DocumentVersion.__table__))
+
+
+async def insert_version(session: AsyncSession, values: dict[str, object]) -> None:
+    """One version row as a plain insert (no unit of work: nothing reads it back here)."""
+    await session.execute(_INSERT_VERSION, values)
 
 
 async def lock_document(session: AsyncSession, document_id: uuid.UUID) -> None:

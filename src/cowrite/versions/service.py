@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cowrite.kit.clock import utcnow
 from cowrite.kit.errors import NotFound
+from cowrite.kit.ids import new_id
 from cowrite.models import Document, DocumentVersion
 from cowrite.state import AppState
 from cowrite.versions import codec, repository
@@ -118,13 +119,33 @@ async def record_version(
     await session.flush()
 
 
-def record_first_version(
+async def record_first_version(
     session: AsyncSession, document: Document, author_id: uuid.UUID | None, *, source: str = "rest"
 ) -> None:
     """Version 1 of a document created in this transaction: there is nothing to read or to lock
-    first (nobody else knows the document yet); it is written with the transaction."""
-    encoded = codec.encode_full(document.content or "")
-    _add(session, document, 1, encoded, author_id, source, None, utcnow())
+    first (nobody else knows the document yet); one plain insert."""
+    content = document.content or ""
+    size = len(content.encode())
+    encoded = await _off_loop_if_large(size, codec.encode_full, content)
+    now = utcnow()
+    await repository.insert_version(
+        session,
+        {
+            "id": new_id(),
+            "document_id": document.id,
+            "number": 1,
+            "title": document.title,
+            "label": None,
+            "author_id": author_id,
+            "kind": encoded.kind,
+            "base_number": None,
+            "body": encoded.body,
+            "content_size": size,
+            "created_at": now,
+            "updated_at": now,
+            "source": source,
+        },
+    )
 
 
 def _add(
