@@ -59,16 +59,16 @@ class LoginLiveness:
     def detach(self, events: EventHub) -> None:
         events.unsubscribe(LoginsRevoked, self.on_logins_revoked)
 
+    def is_live(self, login_id: uuid.UUID, user_id: uuid.UUID) -> bool:
+        """Whether the login of `user_id` is known live (no query, nothing built)."""
+        entry = self._live.get(login_id)
+        return entry is not None and entry[0] == user_id and self._clock() < entry[2]
+
     def user(self, session: AsyncSession, login_id: uuid.UUID, user_id: uuid.UUID) -> User | None:
         """The login's user, placed in `session` without a query, when known live; else None."""
-        if self.ttl <= 0:
+        if not self.is_live(login_id, user_id):
             return None
-        entry = self._live.get(login_id)
-        if entry is None:
-            return None
-        owner, columns, until = entry
-        if owner != user_id or self._clock() >= until:
-            return None
+        columns = self._live[login_id][1]
         existing = session.identity_map.get(
             sa_inspect(User).identity_key_from_primary_key((user_id,))
         )
