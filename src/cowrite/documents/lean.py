@@ -146,8 +146,11 @@ class DocumentReads:
         if token is None or is_api_token(token):
             return None
         claims = state.tokens.decode(token, ACCESS)
-        if not state.logins.is_live(claims.login_id, claims.user_id):
+        logins = state.logins
+        if not logins.is_live(claims.login_id, claims.user_id):
             return None
+        if logins.claim_refresh(claims.login_id):
+            return None  # the full route reads the login again, for everyone
         segment = scope["path"][len(PREFIX) :]
         if not _ID.fullmatch(segment):
             return None
