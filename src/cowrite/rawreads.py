@@ -28,7 +28,7 @@ Processor = Callable[[Any], Any] | None
 class RawStatement:
     """A SELECT compiled for one dialect, with its parameters in order and its result types."""
 
-    def __init__(self, statement: Select[Any], dialect: Dialect) -> None:
+    def __init__(self, statement: Select[Any, Any] | Select[Any], dialect: Dialect) -> None:
         compiled: Any = statement.compile(dialect=dialect)  # an SQLCompiler: binds, positions
         self.sql = str(compiled)
         self.columns: list[str] = [column.key or "" for column in statement.selected_columns]

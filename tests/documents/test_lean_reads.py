@@ -182,21 +182,32 @@ async def test_a_rich_document_reads_the_same(
     assert answer.json()["format"] == "rich"
 
 
-async def test_an_api_token_reads_the_same_through_the_full_route(
+async def test_an_api_token_reads_the_same_until_it_is_revoked(
     app: FastAPI, client: httpx.AsyncClient, full: tuple[FastAPI, httpx.AsyncClient], team: Team
 ) -> None:
     document = await create(client, team, "Plan")
+    url = f"/api/v1/documents/{document['id']}"
     made = await client.post(
         "/api/v1/users/me/tokens",
         json={"name": "script", "scopes": ["read"]},
         headers=team.viewer.headers,
     )
     assert made.status_code == 201, made.text
-    token = {"Authorization": f"Bearer {made.json()['token']}"}
-    answer = await compare(
-        app, client, full, f"/api/v1/documents/{document['id']}", token, lean=False
-    )
+    secret = made.json()["token"]
+    token = {"Authorization": f"Bearer {secret}"}
+    answer = await compare(app, client, full, url, token, lean=True)
     assert answer.status_code == 200 and answer.json()["role"] == "viewer"
+    listed = await client.get("/api/v1/users/me/tokens", headers=team.viewer.headers)
+    assert listed.json()[0]["last_used_at"] is not None  # the lean read counts as a use
+
+    # A forged secret with a real token's prefix and length, and the token once revoked.
+    forged = {"Authorization": f"Bearer {secret[:-4]}AAAA"}
+    assert (await compare(app, client, full, url, forged, lean=False)).status_code == 401
+    revoked = await client.delete(
+        f"/api/v1/users/me/tokens/{made.json()['id']}", headers=team.viewer.headers
+    )
+    assert revoked.status_code == 204, revoked.text
+    assert (await compare(app, client, full, url, token, lean=False)).status_code == 401
 
 
 class Typist:

@@ -1,15 +1,17 @@
 """The common document read, answered in front of the framework.
 
 `GET /api/v1/documents/{id}` (with `as` absent or `markdown`) from a bearer access token this
-process has already verified, whose login it knows to be live: the document, the caller's roles
-on it, its tags and whether the update log is ahead of the saved content come in the grant's own
-statement (`access.document_with_role`), run straight on the driver (`cowrite.rawreads`), and
-are judged by the one visibility rule (`access.grant_role`). The answer is the full route's, byte
-for byte, with its log line and metrics.
+process has already verified, whose login it knows to be live, or from a live personal API
+token (found by the full route's own lookup): the document, the caller's roles on it, its tags
+and whether the update log is ahead of the saved content come in the grant's own statement
+(`access.document_with_role`), run straight on the driver (`cowrite.rawreads`), and are judged
+by the one visibility rule (`access.grant_role`). The answer is the full route's, byte for
+byte, with its log line and metrics.
 
 Whatever this path cannot prove goes on to the full route, untouched, which answers it as
-always, errors included: another kind of token, one not seen yet, a login not known live, a
-hidden, trashed or missing document, a body to be built from the update log, a database error.
+always, errors included: an access token not seen yet, a login not known live, an unknown or
+revoked API token, a hidden, trashed or missing document, a body to be built from the update
+log, a database error.
 """
 
 from __future__ import annotations
@@ -24,12 +26,14 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from cowrite.apitokens.service import is_api_token
+from cowrite.apitokens import repository as api_token_repository
+from cowrite.apitokens.service import is_api_token, lookup_hash, secret_matches
 from cowrite.auth.tokens import ACCESS
 from cowrite.documents.access import document_with_role, grant_role, split_tags
 from cowrite.documents.schemas import shown_format, shown_visibility
+from cowrite.kit.clock import utcnow
 from cowrite.kit.errors import AppError
-from cowrite.models import Document
+from cowrite.models import ApiToken, Document
 from cowrite.observability import record_request
 from cowrite.rawreads import RawReader, RawStatement, raw_reader
 from cowrite.state import AppState
@@ -83,6 +87,8 @@ class DocumentReads:
         self.state: AppState | None = None
         self._reader: RawReader | None = None
         self._statement: RawStatement | None = None
+        self._token_statement: RawStatement | None = None
+        self._token_index: dict[str, int] = {}
         self._dialect = ""
         self._index: dict[str, int] = {}
         self._taken: Any = None  # the counter of requests answered here
@@ -104,6 +110,11 @@ class DocumentReads:
             "@document_role": roles + 1,
             "@tags": roles + 2,
             "@behind": roles + 3,
+        }
+        self._token_statement = RawStatement(api_token_repository.LIVE_TOKEN, dialect)
+        token_columns = len(ApiToken.__table__.columns)
+        self._token_index = {
+            key: i for i, key in enumerate(self._token_statement.columns[:token_columns])
         }
         self._taken = state.metrics.lean_requests.labels(TEMPLATE)
         self.state = state
@@ -141,23 +152,39 @@ class DocumentReads:
         record_request(state.metrics, "GET", TEMPLATE, 200, time.perf_counter() - start)
         return True
 
+    async def _caller(self, state: AppState, token: str) -> tuple[Any, Any] | None:
+        """(user id, API token id or None) of a caller this path may answer, else None."""
+        if not is_api_token(token):
+            claims = state.tokens.decode(token, ACCESS)
+            logins = state.logins
+            if not logins.is_live(claims.login_id, claims.user_id):
+                return None
+            if logins.claim_refresh(claims.login_id):
+                return None  # the full route reads the login again, for everyone
+            return claims.user_id, None
+        # A personal API token: looked up as the full route does (its one lookup for unknown,
+        # revoked and expired tokens alike); a GET is a read, which every token may do.
+        assert self._reader is not None and self._token_statement is not None
+        values = {"token_hash": lookup_hash(token), "now": utcnow()}
+        row = await self._reader.first(self._token_statement, values)
+        at = self._token_index
+        if row is None or not secret_matches(token, row[at["token_hash"]]):
+            return None
+        return row[at["user_id"]], row[at["id"]]
+
     async def _body(self, state: AppState, scope: Scope) -> bytes | None:
         token = _bearer(scope)
-        if token is None or is_api_token(token):
-            return None
-        claims = state.tokens.decode(token, ACCESS)
-        logins = state.logins
-        if not logins.is_live(claims.login_id, claims.user_id):
-            return None
-        if logins.claim_refresh(claims.login_id):
-            return None  # the full route reads the login again, for everyone
         segment = scope["path"][len(PREFIX) :]
-        if not _ID.fullmatch(segment):
+        if token is None or not _ID.fullmatch(segment):
             return None
+        caller = await self._caller(state, token)
+        if caller is None:
+            return None
+        user_id, api_token_id = caller
         document_id = uuid.UUID(segment)
         assert self._reader is not None and self._statement is not None
         row = await self._reader.first(
-            self._statement, {"document_id": document_id, "user_id": claims.user_id}
+            self._statement, {"document_id": document_id, "user_id": user_id}
         )
         if row is None:
             return None
@@ -194,7 +221,10 @@ class DocumentReads:
             "content": content,
             "role": role.value,
         }
-        return orjson.dumps(answer, option=JSON_OPTIONS)
+        body = orjson.dumps(answer, option=JSON_OPTIONS)
+        if api_token_id is not None and state.token_usage is not None:
+            state.token_usage.note(api_token_id)
+        return body
 
 
 class LeanDocumentReads:
