@@ -23,6 +23,9 @@ from sqlalchemy import Select, make_url
 from sqlalchemy.engine import Dialect
 
 Processor = Callable[[Any], Any] | None
+# A reader's callers have another way to the database: a server that does not answer within
+# this is left to it rather than waited for as long as asyncpg would (a minute).
+CONNECT_TIMEOUT_SECONDS = 5.0
 
 
 class RawStatement:
@@ -121,7 +124,7 @@ class PostgresReader:
 
             self._open += 1
             try:
-                return await asyncpg.connect(self._dsn)
+                return await asyncpg.connect(self._dsn, timeout=CONNECT_TIMEOUT_SECONDS)
             except BaseException:
                 self._open -= 1
                 self._wake_one()
