@@ -81,7 +81,8 @@ def _text(value: Any) -> str | None:
 
 
 class DocumentReads:
-    """The statement, its reader and the state of one running app; opened on first use."""
+    """The statements, their reader and the state of one running app (started by its lifespan;
+    the reader connects on first use)."""
 
     def __init__(self) -> None:
         self.state: AppState | None = None
