@@ -28,6 +28,7 @@ from cowrite.broker.memory import MemoryBroker
 from cowrite.broker.redis import RedisBroker, RedisEventJournal
 from cowrite.config import Settings
 from cowrite.db import create_engine, create_reader_engine, create_session_factory
+from cowrite.documents.lean import DocumentReads, LeanDocumentReads
 from cowrite.features import FEATURES
 from cowrite.health import router as health_router
 from cowrite.kit.errors import AppError
@@ -164,6 +165,7 @@ def _database_unavailable(exc: Exception) -> bool:
 def create_app(settings: Settings | None = None, *, state: AppState | None = None) -> FastAPI:
     settings = settings or Settings()
     metrics = state.metrics if state else Metrics()
+    document_reads = DocumentReads()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -183,6 +185,8 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
             await bridge.start()
             stack.push_async_callback(bridge.close)
             app_state.logins.attach(app_state.events)
+            document_reads.start(app_state)
+            stack.push_async_callback(document_reads.close)
             for feature in FEATURES:
                 if feature.startup is not None:
                     await feature.startup(app_state, stack)
@@ -206,18 +210,19 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
         app.include_router(router, responses=ERROR_RESPONSES)
     webapp.install(app, settings.web_dir)
     direct = direct_socket_routes(route for router in routers for route in router.routes)
-    if direct:
-        app.build_middleware_stack = _with_direct_sockets(app, direct)  # type: ignore[method-assign]
+    app.build_middleware_stack = _with_fronts(app, direct, document_reads)  # type: ignore[method-assign]
     return app
 
 
-def _with_direct_sockets(
-    app: FastAPI, direct: list[tuple[BaseRoute, Endpoint]]
+def _with_fronts(
+    app: FastAPI, direct: list[tuple[BaseRoute, Endpoint]], document_reads: DocumentReads
 ) -> Callable[[], ASGIApp]:
-    """Sockets bypass the middleware stack (see cowrite.realtime.direct); HTTP keeps all of it."""
+    """Sockets bypass the middleware stack (see cowrite.realtime.direct), and so do the document
+    reads the lean path can answer (see cowrite.documents.lean); the rest keeps all of it."""
     build = app.build_middleware_stack
 
     def build_stack() -> ASGIApp:
-        return DirectSockets(build(), app, direct)
+        stack: ASGIApp = LeanDocumentReads(build(), document_reads)
+        return DirectSockets(stack, app, direct) if direct else stack
 
     return build_stack

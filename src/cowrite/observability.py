@@ -112,6 +112,47 @@ class Metrics:
             registry=self.registry,
             buckets=(0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 5),
         )
+        self.lean_requests = Counter(
+            "cowrite_http_lean_requests_total",
+            "HTTP requests answered by a lean path in front of the framework",
+            ["route"],
+            registry=self.registry,
+        )
+        # Looking up a labelled child takes a lock and builds a key; the set of (method,
+        # route template, status) is small and fixed, so each child is looked up once.
+        self._counters: dict[tuple[str, str, int], Any] = {}
+        self._timers: dict[tuple[str, str], Any] = {}
+
+    def observe_request(self, method: str, template: str, status: int, duration: float) -> None:
+        counter = self._counters.get((method, template, status))
+        if counter is None:
+            counter = self.requests.labels(method, template, str(status))
+            self._counters[(method, template, status)] = counter
+        counter.inc()
+        timer = self._timers.get((method, template))
+        if timer is None:
+            timer = self.latency.labels(method, template)
+            self._timers[(method, template)] = timer
+        timer.observe(duration)
+
+
+def record_request(
+    metrics: Metrics, method: str, template: str, status: int, duration: float
+) -> None:
+    """The request's observation and its log line (never its query string)."""
+    metrics.observe_request(method, template, status, duration)
+    if request_log.isEnabledFor(logging.INFO):
+        request_log.info(
+            "request",
+            extra={
+                "fields": {
+                    "method": method,
+                    "path": template,
+                    "status": status,
+                    "duration_ms": round(duration * 1000, 2),
+                }
+            },
+        )
 
 
 class RequestLogMiddleware:
@@ -120,22 +161,6 @@ class RequestLogMiddleware:
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
-        # Looking up a labelled child takes a lock and builds a key; the set of (method,
-        # route template, status) is small and fixed, so each child is looked up once.
-        self._counters: dict[tuple[str, str, int], Any] = {}
-        self._timers: dict[tuple[str, str], Any] = {}
-
-    def _observe(self, method: str, template: str, status: int, duration: float) -> None:
-        counter = self._counters.get((method, template, status))
-        if counter is None:
-            counter = self.metrics.requests.labels(method, template, str(status))
-            self._counters[(method, template, status)] = counter
-        counter.inc()
-        timer = self._timers.get((method, template))
-        if timer is None:
-            timer = self.metrics.latency.labels(method, template)
-            self._timers[(method, template)] = timer
-        timer.observe(duration)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -156,17 +181,4 @@ class RequestLogMiddleware:
             duration = time.perf_counter() - start
             route = scope.get("route")
             template = getattr(route, "path", None) or "<unmatched>"
-            method = scope["method"]
-            self._observe(method, template, status, duration)
-            if request_log.isEnabledFor(logging.INFO):
-                request_log.info(
-                    "request",
-                    extra={
-                        "fields": {
-                            "method": method,
-                            "path": template,
-                            "status": status,
-                            "duration_ms": round(duration * 1000, 2),
-                        }
-                    },
-                )
+            record_request(self.metrics, scope["method"], template, status, duration)

@@ -13,8 +13,9 @@ from cowrite.kit.usage import Use
 from cowrite.models import ApiToken, User
 
 # A live token and its owner, by hash: an unknown, revoked or expired token finds no row, in
-# the same single query, so the three cannot be told apart by the answer or its time.
-_LIVE_TOKEN = (
+# the same single query, so the three cannot be told apart by the answer or its time. Reads
+# `:token_hash` and `:now`.
+LIVE_TOKEN = (
     select(ApiToken, User)
     .join(User, User.id == ApiToken.user_id)
     .where(
@@ -26,7 +27,7 @@ _LIVE_TOKEN = (
 
 
 async def live_token(session: AsyncSession, token_hash: str) -> tuple[ApiToken, User] | None:
-    row = (await session.execute(_LIVE_TOKEN, {"token_hash": token_hash, "now": utcnow()})).first()
+    row = (await session.execute(LIVE_TOKEN, {"token_hash": token_hash, "now": utcnow()})).first()
     return None if row is None else (row[0], row[1])
 
 

@@ -66,18 +66,27 @@ async def revoke_token(session: AsyncSession, user_id: uuid.UUID, token_id: uuid
         raise NotFound("No such token", code="not_found")
 
 
+def lookup_hash(secret: str) -> str:
+    """What `repository.LIVE_TOKEN` looks a presented secret up by."""
+    return digest(secret[:MAX_TOKEN_LENGTH])
+
+
+def secret_matches(secret: str, token_hash: str | None) -> bool:
+    """Whether the secret is the one the found token was made with (None: nothing found)."""
+    return (
+        token_hash is not None
+        and len(secret) <= MAX_TOKEN_LENGTH
+        and digest_matches(secret, token_hash)
+    )
+
+
 async def authenticate(
     state: AppState, session: AsyncSession, secret: str
 ) -> tuple[ApiToken, User]:
     """The live token and its owner; one 401 for unknown, forged, revoked and expired tokens,
     all answered by the same lookup."""
-    hashed = digest(secret[:MAX_TOKEN_LENGTH])
-    found = await repository.live_token(session, hashed)
-    if (
-        found is None
-        or len(secret) > MAX_TOKEN_LENGTH
-        or not digest_matches(secret, found[0].token_hash)
-    ):
+    found = await repository.live_token(session, lookup_hash(secret))
+    if found is None or not secret_matches(secret, found[0].token_hash):
         raise Unauthorized("Invalid or expired token", code="invalid_token")
     if state.token_usage is not None:
         state.token_usage.note(found[0].id)

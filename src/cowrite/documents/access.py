@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BindParameter, and_, bindparam, exists, func, literal, or_, select
@@ -94,11 +95,36 @@ class DocumentGrant:
     workspace_role: Role | None = None
 
 
-def _split_tags(dialect: str, joined: str | None) -> list[str]:
+def split_tags(dialect: str, joined: str | None) -> list[str]:
+    """The tags column of `document_with_role(dialect, with_tags=True)`, sorted by name."""
     if not joined:
         return []
     tags = joined.split(TAG_SEPARATOR)
     return tags if dialect == "postgresql" else sorted(tags)
+
+
+def document_with_role(dialect: str, *, with_tags: bool = False) -> Any:
+    """The statement behind every grant, reading `:document_id` and `:user_id`: the document's
+    columns, the caller's workspace role and document role, then (`with_tags`) the joined tags
+    and whether the update log is ahead of the saved content."""
+    return _WITH_TAGS.get(dialect, _DOCUMENT_WITH_ROLE) if with_tags else _DOCUMENT_WITH_ROLE
+
+
+def grant_role(
+    visibility: str,
+    workspace_role: str | None,
+    document_role: str | None,
+    deleted_at: datetime | None,
+    minimum: Role,
+    *,
+    allow_trashed: bool = False,
+) -> Role:
+    """The caller's role on one row of `document_with_role`: 404 when the document is hidden
+    from the caller or trashed (unless allowed), 403 when the role is below `minimum`."""
+    role = effective_role(visibility, workspace_role, document_role)
+    if role is None or (deleted_at is not None and not allow_trashed):
+        raise NotFound("Document not found", code="not_found")
+    return require_role(role, minimum, "Document")
 
 
 async def document_grant(
@@ -114,19 +140,23 @@ async def document_grant(
     allowed); 403 when the caller may see it but lacks `minimum`."""
     params = {"document_id": document_id, "user_id": user_id}
     dialect = session.get_bind().dialect.name if with_tags else ""
-    statement: Any = _WITH_TAGS.get(dialect, _DOCUMENT_WITH_ROLE)
+    statement = document_with_role(dialect, with_tags=with_tags)
     row = (await session.execute(statement, params)).first()
-    role = None if row is None else effective_role(row[0].visibility, row[1], row[2])
-    if row is None or role is None:
+    if row is None:
         raise NotFound("Document not found", code="not_found")
-    document = row[0]
-    if document.deleted_at is not None and not allow_trashed:
-        raise NotFound("Document not found", code="not_found")
-    tags = _split_tags(dialect, row[3]) if len(row) > 3 else None
+    document: Document = row[0]
+    role = grant_role(
+        document.visibility,
+        row[1],
+        row[2],
+        document.deleted_at,
+        minimum,
+        allow_trashed=allow_trashed,
+    )
     return DocumentGrant(
         document=document,
-        role=require_role(role, minimum, "Document"),
-        tags=tags,
+        role=role,
+        tags=split_tags(dialect, row[3]) if len(row) > 3 else None,
         content_behind=bool(row[4]) if len(row) > 4 else False,
         workspace_role=None if row[1] is None else Role(row[1]),
     )

@@ -63,6 +63,18 @@ class StrictBody(BaseModel):
 DocumentFormat = Literal["markdown", "rich"]
 # "restricted": only the workspace's admins and owners and the people listed on the document.
 DocumentVisibility = Literal["workspace", "restricted"]
+
+
+def shown_format(stored: str) -> DocumentFormat:
+    """A document's `format` as the API shows it."""
+    return "rich" if stored == "rich" else "markdown"
+
+
+def shown_visibility(stored: str) -> DocumentVisibility:
+    """A document's `visibility` as the API shows it."""
+    return "restricted" if stored == "restricted" else "workspace"
+
+
 # ProseMirror JSON of a rich document (checked against the schema by the service).
 ContentJson = Annotated[
     dict[str, Any],

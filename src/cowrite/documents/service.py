@@ -20,6 +20,8 @@ from cowrite.documents.schemas import (
     DocumentVisibility,
     TagOut,
     normalize_tag,
+    shown_format,
+    shown_visibility,
 )
 from cowrite.kit.clock import utcnow
 from cowrite.kit.errors import Conflict, PayloadTooLarge, Unprocessable
@@ -38,11 +40,11 @@ log = logging.getLogger(__name__)
 
 
 def _format(document: Document) -> DocumentFormat:
-    return "rich" if document.format == "rich" else "markdown"
+    return shown_format(document.format)
 
 
 def _visibility(document: Document) -> DocumentVisibility:
-    return "restricted" if document.visibility == "restricted" else "workspace"
+    return shown_visibility(document.visibility)
 
 
 def _summary(document: Document, tags: list[str]) -> DocumentSummary:
