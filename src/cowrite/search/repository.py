@@ -52,27 +52,25 @@ ORDER BY f.rowid DESC
 LIMIT :candidates
 """
 
-# PostgreSQL: the matches among the documents created after a floor (a window of the newest),
-# found by the text index and the sequence's index together, and sorted here: walking the
-# sequence's index instead would test every document passed over against the query. The scope
-# is one opaque condition (`IS TRUE`) so that no other index competes with those two. Only then
-# are the texts of the chosen few read (a byte length needs no decompression).
-_POSTGRES_NEWEST = f"""
-WITH matches AS MATERIALIZED (
-    SELECT d.id, d.search_seq FROM documents d
-    WHERE d.search_vector @@ to_tsquery('simple', {{query}}) {{window}}
-        AND ({_SCOPE}) IS TRUE
-)
-SELECT id, search_seq FROM matches ORDER BY search_seq DESC LIMIT :candidates
-"""
-_POSTGRES_TEXTS = f"""
+# PostgreSQL: the newest matches among the documents created after a floor (a window of the
+# newest). With the words and the floor written into the statement the planner sees how many
+# rows each index yields: a frequent word walks the sequence's index backwards and stops at the
+# bound, a rarer one meets the text index and the sequence's in one bitmap. The scope is one
+# opaque condition (`IS TRUE`) so that no other index competes with those two. Only the chosen
+# rows' texts are read (a byte length needs no decompression).
+_POSTGRES = f"""
 SELECT d.search_seq AS key, {_COLUMNS.format(length="octet_length")}
-FROM documents d WHERE d.id IN :ids
+FROM (
+    SELECT d.id FROM documents d
+    WHERE d.search_vector @@ to_tsquery('simple', {{query}}) {{window}} AND ({_SCOPE}) IS TRUE
+    ORDER BY d.search_seq DESC
+    LIMIT :candidates
+) AS newest JOIN documents d ON d.id = newest.id
 """
 
 # The first window holds this many times CANDIDATES documents; a query that finds too few
 # matches there looks again over a window sized by what it found, then over everything.
-_FIRST_WINDOW = 8
+_FIRST_WINDOW = 16
 _MARGIN = 1.5
 
 
@@ -140,13 +138,19 @@ async def newest_matches(
         params["tag"] = tag
     if dialect != "postgresql":
         return await _Statement(_bound(_SQLITE.replace(_SCOPE, scope)), params).run(session)
-    del params["query"], params["source_chars"]
-    sql = _POSTGRES_NEWEST.replace(_SCOPE, scope).replace("{query}", _sql_string(engine_query))
-    newest = await _newest_ids(session, sql, params)
-    if not newest:
+    del params["query"]
+    sql = _POSTGRES.replace(_SCOPE, scope).replace("{query}", _sql_string(engine_query))
+    newest = await session.scalar(text("SELECT max(search_seq) FROM documents"))
+    if newest is None:
         return []
-    texts = text(_POSTGRES_TEXTS).bindparams(bindparam("ids", expanding=True, type_=Uuid()))
-    return await _Statement(texts, {"ids": newest, "source_chars": RANK_SOURCE_CHARS}).run(session)
+    window = _FIRST_WINDOW * CANDIDATES
+    while True:
+        floor = f"AND d.search_seq > {int(newest) - window}" if window < newest else ""
+        found = await _Statement(_bound(sql.replace("{window}", floor)), params).run(session)
+        if len(found) >= CANDIDATES or not floor:
+            return found
+        # Matches are spread about evenly over time: size the next window by their density.
+        window = int(window * _MARGIN * CANDIDATES / len(found)) if found else int(newest)
 
 
 def _bound(sql: str) -> TextClause:
@@ -154,24 +158,6 @@ def _bound(sql: str) -> TextClause:
     own workspace reads no `:user_id`)."""
     ids = [bindparam(name, type_=Uuid()) for name in ("user_id", "workspace_id")]
     return text(sql).bindparams(*[bind for bind in ids if f":{bind.key}" in sql])
-
-
-async def _newest_ids(
-    session: AsyncSession, sql: str, params: dict[str, object]
-) -> list[uuid.UUID]:
-    """PostgreSQL: the ids of the CANDIDATES newest matches, looked for in ever wider windows."""
-    newest = await session.scalar(text("SELECT max(search_seq) FROM documents"))
-    if newest is None:
-        return []
-    window = _FIRST_WINDOW * CANDIDATES
-    while True:
-        floor = f"AND d.search_seq > {int(newest) - window}" if window < newest else ""
-        statement = _bound(sql.replace("{window}", floor))
-        found = list((await session.execute(statement, params)).scalars())
-        if len(found) >= CANDIDATES or not floor:
-            return found
-        # Matches are spread about evenly over time: size the next window by their density.
-        window = int(window * _MARGIN * CANDIDATES / len(found)) if found else int(newest)
 
 
 async def longer_bodies(
