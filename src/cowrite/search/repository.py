@@ -53,23 +53,28 @@ LIMIT :candidates
 """
 
 # PostgreSQL: the newest matches among the documents created after a floor (a window of the
-# newest). With the words and the floor written into the statement the planner sees how many
-# rows each index yields: a frequent word walks the sequence's index backwards and stops at the
-# bound, a rarer one meets the text index and the sequence's in one bitmap. The scope is one
-# opaque condition (`IS TRUE`) so that no other index competes with those two. Only the chosen
-# rows' texts are read (a byte length needs no decompression).
+# newest). The words and the floor are written into the statement so that it is planned for
+# them: a frequent word walks the sequence's index backwards and stops at the bound, a rarer one
+# meets the text index and the sequence's in one bitmap. A phrase always takes the bitmap (the
+# `matches` step is materialized): testing a phrase against each document walked over unpacks
+# its vector, which costs far more than the planner foresees. The scope is one opaque condition
+# (`IS TRUE`) so that no other index competes. Only the chosen rows' texts are read (a byte
+# length needs no decompression).
 _POSTGRES = f"""
-SELECT d.search_seq AS key, {_COLUMNS.format(length="octet_length")}
-FROM (
-    SELECT d.id FROM documents d
+WITH matches AS {{materialized}} (
+    SELECT d.id, d.search_seq FROM documents d
     WHERE d.search_vector @@ to_tsquery('simple', {{query}}) {{window}} AND ({_SCOPE}) IS TRUE
-    ORDER BY d.search_seq DESC
-    LIMIT :candidates
-) AS newest JOIN documents d ON d.id = newest.id
+),
+newest AS (
+    SELECT id, search_seq FROM matches ORDER BY search_seq DESC LIMIT :candidates
+)
+SELECT newest.search_seq AS key, {_COLUMNS.format(length="octet_length")}
+FROM newest JOIN documents d ON d.id = newest.id
 """
 
-# The first window holds this many times CANDIDATES documents; a query that finds too few
-# matches there looks again over a window sized by what it found, then over everything.
+# The first window holds this many times CANDIDATES documents (half as many for a phrase, whose
+# bitmap is checked row by row); a query that finds too few matches there looks again over a
+# window sized by what it found, then over everything.
 _FIRST_WINDOW = 16
 _MARGIN = 1.5
 
@@ -140,10 +145,12 @@ async def newest_matches(
         return await _Statement(_bound(_SQLITE.replace(_SCOPE, scope)), params).run(session)
     del params["query"]
     sql = _POSTGRES.replace(_SCOPE, scope).replace("{query}", _sql_string(engine_query))
+    phrase = "<->" in engine_query
+    sql = sql.replace("{materialized}", "MATERIALIZED" if phrase else "NOT MATERIALIZED")
     newest = await session.scalar(text("SELECT max(search_seq) FROM documents"))
     if newest is None:
         return []
-    window = _FIRST_WINDOW * CANDIDATES
+    window = _FIRST_WINDOW * CANDIDATES // (2 if phrase else 1)
     while True:
         floor = f"AND d.search_seq > {int(newest) - window}" if window < newest else ""
         found = await _Statement(_bound(sql.replace("{window}", floor)), params).run(session)
