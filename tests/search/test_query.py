@@ -11,9 +11,7 @@ from cowrite.search.query import (
     Term,
     parse,
     to_fts5,
-    to_fts5_loose,
     to_tsquery,
-    to_tsquery_loose,
 )
 
 
@@ -82,13 +80,3 @@ def test_rendered_queries_hold_only_quoted_letters_digits_and_our_operators(text
     for term in [t for clause in query.clauses for t in clause] + query.excluded:
         for word in term.words:
             assert re.fullmatch(r"[^\W_]+", word)
-
-
-def test_loose_queries_take_phrases_apart_and_leave_exclusions_out() -> None:
-    query = parse('alpha "bravo charlie" -delta golf OR "hotel india"')
-    assert to_fts5_loose(query) == (
-        '"alpha" AND ("bravo" AND "charlie") AND ("golf" OR ("hotel" AND "india"))'
-    )
-    assert to_tsquery_loose(query) == (
-        "'alpha' & ('bravo' & 'charlie') & ('golf' | ('hotel' & 'india'))"
-    )

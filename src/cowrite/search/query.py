@@ -9,7 +9,6 @@ of letters and digits, which is also how both engines split the documents.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 MAX_TERMS = 32
@@ -88,27 +87,6 @@ def to_fts5(query: Query) -> str:
     for item in query.excluded:
         expression = f"({expression}) NOT {term(item)}"
     return expression
-
-
-def to_fts5_loose(query: Query) -> str:
-    """Every word of the wanted terms, phrases taken apart: the cheap superset of `to_fts5`."""
-    return _loose(query, lambda word: f'"{word}"', " AND ", " OR ")
-
-
-def to_tsquery_loose(query: Query) -> str:
-    """The `to_tsquery` counterpart of `to_fts5_loose` (no positions, no weights)."""
-    return _loose(query, lambda word: f"'{word}'", " & ", " | ")
-
-
-def _loose(query: Query, word: Callable[[str], str], and_: str, or_: str) -> str:
-    def term(item: Term) -> str:
-        joined = and_.join(map(word, item.words))
-        return joined if len(item.words) == 1 else f"({joined})"
-
-    def clause(terms: list[Term]) -> str:
-        return term(terms[0]) if len(terms) == 1 else "(" + or_.join(map(term, terms)) + ")"
-
-    return and_.join(clause(terms) for terms in query.clauses)
 
 
 def to_tsquery(query: Query) -> str:

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cowrite.documents.schemas import normalize_tag
 from cowrite.search import query as search_query
-from cowrite.search import repository
+from cowrite.search import ranking, repository
 from cowrite.search.schemas import SearchHit, SearchOut
 from cowrite.search.snippets import Snippets
 from cowrite.workspaces.roles import Role
@@ -32,20 +32,20 @@ async def search(
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         engine_query = search_query.to_tsquery(parsed)
-        loose_query = search_query.to_tsquery_loose(parsed)
     else:
         engine_query = search_query.to_fts5(parsed)
-        loose_query = search_query.to_fts5_loose(parsed)
-    hits = await repository.search(
+    candidates = await repository.newest_matches(
         session,
         dialect=dialect,
         engine_query=engine_query,
-        loose_query=loose_query,
         user_id=user_id,
         workspace_id=workspace_id,
         workspace_role=workspace_role,
         tag=normalize_tag(tag) if tag is not None else None,
-        limit=limit,
+    )
+    ranked = ranking.rank(parsed, candidates, limit)
+    longer = await repository.longer_bodies(
+        session, [hit.document_id for _, hit in ranked if hit.cut]
     )
     snippets = Snippets(search_query.wanted_words(parsed))
     return SearchOut(
@@ -54,9 +54,9 @@ async def search(
                 document_id=hit.document_id,
                 workspace_id=hit.workspace_id,
                 title=hit.title,
-                snippet=snippets.cut(hit.body),
-                score=hit.score,
+                snippet=snippets.cut(longer.get(hit.document_id, hit.body)),
+                score=score,
             )
-            for hit in hits
+            for score, hit in ranked
         ]
     )
