@@ -119,3 +119,19 @@ def server(db: TestDatabase, tmp_path: Path) -> Iterator[ServerProcess]:
         yield process
     finally:
         process.stop()
+
+
+@pytest.fixture(scope="module")
+def shared_server(
+    database: TestDatabase, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerProcess]:
+    """One real `cowrite serve` per module and backend, for tests that make their own users and
+    documents: a module opts in by asking for it in its `server` fixture (with `db`, so that the
+    database is still emptied after each test)."""
+    workdir = tmp_path_factory.mktemp("shared-server")
+    process = ServerProcess(env=server_env(database, workdir / "data"), workdir=workdir)
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -27,17 +26,22 @@ from tests.support.server import ServerProcess
 MAX_MESSAGE = 64 * 1024
 
 
-@pytest.fixture
-def limited_server(db: TestDatabase, tmp_path: Path) -> Iterator[ServerProcess]:
+@pytest.fixture(scope="module")
+def limited_server(
+    database: TestDatabase, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerProcess]:
+    """One server per backend for the module: every test makes its own users and document, and
+    the database is emptied after each test."""
+    workdir = tmp_path_factory.mktemp("yjs-socket")
     env = server_env(
-        db,
-        tmp_path / "data",
+        database,
+        workdir / "data",
         COWRITE_YJS_MAX_MESSAGE_BYTES=str(MAX_MESSAGE),
         COWRITE_YJS_RATE_PER_SECOND="100",
         COWRITE_YJS_RATE_BURST="200",
         COWRITE_WS_AUTH_TIMEOUT_SECONDS="1",
     )
-    process = ServerProcess(env=env, workdir=tmp_path)
+    process = ServerProcess(env=env, workdir=workdir)
     process.start()
     try:
         yield process
@@ -46,7 +50,7 @@ def limited_server(db: TestDatabase, tmp_path: Path) -> Iterator[ServerProcess]:
 
 
 @pytest.fixture
-async def owner(limited_server: ServerProcess) -> AsyncIterator[UserCtx]:
+async def owner(limited_server: ServerProcess, db: TestDatabase) -> AsyncIterator[UserCtx]:
     async with httpx.AsyncClient(base_url=limited_server.base_url, timeout=30) as http:
         yield await make_user(http)
 

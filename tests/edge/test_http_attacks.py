@@ -39,6 +39,7 @@ def real_hashing_server(db: TestDatabase, tmp_path: Path) -> Iterator[ServerProc
         process.stop()
 
 
+@pytest.mark.serial  # times /health under the attack
 async def test_a_registration_flood_is_throttled_and_others_keep_working(
     real_hashing_server: ServerProcess,
 ) -> None:

@@ -59,6 +59,7 @@ async def _close_code_after_flood(client: RawClient) -> int | None:
                 pos += head + length
 
 
+@pytest.mark.serial  # times /health under the attack
 async def test_pings_never_read_cost_the_server_nothing(edge_server: ServerProcess) -> None:
     async with attack(edge_server):
         client = await RawClient.connect(edge_server.port, "/ws")
@@ -71,6 +72,7 @@ async def test_pings_never_read_cost_the_server_nothing(edge_server: ServerProce
 
 
 @pytest.mark.parametrize("size", [0, 1])
+@pytest.mark.serial  # times /health under the attack
 async def test_endless_fragments_close_1008(
     edge_server: ServerProcess, room: Room, size: int
 ) -> None:
@@ -87,6 +89,7 @@ async def test_endless_fragments_close_1008(
         await room_still_works(edge_server, room, by)
 
 
+@pytest.mark.serial  # times /health under the attack
 async def test_a_huge_request_head_is_refused_not_upgraded(edge_server: ServerProcess) -> None:
     async with attack(edge_server):
         reader, writer = await asyncio.open_connection("127.0.0.1", edge_server.port)
@@ -116,6 +119,7 @@ async def test_an_unfinished_request_head_times_out(edge_server: ServerProcess, 
     writer.close()
 
 
+@pytest.mark.serial  # times /health under the attack
 async def test_the_route_limit_holds_before_authentication(edge_server: ServerProcess) -> None:
     async with attack(edge_server):
         client = await RawClient.connect(edge_server.port, "/ws")

@@ -77,6 +77,7 @@ async def _until_text_ends_with(ws: ClientConnection, doc: Doc, tail: str) -> No
                 doc.apply_update(message.update)
 
 
+@pytest.mark.serial  # times /health under the attack
 async def test_a_client_that_stops_reading_is_failed_at_the_cap(
     capped_server: ServerProcess, db: TestDatabase
 ) -> None:

@@ -50,6 +50,7 @@ async def _replies_before_marker(ws: ClientConnection, marker: type) -> list[obj
                 seen.append(message)
 
 
+@pytest.mark.serial  # times /health under the attack
 async def test_a_huge_awareness_state_closes_1009(edge_server: ServerProcess, room: Room) -> None:
     state = b'{"user":"' + b"x" * (1024 * 1024) + b'"}'
     async with bystander(edge_server, room) as by:
@@ -62,6 +63,7 @@ async def test_a_huge_awareness_state_closes_1009(edge_server: ServerProcess, ro
         await room_still_works(edge_server, room, by)
 
 
+@pytest.mark.serial  # times /health under the attack
 async def test_a_frame_of_awareness_queries_is_answered_once(
     edge_server: ServerProcess, room: Room
 ) -> None:
@@ -80,6 +82,7 @@ async def test_a_frame_of_awareness_queries_is_answered_once(
         await room_still_works(edge_server, room, by)
 
 
+@pytest.mark.serial  # times /health under the attack
 async def test_a_frame_of_sync_requests_on_a_big_document_is_answered_once(
     edge_server: ServerProcess, database: TestDatabase, room: Room
 ) -> None:
@@ -101,6 +104,7 @@ async def test_a_frame_of_sync_requests_on_a_big_document_is_answered_once(
         await room_still_works(edge_server, room, by)
 
 
+@pytest.mark.serial  # times /health under the attack
 async def test_an_awareness_message_with_a_million_removals_closes_1008(
     edge_server: ServerProcess, room: Room
 ) -> None:
@@ -141,6 +145,7 @@ async def test_a_peer_cannot_remove_or_take_over_another_peers_awareness(
         assert all(entry.state == b'{"user":"editor"}' for entry in states)
 
 
+@pytest.mark.serial  # times /health under the attack
 async def test_inserts_past_the_document_limit_are_refused_with_1009(
     edge_server: ServerProcess, room: Room
 ) -> None:

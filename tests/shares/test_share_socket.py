@@ -16,12 +16,19 @@ from websockets.exceptions import ConnectionClosed
 
 from cowrite.collab import protocol
 from tests.scaleout.conftest import Cluster, cluster, cluster_env
+from tests.support.databases import TestDatabase
 from tests.support.documents import create_document
 from tests.support.redis import redis_server
 from tests.support.server import ServerProcess
 from tests.support.workspaces import Team, make_team
 
 __all__ = ["cluster", "cluster_env", "redis_server"]
+
+
+@pytest.fixture
+def server(shared_server: ServerProcess, db: TestDatabase) -> ServerProcess:
+    """Every test makes its own team, document and link: one server serves the module."""
+    return shared_server
 
 
 class Reader:

@@ -89,6 +89,7 @@ def run_suite(server: ServerProcess, tmp_path: Path, steps: list[str], shots: Pa
     return text
 
 
+@pytest.mark.serial  # the pages wait at most 15 s for each of the server's answers
 def test_browser_suite(tmp_path: Path) -> None:
     """Every scenario, on the embedded default (SQLite)."""
     database = TestDatabase("sqlite", f"sqlite+aiosqlite:///{tmp_path / 'cowrite.db'}")
