@@ -3,32 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cowrite.auth.liveness import LoginLiveness
 from cowrite.kit.events import EventHub, LoginsRevoked
-from cowrite.models import User
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def a_user() -> User:
-    return User(
-        id=uuid.uuid4(),
-        email="ada@example.com",
-        full_name="Ada",
-        password_hash="x",
-        created_at=datetime(2026, 1, 1, tzinfo=UTC),
-        updated_at=datetime(2026, 1, 1, tzinfo=UTC),
-    )
+from tests.auth.test_liveness import Clock, a_user
 
 
 async def test_one_request_is_sent_to_read_the_login_again_before_its_entry_ends() -> None:
