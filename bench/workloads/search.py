@@ -19,9 +19,10 @@ from bench.procs import BenchError, run_node_load
 from bench.report import BASELINE, Row
 from bench.servers import PG_ADMIN, Cowrite
 from bench.workloads import Context, Outcome
-from bench.workloads.common import skip_reason
+from bench.workloads.common import skip_reason, verdict
 
 CORPUS = "seph-blog1"
+BUDGET_P95_MS = 20.0  # every query form together, on each backend
 FULL_DOCS = 100_000
 QUICK_DOCS = 100
 SEED_SECONDS = {True: 60.0, False: 300.0}
@@ -215,6 +216,8 @@ def run(ctx: Context) -> Outcome:
         )
         p50, p95 = percentiles(result["search_ms"])
         row.values[target.name] = f"{p50:,.1f} / {p95:,.1f} ms ({result['hits']:,} hits)"
+        row.budget = f"p95 ≤ {BUDGET_P95_MS:g} ms"
+        row.verdict = verdict({target.name: p95 <= BUDGET_P95_MS})
         l50, l95 = percentiles(result["like_ms"])
         row.values[BASELINE] = f"LIKE scan: {l50:,.1f} / {l95:,.1f} ms"
     answers = [raw[name]["titles"] for name in ("cowrite-sqlite", "cowrite-pg") if name in raw]
@@ -227,6 +230,8 @@ def run(ctx: Context) -> Outcome:
                 "8 search",
                 f"answers of the {len(queries)} query forms alike on both backends",
                 {"cowrite-pg": f"as SQLite's: {same} in order, {same_sets} as sets"},
+                "every form alike, in order",
+                verdict({"cowrite-pg": same == len(queries)}),
             )
         )
     return Outcome(rows=rows, raw=raw)
