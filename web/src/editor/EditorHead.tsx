@@ -5,7 +5,7 @@
 // open, and the
 // comment thread a notification's link points at.
 import type { ComponentChildren } from 'preact'
-import { useEffect, useRef, useState } from 'preact/hooks'
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks'
 import type { Shell } from '../App'
 import { api } from '../api/client'
 import { atLeast, type DocumentFull, type Member, type Role, type Thread } from '../api/types'
@@ -110,7 +110,8 @@ export function EditorHead (props: EditorHeadProps) {
   const { loaded, panel, onPanel } = props
   const { doc, role, error } = loaded
   const [title, setTitle] = useState('')
-  useEffect(() => { if (doc) setTitle(doc.title) }, [doc?.title])
+  // Before the page can take a keystroke: a title typed as the document arrives is not undone.
+  useLayoutEffect(() => { if (doc) setTitle(doc.title) }, [doc?.title])
   const canWrite = atLeast(role, 'editor')
   const closed = closedText(props.state)
   const toggle = (which: Panel) => () => onPanel(panel === which ? null : which)
