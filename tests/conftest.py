@@ -7,6 +7,7 @@ instead of a skip.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -110,15 +111,22 @@ def server_env(db: TestDatabase, data_dir: Path, **extra: str) -> dict[str, str]
     }
 
 
-@pytest.fixture
-def server(db: TestDatabase, tmp_path: Path) -> Iterator[ServerProcess]:
-    """A real `cowrite serve` over this test's database."""
-    process = ServerProcess(env=server_env(db, tmp_path / "data"), workdir=tmp_path)
+@contextmanager
+def serving(db: TestDatabase, workdir: Path) -> Iterator[ServerProcess]:
+    """A real `cowrite serve` over `db`, its data under `workdir`, stopped on the way out."""
+    process = ServerProcess(env=server_env(db, workdir / "data"), workdir=workdir)
     process.start()
     try:
         yield process
     finally:
         process.stop()
+
+
+@pytest.fixture
+def server(db: TestDatabase, tmp_path: Path) -> Iterator[ServerProcess]:
+    """A real `cowrite serve` over this test's database."""
+    with serving(db, tmp_path) as process:
+        yield process
 
 
 @pytest.fixture(scope="module")
@@ -128,10 +136,5 @@ def shared_server(
     """One real `cowrite serve` per module and backend, for tests that make their own users and
     documents: a module opts in by asking for it in its `server` fixture (with `db`, so that the
     database is still emptied after each test)."""
-    workdir = tmp_path_factory.mktemp("shared-server")
-    process = ServerProcess(env=server_env(database, workdir / "data"), workdir=workdir)
-    process.start()
-    try:
+    with serving(database, tmp_path_factory.mktemp("shared-server")) as process:
         yield process
-    finally:
-        process.stop()
