@@ -4,13 +4,21 @@ database, see migration 0003). The engines find the newest matches; `ranking` or
 
 from __future__ import annotations
 
+import math
+import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Integer, String, TextClause, Uuid, bindparam, text
+from sqlalchemy import Integer, Row, String, TextClause, Uuid, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import TypeEngine
 
 from cowrite.documents.visibility import visible_sql
+from cowrite.search import windows
+from cowrite.search.query import Query
+from cowrite.search.windows import WordShares
 from cowrite.workspaces.roles import Role
 
 # Ranking reads this much of the start of each candidate's body; the hits shown read up to
@@ -52,31 +60,37 @@ ORDER BY f.rowid DESC
 LIMIT :candidates
 """
 
-# PostgreSQL: the newest matches among the documents created after a floor (a window of the
-# newest). The words and the floor are written into the statement so that it is planned for
-# them: a frequent word walks the sequence's index backwards and stops at the bound, a rarer one
-# meets the text index and the sequence's in one bitmap. A phrase always takes the bitmap (the
-# `matches` step is materialized): testing a phrase against each document walked over unpacks
-# its vector, which costs far more than the planner foresees. The scope is one opaque condition
-# (`IS TRUE`) so that no other index competes. Only the chosen rows' texts are read (a byte
-# length needs no decompression).
-_POSTGRES = f"""
-WITH matches AS {{materialized}} (
-    SELECT d.id, d.search_seq FROM documents d
+# PostgreSQL: the newest matches, window by window (see `windows`): each window's matches newest
+# first, up to the bound, the windows newest first, the whole cut at the bound, so that a window
+# after the one that completes it is never read. The words and the floors are written into the
+# statement so that each window is planned for them. The scope is one opaque condition
+# (`IS TRUE`) so that no other index competes. Each row's texts are cut only once the bound is
+# met (a byte length needs no decompression). The newest `search_seq` comes along, for the next
+# search's windows.
+_WINDOW = f"""(SELECT d.search_seq, d.id, d.workspace_id, d.title, d.content FROM documents d
     WHERE d.search_vector @@ to_tsquery('simple', {{query}}) {{window}} AND ({_SCOPE}) IS TRUE
-),
-newest AS (
-    SELECT id, search_seq FROM matches ORDER BY search_seq DESC LIMIT :candidates
-)
-SELECT newest.search_seq AS key, {_COLUMNS.format(length="octet_length")}
-FROM newest JOIN documents d ON d.id = newest.id
-"""
+    ORDER BY d.search_seq DESC LIMIT {{candidates}})"""
 
-# The first window holds this many times CANDIDATES documents (half as many for a phrase, whose
-# bitmap is checked row by row); a query that finds too few matches there looks again over a
-# window sized by what it found, then over everything.
-_FIRST_WINDOW = 16
-_MARGIN = 1.5
+_POSTGRES = f"""
+SELECT d.search_seq AS key, {_COLUMNS.format(length="octet_length")}, {{newest}} AS newest
+FROM ({{windows}}) AS d LIMIT {{candidates}}
+"""
+_NEWEST = "(SELECT max(search_seq) FROM documents)"
+
+# The planner takes testing a vector for as cheap as a comparison, and would walk where a bitmap
+# is many times cheaper: when the bitmap is chosen, the rest of the transaction (the search) plans
+# no index walk, which also stops `max` from using the index, so the newest is read first.
+_BITMAP = text(f"SELECT {_NEWEST} AS newest, set_config('enable_indexscan', 'off', true)")
+
+# PostgreSQL's statistics of the text column: the share of documents holding each of its most
+# common words (the lowest of them bounds every other word's). Gathered by ANALYZE (autovacuum
+# runs it as the table grows), so read again now and then.
+_WORD_SHARES = text(
+    "SELECT most_common_elems::text::text[] AS words, most_common_elem_freqs AS shares"
+    " FROM pg_stats WHERE schemaname = current_schema() AND tablename = 'documents'"
+    " AND attname = 'search_vector'"
+)
+_SHARES_SECONDS = 60.0
 
 
 def _filters(workspace_id: uuid.UUID | None, tag: str | None) -> str:
@@ -99,65 +113,98 @@ def _sql_string(value: str) -> str:
     return "'" + value.replace("'", "''").replace(":", "\\:") + "'"
 
 
-@dataclass(frozen=True, slots=True)
-class _Statement:
-    sql: TextClause
-    params: dict[str, object]
-
-    async def run(self, session: AsyncSession) -> list[Candidate]:
-        statement = self.sql.columns(
-            key=Integer(), document_id=Uuid(), workspace_id=Uuid(), title=String(), body=String()
+def _candidates(rows: Iterable[Row[Any]]) -> list[Candidate]:
+    return [
+        Candidate(
+            row.document_id, row.workspace_id, row.title, row.body or "", row.key, bool(row.cut)
         )
-        result = await session.execute(statement, self.params)
-        return [
-            Candidate(
-                row.document_id, row.workspace_id, row.title, row.body or "", row.key, bool(row.cut)
-            )
-            for row in result
-        ]
+        for row in rows
+    ]
+
+
+_TYPES: dict[str, TypeEngine[Any]] = {
+    "key": Integer(),
+    "document_id": Uuid(),
+    "workspace_id": Uuid(),
+    "title": String(),
+    "body": String(),
+}
+
+
+@dataclass(slots=True)
+class _Known:
+    """What earlier searches in this process learned of one PostgreSQL database: they size the
+    windows only, so an outdated value costs time, never a match."""
+
+    newest: int | None = None
+    shares: WordShares | None = None
+    shares_read: float = -math.inf
+
+
+_KNOWN: dict[str, _Known] = {}
+
+
+def _known(session: AsyncSession) -> _Known:
+    return _KNOWN.setdefault(str(session.get_bind().engine.url), _Known())
+
+
+async def _word_shares(session: AsyncSession) -> WordShares | None:
+    row = (await session.execute(_WORD_SHARES)).first()
+    if row is None or not row.words:
+        return None  # not analyzed yet
+    listed = [float(share) for share in row.shares[: len(row.words)]]
+    return WordShares(dict(zip(row.words, listed, strict=True)), min(listed))
 
 
 async def newest_matches(
     session: AsyncSession,
     *,
     dialect: str,
+    query: Query,
     engine_query: str,
     user_id: uuid.UUID,
     workspace_id: uuid.UUID | None,
     workspace_role: Role | None,
     tag: str | None,
 ) -> list[Candidate]:
-    """The CANDIDATES newest matches the caller may see; `workspace_role`: the caller's role in
-    `workspace_id`."""
+    """The CANDIDATES newest matches the caller may see of `query` (`engine_query`: its
+    rendering for this database); `workspace_role`: the caller's role in `workspace_id`."""
     visible = visible_sql(dialect, "d", workspace_role if workspace_id is not None else None)
     scope = _SCOPE.format(visible=visible, filters=_filters(workspace_id, tag))
-    params: dict[str, object] = {
-        "query": engine_query,
-        "user_id": user_id,
-        "candidates": CANDIDATES,
-        "source_chars": RANK_SOURCE_CHARS,
-    }
+    params: dict[str, object] = {"user_id": user_id, "source_chars": RANK_SOURCE_CHARS}
     if workspace_id is not None:
         params["workspace_id"] = workspace_id
     if tag is not None:
         params["tag"] = tag
     if dialect != "postgresql":
-        return await _Statement(_bound(_SQLITE.replace(_SCOPE, scope)), params).run(session)
-    del params["query"]
-    sql = _POSTGRES.replace(_SCOPE, scope).replace("{query}", _sql_string(engine_query))
-    phrase = "<->" in engine_query
-    sql = sql.replace("{materialized}", "MATERIALIZED" if phrase else "NOT MATERIALIZED")
-    newest = await session.scalar(text("SELECT max(search_seq) FROM documents"))
-    if newest is None:
-        return []
-    window = _FIRST_WINDOW * CANDIDATES // (2 if phrase else 1)
-    while True:
-        floor = f"AND d.search_seq > {int(newest) - window}" if window < newest else ""
-        found = await _Statement(_bound(sql.replace("{window}", floor)), params).run(session)
-        if len(found) >= CANDIDATES or not floor:
-            return found
-        # Matches are spread about evenly over time: size the next window by their density.
-        window = int(window * _MARGIN * CANDIDATES / len(found)) if found else int(newest)
+        statement = _bound(_SQLITE.replace(_SCOPE, scope)).columns(**_TYPES)
+        params |= {"query": engine_query, "candidates": CANDIDATES}
+        return _candidates(await session.execute(statement, params))
+    known = _known(session)
+    if known.newest is None:
+        known.newest = await session.scalar(text(f"SELECT {_NEWEST}"))
+        if known.newest is None:
+            return []
+    if time.monotonic() - known.shares_read > _SHARES_SECONDS:
+        known.shares = await _word_shares(session)
+        known.shares_read = time.monotonic()
+    way = windows.plan(query, CANDIDATES, known.shares, known.newest)
+    if way.bitmap:
+        known.newest = (await session.execute(_BITMAP)).scalar() or known.newest
+    floors = windows.floors(known.newest, way.first)
+    parts = []
+    for upper, floor in zip([None, *floors], [*floors, None], strict=True):
+        bounds = "" if floor is None else f" AND d.search_seq > {floor}"
+        bounds += "" if upper is None else f" AND d.search_seq <= {upper}"
+        parts.append(_WINDOW.replace("{window}", bounds))
+    sql = _POSTGRES.replace("{windows}", "\nUNION ALL ".join(parts))
+    sql = sql.replace("{newest}", "NULL" if way.bitmap else _NEWEST)
+    sql = sql.replace("{candidates}", str(int(CANDIDATES))).replace(_SCOPE, scope)
+    sql = sql.replace("{query}", _sql_string(engine_query))
+    rows = (await session.execute(_bound(sql).columns(**_TYPES), params)).all()
+    if rows and rows[0].newest is not None:
+        known.newest = rows[0].newest
+    return _candidates(rows)
 
 
 def _bound(sql: str) -> TextClause:

@@ -37,6 +37,7 @@ async def search(
     candidates = await repository.newest_matches(
         session,
         dialect=dialect,
+        query=parsed,
         engine_query=engine_query,
         user_id=user_id,
         workspace_id=workspace_id,
