@@ -67,20 +67,19 @@ LIMIT :candidates
 # (`IS TRUE`) so that no other index competes. Each row's texts are cut only once the bound is
 # met (a byte length needs no decompression). The newest `search_seq` comes along, for the next
 # search's windows.
-_WINDOW = f"""(SELECT d.search_seq, d.id, d.workspace_id, d.title, d.content FROM documents d
+_WINDOW = f"""(SELECT d.search_seq, d.id, d.workspace_id, d.title::text, d.content FROM documents d
     WHERE d.search_vector @@ to_tsquery('simple', {{query}}) {{window}} AND ({_SCOPE}) IS TRUE
     ORDER BY d.search_seq DESC LIMIT {{candidates}})"""
 
-_POSTGRES = f"""
-SELECT d.search_seq AS key, {_COLUMNS.format(length="octet_length")}, {{newest}} AS newest
-FROM ({{windows}}) AS d LIMIT {{candidates}}
-"""
+_POSTGRES = f"""SELECT d.search_seq AS key, {_COLUMNS.format(length="octet_length")}
+FROM ({{windows}}) AS d LIMIT {{candidates}}"""
 _NEWEST = "(SELECT max(search_seq) FROM documents)"
 
 # The planner takes testing a vector for as cheap as a comparison, and would walk where a bitmap
-# is many times cheaper: when the bitmap is chosen, the rest of the transaction (the search) plans
-# no index walk, which also stops `max` from using the index, so the newest is read first.
-_BITMAP = text(f"SELECT {_NEWEST} AS newest, set_config('enable_indexscan', 'off', true)")
+# is many times cheaper: when the bitmap is chosen, the statement is run by a function that plans
+# it with no index walks (migration 0017), reading the parameters in this order.
+_BITMAP = """cowrite_search_bitmap(:statement, :user_id, :workspace_id, :tag, :source_chars)"""
+_BITMAP_PARAMETERS = {":user_id": "$1", ":workspace_id": "$2", ":tag": "$3", ":source_chars": "$4"}
 
 # PostgreSQL's statistics of the text column: the share of documents holding each of its most
 # common words (the lowest of them bounds every other word's). Gathered by ANALYZE (autovacuum
@@ -105,12 +104,16 @@ def _filters(workspace_id: uuid.UUID | None, tag: str | None) -> str:
     return sql
 
 
-def _sql_string(value: str) -> str:
+def _literal(value: str) -> str:
     """A string literal. The query and the window are written into the statement rather than
     bound, so that PostgreSQL plans each search for its own words (a plan made once for any
     words would read every match of a frequent one)."""
-    # A colon (`'word':A`) is escaped for SQLAlchemy's `text`, which would take it for a parameter.
-    return "'" + value.replace("'", "''").replace(":", "\\:") + "'"
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _sql_string(value: str) -> str:
+    """`_literal` for SQLAlchemy's `text`, which would take a colon (`'word':A`) for a parameter."""
+    return _literal(value).replace(":", "\\:")
 
 
 def _candidates(rows: Iterable[Row[Any]]) -> list[Candidate]:
@@ -177,9 +180,9 @@ async def newest_matches(
     if tag is not None:
         params["tag"] = tag
     if dialect != "postgresql":
-        statement = _bound(_SQLITE.replace(_SCOPE, scope)).columns(**_TYPES)
+        sqlite = _bound(_SQLITE.replace(_SCOPE, scope)).columns(**_TYPES)
         params |= {"query": engine_query, "candidates": CANDIDATES}
-        return _candidates(await session.execute(statement, params))
+        return _candidates(await session.execute(sqlite, params))
     known = _known(session)
     if known.newest is None:
         known.newest = await session.scalar(text(f"SELECT {_NEWEST}"))
@@ -189,8 +192,6 @@ async def newest_matches(
         known.shares = await _word_shares(session)
         known.shares_read = time.monotonic()
     way = windows.plan(query, CANDIDATES, known.shares, known.newest)
-    if way.bitmap:
-        known.newest = (await session.execute(_BITMAP)).scalar() or known.newest
     floors = windows.floors(known.newest, way.first)
     parts = []
     for upper, floor in zip([None, *floors], [*floors, None], strict=True):
@@ -198,11 +199,18 @@ async def newest_matches(
         bounds += "" if upper is None else f" AND d.search_seq <= {upper}"
         parts.append(_WINDOW.replace("{window}", bounds))
     sql = _POSTGRES.replace("{windows}", "\nUNION ALL ".join(parts))
-    sql = sql.replace("{newest}", "NULL" if way.bitmap else _NEWEST)
     sql = sql.replace("{candidates}", str(int(CANDIDATES))).replace(_SCOPE, scope)
-    sql = sql.replace("{query}", _sql_string(engine_query))
-    rows = (await session.execute(_bound(sql).columns(**_TYPES), params)).all()
-    if rows and rows[0].newest is not None:
+    if way.bitmap:
+        for name, number in _BITMAP_PARAMETERS.items():
+            sql = sql.replace(name, number)
+        params |= {"statement": sql.replace("{query}", _literal(engine_query))}
+        params |= {"workspace_id": workspace_id, "tag": tag}
+        source = _BITMAP
+    else:
+        source = f"({sql.replace('{query}', _sql_string(engine_query))})"
+    statement = f"SELECT found.*, {_NEWEST} AS newest FROM {source} AS found"
+    rows = (await session.execute(_bound(statement).columns(**_TYPES), params)).all()
+    if rows:
         known.newest = rows[0].newest
     return _candidates(rows)
 
