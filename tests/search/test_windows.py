@@ -54,10 +54,13 @@ def test_frequent_words_walk_and_others_take_the_bitmap_of_a_window_sized_for_th
 
 async def make_many(client: httpx.AsyncClient, team: Team) -> None:
     """40 documents, oldest first; the MATCHING ones mention an egret (alike: equal scores),
-    TRASHED ones are in the trash and RESTRICTED ones hidden from the viewer."""
+    TRASHED ones are in the trash, RESTRICTED ones hidden from the viewer, even ones tagged."""
     for i in range(40):
         body = "a lone egret" if i in MATCHING else "nothing to see"
-        made = await create_document(client, team.editor, team.workspace_id, f"Doc {i:02}", body)
+        tags = ["even"] if i % 2 == 0 else []
+        made = await create_document(
+            client, team.editor, team.workspace_id, f"Doc {i:02}", body, tags
+        )
         url = f"/api/v1/documents/{made['id']}"
         if i in TRASHED:
             assert (await client.delete(url, headers=team.editor.headers)).status_code == 204
@@ -67,8 +70,8 @@ async def make_many(client: httpx.AsyncClient, team: Team) -> None:
             assert response.status_code == 200, response.text
 
 
-async def titles(client: httpx.AsyncClient, who: Any, q: str) -> list[str]:
-    response = await client.get(SEARCH, params={"q": q, "limit": 50}, headers=who.headers)
+async def titles(client: httpx.AsyncClient, who: Any, q: str, **params: str) -> list[str]:
+    response = await client.get(SEARCH, params={"q": q, "limit": 50, **params}, headers=who.headers)
     assert response.status_code == 200, response.text
     return [item["title"] for item in response.json()["items"]]
 
@@ -99,6 +102,12 @@ async def test_windows_give_the_newest_matches_past_trashed_and_restricted_ones(
     assert await titles(client, team.viewer, "egret -see") == expected(4, restricted=False)
     assert await titles(client, team.viewer, "egret OR heron") == expected(4, restricted=False)
     assert await titles(client, team.viewer, "egret heron") == []
+    # Within a workspace (the caller's role there decides) and with a tag.
+    workspace = {"workspace_id": str(team.workspace_id)}
+    assert await titles(client, team.viewer, "egret", **workspace) == expected(4, restricted=False)
+    assert await titles(client, team.admin, "egret", **workspace) == expected(4, restricted=True)
+    tagged = await titles(client, team.viewer, "egret", tag="even", **workspace)
+    assert tagged == [title for title in expected(50, restricted=False) if int(title[-2:]) % 2 == 0]
     # Below the bound every match is found, however many windows it takes.
     monkeypatch.setattr(repository, "CANDIDATES", 50)
     assert await titles(client, team.viewer, "egret") == expected(50, restricted=False)
