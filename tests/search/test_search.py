@@ -231,6 +231,11 @@ HOSTILE = [
 
 
 async def test_hostile_queries_get_a_clean_answer(client: httpx.AsyncClient, team: Team) -> None:
+    await answer_hostile_queries(client, team)
+
+
+async def answer_hostile_queries(client: httpx.AsyncClient, team: Team) -> None:
+    """Each of HOSTILE gets a 200 and finds the one document exactly when it should."""
     document = await create_document(
         client, team.editor, team.workspace_id, "Birds", "heron and egret"
     )
