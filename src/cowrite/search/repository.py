@@ -46,8 +46,12 @@ class Candidate:
 # Live documents the caller may see (the one visibility rule); its lookups run once, not per row.
 _SCOPE = "d.deleted_at IS NULL AND {visible} {filters}"
 
+# A body no longer than what ranking reads is taken whole: cutting it (counting its characters)
+# costs PostgreSQL more than reading it.
 _COLUMNS = """d.id AS document_id, d.workspace_id AS workspace_id, d.title AS title,
-       substr(d.content, 1, :source_chars) AS body, {length}(d.content) > :source_chars AS cut"""
+       CASE WHEN {length}(d.content) > :source_chars THEN substr(d.content, 1, :source_chars)
+            ELSE d.content END AS body,
+       {length}(d.content) > :source_chars AS cut"""
 
 # SQLite: FTS5 walks the query's matches newest first (rowid order) and stops at the bound.
 _SQLITE = f"""
