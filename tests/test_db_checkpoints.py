@@ -124,3 +124,32 @@ async def test_the_log_is_checkpointed_every_so_many_commits(
         assert _rows_in_database_file(path, tmp_path / "after.db") == 4
     finally:
         await engine.dispose()
+
+
+async def test_the_log_starts_again_while_writes_keep_coming(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A log copied while writers go on appending is never wholly copied, and so never starts
+    # again from its beginning: it would hold every one of these commits.
+    monkeypatch.setattr("cowrite.db.CHECKPOINT_EVERY", 8)
+    path = tmp_path / "stream.db"
+    engine = await _engine(path)
+    try:
+
+        async def writer(number: int) -> None:
+            for row in range(40):
+                with request_writes():
+                    async with engine.begin() as connection:
+                        await connection.execute(
+                            text("INSERT INTO log VALUES (:name)"), {"name": f"{number}-{row}"}
+                        )
+
+        await asyncio.gather(*(writer(number) for number in range(8)))
+        async with engine.connect() as connection:
+            page_size = (await connection.execute(text("PRAGMA page_size"))).scalar_one()
+            count = (await connection.execute(text("SELECT count(*) FROM log"))).scalar_one()
+        assert count == 320
+        frames = (path.with_name(path.name + "-wal").stat().st_size - 32) // (page_size + 24)
+        assert frames < 100  # 320 commits went through it
+    finally:
+        await engine.dispose()

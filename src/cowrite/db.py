@@ -70,7 +70,7 @@ class WriteGate:
         self._path = path
         self._held = False
         self._commits = 0  # since the last checkpoint of the log
-        self._checkpointing: asyncio.Future[None] | None = None
+        self._checkpointing: asyncio.Task[None] | None = None
         self.checkpoints = 0  # run by this process
         self._urgent: deque[asyncio.Future[None]] = deque()
         self._normal: deque[asyncio.Future[None]] = deque()
@@ -111,32 +111,39 @@ class WriteGate:
         self._held = False
 
     def committed(self) -> None:
-        """Count a commit; every `CHECKPOINT_EVERY`, copy the log into the database on a
-        thread, through a connection of its own, while the writers go on."""
+        """Count a commit; every `CHECKPOINT_EVERY`, copy the log into the database."""
         self._commits += 1
         if self._commits < CHECKPOINT_EVERY or self._checkpointing is not None or not self._path:
             return
         self._commits = 0
-        self._checkpointing = asyncio.get_running_loop().run_in_executor(None, self._checkpoint)
-        self._checkpointing.add_done_callback(self._checkpointed)
+        self._checkpointing = asyncio.get_running_loop().create_task(self._checkpoint())
 
-    def _checkpoint(self) -> None:
+    async def _checkpoint(self) -> None:
+        """A turn of its own among the writers, as SQLite's checkpoint has inside a COMMIT: a
+        log still being appended to is never wholly copied, and only a wholly copied log
+        starts again from its beginning (else it grows for as long as the writes go on). The
+        copy runs on a thread, through a connection of its own."""
+        try:
+            if not await self.acquire(urgent=True):
+                return
+            try:
+                await asyncio.get_running_loop().run_in_executor(None, self._copy_log)
+            finally:
+                self.release()
+            self.checkpoints += 1
+        except Exception:
+            log.warning("checkpoint of the write-ahead log failed", exc_info=True)
+        finally:
+            self._checkpointing = None
+
+    def _copy_log(self) -> None:
         assert self._path is not None
-        # PASSIVE: waits for no one; what a reader still needs stays in the log for the next.
+        # PASSIVE: waits for no reader (what one still needs stays in the log for the next).
         connection = sqlite3.connect(self._path, timeout=0, isolation_level=None)
         try:
             connection.execute("PRAGMA wal_checkpoint(PASSIVE)").close()
         finally:
             connection.close()
-
-    def _checkpointed(self, done: asyncio.Future[None]) -> None:
-        self._checkpointing = None
-        if done.cancelled():
-            return
-        if done.exception() is not None:
-            log.warning("checkpoint of the write-ahead log failed: %s", done.exception())
-        else:
-            self.checkpoints += 1
 
     async def settled(self) -> None:
         """Wait for the checkpoint under way, if there is one."""
