@@ -8,6 +8,7 @@ import asyncio
 import shutil
 import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -153,3 +154,44 @@ async def test_the_log_starts_again_while_writes_keep_coming(
         assert frames < 100  # 320 commits went through it
     finally:
         await engine.dispose()
+
+
+async def test_the_log_starts_again_while_another_process_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("cowrite.db.CHECKPOINT_EVERY", 8)
+    path = tmp_path / "shared.db"
+    engine = await _engine(path)
+    stop = threading.Event()
+    written = 0
+
+    def other_process() -> None:
+        """Another server on the same file: short writes, one after the other."""
+        nonlocal written
+        connection = sqlite3.connect(path, timeout=5, isolation_level=None)
+        connection.execute("PRAGMA wal_autocheckpoint=0")  # as cowrite's own connections
+        try:
+            while not stop.is_set():
+                connection.execute("BEGIN IMMEDIATE")
+                connection.execute("INSERT INTO log VALUES ('other')")
+                connection.execute("COMMIT")
+                written += 1
+                time.sleep(0.002)
+        finally:
+            connection.close()
+
+    other = threading.Thread(target=other_process)
+    other.start()
+    rows = 0
+    try:
+        while rows < 200 or written < 200:  # both go on writing all along
+            with request_writes():
+                async with engine.begin() as connection:
+                    await connection.execute(text("INSERT INTO log VALUES (:name)"), {"name": rows})
+            rows += 1
+        frames = (path.with_name(path.name + "-wal").stat().st_size - 32) // (4096 + 24)
+    finally:
+        stop.set()
+        await asyncio.to_thread(other.join)
+        await engine.dispose()
+    assert frames < (rows + written) // 2

@@ -35,6 +35,7 @@ BUSY_TIMEOUT_MS = 30_000
 # thread: SQLite's own would run inside a COMMIT, which a request's writer sends from the loop's
 # thread (see _SqliteConnection).
 CHECKPOINT_EVERY = 64
+CHECKPOINT_WAIT_SECONDS = 0.1
 
 
 # Set for a request's unit of work: its transactions are short (see _SqliteConnection).
@@ -119,10 +120,11 @@ class WriteGate:
         self._checkpointing = asyncio.get_running_loop().create_task(self._checkpoint())
 
     async def _checkpoint(self) -> None:
-        """A turn of its own among the writers, as SQLite's checkpoint has inside a COMMIT: a
-        log still being appended to is never wholly copied, and only a wholly copied log
-        starts again from its beginning (else it grows for as long as the writes go on). The
-        copy runs on a thread, through a connection of its own."""
+        """A turn of its own among this process's writers, and the write lock for the moment of
+        the copy against other processes' (RESTART): a log still being appended to is never
+        wholly copied, and only a wholly copied log starts again from its beginning (else it
+        grows for as long as the writes go on). The copy runs on a thread, through a
+        connection of its own."""
         try:
             if not await self.acquire(urgent=True):
                 return
@@ -138,10 +140,13 @@ class WriteGate:
 
     def _copy_log(self) -> None:
         assert self._path is not None
-        # PASSIVE: waits for no reader (what one still needs stays in the log for the next).
-        connection = sqlite3.connect(self._path, timeout=0, isolation_level=None)
+        # Waits this long at most for another process's writer or an old reader (this process's
+        # writers wait meanwhile); what cannot be copied by then stays for the next checkpoint.
+        connection = sqlite3.connect(
+            self._path, timeout=CHECKPOINT_WAIT_SECONDS, isolation_level=None
+        )
         try:
-            connection.execute("PRAGMA wal_checkpoint(PASSIVE)").close()
+            connection.execute("PRAGMA wal_checkpoint(RESTART)").close()
         finally:
             connection.close()
 
