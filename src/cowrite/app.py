@@ -29,6 +29,7 @@ from cowrite.broker.redis import RedisBroker, RedisEventJournal
 from cowrite.config import Settings
 from cowrite.db import create_engine, create_reader_engine, create_session_factory
 from cowrite.documents.lean import DocumentReads, LeanDocumentReads
+from cowrite.documents.lean_create import DocumentCreates, LeanDocumentCreates
 from cowrite.features import FEATURES
 from cowrite.health import router as health_router
 from cowrite.kit.errors import AppError
@@ -166,6 +167,7 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
     settings = settings or Settings()
     metrics = state.metrics if state else Metrics()
     document_reads = DocumentReads()
+    document_creates = DocumentCreates()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -187,6 +189,8 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
             app_state.logins.attach(app_state.events)
             document_reads.start(app_state)
             stack.push_async_callback(document_reads.close)
+            document_creates.start(app_state)
+            stack.callback(document_creates.stop)
             for feature in FEATURES:
                 if feature.startup is not None:
                     await feature.startup(app_state, stack)
@@ -209,6 +213,9 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
     for router in routers:
         app.include_router(router, responses=ERROR_RESPONSES)
     webapp.install(app, settings.web_dir)
+    # Inside the middleware (its errors go to the handlers above, its log line is the route's),
+    # in front of the routing.
+    app.router.middleware_stack = LeanDocumentCreates(app.router.middleware_stack, document_creates)
     direct = direct_socket_routes(route for router in routers for route in router.routes)
     app.build_middleware_stack = _with_fronts(app, direct, document_reads)  # type: ignore[method-assign]
     return app

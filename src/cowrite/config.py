@@ -173,6 +173,8 @@ class Settings(BaseSettings):
     rich_warm_documents: int = 16
     # answer the common document GET in front of the framework (cowrite.documents.lean)
     lean_document_reads: bool = True
+    # take the common document create past routing and dependencies (cowrite.documents.lean_create)
+    lean_document_creates: bool = True
     # the socket edge: what one client may hold or cost, on both sockets and both transports
     max_connections: int = 25_000  # per process, HTTP and WebSocket together
     http_max_head_bytes: int = 64 * 1024  # request line and headers (431 past it)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import sqlite3
 import threading
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -21,11 +23,19 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.util import await_
 
+log = logging.getLogger(__name__)
+
 # Set while the Yjs update log writes: its flushes go before other writers waiting their turn.
 _URGENT = ContextVar("cowrite_urgent_writes", default=False)
 # How long a writer waits for its turn before going to SQLite's own lock as it would without the
 # gate (the same bound as the busy timeout), so a writer can never wait on the gate for ever.
 GATE_TIMEOUT_SECONDS = 30.0
+BUSY_TIMEOUT_MS = 30_000
+# Commits between two checkpoints of the write-ahead log. This process runs them itself, on a
+# thread: SQLite's own would run inside a COMMIT, which a request's writer sends from the loop's
+# thread (see _SqliteConnection).
+CHECKPOINT_EVERY = 64
+CHECKPOINT_WAIT_SECONDS = 0.1
 
 
 # Set for a request's unit of work: its transactions are short (see _SqliteConnection).
@@ -57,8 +67,12 @@ class WriteGate:
     busy handler, whose sleeps grow to 100 ms: under a burst of writes that is most of the time
     spent and a long tail of waits. Other processes still meet at the file lock."""
 
-    def __init__(self) -> None:
+    def __init__(self, path: str | None = None) -> None:
+        self._path = path
         self._held = False
+        self._commits = 0  # since the last checkpoint of the log
+        self._checkpointing: asyncio.Task[None] | None = None
+        self.checkpoints = 0  # run by this process
         self._urgent: deque[asyncio.Future[None]] = deque()
         self._normal: deque[asyncio.Future[None]] = deque()
 
@@ -97,6 +111,50 @@ class WriteGate:
                     return
         self._held = False
 
+    def committed(self) -> None:
+        """Count a commit; every `CHECKPOINT_EVERY`, copy the log into the database."""
+        self._commits += 1
+        if self._commits < CHECKPOINT_EVERY or self._checkpointing is not None or not self._path:
+            return
+        self._commits = 0
+        self._checkpointing = asyncio.get_running_loop().create_task(self._checkpoint())
+
+    async def _checkpoint(self) -> None:
+        """A turn of its own among this process's writers, and the write lock for the moment of
+        the copy against other processes' (RESTART): a log still being appended to is never
+        wholly copied, and only a wholly copied log starts again from its beginning (else it
+        grows for as long as the writes go on). The copy runs on a thread, through a
+        connection of its own."""
+        try:
+            if not await self.acquire(urgent=True):
+                return
+            try:
+                await asyncio.get_running_loop().run_in_executor(None, self._copy_log)
+            finally:
+                self.release()
+            self.checkpoints += 1
+        except Exception:
+            log.warning("checkpoint of the write-ahead log failed", exc_info=True)
+        finally:
+            self._checkpointing = None
+
+    def _copy_log(self) -> None:
+        assert self._path is not None
+        # Waits this long at most for another process's writer or an old reader (this process's
+        # writers wait meanwhile); what cannot be copied by then stays for the next checkpoint.
+        connection = sqlite3.connect(
+            self._path, timeout=CHECKPOINT_WAIT_SECONDS, isolation_level=None
+        )
+        try:
+            connection.execute("PRAGMA wal_checkpoint(RESTART)").close()
+        finally:
+            connection.close()
+
+    async def settled(self) -> None:
+        """Wait for the checkpoint under way, if there is one."""
+        if self._checkpointing is not None:
+            await asyncio.shield(self._checkpointing)
+
 
 class _SqliteConnection(aiosqlite.Connection):
     """aiosqlite, except that the calls which never wait for the database file run on the event
@@ -107,12 +165,14 @@ class _SqliteConnection(aiosqlite.Connection):
     there (one whose request was cancelled, say, and the close that follows it) waits its turn
     as before, so the sqlite3 connection is never used from two threads at once.
 
-    A request's writer that holds the write lock (its BEGIN IMMEDIATE went through) also runs its
-    statements on the loop's thread: none of them can wait for a lock any more, and every trip to
+    A request's writer runs its whole transaction on the loop's thread: BEGIN IMMEDIATE when the
+    write lock is free at that instant (else it waits for it on the connection's thread, as
+    background work always does); then its statements, which cannot wait for a lock any more;
+    then COMMIT, which only appends to the log: SQLite's own checkpoints are off, and this process
+    runs them on a thread every `CHECKPOINT_EVERY` commits (`WriteGate.committed`). Every trip to
     the connection's thread would otherwise keep the lock held through a turn of the whole event
-    loop, while every other writer waits. BEGIN, which waits for the lock, and COMMIT, which may
-    checkpoint the log to disk, still go to the connection's thread, and so do the statements of
-    background work (purges, imports, compaction), which may be long."""
+    loop, while every other writer waits. The statements of background work (purges, imports,
+    compaction), which may be long, still go to the connection's thread."""
 
     def __init__(
         self, connector: Callable[[], Any], *, reader: bool, gate: WriteGate | None = None
@@ -157,12 +217,29 @@ class _SqliteConnection(aiosqlite.Connection):
             return
         if self._gate is not None and not self._in_gate:
             self._in_gate = await self._gate.acquire(urgent=_URGENT.get())
+        request = not self.reader and _REQUEST_WRITES.get()
         try:
-            await self.execute(statement)
+            if not (request and self._idle() and self._begin_at_once(statement)):
+                await self.execute(statement)
         except BaseException:
             self._leave_gate()
             raise
-        self._locked = not self.reader and _REQUEST_WRITES.get()
+        self._locked = request
+
+    def _begin_at_once(self, statement: str) -> bool:
+        """BEGIN on the loop's thread if the write lock is free this instant; False when
+        another process holds it (the caller then waits for it on the connection's thread)."""
+        connection = self._conn
+        connection.execute("PRAGMA busy_timeout=0").close()
+        try:
+            connection.execute(statement).close()
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
+                raise
+            return False
+        finally:
+            connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}").close()
+        return True
 
     def _leave_gate(self) -> None:
         self._locked = False
@@ -171,10 +248,16 @@ class _SqliteConnection(aiosqlite.Connection):
             self._gate.release()
 
     async def commit(self) -> None:
+        gate = self._gate
         try:
-            await super().commit()
+            if self._locked and self._idle():
+                self._conn.commit()
+            else:
+                await super().commit()
         finally:
             self._leave_gate()
+        if gate is not None:
+            gate.committed()
 
     async def rollback(self) -> None:
         try:
@@ -204,16 +287,14 @@ _LOCKED_INLINE = frozenset({"execute", "executemany"})
 
 def _sqlite_creator(url: str, *, reader: bool) -> Callable[[], Any]:
     path = make_url(url).database or ":memory:"
-    gate = None if reader else WriteGate()
+    gate = None if reader else WriteGate(path)
 
     def connect() -> Any:
         # The cursor and transaction calls above come from the loop's thread, never at the
         # same time as a statement on the connection's thread (each connection serves one
         # session at a time); SQLite itself is built serialized.
         def connector() -> Any:
-            import sqlite3
-
-            return sqlite3.connect(path, timeout=30, check_same_thread=False)
+            return sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
 
         return _SqliteConnection(connector, reader=reader, gate=gate)
 
@@ -241,7 +322,10 @@ def create_engine(url: str, *, reader: bool = False, **kwargs: Any) -> AsyncEngi
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            if not reader:
+                # Checkpoints are this process's (see _SqliteConnection.commit).
+                cursor.execute("PRAGMA wal_autocheckpoint=0")
             cursor.close()
             # Take transaction control from the driver so BEGIN can be IMMEDIATE (below).
             dbapi_connection.isolation_level = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -25,16 +26,22 @@ def get_settings(connection: HTTPConnection) -> Settings:
     return get_state(connection).settings
 
 
-async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
-    state = get_state(request)
-    reads_only = request.method in READ_METHODS
-    if reads_only:
+@asynccontextmanager
+async def request_session(state: AppState, method: str) -> AsyncIterator[AsyncSession]:
+    """A request's unit of work: a reader's for the read methods, else a writer's (short
+    transactions); it commits before the response goes out."""
+    if method in READ_METHODS:
         async with unit_of_work(state.reader_factory) as session:
             yield session
         return
     with request_writes():
         async with unit_of_work(state.session_factory) as session:
             yield session
+
+
+async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
+    async with request_session(get_state(request), request.method) as session:
+        yield session
 
 
 async def _state_dependency(connection: HTTPConnection) -> AppState:

@@ -16,7 +16,6 @@ from fastapi import FastAPI
 from pycrdt import Doc, Text
 from pydantic import TypeAdapter
 
-from cowrite.app import create_app
 from cowrite.collab.protocol import SyncUpdate
 from cowrite.collab.room import Room
 from cowrite.collab.service import CollabService
@@ -24,6 +23,7 @@ from cowrite.config import Settings
 from cowrite.documents.lean import JSON_OPTIONS, TEMPLATE
 from tests.collab.fakes import FakePeer
 from tests.conftest import make_settings
+from tests.support.apps import served
 from tests.support.databases import TestDatabase
 from tests.support.factories import UserCtx
 from tests.support.workspaces import Team
@@ -42,11 +42,8 @@ def settings(db: TestDatabase, tmp_path: Path) -> Settings:
 @pytest.fixture
 async def full(settings: Settings) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
     """The same database served without the lean path."""
-    app = create_app(settings.model_copy(update={"lean_document_reads": False}))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40001))
-        async with httpx.AsyncClient(transport=transport, base_url="http://cowrite.test") as c:
-            yield app, c
+    async with served(settings, lean_document_reads=False) as both:
+        yield both
 
 
 def lean_count(app: FastAPI) -> float:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from contextlib import AsyncExitStack
 from datetime import timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from cowrite.deps import DbSession, State
 from cowrite.documents import members, members_endpoints, rich, service
@@ -45,11 +47,22 @@ async def create_document(
     state: State,
     session: DbSession,
 ) -> Response:
+    return await created(state, session, access.workspace.id, access.principal.user_id, body)
+
+
+async def created(
+    state: AppState,
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    author_id: uuid.UUID,
+    body: DocumentCreate,
+) -> Response:
+    """The create and its answer, for this route and for its lean path (`lean_create`)."""
     document = await service.create_document(
         state,
         session,
-        access.workspace.id,
-        access.principal.user_id,
+        workspace_id,
+        author_id,
         body.title,
         body.content,
         body.tags,

@@ -28,7 +28,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cowrite.apitokens import repository as api_token_repository
 from cowrite.apitokens.service import is_api_token, lookup_hash, secret_matches
-from cowrite.auth.tokens import ACCESS
+from cowrite.auth.front import bearer_token, live_access_user
 from cowrite.documents.access import document_with_role, grant_role, split_tags
 from cowrite.documents.schemas import shown_format, shown_visibility
 from cowrite.kit.clock import utcnow
@@ -63,17 +63,6 @@ def wanted(scope: Scope) -> bool:
         and scope["query_string"] in _MARKDOWN_QUERIES
         and not scope.get("root_path")
     )
-
-
-def _bearer(scope: Scope) -> str | None:
-    """The bearer token of the first Authorization header, when it has the plain form."""
-    for name, value in scope["headers"]:
-        if name == b"authorization":
-            scheme, _, token = value.decode("latin-1").partition(" ")
-            if scheme.lower() != "bearer" or not token or token != token.strip() or " " in token:
-                return None
-            return token
-    return None
 
 
 def _text(value: Any) -> str | None:
@@ -156,13 +145,8 @@ class DocumentReads:
     async def _caller(self, state: AppState, token: str) -> tuple[Any, Any] | None:
         """(user id, API token id or None) of a caller this path may answer, else None."""
         if not is_api_token(token):
-            claims = state.tokens.decode(token, ACCESS)
-            logins = state.logins
-            if not logins.is_live(claims.login_id, claims.user_id):
-                return None
-            if logins.claim_refresh(claims.login_id):
-                return None  # the full route reads the login again, for everyone
-            return claims.user_id, None
+            user_id = live_access_user(state, token)
+            return None if user_id is None else (user_id, None)
         # A personal API token: looked up as the full route does (its one lookup for unknown,
         # revoked and expired tokens alike); a GET is a read, which every token may do.
         assert self._reader is not None and self._token_statement is not None
@@ -174,7 +158,7 @@ class DocumentReads:
         return row[at["user_id"]], row[at["id"]]
 
     async def _body(self, state: AppState, scope: Scope) -> bytes | None:
-        token = _bearer(scope)
+        token = bearer_token(scope)
         segment = scope["path"][len(PREFIX) :]
         if token is None or not _ID.fullmatch(segment):
             return None
