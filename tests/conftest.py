@@ -26,6 +26,8 @@ from tests.support.databases import (
 from tests.support.factories import UserCtx, make_user
 from tests.support.server import ServerProcess
 
+pytest_plugins = ["tests.support.failures"]
+
 BACKENDS = ["sqlite", "postgres"]
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-hs256-0123456789"
 
@@ -40,16 +42,31 @@ async def _require_backend(backend: str) -> None:
         pytest.skip(problem)
 
 
+@pytest.fixture(scope="session")
+async def databases() -> AsyncIterator[dict[str, TestDatabase]]:
+    """The run's databases by backend, each made on first use and dropped at the end."""
+    made: dict[str, TestDatabase] = {}
+    yield made
+    for database in made.values():
+        await drop_database(database)
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 async def database(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[TestDatabase]:
-    """One migrated database per backend for the whole run."""
+    request: pytest.FixtureRequest,
+    databases: dict[str, TestDatabase],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> TestDatabase:
+    """One migrated database per backend for the whole run. A worker runs a module's tests of
+    one backend, then of the other, then the next module's: pytest sets this fixture up again
+    at each switch, and finds the database already made."""
     backend: str = request.param
     await _require_backend(backend)
-    db = await create_database(backend, tmp_path_factory.mktemp(f"db-{backend}"))
-    yield db
-    await drop_database(db)
+    if backend not in databases:
+        databases[backend] = await create_database(
+            backend, tmp_path_factory.mktemp(f"db-{backend}")
+        )
+    return databases[backend]
 
 
 @pytest.fixture
