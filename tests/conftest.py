@@ -32,6 +32,22 @@ BACKENDS = ["sqlite", "postgres"]
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-hs256-0123456789"
 
 
+def _takes_long(item: pytest.Item) -> bool:
+    """A module that drives a browser or Schemathesis, or a scenario marked slow."""
+    name = item.path.name
+    slow = item.get_closest_marker("slow") is not None
+    return slow or name.endswith("_browser.py") or name == "test_schemathesis.py"
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The long modules first, in their order, then the rest in theirs: xdist hands whole
+    modules to its workers in this order, and one long module near the end would keep one
+    worker busy while the other has nothing left."""
+    long_modules = {item.path for item in items if _takes_long(item)}
+    items.sort(key=lambda item: item.path not in long_modules)
+
+
 async def _require_backend(backend: str) -> None:
     if backend != "postgres":
         return
