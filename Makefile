@@ -40,17 +40,23 @@ run: $(VENV)/.installed-app web
 # the machine to themselves: they time stalls and losses under attack or a crash, which a second
 # worker on the same two cores would push past their limits now and then. A phase that selects
 # nothing (pytest's exit code 5, e.g. with ARGS naming one file) counts as passed; the second
-# phase runs even when the first failed, and `make test` fails if either did.
+# phase runs even when the first failed, and `make test` fails if either did. Both phases note
+# their failed and errored tests (tests/support/failures.py), and the last lines name them all.
 PYTEST_WORKERS ?= 2
 PYTEST := $(BIN)/pytest
 
 test: setup
-	@status=0; \
-	$(PYTEST) -n $(PYTEST_WORKERS) --dist loadscope -m "not serial" $(ARGS) || status=$$?; \
-	[ $$status -eq 5 ] && status=0; \
-	second=0; $(PYTEST) -p no:xdist -m serial $(ARGS) || second=$$?; \
+	@record=$$(mktemp -d); first=0; second=0; \
+	COWRITE_TEST_FAILURES=$$record/first $(PYTEST) -n $(PYTEST_WORKERS) --dist loadscope -m "not serial" $(ARGS) || first=$$?; \
+	[ $$first -eq 5 ] && first=0; \
+	COWRITE_TEST_FAILURES=$$record/serial $(PYTEST) -p no:xdist -m serial $(ARGS) || second=$$?; \
 	[ $$second -eq 5 ] && second=0; \
-	[ $$status -eq 0 ] && [ $$second -eq 0 ]
+	echo "== make test: first phase exit $$first, serial phase exit $$second"; \
+	for phase in first serial; do \
+		[ -s $$record/$$phase ] && sed "s/^/$$phase phase: /" $$record/$$phase; \
+	done; \
+	rm -rf $$record; \
+	[ $$first -eq 0 ] && [ $$second -eq 0 ]
 
 lint: setup
 	$(BIN)/ruff check .

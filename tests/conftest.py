@@ -26,8 +26,26 @@ from tests.support.databases import (
 from tests.support.factories import UserCtx, make_user
 from tests.support.server import ServerProcess
 
+pytest_plugins = ["tests.support.failures"]
+
 BACKENDS = ["sqlite", "postgres"]
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-hs256-0123456789"
+
+
+def _takes_long(item: pytest.Item) -> bool:
+    """A module that drives a browser or Schemathesis, or a scenario marked slow."""
+    name = item.path.name
+    slow = item.get_closest_marker("slow") is not None
+    return slow or name.endswith("_browser.py") or name == "test_schemathesis.py"
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The long modules first, in their order, then the rest in theirs: xdist hands whole
+    modules to its workers in this order, and one long module near the end would keep one
+    worker busy while the other has nothing left."""
+    long_modules = {item.path for item in items if _takes_long(item)}
+    items.sort(key=lambda item: item.path not in long_modules)
 
 
 async def _require_backend(backend: str) -> None:
@@ -40,16 +58,31 @@ async def _require_backend(backend: str) -> None:
         pytest.skip(problem)
 
 
+@pytest.fixture(scope="session")
+async def databases() -> AsyncIterator[dict[str, TestDatabase]]:
+    """The run's databases by backend, each made on first use and dropped at the end."""
+    made: dict[str, TestDatabase] = {}
+    yield made
+    for database in made.values():
+        await drop_database(database)
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 async def database(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[TestDatabase]:
-    """One migrated database per backend for the whole run."""
+    request: pytest.FixtureRequest,
+    databases: dict[str, TestDatabase],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> TestDatabase:
+    """One migrated database per backend for the whole run. A worker runs a module's tests of
+    one backend, then of the other, then the next module's: pytest sets this fixture up again
+    at each switch, and finds the database already made."""
     backend: str = request.param
     await _require_backend(backend)
-    db = await create_database(backend, tmp_path_factory.mktemp(f"db-{backend}"))
-    yield db
-    await drop_database(db)
+    if backend not in databases:
+        databases[backend] = await create_database(
+            backend, tmp_path_factory.mktemp(f"db-{backend}")
+        )
+    return databases[backend]
 
 
 @pytest.fixture

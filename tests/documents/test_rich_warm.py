@@ -9,10 +9,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.scaleout.conftest import Cluster, cluster_env
+from tests.scaleout.conftest import Cluster, cluster_env, running_cluster
 from tests.support.factories import make_user
 from tests.support.redis import RedisServer, redis_server
-from tests.support.server import ServerProcess
 from tests.support.workspaces import add_member, make_workspace
 
 __all__ = ["cluster_env", "redis_server"]
@@ -23,14 +22,8 @@ def cluster(
     cluster_env: dict[str, str], redis_server: RedisServer, tmp_path: Path
 ) -> Iterator[Cluster]:
     """Two processes, as tests/scaleout's, given longer to start on a busy machine."""
-    servers = [ServerProcess(env=cluster_env, workdir=tmp_path) for _ in range(2)]
-    try:
-        for server in servers:
-            server.start(timeout=120)
-        yield Cluster(servers, redis_server)
-    finally:
-        for server in servers:
-            server.stop()
+    with running_cluster(cluster_env, redis_server, tmp_path, timeout=120) as started:
+        yield started
 
 
 @pytest.mark.redis

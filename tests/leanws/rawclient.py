@@ -144,3 +144,9 @@ class RawClient:
         self.writer.close()
         with contextlib.suppress(OSError):
             await self.writer.wait_closed()
+
+    def abort(self) -> None:
+        """Drop the connection at once with whatever is still queued to send: a flooding
+        attacker that got its answer. (A polite close would wait, behind bytes the server no
+        longer reads, for the server's close timeout.)"""
+        self.writer.transport.abort()

@@ -13,7 +13,7 @@ from cowrite.app import create_app
 from tests.conftest import make_settings, server_env
 from tests.support.databases import TestDatabase
 from tests.support.redis import RedisServer, redis_server
-from tests.support.server import ServerProcess
+from tests.support.server import ServerProcess, start_together
 
 __all__ = ["redis_server"]
 
@@ -76,11 +76,10 @@ def cluster_env(db: TestDatabase, redis_server: RedisServer, tmp_path: Path) -> 
 def running_cluster(
     env: dict[str, str], redis_server: RedisServer, tmp_path: Path, timeout: float = 120.0
 ) -> Iterator[Cluster]:
-    """Two `cowrite serve` processes with `env`, stopped on the way out."""
+    """Two `cowrite serve` processes with `env`, started side by side, stopped on the way out."""
     servers = [ServerProcess(env=env, workdir=tmp_path) for _ in range(2)]
     try:
-        for server in servers:
-            server.start(timeout=timeout)
+        start_together(servers, timeout=timeout)
         yield Cluster(servers, redis_server)
     finally:
         for server in servers:

@@ -17,13 +17,12 @@ from sqlalchemy import select
 
 from cowrite.db import create_engine
 from cowrite.models import YSnapshot
-from tests.scaleout.conftest import Cluster, cluster_env
+from tests.scaleout.conftest import Cluster, cluster_env, running_cluster
 from tests.scaleout.scenes import Scene, make_scene
 from tests.scaleout.wsclient import PresenceClient
 from tests.scaleout.yclient import YClient
 from tests.support.databases import TestDatabase
 from tests.support.redis import RedisServer, eventually
-from tests.support.server import ServerProcess
 
 pytestmark = [pytest.mark.redis, pytest.mark.parametrize("database", ["postgres"], indirect=True)]
 
@@ -190,14 +189,8 @@ def lossy_cluster(
     tmp_path: Path,
 ) -> Iterator[Cluster]:
     env = {**cluster_env, **LOSSY[request.param]}
-    servers = [ServerProcess(env=env, workdir=tmp_path) for _ in range(2)]
-    try:
-        for server in servers:
-            server.start()
-        yield Cluster(servers, redis_server)
-    finally:
-        for server in servers:
-            server.stop()
+    with running_cluster(env, redis_server, tmp_path) as started:
+        yield started
 
 
 async def compactions(db: TestDatabase, document_id: str) -> int:

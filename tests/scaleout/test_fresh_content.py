@@ -10,12 +10,11 @@ import httpx
 import pytest
 
 from tests.conftest import server_env
-from tests.scaleout.conftest import CLUSTER_SETTINGS, Cluster
+from tests.scaleout.conftest import CLUSTER_SETTINGS, Cluster, running_cluster
 from tests.scaleout.scenes import make_scene
 from tests.scaleout.yclient import YClient
 from tests.support.databases import TestDatabase
 from tests.support.redis import RedisServer, eventually
-from tests.support.server import ServerProcess
 
 pytestmark = pytest.mark.redis
 
@@ -30,14 +29,8 @@ def slow_saving(db: TestDatabase, redis_server: RedisServer, tmp_path: Path) -> 
         COWRITE_YJS_CONTENT_SYNC_SECONDS="60",
         **CLUSTER_SETTINGS,
     )
-    servers = [ServerProcess(env=env, workdir=tmp_path) for _ in range(2)]
-    try:
-        for server in servers:
-            server.start()
-        yield Cluster(servers, redis_server)
-    finally:
-        for server in servers:
-            server.stop()
+    with running_cluster(env, redis_server, tmp_path) as started:
+        yield started
 
 
 async def content(client: httpx.AsyncClient, document_id: str, headers: dict[str, str]) -> str:

@@ -40,6 +40,11 @@ class ServerProcess:
         return f"ws://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 120.0) -> ServerProcess:
+        self.launch()
+        return self.wait_ready(timeout)
+
+    def launch(self) -> None:
+        """Start the process without waiting for it (see `wait_ready`)."""
         self.log_path = self.workdir / f"server-{self.port}.log"
         log = self.log_path.open("ab")
         env = {**os.environ, **self.env}
@@ -61,6 +66,10 @@ class ServerProcess:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+
+    def wait_ready(self, timeout: float = 120.0) -> ServerProcess:
+        """Wait until the launched process answers /health."""
+        assert self.process is not None, "launch() first"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -91,3 +100,11 @@ class ServerProcess:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait(10)
+
+
+def start_together(servers: list[ServerProcess], timeout: float = 120.0) -> None:
+    """Launch every server at once, then wait for each: their start-ups overlap."""
+    for server in servers:
+        server.launch()
+    for server in servers:
+        server.wait_ready(timeout)

@@ -21,7 +21,7 @@ from tests.support.oidc import (
     OidcProvider,
     provider_installed,
 )
-from tests.support.server import ServerProcess, free_port
+from tests.support.server import ServerProcess, free_port, start_together
 from tests.web.test_browser import CHROMIUM, ROOT, SUITE_TIMEOUT, WEB
 
 STEPS = ("sso", "sso_bad_code", "sso_down", "webhooks", "webhook_turned_off")
@@ -64,8 +64,7 @@ def servers(db: TestDatabase, tmp_path: Path) -> Iterator[tuple[ServerProcess, S
     nowhere = f"http://127.0.0.1:{free_port()}"
     down = ServerProcess(env=sso_env(down_db, tmp_path / "down", nowhere), workdir=tmp_path)
     try:
-        up.start()
-        down.start()
+        start_together([up, down])
         yield up, down
     finally:
         down.stop()
