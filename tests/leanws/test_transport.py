@@ -261,17 +261,20 @@ async def test_ready_frames_go_out_in_place_until_the_buffer_fills_then_in_order
 ) -> None:
     """Fan-out writes one prepared frame to many sockets without an ASGI message; when the
     transport is paused it declines, the app falls back to `send`, and nothing is reordered."""
-    client = await _open(live)
-    client.send_frame(OP_TEXT, b"ready 64")
+    # A small receive buffer, and more bytes than the server's send buffer can hold (the kernel
+    # grows both on its own, to megabytes), so the transport must pause before the last frame.
+    client = await _open(live, receive_buffer=65536)
+    count = 256  # frames of 64 KiB: 16 MiB
+    client.send_frame(OP_TEXT, f"ready {count}".encode())
     await asyncio.sleep(0.5)  # let the server fill the socket buffers and pause
-    for index in range(64):
+    for index in range(count):
         frame = await client.read_frame()
         assert frame.opcode == OP_TEXT
         assert frame.payload == bytes([ord("a") + index % 26]) * 65536
     last = (await client.read_frame()).payload.decode()
     in_place = int(last.split()[1])
-    assert last == f"ready {in_place} of 64"
-    assert 0 < in_place < 64  # some went in place, some waited for the paused transport
+    assert last == f"ready {in_place} of {count}"
+    assert 0 < in_place < count  # some went in place, some waited for the paused transport
     client.send_frame(OP_CLOSE, close_body(1000))
     await client.read_to_eof()
     await live.probe.disconnect_of("/echo")
