@@ -35,7 +35,7 @@ BUSY_TIMEOUT_MS = 30_000
 # thread: SQLite's own would run inside a COMMIT, which a request's writer sends from the loop's
 # thread (see _SqliteConnection).
 CHECKPOINT_EVERY = 64
-CHECKPOINT_WAIT_SECONDS = 0.1
+CHECKPOINT_WAIT_SECONDS = 0.02
 
 
 # Set for a request's unit of work: its transactions are short (see _SqliteConnection).
@@ -120,16 +120,19 @@ class WriteGate:
         self._checkpointing = asyncio.get_running_loop().create_task(self._checkpoint())
 
     async def _checkpoint(self) -> None:
-        """A turn of its own among this process's writers, and the write lock for the moment of
-        the copy against other processes' (RESTART): a log still being appended to is never
-        wholly copied, and only a wholly copied log starts again from its beginning (else it
-        grows for as long as the writes go on). The copy runs on a thread, through a
-        connection of its own."""
+        """First the bulk of the copy beside the writers (PASSIVE: it waits for no one); then,
+        in a turn of its own among this process's writers and with the write lock against other
+        processes' for that moment (RESTART), the few frames written meanwhile: a log still being
+        appended to is never wholly copied, and only a wholly copied log starts again from its
+        beginning (else it grows for as long as the writes go on). So writers wait only for the
+        tail of the copy. Both run on a thread, through a connection of their own."""
         try:
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(None, self._copy_log, "PASSIVE")
             if not await self.acquire(urgent=True):
                 return
             try:
-                await asyncio.get_running_loop().run_in_executor(None, self._copy_log)
+                await loop.run_in_executor(None, self._copy_log, "RESTART")
             finally:
                 self.release()
             self.checkpoints += 1
@@ -138,15 +141,16 @@ class WriteGate:
         finally:
             self._checkpointing = None
 
-    def _copy_log(self) -> None:
+    def _copy_log(self, mode: str) -> None:
         assert self._path is not None
-        # Waits this long at most for another process's writer or an old reader (this process's
-        # writers wait meanwhile); what cannot be copied by then stays for the next checkpoint.
+        # RESTART waits this long at most for another process's writer or an old reader (this
+        # process's writers wait meanwhile); what cannot be copied by then stays for the next
+        # checkpoint.
         connection = sqlite3.connect(
             self._path, timeout=CHECKPOINT_WAIT_SECONDS, isolation_level=None
         )
         try:
-            connection.execute("PRAGMA wal_checkpoint(RESTART)").close()
+            connection.execute(f"PRAGMA wal_checkpoint({mode})").close()
         finally:
             connection.close()
 
