@@ -21,6 +21,9 @@ from cowrite.db import unit_of_work
 from cowrite.documents.lean_create import MAX_BODY_BYTES, TEMPLATE
 from cowrite.models import DocumentSubscription, DocumentVersion, WebhookDelivery
 from cowrite.state import AppState
+from cowrite.webhooks.events import enqueue_event, note_no_webhooks
+from cowrite.workspaces.access import role_and_webhooks
+from cowrite.workspaces.roles import Role
 from tests.conftest import make_settings
 from tests.support.apps import served
 from tests.support.databases import TestDatabase
@@ -179,6 +182,77 @@ async def test_a_create_answers_and_writes_what_the_full_route_does(
     )
     assert found.status_code == 200, found.text
     assert len(found.json()["items"]) == 4
+
+
+async def _webhook(client: httpx.AsyncClient, team: Team) -> str:
+    hook = await client.post(
+        f"/api/v1/workspaces/{team.workspace_id}/webhooks",
+        json={"url": "http://127.0.0.1:9/hook", "events": ["document.created"]},
+        headers=team.admin.headers,
+    )
+    assert hook.status_code == 201, hook.text
+    return str(hook.json()["id"])
+
+
+async def _turn(client: httpx.AsyncClient, team: Team, hook: str, *, active: bool) -> None:
+    turned = await client.patch(
+        f"/api/v1/webhooks/{hook}", json={"active": active}, headers=team.admin.headers
+    )
+    assert turned.status_code == 200, turned.text
+
+
+async def test_one_statement_reads_the_role_and_whether_an_active_webhook_waits(
+    app: FastAPI, client: httpx.AsyncClient, team: Team
+) -> None:
+    workspace_id = uuid.UUID(team.workspace_id)
+
+    async def read(who: UserCtx) -> tuple[Role | None, bool]:
+        async with unit_of_work(state_of(app).session_factory) as session:
+            return await role_and_webhooks(session, who.id, workspace_id)
+
+    assert await read(team.editor) == (Role.EDITOR, False)
+    assert await read(team.outsider) == (None, False)
+    hook = await _webhook(client, team)
+    assert await read(team.editor) == (Role.EDITOR, True)
+    assert await read(team.viewer) == (Role.VIEWER, True)
+    assert await read(team.outsider) == (None, False)
+    await _turn(client, team, hook, active=False)
+    assert await read(team.owner) == (Role.OWNER, False)
+
+
+async def test_a_turned_off_webhook_gets_no_delivery_and_gets_the_next_once_on_again(
+    app: FastAPI, client: httpx.AsyncClient, full: tuple[FastAPI, httpx.AsyncClient], team: Team
+) -> None:
+    hook = await _webhook(client, team)
+    await _turn(client, team, hook, active=False)
+    body = {"title": "Quiet", "content": "x"}
+    ours, theirs = await compare(
+        app, client, full, team.editor, lean=True, workspace_id=team.workspace_id, json=body
+    )
+    for answer in (ours, theirs):
+        assert (await left_behind(app, answer.json()["id"]))["deliveries"] == []
+    await _turn(client, team, hook, active=True)
+    ours, theirs = await compare(
+        app, client, full, team.editor, lean=True, workspace_id=team.workspace_id, json=body
+    )
+    mine = await left_behind(app, ours.json()["id"])
+    assert mine["deliveries"], "no webhook delivery"
+    assert mine == await left_behind(app, theirs.json()["id"])
+
+
+async def test_no_webhooks_noted_in_one_transaction_is_not_taken_in_the_next(
+    app: FastAPI, client: httpx.AsyncClient, team: Team
+) -> None:
+    workspace_id = uuid.UUID(team.workspace_id)
+    async with unit_of_work(state_of(app).session_factory) as session:
+        await session.connection()
+        note_no_webhooks(session, workspace_id)
+        assert await enqueue_event(session, workspace_id, "document.created", {}) == 0
+        await session.commit()
+        await _webhook(client, team)
+        await session.connection()  # the session's next transaction
+        assert await enqueue_event(session, workspace_id, "document.created", {}) == 1
+        await session.rollback()
 
 
 async def test_refusals_are_answered_in_the_full_routes_words(

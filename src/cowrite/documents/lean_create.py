@@ -3,7 +3,8 @@
 `POST /api/v1/workspaces/{id}/documents` with a JSON body, from a bearer access token whose
 login this process knows to be live (`cowrite.auth.front`): the body is validated by the route's
 own model, the role checked by the one rule (`require_role`, in the request's transaction as the
-route does it), and the document written and answered by the route's own code
+route does it; the same statement tells whether the workspace has a webhook to queue the event
+for), and the document written and answered by the route's own code
 (`endpoints.created`) in the same unit of work a write request gets (`request_session`).
 
 It sits inside the middleware stack, in front of the router: its errors (404, 403, the 413 of a
@@ -31,7 +32,8 @@ from cowrite.deps import request_session
 from cowrite.documents import endpoints
 from cowrite.documents.schemas import DocumentCreate
 from cowrite.state import AppState
-from cowrite.workspaces.access import require_role, role_in_workspace
+from cowrite.webhooks.events import note_no_webhooks
+from cowrite.workspaces.access import require_role, role_and_webhooks
 from cowrite.workspaces.roles import Role
 
 TEMPLATE = "/api/v1/workspaces/{workspace_id}/documents"
@@ -153,7 +155,10 @@ class LeanDocumentCreates:
         scope["route"] = self.creates.route
         self.creates.taken.inc()
         async with request_session(state, "POST") as session:
-            role = await role_in_workspace(session, user_id, workspace_id)
+            # The role, and whether a webhook waits for the event, in one statement.
+            role, webhooks = await role_and_webhooks(session, user_id, workspace_id)
             require_role(role, Role.EDITOR)
+            if not webhooks:
+                note_no_webhooks(session, workspace_id)
             response = await endpoints.created(state, session, workspace_id, user_id, body)
         await response(scope, receive, send)

@@ -113,6 +113,34 @@ def delivery_body(
     return orjson.dumps(body, default=str).decode()
 
 
+# `session.info` key: the transaction in which workspaces were read to have no active webhook,
+# and those workspaces.
+_NO_WEBHOOKS = "cowrite.webhooks.none"
+
+
+def note_no_webhooks(session: AsyncSession, workspace_id: uuid.UUID) -> None:
+    """The caller read, in the session's current transaction, that the workspace has no active
+    webhook (`cowrite.workspaces.access.role_and_webhooks`): `enqueue_event` takes its word
+    until that transaction ends, instead of asking again."""
+    transaction = session.sync_session.get_transaction()
+    if transaction is None:
+        return
+    noted = session.info.get(_NO_WEBHOOKS)
+    if noted is None or noted[0] is not transaction:
+        session.info[_NO_WEBHOOKS] = (transaction, {workspace_id})
+    else:
+        noted[1].add(workspace_id)
+
+
+def _known_without_webhooks(session: AsyncSession, workspace_id: uuid.UUID) -> bool:
+    noted = session.info.get(_NO_WEBHOOKS)
+    return (
+        noted is not None
+        and workspace_id in noted[1]
+        and noted[0] is session.sync_session.get_transaction()
+    )
+
+
 async def enqueue_event(
     session: AsyncSession,
     workspace_id: uuid.UUID,
@@ -125,6 +153,8 @@ async def enqueue_event(
 
     `subject` names what the event is about (a document): updates of one subject go out at
     most once per `UPDATE_WINDOW`."""
+    if _known_without_webhooks(session, workspace_id):
+        return 0
     hooks = await repository.subscribed(session, workspace_id, event)
     if not hooks:
         return 0

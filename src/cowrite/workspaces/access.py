@@ -3,24 +3,37 @@
 from __future__ import annotations
 
 import uuid
+from typing import cast
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Table, bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cowrite.kit.errors import Forbidden, NotFound
-from cowrite.models import Membership, Workspace
+from cowrite.models import Membership, Webhook, Workspace
 from cowrite.workspaces.roles import Role
 
 # Built once: authorization runs these on most requests, and a prebuilt statement is served
 # from SQLAlchemy's compiled cache without rebuilding its cache key.
+_MEMBERS = cast(Table, Membership.__table__).c
+_WORKSPACES = cast(Table, Workspace.__table__).c
+_WEBHOOKS = cast(Table, Webhook.__table__).c
+# On the tables' columns, not the mapped classes': a plain SQL statement, without the ORM's
+# compile and result steps for a query that loads no object.
 _ROLE_IN_WORKSPACE = (
-    select(Membership.role)
-    .join(Workspace, Workspace.id == Membership.workspace_id)
-    .where(
-        Membership.workspace_id == bindparam("workspace_id"),
-        Membership.user_id == bindparam("user_id"),
-        Workspace.deleted_at.is_(None),
+    select(_MEMBERS.role)
+    .join_from(
+        cast(Table, Membership.__table__),
+        cast(Table, Workspace.__table__),
+        _WORKSPACES.id == _MEMBERS.workspace_id,
     )
+    .where(
+        _MEMBERS.workspace_id == bindparam("workspace_id"),
+        _MEMBERS.user_id == bindparam("user_id"),
+        _WORKSPACES.deleted_at.is_(None),
+    )
+)
+_ROLE_AND_WEBHOOKS = _ROLE_IN_WORKSPACE.add_columns(
+    exists().where(_WEBHOOKS.workspace_id == _MEMBERS.workspace_id, _WEBHOOKS.active.is_(True))
 )
 _WORKSPACE_WITH_ROLE = (
     select(Workspace, Membership.role)
@@ -42,6 +55,19 @@ async def role_in_workspace(
     )
     role = result.scalar_one_or_none()
     return None if role is None else Role(role)
+
+
+async def role_and_webhooks(
+    session: AsyncSession, user_id: uuid.UUID, workspace_id: uuid.UUID
+) -> tuple[Role | None, bool]:
+    """`role_in_workspace`, and whether the workspace has an active webhook, in one query: a
+    write that raises a webhook event learns both for one statement (the caller then tells
+    `cowrite.webhooks.events.note_no_webhooks`)."""
+    result = await session.execute(
+        _ROLE_AND_WEBHOOKS, {"workspace_id": workspace_id, "user_id": user_id}
+    )
+    row = result.first()
+    return (None, False) if row is None else (Role(row[0]), bool(row[1]))
 
 
 async def workspace_with_role(
