@@ -8,9 +8,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Select, Table, and_, bindparam, delete, func, insert, or_, select
+from sqlalchemy import Select, Table, and_, bindparam, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cowrite.db import RowInsert
 from cowrite.documents.visibility import visible_to
 from cowrite.models import Document, DocumentMember, DocumentTag, Membership, User, Workspace
 from cowrite.workspaces.roles import Role
@@ -59,15 +60,15 @@ async def tags_of_one(session: AsyncSession, document_id: uuid.UUID) -> list[str
     return list(result.scalars())
 
 
-_INSERT_DOCUMENT = insert(cast(Table, Document.__table__))
-_INSERT_TAG = insert(cast(Table, DocumentTag.__table__))
+_INSERT_DOCUMENT = RowInsert(cast(Table, Document.__table__))
+_INSERT_TAG = RowInsert(cast(Table, DocumentTag.__table__))
 
 
 async def insert_new(session: AsyncSession, document: Document, tags: Sequence[str]) -> None:
     """A new document's row and its tags as plain inserts, written at once: a create needs
     none of the unit of work's bookkeeping (the document is not read back in this session)."""
-    await session.execute(
-        _INSERT_DOCUMENT,
+    await _INSERT_DOCUMENT(
+        session,
         {
             "id": document.id,
             "workspace_id": document.workspace_id,
@@ -87,7 +88,7 @@ async def insert_new(session: AsyncSession, document: Document, tags: Sequence[s
             {"document_id": document.id, "name": name, "workspace_id": document.workspace_id}
             for name in tags
         ]
-        await session.execute(_INSERT_TAG, rows)
+        await _INSERT_TAG(session, rows)
 
 
 async def replace_tags(session: AsyncSession, document: Document, names: Sequence[str]) -> None:

@@ -7,10 +7,11 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Table, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cowrite.db import RowInsert
 from cowrite.documents.visibility import viewers_among
 from cowrite.kit.clock import utcnow
 from cowrite.models import (
@@ -194,7 +195,7 @@ async def follow_if_new(session: AsyncSession, user_id: uuid.UUID, document_id: 
     await session.execute(statement)
 
 
-_INSERT_SUBSCRIPTION = insert(cast(Table, DocumentSubscription.__table__))
+_INSERT_SUBSCRIPTION = RowInsert(cast(Table, DocumentSubscription.__table__))
 
 
 async def follow_created(session: AsyncSession, user_id: uuid.UUID, document_id: uuid.UUID) -> None:
@@ -206,7 +207,7 @@ async def follow_created(session: AsyncSession, user_id: uuid.UUID, document_id:
         "following": True,
         "updated_at": utcnow(),
     }
-    await session.execute(_INSERT_SUBSCRIPTION, values)
+    await _INSERT_SUBSCRIPTION(session, values)
 
 
 async def set_following(

@@ -6,19 +6,20 @@ import uuid
 from collections.abc import Sequence
 from typing import cast
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
+from cowrite.db import RowInsert
 from cowrite.models import Document, DocumentVersion
 from cowrite.versions.codec import FULL
 
-_INSERT_VERSION = insert(cast(Table, DocumentVersion.__table__))
+_INSERT_VERSION = RowInsert(cast(Table, DocumentVersion.__table__))
 
 
 async def insert_version(session: AsyncSession, values: dict[str, object]) -> None:
     """One version row as a plain insert (no unit of work: nothing reads it back here)."""
-    await session.execute(_INSERT_VERSION, values)
+    await _INSERT_VERSION(session, values)
 
 
 async def lock_document(session: AsyncSession, document_id: uuid.UUID) -> None:

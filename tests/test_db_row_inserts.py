@@ -1,0 +1,202 @@
+"""`RowInsert` writes rows exactly as `session.execute(insert(table), rows)` writes them. In a
+request's SQLite write, which holds the write lock on the loop's thread, it hands them to the
+driver itself; everywhere else, and for rows that leave a default to fill in, the engine runs it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Uuid,
+    event,
+    insert,
+    select,
+    text,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from cowrite.db import (
+    RowInsert,
+    create_engine,
+    create_session_factory,
+    request_writes,
+    unit_of_work,
+)
+from cowrite.models.base import UTCDateTime
+from tests.support.databases import TestDatabase
+
+
+def _table() -> Table:
+    return Table(
+        f"row_inserts_{uuid.uuid4().hex[:8]}",
+        MetaData(),
+        Column("id", Uuid, primary_key=True),
+        Column("owner", Uuid, nullable=True),
+        Column("title", String(100)),
+        Column("done", Boolean),
+        Column("at", UTCDateTime()),
+        Column("body", LargeBinary, nullable=True),
+        Column("extra", JSON, nullable=True),
+        Column("count", Integer, nullable=True),
+        Column("kind", String(8), default="plain"),
+    )
+
+
+@pytest.fixture
+async def engine(db: TestDatabase) -> AsyncIterator[tuple[AsyncEngine, Table]]:
+    """An engine on the run's database (either backend) and a table of the test's own."""
+    table = _table()
+    engine = create_engine(db.url)
+    async with engine.begin() as connection:
+        await connection.run_sync(table.metadata.create_all)
+    try:
+        yield engine, table
+    finally:
+        async with engine.begin() as connection:
+            await connection.run_sync(table.metadata.drop_all)
+        await engine.dispose()
+
+
+OWNER = uuid.uuid4()
+
+
+def _row(**changes: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "id": uuid.uuid4(),
+        "owner": OWNER,
+        "title": "Tab\there, é ✓ 😀, 'quotes'",
+        "done": True,
+        "at": datetime(2026, 3, 4, 5, 6, 7, 891011, tzinfo=UTC),
+        "body": b"\x00\x01binary\xff",
+        "extra": {"a": [1, 2, None], "b": "x"},
+        "count": None,
+        "kind": "given",
+    }
+    row.update(changes)
+    return row
+
+
+class _Statements:
+    """Counts the statements the engine runs."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.count = 0
+        event.listen(engine.sync_engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, *_args: Any) -> None:
+        self.count += 1
+
+
+async def _stored(engine: AsyncEngine, table: Table) -> tuple[list[Any], list[Any]]:
+    """Every row as the engine reads it back, and as the database keeps it (plain SQL), ordered
+    by title, without the key: each a dict by column."""
+    factory = create_session_factory(engine)
+    names = [c.name for c in table.c if c.name != "id"]
+    async with unit_of_work(factory) as session:
+        read = (await session.execute(select(table).order_by(table.c.title))).mappings().all()
+        kept = (
+            await session.execute(
+                text(f"SELECT {', '.join(names)} FROM {table.name} ORDER BY title")
+            )
+        ).all()
+    return (
+        [{name: row[name] for name in names} for row in read],
+        [dict(zip(names, row, strict=True)) for row in kept],
+    )
+
+
+def _untitled(row: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in row.items() if name != "title"}
+
+
+async def test_rows_in_a_request_write_are_stored_as_the_engine_stores_them(
+    engine: tuple[AsyncEngine, Table],
+) -> None:
+    bound, table = engine
+    statements = _Statements(bound)
+    factory = create_session_factory(bound)
+    ours = RowInsert(table)
+    with request_writes():
+        async with unit_of_work(factory) as session:
+            await session.connection()
+            before = statements.count
+            await ours(session, _row(title="a ours"))
+            await ours(session, [_row(title="b ours", count=2), _row(title="c ours", done=False)])
+            ran = statements.count - before
+            await session.execute(insert(table), _row(title="a theirs"))
+            await session.execute(
+                insert(table),
+                [_row(title="b theirs", count=2), _row(title="c theirs", done=False)],
+            )
+    # SQLite: straight to the driver, past the engine; PostgreSQL: through it, as always.
+    assert ran == (0 if bound.dialect.name == "sqlite" else 2)
+    read, kept = await _stored(bound, table)
+    # In title order each of ours is followed by its twin written by the engine.
+    assert [row["title"] for row in read] == [
+        f"{letter} {who}" for letter in "abc" for who in ("ours", "theirs")
+    ]
+    for rows in (read, kept):
+        for mine, theirs in zip(rows[0::2], rows[1::2], strict=True):
+            assert _untitled(mine) == _untitled(theirs)
+    assert read[0]["at"] == datetime(2026, 3, 4, 5, 6, 7, 891011, tzinfo=UTC)
+    assert read[0]["extra"] == {"a": [1, 2, None], "b": "x"}
+    assert read[0]["owner"] == OWNER and read[0]["body"] == b"\x00\x01binary\xff"
+    assert [row["done"] for row in read] == [True, True, True, True, False, False]
+
+
+async def test_background_writes_and_rows_leaving_a_default_go_through_the_engine(
+    engine: tuple[AsyncEngine, Table],
+) -> None:
+    bound, table = engine
+    statements = _Statements(bound)
+    factory = create_session_factory(bound)
+    ours = RowInsert(table)
+    async with unit_of_work(factory) as session:  # not a request's write
+        before = statements.count
+        await ours(session, _row(title="background"))
+        assert statements.count - before == 1
+    without_kind = _row(title="defaulted")
+    del without_kind["kind"]
+    with request_writes():
+        async with unit_of_work(factory) as session:
+            before = statements.count
+            await ours(session, without_kind)
+            await ours(session, [])
+            assert statements.count - before == 1
+    read, _ = await _stored(bound, table)
+    assert [(row["title"], row["kind"]) for row in read] == [
+        ("background", "given"),
+        ("defaulted", "plain"),
+    ]
+
+
+async def test_a_driver_error_is_raised_as_the_engine_raises_it_and_nothing_is_kept(
+    engine: tuple[AsyncEngine, Table],
+) -> None:
+    bound, table = engine
+    factory = create_session_factory(bound)
+    ours = RowInsert(table)
+    first = _row(title="first")
+    with pytest.raises(IntegrityError), request_writes():
+        async with unit_of_work(factory) as session:
+            await ours(session, first)
+            await ours(session, _row(id=first["id"], title="same key"))
+    # The transaction was rolled back and let go of the lock: the next write goes through.
+    with request_writes():
+        async with unit_of_work(factory) as session:
+            await ours(session, _row(title="next"))
+    read, _ = await _stored(bound, table)
+    assert [row["title"] for row in read] == ["next"]
