@@ -10,6 +10,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, asynccontextmanager, contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 import aiosqlite
@@ -416,6 +417,26 @@ async def unit_of_work(factory: async_sessionmaker[AsyncSession]) -> AsyncIterat
 _Processor = Callable[[Any], Any] | None
 
 
+@dataclass(frozen=True, slots=True)
+class _LockedDriver:
+    connection: _SqliteConnection
+    dialect: Dialect
+
+
+async def _locked_sqlite_driver(session: AsyncSession) -> _LockedDriver | None:
+    """The session's SQLite driver connection, when its transaction holds the write lock on
+    the loop's thread (`_SqliteConnection.locked_here`); else None."""
+    bind = session.bind
+    if bind is None or bind.dialect.name != "sqlite":
+        return None
+    connection = await session.connection()
+    sync = connection.sync_connection
+    driver = None if sync is None else sync.connection.driver_connection
+    if isinstance(driver, _SqliteConnection) and driver.locked_here():
+        return _LockedDriver(driver, bind.dialect)
+    return None
+
+
 class RowInsert:
     """An INSERT of whole rows into one table, for the hot paths that write new rows no one has
     read yet (a document, its first version, its creator's subscription).
@@ -440,26 +461,22 @@ class RowInsert:
         many = list(rows) if isinstance(rows, Sequence) else [rows]
         if not many:
             return
-        connection = await session.connection()
-        sync = connection.sync_connection
-        driver = None if sync is None else sync.connection.driver_connection
-        if isinstance(driver, _SqliteConnection) and driver.locked_here():
-            plan = self._plan(tuple(many[0]), connection.dialect)
-            if plan is not None and all(tuple(row) == tuple(many[0]) for row in many):
-                sql, columns = plan
-                values = [
-                    tuple(
-                        row[key] if convert is None else convert(row[key])
-                        for key, convert in columns
-                    )
-                    for row in many
-                ]
-                try:
-                    driver.run_now(sql, values)
-                except sqlite3.Error as exc:
-                    raise DBAPIError.instance(sql, values, exc, sqlite3.Error) from exc
-                return
-        await session.execute(self.statement, many if isinstance(rows, Sequence) else rows)
+        driver = await _locked_sqlite_driver(session)
+        plan = None
+        if driver is not None and all(tuple(row) == tuple(many[0]) for row in many):
+            plan = self._plan(tuple(many[0]), driver.dialect)
+        if driver is None or plan is None:
+            await session.execute(self.statement, many if isinstance(rows, Sequence) else rows)
+            return
+        sql, columns = plan
+        values = [
+            tuple(row[key] if convert is None else convert(row[key]) for key, convert in columns)
+            for row in many
+        ]
+        try:
+            driver.connection.run_now(sql, values)
+        except sqlite3.Error as exc:
+            raise DBAPIError.instance(sql, values, exc, sqlite3.Error) from exc
 
     def _plan(
         self, keys: tuple[str, ...], dialect: Dialect

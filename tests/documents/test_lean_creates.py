@@ -56,6 +56,14 @@ def state_of(app: FastAPI) -> AppState:
     return state
 
 
+@pytest.fixture(autouse=True)
+def logins_stay_known(app: FastAPI) -> None:
+    """Logins stay known live for the whole test. With the usual few seconds, a slow run reaches
+    the moment one request is sent to read its login again (by the full route), and a case
+    meant for the lean path would be answered by the full one."""
+    state_of(app).logins.ttl = 600.0
+
+
 def lean_count(app: FastAPI) -> float:
     registry = state_of(app).metrics.registry
     value = registry.get_sample_value("cowrite_http_lean_requests_total", {"route": TEMPLATE})
