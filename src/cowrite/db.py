@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiosqlite
-from sqlalchemy import Table, event, insert, make_url
+from sqlalchemy import Select, Table, event, insert, make_url
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import (
@@ -262,6 +262,15 @@ class _SqliteConnection(aiosqlite.Connection):
         with nothing queued on its own thread: a statement may go to the driver at once."""
         return self._locked and self._idle()
 
+    def first_now(self, sql: str, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        """The first row of `sql` run on the loop's thread (only when `locked_here`)."""
+        cursor = self._conn.execute(sql, params)
+        try:
+            row: tuple[Any, ...] | None = cursor.fetchone()
+            return row
+        finally:
+            cursor.close()
+
     def run_now(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
         """Run `sql` for each row on the loop's thread (only when `locked_here`)."""
         if len(rows) == 1:
@@ -499,6 +508,54 @@ class RowInsert:
                 plan = (compiled.string, columns)
         self._compiled[keys] = plan
         return plan
+
+
+class FirstRow:
+    """A prebuilt SELECT whose first row a hot path reads inside its write transaction (the
+    caller's role as a create checks it). Like `RowInsert`: in a request's SQLite write, which
+    holds the write lock on the loop's thread, it goes straight to the driver, compiled once,
+    its parameters and columns converted by SQLAlchemy's own conversions for their types;
+    everywhere else it is `session.execute(statement, params).first()`."""
+
+    def __init__(self, statement: Select[Any]) -> None:
+        self.statement = statement
+        self._compiled: tuple[str, list[tuple[str, _Processor]], list[_Processor]] | None = None
+
+    async def __call__(
+        self, session: AsyncSession, params: Mapping[str, Any]
+    ) -> tuple[Any, ...] | None:
+        driver = await _locked_sqlite_driver(session)
+        if driver is None:
+            row = (await session.execute(self.statement, params)).first()
+            return None if row is None else tuple(row)
+        sql, binds, columns = self._plan(driver.dialect)
+        values = tuple(
+            params[name] if convert is None else convert(params[name]) for name, convert in binds
+        )
+        try:
+            found = driver.connection.first_now(sql, values)
+        except sqlite3.Error as exc:
+            raise DBAPIError.instance(sql, values, exc, sqlite3.Error) from exc
+        if found is None:
+            return None
+        return tuple(
+            value if convert is None else convert(value)
+            for value, convert in zip(found, columns, strict=True)
+        )
+
+    def _plan(self, dialect: Dialect) -> tuple[str, list[tuple[str, _Processor]], list[_Processor]]:
+        if self._compiled is None:
+            compiled = self.statement.compile(dialect=dialect)
+            binds: list[tuple[str, _Processor]] = [
+                (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
+                for name in compiled.positiontup or ()
+            ]
+            columns: list[_Processor] = [
+                column.type.dialect_impl(dialect).result_processor(dialect, None)
+                for column in self.statement.selected_columns
+            ]
+            self._compiled = (compiled.string, binds, columns)
+        return self._compiled
 
 
 def after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:

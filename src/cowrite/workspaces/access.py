@@ -8,6 +8,7 @@ from typing import cast
 from sqlalchemy import Table, bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cowrite.db import FirstRow
 from cowrite.kit.errors import Forbidden, NotFound
 from cowrite.models import Membership, Webhook, Workspace
 from cowrite.workspaces.roles import Role
@@ -32,8 +33,10 @@ _ROLE_IN_WORKSPACE = (
         _WORKSPACES.deleted_at.is_(None),
     )
 )
-_ROLE_AND_WEBHOOKS = _ROLE_IN_WORKSPACE.add_columns(
-    exists().where(_WEBHOOKS.workspace_id == _MEMBERS.workspace_id, _WEBHOOKS.active.is_(True))
+_ROLE_AND_WEBHOOKS = FirstRow(
+    _ROLE_IN_WORKSPACE.add_columns(
+        exists().where(_WEBHOOKS.workspace_id == _MEMBERS.workspace_id, _WEBHOOKS.active.is_(True))
+    )
 )
 _WORKSPACE_WITH_ROLE = (
     select(Workspace, Membership.role)
@@ -63,10 +66,7 @@ async def role_and_webhooks(
     """`role_in_workspace`, and whether the workspace has an active webhook, in one query: a
     write that raises a webhook event learns both for one statement (the caller then tells
     `cowrite.webhooks.events.note_no_webhooks`)."""
-    result = await session.execute(
-        _ROLE_AND_WEBHOOKS, {"workspace_id": workspace_id, "user_id": user_id}
-    )
-    row = result.first()
+    row = await _ROLE_AND_WEBHOOKS(session, {"workspace_id": workspace_id, "user_id": user_id})
     return (None, False) if row is None else (Role(row[0]), bool(row[1]))
 
 

@@ -1,11 +1,13 @@
-"""`RowInsert` writes rows exactly as `session.execute(insert(table), rows)` writes them. In a
-request's SQLite write, which holds the write lock on the loop's thread, it hands them to the
-driver itself; everywhere else, and for rows that leave a default to fill in, the engine runs it."""
+"""`RowInsert` writes rows exactly as `session.execute(insert(table), rows)` writes them, and
+`FirstRow` reads the row `session.execute(select).first()` reads. In a request's SQLite write,
+which holds the write lock on the loop's thread, they hand their statement to the driver
+themselves; everywhere else (and for rows that leave a default to fill in) the engine runs it."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,7 +22,9 @@ from sqlalchemy import (
     String,
     Table,
     Uuid,
+    bindparam,
     event,
+    exists,
     insert,
     select,
     text,
@@ -29,6 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cowrite.db import (
+    FirstRow,
     RowInsert,
     create_engine,
     create_session_factory,
@@ -200,3 +205,47 @@ async def test_a_driver_error_is_raised_as_the_engine_raises_it_and_nothing_is_k
             await ours(session, _row(title="next"))
     read, _ = await _stored(bound, table)
     assert [row["title"] for row in read] == ["next"]
+
+
+async def test_a_first_row_is_the_row_the_engine_reads(
+    engine: tuple[AsyncEngine, Table],
+) -> None:
+    bound, table = engine
+    statements = _Statements(bound)
+    factory = create_session_factory(bound)
+    async with unit_of_work(factory) as session:
+        await session.execute(insert(table), [_row(title="kept"), _row(title="other", count=7)])
+    other = table.alias("other")
+    query = select(
+        table.c.owner,
+        table.c.title,
+        table.c.done,
+        table.c.at,
+        table.c.body,
+        table.c.extra,
+        table.c.count,
+        exists().where(other.c.count == bindparam("count")),
+    ).where(table.c.title == bindparam("title"))
+    first = FirstRow(query)
+    cases = [
+        {"title": "kept", "count": 7},
+        {"title": "kept", "count": 8},
+        {"title": "missing", "count": 7},
+    ]
+    for background in (False, True):
+        for params in cases:
+            with nullcontext() if background else request_writes():
+                async with unit_of_work(factory) as session:
+                    await session.connection()
+                    before = statements.count
+                    ours = await first(session, params)
+                    ran = statements.count - before
+                    theirs = (await session.execute(query, params)).first()
+            assert ours == (None if theirs is None else tuple(theirs))
+            straight = bound.dialect.name == "sqlite" and not background
+            assert ran == (0 if straight else 1)
+    async with unit_of_work(factory) as session:
+        found = await first(session, {"title": "kept", "count": 7})
+    assert found is not None
+    assert found[0] == OWNER and found[2] is True and found[7] is True
+    assert found[3] == datetime(2026, 3, 4, 5, 6, 7, 891011, tzinfo=UTC)
