@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import nullcontext
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,7 +31,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from cowrite.db import (
     FirstRow,
@@ -105,6 +106,24 @@ class _Statements:
         self.count += 1
 
 
+@dataclass
+class Rig:
+    """The engine, the test's table, a session factory, a count of the engine's statements and
+    a `RowInsert` of the table."""
+
+    engine: AsyncEngine
+    table: Table
+    factory: async_sessionmaker[AsyncSession]
+    statements: _Statements
+    ours: RowInsert
+
+
+@pytest.fixture
+def rig(engine: tuple[AsyncEngine, Table]) -> Rig:
+    bound, table = engine
+    return Rig(bound, table, create_session_factory(bound), _Statements(bound), RowInsert(table))
+
+
 async def _stored(engine: AsyncEngine, table: Table) -> tuple[list[Any], list[Any]]:
     """Every row as the engine reads it back, and as the database keeps it (plain SQL), ordered
     by title, without the key: each a dict by column."""
@@ -127,28 +146,24 @@ def _untitled(row: dict[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in row.items() if name != "title"}
 
 
-async def test_rows_in_a_request_write_are_stored_as_the_engine_stores_them(
-    engine: tuple[AsyncEngine, Table],
-) -> None:
-    bound, table = engine
-    statements = _Statements(bound)
-    factory = create_session_factory(bound)
-    ours = RowInsert(table)
+async def test_rows_in_a_request_write_are_stored_as_the_engine_stores_them(rig: Rig) -> None:
     with request_writes():
-        async with unit_of_work(factory) as session:
+        async with unit_of_work(rig.factory) as session:
             await session.connection()
-            before = statements.count
-            await ours(session, _row(title="a ours"))
-            await ours(session, [_row(title="b ours", count=2), _row(title="c ours", done=False)])
-            ran = statements.count - before
-            await session.execute(insert(table), _row(title="a theirs"))
+            before = rig.statements.count
+            await rig.ours(session, _row(title="a ours"))
+            await rig.ours(
+                session, [_row(title="b ours", count=2), _row(title="c ours", done=False)]
+            )
+            ran = rig.statements.count - before
+            await session.execute(insert(rig.table), _row(title="a theirs"))
             await session.execute(
-                insert(table),
+                insert(rig.table),
                 [_row(title="b theirs", count=2), _row(title="c theirs", done=False)],
             )
     # SQLite: straight to the driver, past the engine; PostgreSQL: through it, as always.
-    assert ran == (0 if bound.dialect.name == "sqlite" else 2)
-    read, kept = await _stored(bound, table)
+    assert ran == (0 if rig.engine.dialect.name == "sqlite" else 2)
+    read, kept = await _stored(rig.engine, rig.table)
     # In title order each of ours is followed by its twin written by the engine.
     assert [row["title"] for row in read] == [
         f"{letter} {who}" for letter in "abc" for who in ("ours", "theirs")
@@ -162,26 +177,20 @@ async def test_rows_in_a_request_write_are_stored_as_the_engine_stores_them(
     assert [row["done"] for row in read] == [True, True, True, True, False, False]
 
 
-async def test_background_writes_and_rows_leaving_a_default_go_through_the_engine(
-    engine: tuple[AsyncEngine, Table],
-) -> None:
-    bound, table = engine
-    statements = _Statements(bound)
-    factory = create_session_factory(bound)
-    ours = RowInsert(table)
-    async with unit_of_work(factory) as session:  # not a request's write
-        before = statements.count
-        await ours(session, _row(title="background"))
-        assert statements.count - before == 1
+async def test_background_writes_and_rows_leaving_a_default_go_through_the_engine(rig: Rig) -> None:
+    async with unit_of_work(rig.factory) as session:  # not a request's write
+        before = rig.statements.count
+        await rig.ours(session, _row(title="background"))
+        assert rig.statements.count - before == 1
     without_kind = _row(title="defaulted")
     del without_kind["kind"]
     with request_writes():
-        async with unit_of_work(factory) as session:
-            before = statements.count
-            await ours(session, without_kind)
-            await ours(session, [])
-            assert statements.count - before == 1
-    read, _ = await _stored(bound, table)
+        async with unit_of_work(rig.factory) as session:
+            before = rig.statements.count
+            await rig.ours(session, without_kind)
+            await rig.ours(session, [])
+            assert rig.statements.count - before == 1
+    read, _ = await _stored(rig.engine, rig.table)
     assert [(row["title"], row["kind"]) for row in read] == [
         ("background", "given"),
         ("defaulted", "plain"),
@@ -189,43 +198,35 @@ async def test_background_writes_and_rows_leaving_a_default_go_through_the_engin
 
 
 async def test_a_driver_error_is_raised_as_the_engine_raises_it_and_nothing_is_kept(
-    engine: tuple[AsyncEngine, Table],
+    rig: Rig,
 ) -> None:
-    bound, table = engine
-    factory = create_session_factory(bound)
-    ours = RowInsert(table)
     first = _row(title="first")
     with pytest.raises(IntegrityError), request_writes():
-        async with unit_of_work(factory) as session:
-            await ours(session, first)
-            await ours(session, _row(id=first["id"], title="same key"))
+        async with unit_of_work(rig.factory) as session:
+            await rig.ours(session, first)
+            await rig.ours(session, _row(id=first["id"], title="same key"))
     # The transaction was rolled back and let go of the lock: the next write goes through.
     with request_writes():
-        async with unit_of_work(factory) as session:
-            await ours(session, _row(title="next"))
-    read, _ = await _stored(bound, table)
+        async with unit_of_work(rig.factory) as session:
+            await rig.ours(session, _row(title="next"))
+    read, _ = await _stored(rig.engine, rig.table)
     assert [row["title"] for row in read] == ["next"]
 
 
-async def test_a_first_row_is_the_row_the_engine_reads(
-    engine: tuple[AsyncEngine, Table],
-) -> None:
-    bound, table = engine
-    statements = _Statements(bound)
-    factory = create_session_factory(bound)
-    async with unit_of_work(factory) as session:
-        await session.execute(insert(table), [_row(title="kept"), _row(title="other", count=7)])
-    other = table.alias("other")
+async def test_a_first_row_is_the_row_the_engine_reads(rig: Rig) -> None:
+    async with unit_of_work(rig.factory) as session:
+        await session.execute(insert(rig.table), [_row(title="kept"), _row(title="other", count=7)])
+    other = rig.table.alias("other")
     query = select(
-        table.c.owner,
-        table.c.title,
-        table.c.done,
-        table.c.at,
-        table.c.body,
-        table.c.extra,
-        table.c.count,
+        rig.table.c.owner,
+        rig.table.c.title,
+        rig.table.c.done,
+        rig.table.c.at,
+        rig.table.c.body,
+        rig.table.c.extra,
+        rig.table.c.count,
         exists().where(other.c.count == bindparam("count")),
-    ).where(table.c.title == bindparam("title"))
+    ).where(rig.table.c.title == bindparam("title"))
     first = FirstRow(query)
     cases = [
         {"title": "kept", "count": 7},
@@ -235,16 +236,16 @@ async def test_a_first_row_is_the_row_the_engine_reads(
     for background in (False, True):
         for params in cases:
             with nullcontext() if background else request_writes():
-                async with unit_of_work(factory) as session:
+                async with unit_of_work(rig.factory) as session:
                     await session.connection()
-                    before = statements.count
+                    before = rig.statements.count
                     ours = await first(session, params)
-                    ran = statements.count - before
+                    ran = rig.statements.count - before
                     theirs = (await session.execute(query, params)).first()
             assert ours == (None if theirs is None else tuple(theirs))
-            straight = bound.dialect.name == "sqlite" and not background
+            straight = rig.engine.dialect.name == "sqlite" and not background
             assert ran == (0 if straight else 1)
-    async with unit_of_work(factory) as session:
+    async with unit_of_work(rig.factory) as session:
         found = await first(session, {"title": "kept", "count": 7})
     assert found is not None
     assert found[0] == OWNER and found[2] is True and found[7] is True
