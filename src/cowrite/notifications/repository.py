@@ -62,14 +62,27 @@ async def page(
     return [(row[0], row[1]) for row in (await session.execute(query)).all()]
 
 
+# Names read in this transaction (`user_name`), so the frames of what it wrote name the actor
+# without asking again.
+_NAMES = "cowrite.notifications.names"
+
+
+def _known_names(session: AsyncSession) -> dict[uuid.UUID, str]:
+    names: dict[uuid.UUID, str] = session.info.setdefault(_NAMES, {})
+    return names
+
+
 async def with_actor_names(
     session: AsyncSession, notifications: Sequence[Notification]
 ) -> list[tuple[Notification, str | None]]:
+    known = _known_names(session)
     actor_ids = {n.actor_id for n in notifications if n.actor_id is not None}
-    names: dict[uuid.UUID, str] = {}
-    if actor_ids:
-        rows = await session.execute(select(User.id, User.full_name).where(User.id.in_(actor_ids)))
-        names = {row[0]: row[1] for row in rows.all()}
+    names = {user_id: known[user_id] for user_id in actor_ids & known.keys()}
+    if actor_ids - names.keys():
+        rows = await session.execute(
+            select(User.id, User.full_name).where(User.id.in_(actor_ids - names.keys()))
+        )
+        names.update({row[0]: row[1] for row in rows.all()})
     return [(n, names.get(n.actor_id) if n.actor_id else None) for n in notifications]
 
 
@@ -168,7 +181,10 @@ async def workspace_name(session: AsyncSession, workspace_id: uuid.UUID) -> str 
 
 async def user_name(session: AsyncSession, user_id: uuid.UUID) -> str | None:
     result = await session.execute(select(User.full_name).where(User.id == user_id))
-    return result.scalar_one_or_none()
+    name = result.scalar_one_or_none()
+    if name is not None:
+        _known_names(session)[user_id] = name
+    return name
 
 
 # -- following --------------------------------------------------------------------------------
