@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Select, Table, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -290,17 +290,22 @@ async def emails(session: AsyncSession, user_ids: Collection[uuid.UUID]) -> dict
     return {row[0]: row[1] for row in result.all()}
 
 
+def unread_counts_query(user_ids: Collection[uuid.UUID]) -> Select[tuple[uuid.UUID, int]]:
+    """(user_id, unread) of those of `user_ids` with any: each one's entries of the unread index."""
+    return (
+        select(Notification.user_id, func.count())
+        .where(Notification.user_id.in_(list(user_ids)), Notification.read_at.is_(None))
+        .group_by(Notification.user_id)
+    )
+
+
 async def unread_counts(
     session: AsyncSession, user_ids: Collection[uuid.UUID]
 ) -> dict[uuid.UUID, int]:
     """Every given user's unread count (zero included), in one query."""
     if not user_ids:
         return {}
-    result = await session.execute(
-        select(Notification.user_id, func.count())
-        .where(Notification.user_id.in_(list(user_ids)), Notification.read_at.is_(None))
-        .group_by(Notification.user_id)
-    )
+    result = await session.execute(unread_counts_query(user_ids))
     counts = {row[0]: int(row[1]) for row in result.all()}
     return {user_id: counts.get(user_id, 0) for user_id in user_ids}
 
