@@ -16,7 +16,7 @@ from cowrite.state import AppState
 from tests.support.workspaces import Team
 
 
-async def plan_of(session: AsyncSession, query: Select[tuple[uuid.UUID, int]]) -> str:
+async def plan_of(session: AsyncSession, query: Select[uuid.UUID, int]) -> str:
     """The database's plan for `query`, as text (sequential scans ruled out on PostgreSQL,
     whose tables here are too small for an index to look worth it)."""
     connection = await session.connection()

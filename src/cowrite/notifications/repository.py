@@ -290,7 +290,7 @@ async def emails(session: AsyncSession, user_ids: Collection[uuid.UUID]) -> dict
     return {row[0]: row[1] for row in result.all()}
 
 
-def unread_counts_query(user_ids: Collection[uuid.UUID]) -> Select[tuple[uuid.UUID, int]]:
+def unread_counts_query(user_ids: Collection[uuid.UUID]) -> Select[uuid.UUID, int]:
     """(user_id, unread) of those of `user_ids` with any: each one's entries of the unread index."""
     return (
         select(Notification.user_id, func.count())
