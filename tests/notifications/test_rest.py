@@ -89,6 +89,27 @@ async def test_a_muted_document_sends_no_updates(
     assert (await client.get(url, headers=team.editor.headers)).json() == {"following": False}
 
 
+async def test_editing_a_document_one_muted_keeps_it_muted(
+    app: FastAPI, client: httpx.AsyncClient, team: Team
+) -> None:
+    document = await create_document(client, team.editor, team.workspace_id)
+    url = f"/api/v1/documents/{document['id']}/subscription"
+    await client.delete(url, headers=team.viewer.headers)  # muted before ever following
+    await client.delete(url, headers=team.editor.headers)  # the creator mutes it too
+    await settled(app)
+
+    await edit(client, team.editor, document["id"], "the creator's own edit")
+    await settled(app)
+    await edit(client, team.owner, document["id"], "an edit by someone else")
+    await settled(app)
+    # Neither hears of the owner's edit, and the editor's own edit made no follower of them.
+    assert await about_documents(client, team.editor) == []
+    assert await about_documents(client, team.viewer) == []
+    assert (await client.get(url, headers=team.editor.headers)).json() == {"following": False}
+    # The owner had no subscription: their edit makes them follow it.
+    assert (await client.get(url, headers=team.owner.headers)).json() == {"following": True}
+
+
 async def test_nobody_hears_of_a_document_they_can_no_longer_see(
     app: FastAPI, client: httpx.AsyncClient, team: Team
 ) -> None:

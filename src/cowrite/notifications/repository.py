@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import Select, Table, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -63,14 +63,27 @@ async def page(
     return [(row[0], row[1]) for row in (await session.execute(query)).all()]
 
 
+# Names read in this transaction (`user_name`), so the frames of what it wrote name the actor
+# without asking again.
+_NAMES = "cowrite.notifications.names"
+
+
+def _known_names(session: AsyncSession) -> dict[uuid.UUID, str]:
+    names: dict[uuid.UUID, str] = session.info.setdefault(_NAMES, {})
+    return names
+
+
 async def with_actor_names(
     session: AsyncSession, notifications: Sequence[Notification]
 ) -> list[tuple[Notification, str | None]]:
+    known = _known_names(session)
     actor_ids = {n.actor_id for n in notifications if n.actor_id is not None}
-    names: dict[uuid.UUID, str] = {}
-    if actor_ids:
-        rows = await session.execute(select(User.id, User.full_name).where(User.id.in_(actor_ids)))
-        names = {row[0]: row[1] for row in rows.all()}
+    names = {user_id: known[user_id] for user_id in actor_ids & known.keys()}
+    if actor_ids - names.keys():
+        rows = await session.execute(
+            select(User.id, User.full_name).where(User.id.in_(actor_ids - names.keys()))
+        )
+        names.update({row[0]: row[1] for row in rows.all()})
     return [(n, names.get(n.actor_id) if n.actor_id else None) for n in notifications]
 
 
@@ -169,7 +182,10 @@ async def workspace_name(session: AsyncSession, workspace_id: uuid.UUID) -> str 
 
 async def user_name(session: AsyncSession, user_id: uuid.UUID) -> str | None:
     result = await session.execute(select(User.full_name).where(User.id == user_id))
-    return result.scalar_one_or_none()
+    name = result.scalar_one_or_none()
+    if name is not None:
+        _known_names(session)[user_id] = name
+    return name
 
 
 # -- following --------------------------------------------------------------------------------
@@ -275,17 +291,22 @@ async def emails(session: AsyncSession, user_ids: Collection[uuid.UUID]) -> dict
     return {row[0]: row[1] for row in result.all()}
 
 
+def unread_counts_query(user_ids: Collection[uuid.UUID]) -> Select[uuid.UUID, int]:
+    """(user_id, unread) of those of `user_ids` with any: each one's entries of the unread index."""
+    return (
+        select(Notification.user_id, func.count())
+        .where(Notification.user_id.in_(list(user_ids)), Notification.read_at.is_(None))
+        .group_by(Notification.user_id)
+    )
+
+
 async def unread_counts(
     session: AsyncSession, user_ids: Collection[uuid.UUID]
 ) -> dict[uuid.UUID, int]:
     """Every given user's unread count (zero included), in one query."""
     if not user_ids:
         return {}
-    result = await session.execute(
-        select(Notification.user_id, func.count())
-        .where(Notification.user_id.in_(list(user_ids)), Notification.read_at.is_(None))
-        .group_by(Notification.user_id)
-    )
+    result = await session.execute(unread_counts_query(user_ids))
     counts = {row[0]: int(row[1]) for row in result.all()}
     return {user_id: counts.get(user_id, 0) for user_id in user_ids}
 

@@ -91,15 +91,19 @@ async def _document_recipients(
     candidates: Collection[uuid.UUID],
     actor_id: uuid.UUID | None,
     kind: Kind,
+    *,
+    followers_only: bool = False,
 ) -> tuple[uuid.UUID, str, set[uuid.UUID]] | None:
     """(workspace, title, recipients) for a notification about a document: the candidates who
-    may see it now, not the actor, and not those who muted it (unless the kind goes through)."""
+    may see it now, not the actor, and not those who muted it (unless the kind goes through).
+    `followers_only`: the candidates were read from the document's followers in this same
+    transaction, so none of them muted it."""
     found = await repository.document_title(session, document_id)
     if found is None:
         return None
     workspace_id, title = found
     wanted = set(candidates) - {actor_id}
-    if kind not in THROUGH_MUTE:
+    if kind not in THROUGH_MUTE and not followers_only:
         following = await repository.subscriptions(session, document_id, wanted)
         wanted = {user_id for user_id in wanted if following.get(user_id, True)}
     visible = await repository.members_who_see(session, workspace_id, document_id, wanted)
@@ -115,9 +119,13 @@ async def _about_comment(
     comment_id: uuid.UUID,
     actor_id: uuid.UUID,
     excerpt: str,
+    *,
+    followers_only: bool = False,
 ) -> list[Notification]:
     """Notify those of `candidates` who may see the document about one of its comments."""
-    found = await _document_recipients(session, document_id, candidates, actor_id, kind)
+    found = await _document_recipients(
+        session, document_id, candidates, actor_id, kind, followers_only=followers_only
+    )
     if found is None:
         return []
     workspace_id, title, recipients = found
@@ -214,11 +222,20 @@ async def notify_comment(
     skip_user_ids: Collection[uuid.UUID] = (),
 ) -> list[Notification]:
     """The followers of a document, about a new thread on it; the commenter follows it now."""
-    await repository.follow_if_new(session, actor_id, document_id)
     following = await repository.subscriptions(session, document_id)
+    if actor_id not in following:
+        await repository.follow_if_new(session, actor_id, document_id)
     followers = {user_id for user_id, on in following.items() if on} - set(skip_user_ids)
     return await _about_comment(
-        session, policy, Kind.COMMENT, followers, document_id, comment_id, actor_id, excerpt
+        session,
+        policy,
+        Kind.COMMENT,
+        followers,
+        document_id,
+        comment_id,
+        actor_id,
+        excerpt,
+        followers_only=True,
     )
 
 
@@ -232,11 +249,12 @@ async def notify_document_updated(
     """Someone edited a document: they follow it from now on, and its other followers hear of
     it at most once per window (a second edit within it folds into the first notification,
     which then names the latest editor). A creator follows from the create's own transaction."""
-    await repository.follow_if_new(session, actor_id, document_id)
     following = await repository.subscriptions(session, document_id)
+    if actor_id not in following:  # else they follow already, or muted it: either way it stays
+        await repository.follow_if_new(session, actor_id, document_id)
     followers = {user_id for user_id, on in following.items() if on}
     found = await _document_recipients(
-        session, document_id, followers, actor_id, Kind.DOCUMENT_UPDATED
+        session, document_id, followers, actor_id, Kind.DOCUMENT_UPDATED, followers_only=True
     )
     if found is None:
         return []
