@@ -1,12 +1,14 @@
-"""Starts `cowrite serve` processes by forking them from one process that has already imported
-the server's code, so that a test's server start costs no imports (about three quarters of it).
+"""Starts `cowrite` processes (`serve` and the other commands) by forking them from one process
+that has already imported the server's code, so that a test's server start or command costs no
+imports (about three quarters of a server's start).
 
-The launcher reads one JSON request a line on stdin (argv, env, cwd, log) and answers with the
-new server's pid. Each server is forked twice and its middle process exits at once: the server
-is then re-parented to the test process, which marks itself a child subreaper first, so the test
-process waits for it and reads its exit status as it would for a process it had started itself.
-In the server, the environment, the working directory, the output and `sys.argv` are the
-request's, and `cowrite.cli.main` runs as `python -m cowrite` would run it.
+The launcher reads one JSON request a line on stdin (argv, env, cwd, where the output goes) and
+answers with the new process's pid. Each process is forked twice and its middle process exits at
+once: the new process is then re-parented to the test process, which marks itself a child
+subreaper first, so the test process waits for it and reads its exit status as it would for a
+process it had started itself. In the new process, the environment, the working directory, the
+standard streams and `sys.argv` are the request's, and `cowrite.cli.main` runs as
+`python -m cowrite` would run it.
 """
 
 from __future__ import annotations
@@ -48,7 +50,9 @@ class Request:
     argv: list[str]
     env: dict[str, str]
     cwd: str
-    log: str
+    log: str  # stdout and stderr, unless `stderr` is given
+    stdin: str = os.devnull
+    stderr: str | None = None
 
 
 def _serve(request: Request) -> None:
@@ -56,13 +60,15 @@ def _serve(request: Request) -> None:
     status = 1
     try:
         argv, cwd = request.argv, request.cwd
-        log = os.open(request.log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-        null = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(null, 0)
-        os.dup2(log, 1)
-        os.dup2(log, 2)
-        os.close(null)
-        os.close(log)
+        writing = os.O_WRONLY | os.O_CREAT | os.O_APPEND
+        for fd, path, flags in (
+            (0, request.stdin, os.O_RDONLY),
+            (1, request.log, writing),
+            (2, request.stderr or request.log, writing),
+        ):
+            opened = os.open(path, flags, 0o644)
+            os.dup2(opened, fd)
+            os.close(opened)
         os.chdir(cwd)
         os.environ.clear()
         os.environ.update(request.env)

@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -177,8 +178,22 @@ class Launcher:
         assert self.process.stdout is not None
         return self.process.stdout.readline().decode().strip()
 
-    def start(self, argv: list[str], env: dict[str, str], cwd: Path, log: Path) -> ForkedProcess:
-        request = {"argv": argv, "env": env, "cwd": str(cwd), "log": str(log)}
+    def start(
+        self,
+        argv: list[str],
+        env: dict[str, str],
+        cwd: Path,
+        log: Path,
+        *,
+        stdin: Path | None = None,
+        stderr: Path | None = None,
+    ) -> ForkedProcess:
+        """Fork `cowrite *argv`; its output goes to `log` (its errors to `stderr` if given)."""
+        request: dict[str, object] = {"argv": argv, "env": env, "cwd": str(cwd), "log": str(log)}
+        if stdin is not None:
+            request["stdin"] = str(stdin)
+        if stderr is not None:
+            request["stderr"] = str(stderr)
         with self.lock:
             assert self.process.stdin is not None
             self.process.stdin.write(json.dumps(request).encode() + b"\n")
@@ -199,3 +214,32 @@ def _launcher() -> Launcher:
         if not _launchers or _launchers[0].process.poll() is not None:
             _launchers[:] = [Launcher()]
         return _launchers[0]
+
+
+def run_cli(
+    args: list[str], *, cwd: Path, env: dict[str, str], input: str = "", timeout: float = 120.0
+) -> subprocess.CompletedProcess[str]:
+    """`cowrite *args` run to its end as `subprocess.run(..., capture_output=True, text=True)`
+    would, in a process forked by the launcher (with `env` over this process's environment)."""
+    with tempfile.TemporaryDirectory(prefix="cowrite-cli-") as folder:
+        streams = Path(folder)
+        (streams / "stdin").write_text(input)
+        process = _launcher().start(
+            args,
+            {**os.environ, **env},
+            cwd,
+            streams / "stdout",
+            stdin=streams / "stdin",
+            stderr=streams / "stderr",
+        )
+        try:
+            code = process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise
+        output = [
+            (streams / name).read_text() if (streams / name).exists() else ""
+            for name in ("stdout", "stderr")
+        ]
+    return subprocess.CompletedProcess(["cowrite", *args], code, output[0], output[1])
