@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import stat
 import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 
 from cowrite.config import Settings
 from tests.support.databases import TestDatabase
+from tests.support.server import run_cli
 
 
 async def test_health_ready_metrics(client: httpx.AsyncClient) -> None:
@@ -84,15 +83,7 @@ def test_postgres_without_secret_is_refused(tmp_path: Path) -> None:
 def _cli(
     args: list[str], cwd: Path, env: dict[str, str], stdin: str = ""
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "cowrite", *args],
-        cwd=cwd,
-        env={**os.environ, **env},
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_cli(args, cwd=cwd, env=env, input=stdin)
 
 
 def test_cli_db_and_user_create_on_embedded_default(tmp_path: Path) -> None:

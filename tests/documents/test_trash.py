@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
-import sys
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -25,6 +24,7 @@ from cowrite.models import Document, DocumentTag, DocumentVersion
 from tests.conftest import make_settings, server_env
 from tests.support.databases import TestDatabase
 from tests.support.documents import create_document
+from tests.support.server import run_cli
 from tests.support.workspaces import Team
 
 
@@ -192,14 +192,7 @@ async def test_purge_trash_command(
     env = {**os.environ, **server_env(db, tmp_path / "data")}
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "cowrite", "purge-trash", *args],
-            env=env,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        return run_cli(["purge-trash", *args], cwd=tmp_path, env=env, timeout=60)
 
     kept = await asyncio.to_thread(run)  # default retention: 30 days
     assert kept.returncode == 0, kept.stderr

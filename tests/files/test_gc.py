@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
@@ -24,6 +23,7 @@ from tests.support.files import (
     stored_blobs,
     upload,
 )
+from tests.support.server import run_cli
 
 
 async def test_collector_finds_both_kinds_of_orphan(
@@ -64,6 +64,7 @@ async def test_files_gc_command(
     db: TestDatabase,
     settings: Settings,
     blobs: BlobSpace,
+    tmp_path: Path,
 ) -> None:
     document_id = await make_document(client, team.owner, team.workspace_id)
     await upload(client, team.editor, team.workspace_id, b"orphan", document_id=document_id)
@@ -71,14 +72,12 @@ async def test_files_gc_command(
     env = {**os.environ, **server_env(db, settings.data_dir)}
     if settings.storage_url:
         env["COWRITE_STORAGE_URL"] = settings.storage_url
-    command = [sys.executable, "-m", "cowrite", "files-gc", "--grace-seconds", "0"]
-    dry = await asyncio.to_thread(
-        subprocess.run, [*command, "--dry-run"], env=env, capture_output=True, text=True
-    )
+    command = ["files-gc", "--grace-seconds", "0"]
+    dry = await asyncio.to_thread(run_cli, [*command, "--dry-run"], cwd=tmp_path, env=env)
     assert dry.returncode == 0, dry.stderr
     assert "found 1 blobs without a row" in dry.stdout
     assert len(stored_blobs(blobs)) == 1
-    run = await asyncio.to_thread(subprocess.run, command, env=env, capture_output=True, text=True)
+    run = await asyncio.to_thread(run_cli, command, cwd=tmp_path, env=env)
     assert run.returncode == 0, run.stderr
     assert "removed 1 blobs without a row" in run.stdout
     assert stored_blobs(blobs) == []

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import ctypes
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+PR_SET_CHILD_SUBREAPER = 36
 
 
 def free_port() -> int:
@@ -28,7 +35,7 @@ class ServerProcess:
     workdir: Path
     port: int = field(default_factory=free_port)
     workers: int = 1
-    process: subprocess.Popen[bytes] | None = None
+    process: subprocess.Popen[bytes] | ForkedProcess | None = None
     log_path: Path | None = None
 
     @property
@@ -46,26 +53,28 @@ class ServerProcess:
     def launch(self) -> None:
         """Start the process without waiting for it (see `wait_ready`)."""
         self.log_path = self.workdir / f"server-{self.port}.log"
-        log = self.log_path.open("ab")
+        argv = [
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
+        ]
         env = {**os.environ, **self.env}
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "cowrite",
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--workers",
-                str(self.workers),
-            ],
-            cwd=self.workdir,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        if self.workers == 1:
+            # Several workers are processes uvicorn spawns afresh: forking saves them nothing.
+            self.process = _launcher().start(argv, env, self.workdir, self.log_path)
+            return
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "cowrite", *argv],
+                cwd=self.workdir,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
 
     def wait_ready(self, timeout: float = 120.0) -> ServerProcess:
         """Wait until the launched process answers /health."""
@@ -108,3 +117,129 @@ def start_together(servers: list[ServerProcess], timeout: float = 120.0) -> None
         server.launch()
     for server in servers:
         server.wait_ready(timeout)
+
+
+class ForkedProcess:
+    """A server forked by the launcher and re-parented to this process: the part of
+    `subprocess.Popen` the tests use, over its pid."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:
+                return self.returncode
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(f"cowrite serve ({self.pid})", timeout or 0)
+            time.sleep(0.005)
+        assert self.returncode is not None
+        return self.returncode
+
+    def send_signal(self, sig: int) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, sig)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+class Launcher:
+    """The process that forks servers (tests/support/launcher.py), one per test process."""
+
+    def __init__(self) -> None:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER)")
+        self.lock = threading.Lock()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.support.launcher"],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        if self._read() != "ready":
+            raise RuntimeError("the server launcher did not start")
+
+    def _read(self) -> str:
+        assert self.process.stdout is not None
+        return self.process.stdout.readline().decode().strip()
+
+    def start(
+        self,
+        argv: list[str],
+        env: dict[str, str],
+        cwd: Path,
+        log: Path,
+        *,
+        stdin: Path | None = None,
+        stderr: Path | None = None,
+    ) -> ForkedProcess:
+        """Fork `cowrite *argv`; its output goes to `log` (its errors to `stderr` if given)."""
+        request: dict[str, object] = {"argv": argv, "env": env, "cwd": str(cwd), "log": str(log)}
+        if stdin is not None:
+            request["stdin"] = str(stdin)
+        if stderr is not None:
+            request["stderr"] = str(stderr)
+        with self.lock:
+            assert self.process.stdin is not None
+            self.process.stdin.write(json.dumps(request).encode() + b"\n")
+            self.process.stdin.flush()
+            answer = json.loads(self._read())
+        if "pid" not in answer:
+            raise RuntimeError(f"the launcher could not start a server: {answer}")
+        return ForkedProcess(int(answer["pid"]))
+
+
+_launchers: list[Launcher] = []
+_launcher_lock = threading.Lock()
+
+
+def _launcher() -> Launcher:
+    """This process's launcher, started on first use (a pytest-xdist worker has its own)."""
+    with _launcher_lock:
+        if not _launchers or _launchers[0].process.poll() is not None:
+            _launchers[:] = [Launcher()]
+        return _launchers[0]
+
+
+def run_cli(
+    args: list[str], *, cwd: Path, env: dict[str, str], input: str = "", timeout: float = 120.0
+) -> subprocess.CompletedProcess[str]:
+    """`cowrite *args` run to its end as `subprocess.run(..., capture_output=True, text=True)`
+    would, in a process forked by the launcher (with `env` over this process's environment)."""
+    with tempfile.TemporaryDirectory(prefix="cowrite-cli-") as folder:
+        streams = Path(folder)
+        (streams / "stdin").write_text(input)
+        process = _launcher().start(
+            args,
+            {**os.environ, **env},
+            cwd,
+            streams / "stdout",
+            stdin=streams / "stdin",
+            stderr=streams / "stderr",
+        )
+        try:
+            code = process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise
+        output = [
+            (streams / name).read_text() if (streams / name).exists() else ""
+            for name in ("stdout", "stderr")
+        ]
+    return subprocess.CompletedProcess(["cowrite", *args], code, output[0], output[1])

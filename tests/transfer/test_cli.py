@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
-import os
 import secrets
 import subprocess
 import sys
@@ -32,20 +31,12 @@ from tests.support.databases import (
 from tests.support.documents import create_document
 from tests.support.factories import make_user
 from tests.support.files import upload
-from tests.support.server import ServerProcess
+from tests.support.server import ServerProcess, run_cli
 from tests.support.workspaces import make_workspace
 
 
 def cowrite(env: dict[str, str], *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "cowrite", *args],
-        env={**os.environ, **env},
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_cli(list(args), cwd=cwd, env=env)
 
 
 @pytest.fixture
