@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.types import TypeEngine
 from sqlalchemy.util import await_
 
 log = logging.getLogger(__name__)
@@ -281,7 +282,7 @@ class _SqliteConnection(aiosqlite.Connection):
     async def commit(self) -> None:
         gate = self._gate
         try:
-            if self._locked and self._idle():
+            if self.locked_here():
                 self._conn.commit()
             else:
                 await super().commit()
@@ -431,6 +432,24 @@ class _LockedDriver:
     connection: _SqliteConnection
     dialect: Dialect
 
+    def convert_in(self, type_: TypeEngine[Any]) -> _Processor:
+        """SQLAlchemy's own conversion of a value of `type_` for this driver (None: as it is)."""
+        return type_.dialect_impl(self.dialect).bind_processor(self.dialect)
+
+    def run(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        """`run_now`, with a driver error raised as SQLAlchemy raises it."""
+        try:
+            self.connection.run_now(sql, rows)
+        except sqlite3.Error as exc:
+            raise DBAPIError.instance(sql, rows, exc, sqlite3.Error) from exc
+
+    def first(self, sql: str, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        """`first_now`, with a driver error raised as SQLAlchemy raises it."""
+        try:
+            return self.connection.first_now(sql, params)
+        except sqlite3.Error as exc:
+            raise DBAPIError.instance(sql, params, exc, sqlite3.Error) from exc
+
 
 async def _locked_sqlite_driver(session: AsyncSession) -> _LockedDriver | None:
     """The session's SQLite driver connection, when its transaction holds the write lock on
@@ -473,7 +492,7 @@ class RowInsert:
         driver = await _locked_sqlite_driver(session)
         plan = None
         if driver is not None and all(tuple(row) == tuple(many[0]) for row in many):
-            plan = self._plan(tuple(many[0]), driver.dialect)
+            plan = self._plan(tuple(many[0]), driver)
         if driver is None or plan is None:
             await session.execute(self.statement, many if isinstance(rows, Sequence) else rows)
             return
@@ -482,13 +501,10 @@ class RowInsert:
             tuple(row[key] if convert is None else convert(row[key]) for key, convert in columns)
             for row in many
         ]
-        try:
-            driver.connection.run_now(sql, values)
-        except sqlite3.Error as exc:
-            raise DBAPIError.instance(sql, values, exc, sqlite3.Error) from exc
+        driver.run(sql, values)
 
     def _plan(
-        self, keys: tuple[str, ...], dialect: Dialect
+        self, keys: tuple[str, ...], driver: _LockedDriver
     ) -> tuple[str, list[tuple[str, _Processor]]] | None:
         if keys in self._compiled:
             return self._compiled[keys]
@@ -498,12 +514,11 @@ class RowInsert:
             column.key not in given and column.default is not None for column in self.table.c
         )
         if given <= set(self.table.c.keys()) and not fills_in:
-            compiled = self.statement.compile(dialect=dialect, column_keys=list(keys))
+            compiled = self.statement.compile(dialect=driver.dialect, column_keys=list(keys))
             order = list(compiled.positiontup or ())
             if sorted(order) == sorted(keys):
                 columns: list[tuple[str, _Processor]] = [
-                    (key, self.table.c[key].type.dialect_impl(dialect).bind_processor(dialect))
-                    for key in order
+                    (key, driver.convert_in(self.table.c[key].type)) for key in order
                 ]
                 plan = (compiled.string, columns)
         self._compiled[keys] = plan
@@ -528,14 +543,11 @@ class FirstRow:
         if driver is None:
             row = (await session.execute(self.statement, params)).first()
             return None if row is None else tuple(row)
-        sql, binds, columns = self._plan(driver.dialect)
+        sql, binds, columns = self._plan(driver)
         values = tuple(
             params[name] if convert is None else convert(params[name]) for name, convert in binds
         )
-        try:
-            found = driver.connection.first_now(sql, values)
-        except sqlite3.Error as exc:
-            raise DBAPIError.instance(sql, values, exc, sqlite3.Error) from exc
+        found = driver.first(sql, values)
         if found is None:
             return None
         return tuple(
@@ -543,11 +555,14 @@ class FirstRow:
             for value, convert in zip(found, columns, strict=True)
         )
 
-    def _plan(self, dialect: Dialect) -> tuple[str, list[tuple[str, _Processor]], list[_Processor]]:
+    def _plan(
+        self, driver: _LockedDriver
+    ) -> tuple[str, list[tuple[str, _Processor]], list[_Processor]]:
         if self._compiled is None:
+            dialect = driver.dialect
             compiled = self.statement.compile(dialect=dialect)
             binds: list[tuple[str, _Processor]] = [
-                (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
+                (name, driver.convert_in(compiled.binds[name].type))
                 for name in compiled.positiontup or ()
             ]
             columns: list[_Processor] = [

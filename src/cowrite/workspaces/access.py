@@ -15,18 +15,16 @@ from cowrite.workspaces.roles import Role
 
 # Built once: authorization runs these on most requests, and a prebuilt statement is served
 # from SQLAlchemy's compiled cache without rebuilding its cache key.
-_MEMBERS = cast(Table, Membership.__table__).c
-_WORKSPACES = cast(Table, Workspace.__table__).c
+_MEMBERSHIPS = cast(Table, Membership.__table__)
+_WORKSPACE_ROWS = cast(Table, Workspace.__table__)
+_MEMBERS = _MEMBERSHIPS.c
+_WORKSPACES = _WORKSPACE_ROWS.c
 _WEBHOOKS = cast(Table, Webhook.__table__).c
 # On the tables' columns, not the mapped classes': a plain SQL statement, without the ORM's
 # compile and result steps for a query that loads no object.
 _ROLE_IN_WORKSPACE = (
     select(_MEMBERS.role)
-    .join_from(
-        cast(Table, Membership.__table__),
-        cast(Table, Workspace.__table__),
-        _WORKSPACES.id == _MEMBERS.workspace_id,
-    )
+    .join_from(_MEMBERSHIPS, _WORKSPACE_ROWS, _WORKSPACES.id == _MEMBERS.workspace_id)
     .where(
         _MEMBERS.workspace_id == bindparam("workspace_id"),
         _MEMBERS.user_id == bindparam("user_id"),
