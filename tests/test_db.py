@@ -5,6 +5,7 @@ went away before handing it out."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 from pathlib import Path
 
@@ -118,6 +119,51 @@ async def test_sqlite_request_writes_run_on_the_loop_thread_once_locked(tmp_path
         assert loop_thread not in await threads_of_a_write()  # background work: its thread
         with request_writes():
             assert await threads_of_a_write() == {loop_thread}
+    finally:
+        await engine.dispose()
+
+
+async def test_sqlite_a_write_cancelled_mid_statement_lets_go_of_the_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A writer cancelled while its statement runs on the connection's thread (a request whose
+    client went away, a task stopped at shutdown) leaves the statement's cursor unread; its
+    connection is then dropped. Closed as it is, SQLite would keep the connection's transaction,
+    and the write lock with it, until that cursor is collected: every other writer waits."""
+    monkeypatch.setattr("cowrite.db.BUSY_TIMEOUT_MS", 3_000)  # a held lock fails the next write
+    monkeypatch.setattr("cowrite.db.GATE_TIMEOUT_SECONDS", 3.0)
+    engine = await _sqlite_engine(tmp_path)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("INSERT INTO log VALUES ('a', 0), ('b', 0)"))
+        running, finish = threading.Event(), threading.Event()
+
+        def stall() -> int:
+            running.set()
+            finish.wait(10)
+            return 0
+
+        async def cancelled_write() -> None:
+            async with engine.begin() as connection:
+                raw = await connection.get_raw_connection()
+                raw.driver_connection._conn.create_function("stall", 0, stall)
+                await connection.execute(text("UPDATE log SET thread = 1"))
+                await connection.execute(text("SELECT name, stall() FROM log"))
+
+        gc.disable()  # the cursor's frames stay as long as a busy process might keep them
+        try:
+            task = asyncio.create_task(cancelled_write())
+            await asyncio.to_thread(running.wait, 10)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            finish.set()
+            await _record(engine, "next")  # within the busy timeout, not after it
+        finally:
+            gc.enable()
+        async with engine.connect() as connection:
+            rows = (await connection.execute(text("SELECT name, thread FROM log"))).all()
+        assert sorted(rows) == [("a", 0), ("b", 0), ("next", 0)]  # the cancelled write undone
     finally:
         await engine.dispose()
 

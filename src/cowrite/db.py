@@ -299,9 +299,24 @@ class _SqliteConnection(aiosqlite.Connection):
 
     async def close(self) -> None:
         try:
-            await super().close()
+            if self._connection is not None:
+                await self._execute(_close_released, self._connection)
+            await super().close()  # stops the connection's thread
         finally:
             self._leave_gate()
+
+
+def _close_released(connection: sqlite3.Connection) -> None:
+    """Close `connection`, first ending the transaction it may still be in. A connection is
+    dropped in mid-transaction when its user was cancelled during a statement (a request whose
+    client went away, work stopped at shutdown): that statement's cursor is then left unread,
+    and SQLite closes a connection with a statement still open only once the statement is
+    finalized, when its cursor is collected; until then the connection's transaction, and the
+    write lock with it, would stay, and every other writer wait. ROLLBACK ends the transaction
+    and aborts such a statement."""
+    if connection.in_transaction:
+        connection.rollback()
+    connection.close()
 
 
 # Sessions a process may hold at once before the pool opens short-lived extra connections (up
@@ -311,7 +326,9 @@ POOL_SIZE = 32
 # first step took the locks it needs), so every connection fetches on the loop's thread.
 # Nor does a ROLLBACK (under WAL it only lets go), which the pool also sends to every connection
 # it takes back.
-_WRITER_INLINE = frozenset({"cursor", "close", "fetchone", "fetchmany", "fetchall", "rollback"})
+_WRITER_INLINE = frozenset(
+    {"cursor", "close", "fetchone", "fetchmany", "fetchall", "rollback", _close_released.__name__}
+)
 _READER_INLINE = _WRITER_INLINE | {"commit"}
 # What a writer holding the write lock runs on the loop's thread as well.
 _LOCKED_INLINE = frozenset({"execute", "executemany"})
