@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import sqlite3
 import threading
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from cowrite.db import WriteGate, create_engine, request_writes, urgent_writes
+from cowrite.db import WriteGate, _sqlite_creator, create_engine, request_writes, urgent_writes
 from tests.support.databases import TestDatabase
 
 
@@ -166,6 +167,40 @@ async def test_sqlite_a_write_cancelled_mid_statement_lets_go_of_the_lock(
         assert sorted(rows) == [("a", 0), ("b", 0), ("next", 0)]  # the cancelled write undone
     finally:
         await engine.dispose()
+
+
+@pytest.mark.parametrize("how", ["close", "stop"])
+async def test_sqlite_a_connection_closed_with_a_statement_open_ends_its_transaction(
+    tmp_path: Path, how: str
+) -> None:
+    """However the pool lets go of a writer (closing it, or stopping it without waiting when it
+    finds one abandoned), a transaction it was in ends: a statement still open in it does not
+    keep the write lock."""
+    path = tmp_path / "gate.db"
+    await (await _sqlite_engine(tmp_path)).dispose()
+    connection = await _sqlite_creator(f"sqlite+aiosqlite:///{path}", reader=False)()
+    connection.isolation_level = None  # transactions as the engine runs them: BEGIN by hand
+    await connection.execute("INSERT INTO log VALUES ('a', 0), ('b', 0)")
+    await connection.execute("BEGIN IMMEDIATE")
+    await connection.execute("UPDATE log SET thread = 1")
+    open_statement = await connection.execute("SELECT name FROM log")
+    assert await open_statement.fetchone() is not None  # one row read, one left
+
+    if how == "close":
+        await connection.close()
+    else:
+        stopped = connection.stop()
+        assert stopped is not None
+        await stopped
+
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # at once: nothing holds the lock
+        assert other.execute("SELECT sum(thread) FROM log").fetchone() == (0,)
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+    del open_statement
 
 
 async def test_postgres_connection_of_a_terminated_backend_is_replaced(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import sqlite3
 import threading
@@ -304,6 +305,13 @@ class _SqliteConnection(aiosqlite.Connection):
             await super().close()  # stops the connection's thread
         finally:
             self._leave_gate()
+
+    def stop(self) -> asyncio.Future[Any] | None:
+        """Close without waiting (the pool's way with a connection it finds abandoned), on the
+        connection's thread after what is queued there, ending its transaction first too."""
+        if self._connection is not None:
+            self._tx.put_nowait((None, functools.partial(_close_released, self._connection)))
+        return super().stop()
 
 
 def _close_released(connection: sqlite3.Connection) -> None:
