@@ -18,6 +18,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    union,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -30,6 +31,7 @@ from cowrite.kit.clock import utcnow
 from cowrite.models import (
     Comment,
     Document,
+    DocumentMember,
     DocumentSubscription,
     Membership,
     Notification,
@@ -379,6 +381,27 @@ async def unread_counts(
     result = await session.execute(unread_counts_query(user_ids))
     counts = {row[0]: int(row[1]) for row in result.all()}
     return {user_id: counts.get(user_id, 0) for user_id in user_ids}
+
+
+async def unread_about_document(session: AsyncSession, document_id: uuid.UUID) -> set[uuid.UUID]:
+    """Who has unread notifications about a document: whose counts follow who may see it."""
+    result = await session.execute(
+        select(Notification.user_id)
+        .where(Notification.document_id == document_id, Notification.read_at.is_(None))
+        .distinct()
+    )
+    return set(result.scalars())
+
+
+async def people_of_workspace(session: AsyncSession, workspace_id: uuid.UUID) -> set[uuid.UUID]:
+    """Its members and the guests listed on its documents, deleted or not."""
+    members = select(Membership.user_id).where(Membership.workspace_id == workspace_id)
+    listed = (
+        select(DocumentMember.user_id)
+        .join(Document, Document.id == DocumentMember.document_id)
+        .where(Document.workspace_id == workspace_id)
+    )
+    return set((await session.execute(union(members, listed))).scalars())
 
 
 async def thread_participants(session: AsyncSession, thread_id: uuid.UUID) -> set[uuid.UUID]:
