@@ -73,13 +73,13 @@ def _seen(query: Select[*Row], reader: UserRef) -> Select[*Row]:
 # Polled by every open tab: built once, and answered from the partial unread index (each
 # entry's document looked up by its key, the caller's memberships and listings read once).
 _READER = bindparam("user_id", type_=Uuid())
-_UNREAD_COUNT = _seen(
+UNREAD_COUNT = _seen(
     select(func.count()).select_from(Notification).where(Notification.read_at.is_(None)), _READER
 )
 
 
 async def unread_count(session: AsyncSession, user_id: uuid.UUID) -> int:
-    return int((await session.execute(_UNREAD_COUNT, {"user_id": user_id})).scalar_one())
+    return int((await session.execute(UNREAD_COUNT, {"user_id": user_id})).scalar_one())
 
 
 async def page(
