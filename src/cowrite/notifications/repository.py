@@ -394,7 +394,7 @@ async def unread_about_document(session: AsyncSession, document_id: uuid.UUID) -
 
 
 async def people_of_workspace(session: AsyncSession, workspace_id: uuid.UUID) -> set[uuid.UUID]:
-    """Its members and the guests listed on its documents, deleted or not."""
+    """Its members and the people listed on its documents (it may be deleted already)."""
     members = select(Membership.user_id).where(Membership.workspace_id == workspace_id)
     listed = (
         select(DocumentMember.user_id)
