@@ -104,9 +104,9 @@ async def test_every_tab_hears_across_processes(cluster: Cluster, scene: Scene) 
 async def test_every_tab_hears_the_count_change_with_what_the_reader_may_see(
     cluster: Cluster, scene: Scene
 ) -> None:
-    """Restricting a document, listing the reader on it again and trashing it change what they
-    may see of their notifications: their tabs on both processes get the count again, though
-    nothing was written for them (but the listing)."""
+    """Restricting a document, listing the reader on it again, trashing and restoring it change
+    what they may see of their notifications: their tabs on both processes get the count again,
+    though nothing was written for them (but the listing)."""
     editor = scene.editor
     tabs = [
         await PresenceClient(f"tab{n}").connect(server.ws_url, editor.access_token)
@@ -138,5 +138,13 @@ async def test_every_tab_hears_the_count_change_with_what_the_reader_may_see(
         assert trashed.status_code == 204
         for tab in tabs:  # joining the workspace is all that is left to see
             await tab.next_event(count_is(1))
+            tab.events.clear()
+
+        restored = await on_a.post(
+            f"/api/v1/documents/{scene.document_id}/restore", headers=scene.owner.headers
+        )
+        assert restored.status_code == 200, restored.text
+        for tab in tabs:
+            await tab.next_event(count_is(3))
     for tab in tabs:
         await tab.close()
