@@ -14,6 +14,7 @@ from sqlalchemy import select
 from cowrite.documents.visibility import effective_role, visible_to
 from cowrite.models import Document, DocumentMember, Membership, User, Workspace
 from cowrite.state import AppState
+from tests.support.documents import list_on_document, restrict_document
 from tests.support.factories import UserCtx, make_user
 from tests.support.workspaces import Team
 
@@ -32,20 +33,8 @@ async def _document(
     body = {"title": title, "content": f"{title} says marmalade", "tags": ["shared"]}
     document = await _json(await client.post(url, json=body, headers=team.owner.headers), 201)
     if restricted:
-        patch = {"visibility": "restricted"}
-        answer = await client.patch(
-            f"/api/v1/documents/{document['id']}", json=patch, headers=team.owner.headers
-        )
-        document = await _json(answer)
+        document = await restrict_document(client, team.owner, document["id"])
     return dict(document)
-
-
-async def _list(
-    client: httpx.AsyncClient, document_id: str, who: UserCtx, email: str, role: str
-) -> dict[str, Any]:
-    url = f"/api/v1/documents/{document_id}/members"
-    body = {"email": email, "role": role}
-    return dict(await _json(await client.post(url, json=body, headers=who.headers), 201))
 
 
 async def _titles(client: httpx.AsyncClient, team: Team, who: UserCtx) -> set[str]:
@@ -64,7 +53,7 @@ async def test_a_restricted_document_is_hidden_from_unlisted_members_everywhere(
     await _document(client, team, "Open")
     secret = await _document(client, team, "Secret", restricted=True)
     assert secret["visibility"] == "restricted"
-    await _list(client, secret["id"], team.owner, team.viewer.email, "viewer")
+    await list_on_document(client, team.owner, secret["id"], team.viewer.email, "viewer")
     url = f"/api/v1/documents/{secret['id']}"
 
     # The editor is not listed: the document does not exist for them, wherever they look.
@@ -98,8 +87,8 @@ async def test_the_document_role_decides_what_a_listed_member_may_do(
     secret = await _document(client, team, "Plan", restricted=True)
     url = f"/api/v1/documents/{secret['id']}"
     # A workspace viewer listed as an editor edits; a workspace editor listed as a viewer reads.
-    await _list(client, secret["id"], team.owner, team.viewer.email, "editor")
-    await _list(client, secret["id"], team.owner, team.editor.email, "viewer")
+    await list_on_document(client, team.owner, secret["id"], team.viewer.email, "editor")
+    await list_on_document(client, team.owner, secret["id"], team.editor.email, "viewer")
     edit = {"content": "Plan, edited"}
     assert (await client.patch(url, json=edit, headers=team.viewer.headers)).status_code == 200
     assert (await client.patch(url, json=edit, headers=team.editor.headers)).status_code == 403
@@ -133,7 +122,7 @@ async def test_restricting_keeps_it_for_whoever_restricts_it(
         (team.editor.email, "editor", False)
     ]
     # A viewer of the document may not change who sees it.
-    await _list(client, document["id"], team.editor, team.commenter.email, "viewer")
+    await list_on_document(client, team.editor, document["id"], team.commenter.email, "viewer")
     change = await client.patch(
         url, json={"visibility": "workspace"}, headers=team.commenter.headers
     )
@@ -146,7 +135,7 @@ async def test_a_guest_sees_the_documents_they_are_listed_on_and_nothing_else(
     guest = team.outsider
     await _document(client, team, "Open")
     shared = await _document(client, team, "Shared", restricted=True)
-    listed = await _list(client, shared["id"], team.owner, guest.email, "commenter")
+    listed = await list_on_document(client, team.owner, shared["id"], guest.email, "commenter")
     assert listed["guest"] is True and listed["workspace_role"] is None
     url = f"/api/v1/documents/{shared['id']}"
 
@@ -182,9 +171,9 @@ async def test_shared_with_me_lists_what_a_person_is_listed_on(
     shared = {}
     for title in titles:
         document = await _document(client, team, title, restricted=True)
-        await _list(client, document["id"], team.owner, guest.email, "viewer")
+        await list_on_document(client, team.owner, document["id"], guest.email, "viewer")
         shared[title] = document
-    await _list(client, shared["Second"]["id"], team.owner, team.viewer.email, "editor")
+    await list_on_document(client, team.owner, shared["Second"]["id"], team.viewer.email, "editor")
     await _document(client, team, "Not listed", restricted=True)
 
     first = await _json(await client.get(url, params={"limit": 2}, headers=guest.headers))
@@ -223,7 +212,7 @@ async def test_listing_someone_is_checked(client: httpx.AsyncClient, team: Team)
         url, json={"email": "nobody@example.com", "role": "viewer"}, headers=headers
     )
     assert unknown.status_code == 404 and unknown.json()["code"] == "user_not_found"
-    await _list(client, document["id"], team.owner, team.viewer.email, "viewer")
+    await list_on_document(client, team.owner, document["id"], team.viewer.email, "viewer")
     again = await client.post(
         url, json={"email": team.viewer.email, "role": "editor"}, headers=headers
     )
@@ -260,7 +249,7 @@ async def test_files_of_a_restricted_document_follow_it(
     assert [item["id"] for item in listing["items"]] == [loose["id"]]
     hidden = await client.get(f"/api/v1/files/{stored['id']}", headers=team.editor.headers)
     assert hidden.status_code == 404
-    await _list(client, document["id"], team.owner, team.outsider.email, "viewer")
+    await list_on_document(client, team.owner, document["id"], team.outsider.email, "viewer")
     seen = await client.get(f"/api/v1/files/{stored['id']}/content", headers=team.outsider.headers)
     assert seen.status_code == 200 and seen.content == b"secret"
     refused = await client.post(
@@ -274,7 +263,7 @@ async def test_nobody_is_notified_about_a_document_they_cannot_see(
 ) -> None:
     state: AppState = app.state.cowrite
     document = await _document(client, team, "Quiet", restricted=True)
-    await _list(client, document["id"], team.owner, team.outsider.email, "viewer")
+    await list_on_document(client, team.owner, document["id"], team.outsider.email, "viewer")
     url = f"/api/v1/documents/{document['id']}/comments"
     mention = (
         f"@[{team.editor.full_name}](user:{team.editor.id}) and "
@@ -339,7 +328,7 @@ async def test_leaving_the_workspace_takes_someone_off_its_documents(
 ) -> None:
     """A member removed from the workspace does not stay on its documents as a guest."""
     secret = await _document(client, team, "Kept", restricted=True)
-    await _list(client, secret["id"], team.owner, team.editor.email, "editor")
+    await list_on_document(client, team.owner, secret["id"], team.editor.email, "editor")
     url = f"/api/v1/workspaces/{team.workspace_id}/members/{team.editor.id}"
     assert (await client.delete(url, headers=team.owner.headers)).status_code == 204
     document = f"/api/v1/documents/{secret['id']}"

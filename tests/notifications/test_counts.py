@@ -1,11 +1,12 @@
-"""The unread counts of many people at once, as a fan-out reads them for its pushes."""
+"""The unread counts, of one person as the bell asks and of many at once as a fan-out reads
+them for its pushes: out of the partial index of unread notifications."""
 
 from __future__ import annotations
 
 import uuid
 
 from fastapi import FastAPI
-from sqlalchemy import Select, text
+from sqlalchemy import ClauseElement, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cowrite.db import unit_of_work
@@ -16,7 +17,7 @@ from cowrite.state import AppState
 from tests.support.workspaces import Team
 
 
-async def plan_of(session: AsyncSession, query: Select[uuid.UUID, int]) -> str:
+async def plan_of(session: AsyncSession, query: ClauseElement) -> str:
     """The database's plan for `query`, as text (sequential scans ruled out on PostgreSQL,
     whose tables here are too small for an index to look worth it)."""
     connection = await session.connection()
@@ -62,3 +63,16 @@ async def test_the_unread_counts_of_fifty_people_are_right_and_read_from_the_unr
     # each person's entries of the partial index, never a walk of everyone's unread ones
     assert "ix_notifications_user_unread" in plan, plan
     assert "ix_notifications_read_at" not in plan, plan
+
+
+async def test_ones_unread_count_reads_only_their_entries_of_the_unread_index(
+    app: FastAPI, team: Team
+) -> None:
+    state: AppState = app.state.cowrite
+    async with unit_of_work(state.session_factory) as session:  # a transaction: SET LOCAL
+        count = repository.UNREAD_COUNT.params(user_id=team.viewer.id)
+        plan = await plan_of(session, count)
+        assert (await session.execute(count)).scalar_one() == 1  # joining the team
+    # their entries of the partial index, not all their notifications
+    assert "ix_notifications_user_unread" in plan, plan
+    assert "ix_notifications_user_created" not in plan, plan

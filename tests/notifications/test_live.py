@@ -16,6 +16,7 @@ from tests.scaleout.scenes import Scene, make_scene
 from tests.scaleout.wsclient import PresenceClient
 from tests.scaleout.yclient import YClient
 from tests.support.databases import TestDatabase
+from tests.support.documents import list_on_document, restrict_document
 from tests.support.redis import RedisServer, redis_server
 from tests.support.workspaces import add_member, make_workspace
 
@@ -96,5 +97,54 @@ async def test_every_tab_hears_across_processes(cluster: Cluster, scene: Scene) 
         assert notification["title"] == "Across processes"
         await tab.next_event(count_is(1))
     await writer.close()
+    for tab in tabs:
+        await tab.close()
+
+
+async def test_every_tab_hears_the_count_change_with_what_the_reader_may_see(
+    cluster: Cluster, scene: Scene
+) -> None:
+    """Restricting a document, listing the reader on it again, trashing and restoring it change
+    what they may see of their notifications: their tabs on both processes get the count again,
+    though nothing was written for them (but the listing)."""
+    editor = scene.editor
+    tabs = [
+        await PresenceClient(f"tab{n}").connect(server.ws_url, editor.access_token)
+        for n, server in enumerate([cluster.a, cluster.b])
+    ]
+    async with httpx.AsyncClient(base_url=cluster.a.base_url) as on_a:
+        mention = {"body": f"Over to you @[{editor.full_name}](user:{editor.id})"}
+        posted = await on_a.post(
+            f"/api/v1/documents/{scene.document_id}/comments",
+            json=mention,
+            headers=scene.owner.headers,
+        )
+        assert posted.status_code == 201, posted.text
+        for tab in tabs:  # joining the workspace, and the mention
+            await tab.next_event(count_is(2))
+
+        await restrict_document(on_a, scene.owner, scene.document_id)
+        for tab in tabs:
+            await tab.next_event(count_is(1))
+            tab.events.clear()  # what comes next must be new
+
+        await list_on_document(on_a, scene.owner, scene.document_id, editor.email, "viewer")
+        for tab in tabs:  # the mention is back, and the listing is news
+            await tab.next_event(count_is(3))
+
+        trashed = await on_a.delete(
+            f"/api/v1/documents/{scene.document_id}", headers=scene.owner.headers
+        )
+        assert trashed.status_code == 204
+        for tab in tabs:  # joining the workspace is all that is left to see
+            await tab.next_event(count_is(1))
+            tab.events.clear()
+
+        restored = await on_a.post(
+            f"/api/v1/documents/{scene.document_id}/restore", headers=scene.owner.headers
+        )
+        assert restored.status_code == 200, restored.text
+        for tab in tabs:
+            await tab.next_event(count_is(3))
     for tab in tabs:
         await tab.close()

@@ -164,7 +164,7 @@ async def test_an_unread_notification_is_mailed_once_and_the_link_unsubscribes(
     assert len(await outbox(app)) == 1
 
 
-async def test_several_in_the_window_go_as_one_digest_without_what_was_read(
+async def test_several_in_the_window_go_as_one_digest_without_what_was_read_or_is_unseen(
     start_app: Starter, sink: SmtpSink
 ) -> None:
     await sink.start()
@@ -180,9 +180,15 @@ async def test_several_in_the_window_go_as_one_digest_without_what_was_read(
     assert delay.status_code == 200
     for name in ("One", "Two", "Three"):
         await invite(client, owner, member, name=name)
+    left = await invite(client, owner, member, name="Four")
     await settled(app)
     read_one = next(n for n in await inbox(client, member) if n["title"] == "Two")
     await client.post(f"/api/v1/notifications/{read_one['id']}/read", headers=member.headers)
+    # Out of that workspace again: what it told them is no longer theirs to see, nor to mail.
+    removed = await client.delete(
+        f"/api/v1/workspaces/{left}/members/{member.id}", headers=owner.headers
+    )
+    assert removed.status_code == 204
 
     # The hour passes: the first comes due, and the others of the window go with it.
     state = state_of(app)
@@ -201,7 +207,7 @@ async def test_several_in_the_window_go_as_one_digest_without_what_was_read(
     assert digest.message["Subject"] == "2 new notifications on cowrite"
     text = digest.body("plain")
     assert "added you to a workspace: One" in text and "added you to a workspace: Three" in text
-    assert ": Two" not in text
+    assert ": Two" not in text and ": Four" not in text
     assert "Stop added to workspace emails" in text  # one kind: its link stops that kind
     assert await mailer_of(app).queue_due() == 0
     assert len(await outbox(app)) == 1

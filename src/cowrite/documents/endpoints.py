@@ -170,8 +170,10 @@ async def delete_document(
 
 
 @router.post("/api/v1/documents/{document_id}/restore", response_model=DocumentOut)
-async def restore_document(access: RestorableDocument, session: DbSession) -> DocumentOut:
-    return await service.restore(session, access.document, access.principal.user_id)
+async def restore_document(
+    access: RestorableDocument, session: DbSession, outbox: PendingEvents
+) -> DocumentOut:
+    return await service.restore(session, access.document, access.principal.user_id, outbox)
 
 
 async def startup(state: AppState, stack: AsyncExitStack) -> None:

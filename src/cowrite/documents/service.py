@@ -25,7 +25,7 @@ from cowrite.documents.schemas import (
 )
 from cowrite.kit.clock import utcnow
 from cowrite.kit.errors import Conflict, PayloadTooLarge, Unprocessable
-from cowrite.kit.events import DocumentEdited, DocumentTrashed
+from cowrite.kit.events import DocumentAccessChanged, DocumentEdited, DocumentTrashed
 from cowrite.kit.ids import new_id
 from cowrite.kit.pagination import Page, PageParams, decode_time_cursor, next_cursor_for
 from cowrite.models import Document
@@ -271,8 +271,12 @@ async def trash(
 
 
 async def restore(
-    session: AsyncSession, document: Document, user_id: uuid.UUID | None = None
+    session: AsyncSession,
+    document: Document,
+    user_id: uuid.UUID | None = None,
+    outbox: EventOutbox | None = None,
 ) -> DocumentOut:
+    """Out of the trash: its readers see it again (and what they were told of it)."""
     if document.deleted_at is None:
         raise Conflict("The document is not in the trash", code="not_in_trash")
     document.deleted_at = None
@@ -281,6 +285,10 @@ async def restore(
     await enqueue_event(
         session, document.workspace_id, "document.restored", event_data(document, user_id)
     )
+    if outbox is not None:
+        outbox.add(
+            DocumentAccessChanged(document_id=document.id, workspace_id=document.workspace_id)
+        )
     return await view(session, document)
 
 

@@ -7,8 +7,9 @@ role. Being listed on an open document can only add: the higher of the two roles
 document of a deleted workspace is seen by nobody.
 
 `effective_role` decides for one row; `visible_to` is the same rule as a SQL clause over any
-table of documents, for lists, counts and search; `visible_sql` renders that clause for the
-statements written in SQL text. Each repository filters with these and nothing else.
+table of documents, for lists, counts, search and notifications; `visible_sql` renders that
+clause for the statements written in SQL text; `member_of_live` is what is left of it for what
+concerns a workspace and no document. Each repository filters with these and nothing else.
 """
 
 from __future__ import annotations
@@ -76,6 +77,14 @@ def _live_workspaces_of(user: UserRef, *, admin: bool) -> Any:
         .where(Membership.user_id == user, Workspace.deleted_at.is_(None))
     )
     return query.where(Membership.role.in_(_ADMIN_ROLES)) if admin else query
+
+
+def member_of_live(
+    user: UserRef, workspace_id: ColumnElement[Any] | InstrumentedAttribute[Any]
+) -> ColumnElement[bool]:
+    """A clause true where `workspace_id` (a column) is a live workspace `user` is a member of:
+    who may see what concerns a workspace itself rather than one of its documents."""
+    return workspace_id.in_(_live_workspaces_of(user, admin=False))
 
 
 def visible_to(

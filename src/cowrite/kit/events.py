@@ -44,8 +44,8 @@ class LoginsRevoked:
 
 @dataclass(frozen=True, slots=True)
 class DocumentAccessChanged:
-    """Who may see a document, or with which role, changed (its visibility, or its listed
-    people): open sockets on it check again."""
+    """Who may see a document, or with which role, changed (its visibility, its listed
+    people, or its coming back from the trash): open sockets on it check again."""
 
     document_id: UUID
     workspace_id: UUID

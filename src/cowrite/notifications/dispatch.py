@@ -3,8 +3,10 @@
 Events arrive once their change is committed (the post-commit outbox, or the co-editing log
 after it saved); handlers only queue a job. One worker runs the jobs, each in its own
 transaction, then pushes each new notification and the recipient's unread count to every
-`/ws` connection of theirs, in any process. Other features call `notify_mention`,
-`notify_reply` and `notify_comment` the same way: after their commit, one call, nothing awaited.
+`/ws` connection of theirs, in any process. A change in who may see what (heard by every
+process) gives the people it concerns their count again, each process to its own connections.
+Other features call `notify_mention`, `notify_reply` and `notify_comment` the same way: after
+their commit, one call, nothing awaited.
 """
 
 from __future__ import annotations
@@ -26,11 +28,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cowrite.db import unit_of_work
 from cowrite.kit.events import (
     CommentPosted,
+    DocumentAccessChanged,
     DocumentEdited,
     DocumentShared,
+    DocumentTrashed,
     MemberAdded,
     MemberRoleChanged,
+    MembershipChanged,
     WebhookTurnedOff,
+    WorkspaceDeleted,
 )
 from cowrite.kit.tasks import raise_if_cancelling
 from cowrite.models import Notification
@@ -46,6 +52,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Job = Callable[[AsyncSession], Awaitable[list[Notification]]]
+# Whose view of their notifications may have changed, read in the job's transaction.
+Concerned = Callable[[AsyncSession], Awaitable[set[uuid.UUID]]]
 
 RETRIES = 3
 
@@ -58,6 +66,14 @@ def notification_frame(out: NotificationOut) -> str:
 
 def unread_count_frame(count: int) -> str:
     return orjson.dumps({"type": "unread_count", "count": count}).decode()
+
+
+async def _nothing(_session: AsyncSession) -> list[Notification]:
+    return []
+
+
+async def _only(people: set[uuid.UUID], _session: AsyncSession) -> set[uuid.UUID]:
+    return people
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +96,7 @@ class NotificationDispatcher:
         self.mailer: MailWorker | None = None  # set at start-up when SMTP is configured
         self._coalesce = settings.notification_edit_coalesce_seconds
         self._edits: dict[tuple[uuid.UUID, uuid.UUID], float] = {}
-        self._queue: asyncio.Queue[tuple[Job, uuid.UUID | None]] = asyncio.Queue()
+        self._queue: asyncio.Queue[tuple[Job, uuid.UUID | None, Concerned | None]] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
         self._closed = False
 
@@ -95,6 +111,10 @@ class NotificationDispatcher:
         events.subscribe(DocumentShared, self._on_document_shared)
         events.subscribe(NotificationsRead, self._on_read)
         events.subscribe(WebhookTurnedOff, self._on_webhook_turned_off)
+        events.subscribe(MembershipChanged, self._on_membership_changed)
+        events.subscribe(WorkspaceDeleted, self._on_workspace_deleted)
+        events.subscribe(DocumentAccessChanged, self._on_document_access_changed)
+        events.subscribe(DocumentTrashed, self._on_document_access_changed)
         self._worker = asyncio.create_task(self._run(), name="cowrite-notifications")
 
     async def close(self, within: float = 5.0) -> None:
@@ -108,6 +128,10 @@ class NotificationDispatcher:
         events.unsubscribe(DocumentShared, self._on_document_shared)
         events.unsubscribe(NotificationsRead, self._on_read)
         events.unsubscribe(WebhookTurnedOff, self._on_webhook_turned_off)
+        events.unsubscribe(MembershipChanged, self._on_membership_changed)
+        events.unsubscribe(WorkspaceDeleted, self._on_workspace_deleted)
+        events.unsubscribe(DocumentAccessChanged, self._on_document_access_changed)
+        events.unsubscribe(DocumentTrashed, self._on_document_access_changed)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._queue.join(), within)
         if self._worker is not None:
@@ -179,11 +203,14 @@ class NotificationDispatcher:
 
     def push_unread_count(self, user_id: uuid.UUID) -> None:
         """After a read-state change is committed: every tab of the user gets the new count."""
+        self._submit(_nothing, count_for=user_id)
 
-        async def nothing(_session: AsyncSession) -> list[Notification]:
-            return []
-
-        self._submit(nothing, count_for=user_id)
+    def recount_here(self, concerned: Concerned) -> None:
+        """After a change in who may see what, which every process hears of: the connections
+        in this process of those `concerned` get their count again (what they may see of
+        their notifications changed with it)."""
+        if self.push is not None:
+            self._submit(_nothing, concerned=concerned)
 
     # -- domain events ----------------------------------------------------------------------
 
@@ -257,6 +284,15 @@ class NotificationDispatcher:
             reason=event.reason,
         )
 
+    def _on_membership_changed(self, event: MembershipChanged) -> None:
+        self.recount_here(partial(_only, {event.user_id}))
+
+    def _on_workspace_deleted(self, event: WorkspaceDeleted) -> None:
+        self.recount_here(partial(repository.people_of_workspace, workspace_id=event.workspace_id))
+
+    def _on_document_access_changed(self, event: DocumentAccessChanged | DocumentTrashed) -> None:
+        self.recount_here(partial(repository.unread_about_document, document_id=event.document_id))
+
     def _on_document_shared(self, event: DocumentShared) -> None:
         self._notify(
             service.notify_document_shared,
@@ -271,21 +307,25 @@ class NotificationDispatcher:
         """Queue one of the service's `notify_*` calls under this dispatcher's policy."""
         self._submit(partial(notify, policy=self.policy, **args))
 
-    def _submit(self, job: Job, count_for: uuid.UUID | None = None) -> None:
+    def _submit(
+        self, job: Job, count_for: uuid.UUID | None = None, concerned: Concerned | None = None
+    ) -> None:
         if self._closed:
             log.info("notification work arrived after shutdown began; dropped")
             return
-        self._queue.put_nowait((job, count_for))
+        self._queue.put_nowait((job, count_for, concerned))
 
     async def _run(self) -> None:
         while True:
-            job, count_for = await self._queue.get()
+            job, count_for, concerned = await self._queue.get()
             try:
-                await self._run_job(job, count_for)
+                await self._run_job(job, count_for, concerned)
             finally:
                 self._queue.task_done()
 
-    async def _run_job(self, job: Job, count_for: uuid.UUID | None) -> None:
+    async def _run_job(
+        self, job: Job, count_for: uuid.UUID | None, concerned: Concerned | None
+    ) -> None:
         for attempt in range(1, RETRIES + 1):
             try:
                 async with unit_of_work(self.state.session_factory) as session:
@@ -293,8 +333,9 @@ class NotificationDispatcher:
                     users = {n.user_id for n in made}
                     if count_for is not None:
                         users.add(count_for)
+                    here = await self._online_here(session, concerned) - users
                     named = await repository.with_actor_names(session, made)
-                    counts = await repository.unread_counts(session, users)
+                    counts = await repository.unread_counts(session, users | here)
                 break
             except Exception:
                 raise_if_cancelling()
@@ -303,11 +344,24 @@ class NotificationDispatcher:
                     return
                 log.warning("a notification job failed; retrying", exc_info=True)
                 await asyncio.sleep(0.5 * 2**attempt)
-        self._deliver(named, counts)
+        self._deliver(named, counts, here)
+
+    async def _online_here(
+        self, session: AsyncSession, concerned: Concerned | None
+    ) -> set[uuid.UUID]:
+        if concerned is None or self.push is None:
+            return set()
+        push = self.push
+        return {user_id for user_id in await concerned(session) if push.online_here(user_id)}
 
     def _deliver(
-        self, named: list[tuple[Notification, str | None]], counts: dict[uuid.UUID, int]
+        self,
+        named: list[tuple[Notification, str | None]],
+        counts: dict[uuid.UUID, int],
+        here: set[uuid.UUID],
     ) -> None:
+        """Frames to every connection of the recipients, and to this process's connections
+        only of those `here` (every process does the same for its own)."""
         frames: dict[uuid.UUID, list[str]] = {}
         due: datetime | None = None
         for notification, actor_name in named:
@@ -317,6 +371,7 @@ class NotificationDispatcher:
                 due = min(due or notification.mail_due_at, notification.mail_due_at)
         if self.push is not None:
             for user_id, count in counts.items():
-                self.push.send(user_id, [*frames.get(user_id, []), unread_count_frame(count)])
+                send = self.push.send_here if user_id in here else self.push.send
+                send(user_id, [*frames.get(user_id, []), unread_count_frame(count)])
         if due is not None and self.mailer is not None:
             self.mailer.wake_at(due)

@@ -5,18 +5,33 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, TypeVarTuple, cast
 
-from sqlalchemy import Select, Table, and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    Uuid,
+    and_,
+    bindparam,
+    delete,
+    func,
+    or_,
+    select,
+    union,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from cowrite.db import RowInsert
-from cowrite.documents.visibility import viewers_among
+from cowrite.documents.visibility import UserRef, member_of_live, viewers_among, visible_to
 from cowrite.kit.clock import utcnow
 from cowrite.models import (
     Comment,
     Document,
+    DocumentMember,
     DocumentSubscription,
     Membership,
     Notification,
@@ -25,14 +40,46 @@ from cowrite.models import (
     Workspace,
 )
 
-# Polled by every open tab: built once, and answered from the partial unread index.
-_UNREAD_COUNT = select(func.count()).where(
-    Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None)
+Column = ColumnElement[Any] | InstrumentedAttribute[Any]
+
+# -- what a reader may see, at read time ------------------------------------------------------
+
+
+def _seen_by(
+    reader: UserRef,
+    workspace_id: Column = Notification.workspace_id,
+    document_id: Column = Notification.document_id,
+) -> ColumnElement[bool]:
+    """The one visibility rule over notifications outer-joined to their document (the columns
+    of the notifications table, or of a subquery of it): one about a document while the reader
+    may see the document and it is not in the trash; one about a workspace while they are a
+    member of it and it is live."""
+    return or_(
+        and_(document_id.is_(None), member_of_live(reader, workspace_id)),
+        and_(document_id.is_not(None), Document.deleted_at.is_(None), visible_to(reader)),
+    )
+
+
+Row = TypeVarTuple("Row")
+
+
+def _seen(query: Select[*Row], reader: UserRef) -> Select[*Row]:
+    """`query` over the notifications table, kept to those `reader` may see (their own)."""
+    return query.outerjoin(Document, Document.id == Notification.document_id).where(
+        Notification.user_id == reader, _seen_by(reader)
+    )
+
+
+# Polled by every open tab: built once, and answered from the partial unread index (each
+# entry's document looked up by its key, the caller's memberships and listings read once).
+_READER = bindparam("user_id", type_=Uuid())
+UNREAD_COUNT = _seen(
+    select(func.count()).select_from(Notification).where(Notification.read_at.is_(None)), _READER
 )
 
 
 async def unread_count(session: AsyncSession, user_id: uuid.UUID) -> int:
-    return int((await session.execute(_UNREAD_COUNT, {"user_id": user_id})).scalar_one())
+    return int((await session.execute(UNREAD_COUNT, {"user_id": user_id})).scalar_one())
 
 
 async def page(
@@ -44,10 +91,9 @@ async def page(
     before: tuple[datetime, uuid.UUID] | None,
 ) -> list[tuple[Notification, str | None]]:
     """Newest first, with the actor's name; `limit` rows after the cursor `before`."""
-    query = (
-        select(Notification, User.full_name)
-        .outerjoin(User, User.id == Notification.actor_id)
-        .where(Notification.user_id == user_id)
+    query = _seen(
+        select(Notification, User.full_name).outerjoin(User, User.id == Notification.actor_id),
+        user_id,
     )
     if unread:
         query = query.where(Notification.read_at.is_(None))
@@ -90,23 +136,34 @@ async def with_actor_names(
 async def own(
     session: AsyncSession, user_id: uuid.UUID, notification_id: uuid.UUID
 ) -> Notification | None:
-    result = await session.execute(
-        select(Notification).where(
-            Notification.id == notification_id, Notification.user_id == user_id
-        )
+    """The caller's notification, while they may see it."""
+    query = _seen(select(Notification), user_id).where(Notification.id == notification_id)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def seen_among(
+    session: AsyncSession, user_id: uuid.UUID, notification_ids: Collection[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Those of the user's `notification_ids` they may see now."""
+    if not notification_ids:
+        return set()
+    query = _seen(select(Notification.id), user_id).where(
+        Notification.id.in_(list(notification_ids))
     )
-    return result.scalar_one_or_none()
+    return set((await session.execute(query)).scalars())
 
 
 async def mark_all_read(session: AsyncSession, user_id: uuid.UUID, before: datetime | None) -> int:
-    query = update(Notification).where(
-        Notification.user_id == user_id, Notification.read_at.is_(None)
-    )
+    """Mark read every unread notification the user may see (made up to `before`, if given)."""
+    unread = _seen(select(Notification.id), user_id).where(Notification.read_at.is_(None))
     if before is not None:
-        query = query.where(Notification.created_at <= before)
+        unread = unread.where(Notification.created_at <= before)
     now = utcnow()
     result = await session.execute(
-        query.values(read_at=now, mail_due_at=None).execution_options(synchronize_session=False)
+        update(Notification)
+        .where(Notification.id.in_(unread.scalar_subquery()))
+        .values(read_at=now, mail_due_at=None)
+        .execution_options(synchronize_session=False)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]  # CursorResult has rowcount
 
@@ -292,11 +349,26 @@ async def emails(session: AsyncSession, user_ids: Collection[uuid.UUID]) -> dict
 
 
 def unread_counts_query(user_ids: Collection[uuid.UUID]) -> Select[uuid.UUID, int]:
-    """(user_id, unread) of those of `user_ids` with any: each one's entries of the unread index."""
-    return (
-        select(Notification.user_id, func.count())
+    """(user_id, unread) of those of `user_ids` with any they may see: each one's entries of the
+    unread index, counted per workspace and document first, so the rule is asked once per
+    person and document rather than once per notification."""
+    unread = (
+        select(
+            Notification.user_id,
+            Notification.workspace_id,
+            Notification.document_id,
+            func.count().label("unread"),
+        )
         .where(Notification.user_id.in_(list(user_ids)), Notification.read_at.is_(None))
-        .group_by(Notification.user_id)
+        .group_by(Notification.user_id, Notification.workspace_id, Notification.document_id)
+        .subquery()
+    )
+    return (
+        select(unread.c.user_id, func.sum(unread.c.unread))
+        .select_from(unread)
+        .outerjoin(Document, Document.id == unread.c.document_id)
+        .where(_seen_by(unread.c.user_id, unread.c.workspace_id, unread.c.document_id))
+        .group_by(unread.c.user_id)
     )
 
 
@@ -309,6 +381,27 @@ async def unread_counts(
     result = await session.execute(unread_counts_query(user_ids))
     counts = {row[0]: int(row[1]) for row in result.all()}
     return {user_id: counts.get(user_id, 0) for user_id in user_ids}
+
+
+async def unread_about_document(session: AsyncSession, document_id: uuid.UUID) -> set[uuid.UUID]:
+    """Who has unread notifications about a document: whose counts follow who may see it."""
+    result = await session.execute(
+        select(Notification.user_id)
+        .where(Notification.document_id == document_id, Notification.read_at.is_(None))
+        .distinct()
+    )
+    return set(result.scalars())
+
+
+async def people_of_workspace(session: AsyncSession, workspace_id: uuid.UUID) -> set[uuid.UUID]:
+    """Its members and the people listed on its documents (it may be deleted already)."""
+    members = select(Membership.user_id).where(Membership.workspace_id == workspace_id)
+    listed = (
+        select(DocumentMember.user_id)
+        .join(Document, Document.id == DocumentMember.document_id)
+        .where(Document.workspace_id == workspace_id)
+    )
+    return set((await session.execute(union(members, listed))).scalars())
 
 
 async def thread_participants(session: AsyncSession, thread_id: uuid.UUID) -> set[uuid.UUID]:

@@ -40,12 +40,16 @@ class UserPush:
 
     def send(self, user_id: uuid.UUID, frames: list[str]) -> None:
         """To every connection of the user: here now, elsewhere through the broker."""
-        self._deliver(user_id, frames)
+        self.send_here(user_id, frames)
         if self.broker.has_peers:
             message = orjson.dumps({"user_id": str(user_id), "frames": frames})
             self.broker.publish_soon(CHANNEL, message)
 
-    def _deliver(self, user_id: uuid.UUID, frames: list[str]) -> None:
+    def online_here(self, user_id: uuid.UUID) -> bool:
+        return self.sockets.is_online(user_id)
+
+    def send_here(self, user_id: uuid.UUID, frames: list[str]) -> None:
+        """To the user's connections in this process only."""
         if not self.sockets.is_online(user_id):
             return
         for frame in frames:
@@ -59,4 +63,4 @@ class UserPush:
         except (ValueError, KeyError, TypeError):
             log.warning("ignored an undecodable user push from another process")
             return
-        self._deliver(user_id, frames)
+        self.send_here(user_id, frames)

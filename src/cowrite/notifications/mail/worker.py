@@ -131,7 +131,8 @@ class MailWorker:
         pref = prefs.get(user_id)
         switches = email_settings(pref.email if pref else {})
         wanted = [n for n in pending if switches[Kind(n.kind)]]
-        visible = [n for n in wanted if await self._still_visible(session, n)]
+        seen = await repository.seen_among(session, user_id, [n.id for n in wanted])
+        visible = [n for n in wanted if n.id in seen]
         if not visible:
             return None
         items = [
@@ -154,13 +155,6 @@ class MailWorker:
         return OutgoingMail(
             user_id=user_id, recipient=user.email, message=compose(letter), next_attempt_at=utcnow()
         )
-
-    @staticmethod
-    async def _still_visible(session: AsyncSession, notification: Notification) -> bool:
-        seen = await repository.members_who_see(
-            session, notification.workspace_id, notification.document_id, [notification.user_id]
-        )
-        return bool(seen)
 
     # -- outbox -> SMTP -----------------------------------------------------------------------
 
