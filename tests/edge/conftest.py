@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 import statistics
+import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -97,30 +98,61 @@ def rss(server: ServerProcess) -> int:
     raise AssertionError("no VmRSS for the server")
 
 
+class Prober:
+    """The process that probes `/health` during attacks (probe.py), one for the run."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.edge.probe", str(HEALTH_STALL)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            cwd=ROOT,
+            text=True,
+        )
+
+    def tell(self, line: str) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(line + "\n")
+        self.process.stdin.flush()
+
+    async def answer(self) -> str:
+        """Its next line, read in a thread (the process outlives each test's event loop); one
+        that does not come in time ends the process, and the next attack starts another."""
+        assert self.process.stdout is not None
+        try:
+            line = await asyncio.wait_for(asyncio.to_thread(self.process.stdout.readline), WAIT)
+        except BaseException:
+            self.process.kill()
+            self.process.wait()
+            raise
+        return line.strip()
+
+
+_probers: list[Prober] = []
+
+
+def _prober() -> Prober:
+    """The run's prober, started on first use (a pytest-xdist worker has its own)."""
+    if not _probers or _probers[0].process.poll() is not None:
+        _probers[:] = [Prober()]
+    return _probers[0]
+
+
 @contextlib.asynccontextmanager
 async def attack(server: ServerProcess, max_growth: int = MAX_GROWTH) -> AsyncIterator[None]:
     """Around an attack: `/health` keeps answering while it runs (probed from a process of its
     own, see probe.py: the median probe within `HEALTH_BOUND`, none stalled for `HEALTH_STALL`),
     and the server's RSS, once the attacker is gone, is within `max_growth` of what it was."""
     before = rss(server)
-    prober = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "tests.edge.probe",
-        str(server.port),
-        str(HEALTH_STALL),
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        cwd=ROOT,
-    )
-    assert prober.stdin is not None and prober.stdout is not None
+    prober = _prober()
+    prober.tell(str(server.port))
     try:
-        assert (await asyncio.wait_for(prober.stdout.readline(), WAIT)).strip() == b"ready"
+        assert await prober.answer() == "ready"
         yield
     finally:
-        prober.stdin.close()
-        output, _ = await asyncio.wait_for(prober.communicate(), WAIT)
-    probed = json.loads(output.decode().strip().splitlines()[-1])
+        prober.tell("over")
+        output = await prober.answer()
+    probed = json.loads(output)
     latencies, baseline = sorted(probed["latencies"]), sorted(probed["baseline"])
     median, quiet = statistics.median(latencies), statistics.median(baseline)
     seen = (

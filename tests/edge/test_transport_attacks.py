@@ -13,20 +13,31 @@ from tests.leanws.rawclient import OP_BINARY, OP_CONT, OP_PING, OP_TEXT, RawClie
 from tests.support.server import ServerProcess
 
 ATTACK_SECONDS = 3.0
+HANG_UP_POLL = 0.02  # seconds between looks at whether the server has hung up
 
 
-async def _write_for(client: RawClient, frame: bytes, seconds: float) -> int:
+async def _write_for(
+    client: RawClient, frame: bytes, seconds: float, *, until_hung_up: bool = False
+) -> int:
     """Send `frame` over and over for `seconds` (or until the server stops taking them);
-    how many went out."""
+    how many went out. With `until_hung_up`, stop early once the server has hung up (it ends
+    its side once it has answered, and reads no more): a server that never answers still
+    gets the whole flood."""
     sent = 0
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
     batch = frame * 256
-    with contextlib.suppress(TimeoutError, ConnectionError):
-        while loop.time() < deadline:
-            client.send(batch)
-            sent += 256
-            await asyncio.wait_for(client.writer.drain(), max(0.01, deadline - loop.time()))
+    drained = True
+    with contextlib.suppress(ConnectionError):
+        while loop.time() < deadline and not (until_hung_up and client.dropped()):
+            if drained:
+                client.send(batch)
+                sent += 256
+            try:
+                await asyncio.wait_for(client.writer.drain(), HANG_UP_POLL)
+                drained = True
+            except TimeoutError:
+                drained = False  # the server takes no more for now: send nothing more yet
     return sent
 
 
@@ -64,7 +75,8 @@ async def test_pings_never_read_cost_the_server_nothing(edge_server: ServerProce
     async with attack(edge_server):
         client = await RawClient.connect(edge_server.port, "/ws")
         assert client.status == 101
-        sent = await _write_for(client, encode_frame(OP_PING, b"p" * 125), ATTACK_SECONDS)
+        ping = encode_frame(OP_PING, b"p" * 125)
+        sent = await _write_for(client, ping, ATTACK_SECONDS, until_hung_up=True)
         assert sent > 0
         # A flood of pings is a policy breach: answered, then closed.
         assert await _close_code_after_flood(client) == 1008

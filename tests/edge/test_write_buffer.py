@@ -6,7 +6,6 @@ it waits for the buffer to drain, one frame at most."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,7 +40,6 @@ CAP = 1024 * 1024  # the server's write-buffer cap in this test
 CHUNK = 900 * 1024  # each edit, and so each frame a reader gets, stays under the cap
 CHUNKS = 5  # the whole document is past the cap and what the kernel holds for a slow reader
 REQUESTS = 3  # whole-document requests (and pings) from the client that does not read
-ESTABLISHED = 1  # TCP_INFO's state byte
 
 
 @pytest.fixture(params=TRANSPORTS)
@@ -59,12 +57,6 @@ def capped_server(
         yield process
     finally:
         process.stop()
-
-
-def _dropped(client: RawClient) -> bool:
-    """The server ended the connection (reset or closed), seen without reading from it."""
-    sock = client.writer.get_extra_info("socket")
-    return sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 1)[0] != ESTABLISHED
 
 
 async def _until_text_ends_with(ws: ClientConnection, doc: Doc, tail: str) -> None:
@@ -104,7 +96,7 @@ async def test_a_client_that_stops_reading_is_failed_at_the_cap(
                 client.send(encode_frame(OP_BINARY, protocol.sync_step1(b"\x00")))
                 client.send(encode_frame(OP_PING, b"p" * 125))
             if capped_server.env["COWRITE_WS_IMPL"] == "lean":
-                await eventually(lambda: _dropped(client), WAIT)
+                await eventually(client.dropped, WAIT)
             await client.aclose()
         await by.ws.send(protocol.sync_update(insert_update(by.doc, " still here")))
         await _until_text_ends_with(ws, seen, " still here")

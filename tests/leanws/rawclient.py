@@ -14,6 +14,7 @@ from dataclasses import dataclass
 OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
 
 WAIT_SECONDS = 10.0  # bounds every wait on the server, so a broken one fails, not hangs
+ESTABLISHED = 1  # TCP_INFO's state byte
 
 
 def encode_frame(
@@ -109,6 +110,12 @@ class RawClient:
         if client.status != 101:
             client.body = await reader.read()
         return client
+
+    def dropped(self) -> bool:
+        """The server ended its side of the connection (closed, half-closed or reset), seen
+        without reading from it: the kernel's TCP state is no longer ESTABLISHED."""
+        sock = self.writer.get_extra_info("socket")
+        return bool(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 1)[0] != ESTABLISHED)
 
     def send(self, data: bytes) -> None:
         self.writer.write(data)

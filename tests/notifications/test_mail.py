@@ -3,9 +3,6 @@ when still unread, digests, one-click unsubscribe, refusals and outages, a resta
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
@@ -31,6 +28,7 @@ from tests.notifications.conftest import inbox, settled
 from tests.support.databases import TestDatabase
 from tests.support.factories import UserCtx, make_user
 from tests.support.redis import eventually
+from tests.support.server import run_cli
 from tests.support.smtp import SmtpSink
 from tests.support.workspaces import add_member, make_workspace
 
@@ -323,19 +321,8 @@ def test_a_malformed_smtp_url_is_refused_with_a_clear_message(tmp_path: Path) ->
     for bad in ("mail.example.org:25", "http://mail.example.org", "smtp://", "smtp://h:port"):
         with pytest.raises(ValidationError, match="COWRITE_SMTP_URL"):
             Settings(smtp_url=bad)
-    env = {
-        **os.environ,
-        "COWRITE_SMTP_URL": "smtp//mail.example.org",
-        "COWRITE_DATA_DIR": str(tmp_path / "data"),
-    }
-    result = subprocess.run(
-        [sys.executable, "-m", "cowrite", "serve", "--port", "1"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    env = {"COWRITE_SMTP_URL": "smtp//mail.example.org", "COWRITE_DATA_DIR": str(tmp_path / "data")}
+    result = run_cli(["serve", "--port", "1"], cwd=tmp_path, env=env, timeout=60)
     assert result.returncode == 2
     assert "COWRITE_SMTP_URL must start with smtp:// or smtps://" in result.stderr
     assert "Traceback" not in result.stderr

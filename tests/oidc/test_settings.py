@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -23,7 +21,7 @@ from tests.support.oidc import (
     query_of,
     sign_in_at_provider,
 )
-from tests.support.server import free_port
+from tests.support.server import free_port, run_cli
 
 
 @pytest.fixture
@@ -62,31 +60,16 @@ class TestPasswordSignInOff:
         assert registered.json()["code"] == "password_login_disabled"
 
         env = {
-            **os.environ,
             "COWRITE_DATABASE_URL": db.url,
             "COWRITE_DATA_DIR": str(tmp_path / "cli"),
             "COWRITE_SECRET_KEY": TEST_SECRET,
             "COWRITE_PASSWORD_LOGIN": "false",
         }
         # Run beside the app (never blocking its loop, which may hold the SQLite write lock).
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "cowrite",
-            "user",
-            "create",
-            "--email",
-            "admin@example.com",
-            "--full-name",
-            "First Admin",
-            env=env,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        out, err = await asyncio.wait_for(process.communicate(PASSWORD.encode()), 120)
-        assert process.returncode == 0, err.decode()
-        admin_id = out.decode().strip().splitlines()[-1]
+        command = ["user", "create", "--email", "admin@example.com", "--full-name", "First Admin"]
+        created = await asyncio.to_thread(run_cli, command, cwd=tmp_path, env=env, input=PASSWORD)
+        assert created.returncode == 0, created.stderr
+        admin_id = created.stdout.strip().splitlines()[-1]
         login = await client.post(
             "/api/v1/auth/login", json={"email": "admin@example.com", "password": PASSWORD}
         )

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import os
 import ssl
-import sys
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,7 @@ from tests.conftest import TEST_SECRET
 from tests.support.databases import REQUIRE_SERVICES, TestDatabase
 from tests.support.nginx import Certificate, make_certificate
 from tests.support.oidc import CLIENT_ID, CLIENT_SECRET, OidcProvider, provider_installed
-from tests.support.server import free_port
+from tests.support.server import free_port, run_cli
 from tests.support.smtp import SmtpSink
 
 
@@ -48,20 +47,10 @@ async def doctor(workdir: Path, db: TestDatabase, **env: str) -> Doctor:
         "COWRITE_DATA_DIR": str(workdir / "data"),
         **env,
     }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "cowrite",
-        "doctor",
-        cwd=workdir,
-        env={**clean, **settings},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+    result = await asyncio.to_thread(
+        run_cli, ["doctor"], cwd=workdir, env={**clean, **settings}, inherit=False
     )
-    async with asyncio.timeout(120):
-        out, err = await process.communicate()
-    assert process.returncode is not None
-    return Doctor(process.returncode, out.decode(), err.decode())
+    return Doctor(result.returncode, result.stdout, result.stderr)
 
 
 class _Nothing:

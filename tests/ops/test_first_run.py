@@ -8,7 +8,6 @@ import json
 import logging
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,7 +20,7 @@ from tests.conftest import TEST_SECRET
 from tests.support.databases import TestDatabase
 from tests.support.factories import UserCtx
 from tests.support.redis import RedisServer, redis_server
-from tests.support.server import ServerProcess, free_port
+from tests.support.server import ServerProcess, free_port, run_cli
 
 __all__ = ["redis_server"]
 
@@ -29,14 +28,7 @@ __all__ = ["redis_server"]
 def cowrite(workdir: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     """Run the CLI as an operator would, in `workdir`, with only these COWRITE_ settings."""
     clean = {key: value for key, value in os.environ.items() if not key.startswith("COWRITE_")}
-    return subprocess.run(
-        [sys.executable, "-m", "cowrite", *args],
-        cwd=workdir,
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_cli(list(args), cwd=workdir, env={**clean, **env}, inherit=False)
 
 
 def assert_one_plain_line(result: subprocess.CompletedProcess[str], *needles: str) -> None:

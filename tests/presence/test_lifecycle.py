@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -25,7 +23,7 @@ from tests.support.presence import (
     make_document,
     sessions_of,
 )
-from tests.support.server import ServerProcess
+from tests.support.server import ServerProcess, run_cli
 
 
 async def _eventually(check: object, within: float = 5.0) -> None:
@@ -304,18 +302,11 @@ async def test_cleanup_command_closes_stale_sessions(
     stale = await add_session_row(
         db.url, room.owner.id, process_id="gone:1", last_seen_at=an_hour_ago
     )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "cowrite",
-        "cleanup",
-        env={**os.environ, **server_env(db, tmp_path / "data")},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+    cleanup = await asyncio.to_thread(
+        run_cli, ["cleanup"], cwd=tmp_path, env=server_env(db, tmp_path / "data"), timeout=60
     )
-    stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
-    assert process.returncode == 0, stderr.decode()
-    assert "closed 1 stale sessions" in stdout.decode()
+    assert cleanup.returncode == 0, cleanup.stderr
+    assert "closed 1 stale sessions" in cleanup.stdout
     rows = await sessions_of(db.url, room.owner.id)
     assert [r.is_active for r in rows if r.connection_id == stale] == [False]
 

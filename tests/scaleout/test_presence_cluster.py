@@ -87,9 +87,17 @@ async def test_users_of_a_killed_process_vanish_everywhere(cluster: Cluster, sce
     assert left["user_id"] == str(scene.owner.id)
 
     # ... and the survivor lists only its own users.
-    async def owner_gone() -> bool:
-        return await listed_users(cluster.b.base_url, scene) == {str(scene.editor.id)}
+    listings: list[set[str]] = []
 
-    await eventually(owner_gone, within=8)
+    async def owner_gone() -> bool:
+        listings.append(await listed_users(cluster.b.base_url, scene))
+        return listings[-1] == {str(scene.editor.id)}
+
+    try:
+        await eventually(owner_gone, within=8)
+    except AssertionError as exc:  # say which: the dead owner still there, or the watcher gone
+        who = {str(scene.owner.id): "owner", str(scene.editor.id): "editor"}
+        last = sorted(who.get(user, user) for user in listings[-1])
+        raise AssertionError(f"after {len(listings)} listings the survivor lists {last}") from exc
     await watcher_on_b.close()
     await owner_on_a.close()

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
@@ -14,7 +12,7 @@ from redis.asyncio import Redis
 from tests.conftest import server_env
 from tests.support.databases import TestDatabase
 from tests.support.redis import RedisServer, eventually
-from tests.support.server import ServerProcess, free_port
+from tests.support.server import ServerProcess, free_port, run_cli
 
 pytestmark = pytest.mark.parametrize("database", ["postgres"], indirect=True)
 
@@ -22,15 +20,10 @@ pytestmark = pytest.mark.parametrize("database", ["postgres"], indirect=True)
 def test_several_workers_without_redis_refuse_to_start(db: TestDatabase, tmp_path: Path) -> None:
     env = {**os.environ, **server_env(db, tmp_path / "data")}
     env.pop("COWRITE_REDIS_URL", None)
-    result = subprocess.run(
-        [sys.executable, "-m", "cowrite", "serve", "--port", str(free_port()), "--workers", "2"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        timeout=60,
-    )
+    command = ["serve", "--port", str(free_port()), "--workers", "2"]
+    result = run_cli(command, cwd=tmp_path, env=env, timeout=60, inherit=False)
     assert result.returncode == 2
-    assert b"COWRITE_REDIS_URL" in result.stderr
+    assert "COWRITE_REDIS_URL" in result.stderr
 
 
 @pytest.mark.redis

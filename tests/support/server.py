@@ -217,16 +217,23 @@ def _launcher() -> Launcher:
 
 
 def run_cli(
-    args: list[str], *, cwd: Path, env: dict[str, str], input: str = "", timeout: float = 120.0
+    args: list[str],
+    *,
+    cwd: Path,
+    env: dict[str, str],
+    input: str = "",
+    timeout: float = 120.0,
+    inherit: bool = True,
 ) -> subprocess.CompletedProcess[str]:
     """`cowrite *args` run to its end as `subprocess.run(..., capture_output=True, text=True)`
-    would, in a process forked by the launcher (with `env` over this process's environment)."""
+    would, in a process forked by the launcher (with `env` over this process's environment, or
+    `env` alone when not `inherit`)."""
     with tempfile.TemporaryDirectory(prefix="cowrite-cli-") as folder:
         streams = Path(folder)
         (streams / "stdin").write_text(input)
         process = _launcher().start(
             args,
-            {**os.environ, **env},
+            {**os.environ, **env} if inherit else dict(env),
             cwd,
             streams / "stdout",
             stdin=streams / "stdin",
