@@ -41,7 +41,8 @@ class UpdateLogWatcher:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=10)
+        if self._thread.ident is not None:  # a load that failed before its start never began it
+            self._thread.join(timeout=10)
 
     def _record(self, blobs: list[bytes], now_ms: float) -> None:
         for blob in blobs:
